@@ -1,0 +1,62 @@
+# ikm-sync: `make demo` and `make test` set everything up themselves, in .venv/.
+# Needs only Python 3.11+ and make.
+
+SHELL := /bin/bash
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_DIR := var/demo
+DEMO := $(BIN)/ikm-sync --config demo/ikm-sync.toml
+
+.PHONY: install demo test check pytest test-postgres bench clean lock
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -n "$(PYTHON)" || { echo "ikm-sync needs Python 3.11 or newer on PATH"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	rm -rf $(DEMO_DIR)
+	$(DEMO) db upgrade
+	$(DEMO) catalog import demo/producers.csv demo/products.csv --actor officer:demo --show 5
+	$(DEMO) accounts apply
+	$(DEMO) stock adjust KOPI-FLR-001 -2 --reason "two jars opened for a tasting at Plasa Pameran Industri" --actor officer:demo
+	$(DEMO) stock show KOPI-FLR-001 --limit 5
+	$(DEMO) status
+
+check: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy .
+	$(BIN)/lint-imports
+
+pytest: install
+	$(BIN)/pytest -m "not live" --cov --cov-report=term-missing:skip-covered
+
+test: check pytest
+
+# The same suite against PostgreSQL (127.0.0.1:5432, database test, trust auth).
+test-postgres: install
+	IKMSYNC_TEST_DATABASE_URL=$${IKMSYNC_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} \
+		$(BIN)/pytest -m "not live"
+
+bench: install
+	$(BIN)/python -m bench.import_catalogue
+
+# Re-pin requirements.lock from pyproject.toml (needs network).
+lock:
+	rm -rf /tmp/ikm-sync-lock && $(PYTHON) -m venv /tmp/ikm-sync-lock
+	/tmp/ikm-sync-lock/bin/pip install --quiet --upgrade pip
+	/tmp/ikm-sync-lock/bin/pip install --quiet -e '.[dev]'
+	( echo "# Pinned runtime and development dependencies; regenerate with 'make lock'."; \
+	  /tmp/ikm-sync-lock/bin/pip freeze --exclude-editable | grep -v '^ikm-sync' ) > requirements.lock
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -1,0 +1,1 @@
+"""Benchmarks of ikm-sync; each writes its figures to BENCHMARKS.md."""

@@ -1,0 +1,531 @@
+"""Typed, layered settings for ikm-sync.
+
+Layers, lowest precedence first; each is a nested mapping, deep-merged into the next:
+
+1. ``config/defaults.toml`` (checked in, non-secret defaults);
+2. the operator's settings file (``ikm-sync.toml`` in the working directory, or the path
+   given by ``--config`` / ``IKMSYNC_CONFIG_FILE``);
+3. the secrets directory (``secrets_dir``): one file per secret key, named like the
+   environment variable without its prefix, e.g. ``credentials__shopee_main__partner_key``;
+4. ``IKMSYNC_*`` environment variables, nested with ``__`` (``IKMSYNC_DATABASE__URL``);
+   ``IKMSYNC_DATABASE_URL`` is accepted as a shorthand for the database URL;
+5. explicit overrides (tests, command-line flags).
+
+Every model forbids unknown keys, so a typo fails loudly. Secret values
+(``database.password`` and every ``credentials`` entry) are refused in settings files: they
+come only from the environment or from secret files. Each error names the key, where the
+value came from and what was expected.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+ENV_PREFIX = "IKMSYNC_"
+NESTED_DELIMITER = "__"
+CONFIG_FILE_ENV = "IKMSYNC_CONFIG_FILE"
+DATABASE_URL_SHORTHAND_ENV = "IKMSYNC_DATABASE_URL"
+DEFAULT_CONFIG_FILE = Path("ikm-sync.toml")
+DEFAULTS_FILE = Path(__file__).with_name("defaults.toml")
+
+Marketplace = Literal["shopee", "tokopedia", "bukalapak"]
+Environment = Literal["development", "test", "production"]
+
+_PLACEHOLDER_SECRETS = frozenset(
+    {"changeme", "change-me", "change_me", "placeholder", "secret", "password", "xxx",
+     "todo", "replace-me"}
+)
+_SLUG = r"^[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?$"
+
+
+class ConfigurationError(Exception):
+    """Settings could not be loaded; ``problems`` lists one line per bad key."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(_Section):
+    """Where the canonical store lives."""
+
+    url: str = "sqlite:///var/ikm-sync.db"
+    password: SecretStr | None = None
+    echo: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(
+                "expected a database URL such as sqlite:///var/ikm-sync.db or "
+                "postgresql+psycopg://user@host:5432/name"
+            ) from exc
+        if url.get_backend_name() not in {"sqlite", "postgresql"}:
+            raise ValueError(
+                f"expected a sqlite or postgresql URL, got backend {url.get_backend_name()!r}"
+            )
+        return value
+
+
+class LoggingSettings(_Section):
+    """How log lines are written (always to standard error)."""
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["auto", "console", "json"] = "auto"
+
+
+class MarketplaceSettings(_Section):
+    """One marketplace's endpoint and non-secret options."""
+
+    enabled: bool = True
+    base_url: str | None = None
+    timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+    options: dict[str, str | int | float | bool] = Field(default_factory=dict)
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("expected an http:// or https:// URL")
+        return value
+
+
+class AllocationOverrideSettings(_Section):
+    """Per-SKU allocation values; unset fields inherit the account's policy."""
+
+    share_percent: int | None = Field(default=None, ge=0, le=100)
+    safety_buffer: int | None = Field(default=None, ge=0)
+    cap: int | None = Field(default=None, ge=0)
+    min_to_list: int | None = Field(default=None, ge=0)
+
+
+class AllocationSettings(_Section):
+    """How much of a SKU's available stock one account may sell."""
+
+    share_percent: int = Field(default=100, ge=0, le=100)
+    safety_buffer: int = Field(default=0, ge=0)
+    cap: int | None = Field(default=None, ge=0)
+    min_to_list: int = Field(default=0, ge=0)
+    overrides: dict[str, AllocationOverrideSettings] = Field(default_factory=dict)
+    exclude: list[str] = Field(default_factory=list)
+
+
+class AccountSettings(_Section):
+    """One shop on one marketplace."""
+
+    id: str = Field(pattern=_SLUG)
+    marketplace: Marketplace
+    shop_id: str = Field(min_length=1, max_length=64)
+    producers: list[str] = Field(min_length=1)
+    credentials: str | None = Field(default=None, pattern=_SLUG)
+    enabled: bool = True
+    allocation: AllocationSettings = Field(default_factory=AllocationSettings)
+
+
+class Settings(BaseSettings):
+    """The whole effective configuration. Build it with :func:`load_settings`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter=NESTED_DELIMITER,
+        extra="forbid",
+        frozen=True,
+    )
+
+    environment: Environment = "production"
+    secrets_dir: Path | None = None
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    marketplaces: dict[Marketplace, MarketplaceSettings] = Field(default_factory=dict)
+    accounts: list[AccountSettings] = Field(default_factory=list)
+    credentials: dict[str, dict[str, SecretStr]] = Field(default_factory=dict)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: Any,
+        env_settings: Any,
+        dotenv_settings: Any,
+        file_secret_settings: Any,
+    ) -> tuple[Any, ...]:
+        """Only explicit values: :func:`load_settings` assembles and tracks the layers."""
+        return (init_settings,)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        problems: list[str] = []
+        seen_ids: dict[str, int] = {}
+        seen_shops: dict[tuple[str, str], int] = {}
+        for index, account in enumerate(self.accounts):
+            if account.id in seen_ids:
+                problems.append(
+                    f"accounts[{index}].id: {account.id!r} is already used by "
+                    f"accounts[{seen_ids[account.id]}]; expected unique account ids"
+                )
+            seen_ids.setdefault(account.id, index)
+            shop = (account.marketplace, account.shop_id)
+            if shop in seen_shops:
+                problems.append(
+                    f"accounts[{index}].shop_id: {account.marketplace} shop "
+                    f"{account.shop_id!r} is already accounts[{seen_shops[shop]}]"
+                )
+            seen_shops.setdefault(shop, index)
+            if account.credentials is not None and account.credentials not in self.credentials:
+                variable = f"{ENV_PREFIX}CREDENTIALS__{account.credentials.upper()}__<NAME>"
+                problems.append(
+                    f"accounts[{index}].credentials: no credential set "
+                    f"{account.credentials!r} is configured; expected {variable} in the "
+                    f"environment or a file in the secrets directory"
+                )
+        if self.environment != "development":
+            for path, secret in self.secret_values():
+                if secret.strip().lower() in _PLACEHOLDER_SECRETS or re.fullmatch(
+                    r"<.*>", secret.strip()
+                ):
+                    problems.append(
+                        f"{path}: holds a placeholder secret; expected the real value "
+                        f"(placeholders are accepted only when environment = 'development')"
+                    )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def secret_values(self) -> Iterator[tuple[str, str]]:
+        """Yield ``(key, value)`` for every secret, for redaction and validation."""
+        if self.database.password is not None:
+            yield "database.password", self.database.password.get_secret_value()
+        password = make_url(self.database.url).password
+        if password:
+            yield "database.url", str(password)
+        for set_name, entries in sorted(self.credentials.items()):
+            for name, value in sorted(entries.items()):
+                yield f"credentials.{set_name}.{name}", value.get_secret_value()
+
+    def database_url(self) -> str:
+        """The database URL with ``database.password`` filled in, for the engine only."""
+        url = make_url(self.database.url)
+        if self.database.password is not None:
+            url = url.set(password=self.database.password.get_secret_value())
+        return url.render_as_string(hide_password=False)
+
+    def database_url_for_display(self) -> str:
+        """The database URL with any password masked."""
+        return make_url(self.database.url).render_as_string(hide_password=True)
+
+
+# --------------------------------------------------------------------------- layers
+
+#: Keys whose values are secrets: refused in settings files, masked on display.
+_SECRET_PREFIXES: tuple[tuple[str, ...], ...] = (("database", "password"), ("credentials",))
+
+
+def is_secret_key(path: tuple[str | int, ...]) -> bool:
+    """True when the settings key at ``path`` holds a secret."""
+    return any(tuple(path[: len(prefix)]) == prefix for prefix in _SECRET_PREFIXES)
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One source of settings values and how to name it in an error."""
+
+    label: str
+    values: Mapping[str, Any]
+    env_prefix: str | None = None
+
+    def describe(self, path: tuple[str | int, ...]) -> str:
+        if self.env_prefix is None:
+            return self.label
+        top = [str(part) for part in path if isinstance(part, str)]
+        # Lists arrive as one JSON variable; nested mappings as one variable per leaf.
+        name = NESTED_DELIMITER.join(top[: _env_depth(self.values, path)]).upper()
+        return f"environment variable {self.env_prefix}{name}"
+
+
+def _env_depth(values: Mapping[str, Any], path: tuple[str | int, ...]) -> int:
+    depth = 0
+    node: Any = values
+    for part in path:
+        if not isinstance(part, str) or not isinstance(node, Mapping) or part not in node:
+            break
+        node = node[part]
+        depth += 1
+        if not isinstance(node, Mapping):
+            break
+    return max(depth, 1)
+
+
+@dataclass(frozen=True)
+class LoadedSettings:
+    """Validated settings plus the layers they were built from."""
+
+    settings: Settings
+    layers: tuple[Layer, ...] = field(default_factory=tuple)
+    config_file: Path | None = None
+
+    def origin(self, path: tuple[str | int, ...]) -> str:
+        """Where the value at ``path`` came from (the highest layer that sets it)."""
+        for layer in reversed(self.layers):
+            if _lookup(layer.values, path) is not _MISSING:
+                return layer.describe(path)
+        return "built-in default"
+
+
+_MISSING = object()
+
+
+def _lookup(values: Any, path: tuple[str | int, ...]) -> Any:
+    node = values
+    for part in path:
+        if isinstance(node, Mapping) and isinstance(part, str) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            return _MISSING
+    return node
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge ``override`` into ``base``: mappings merge key by key, anything else replaces."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError as exc:
+        raise ConfigurationError([f"{path}: settings file not found"]) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError([f"{path}: not valid TOML: {exc}"]) from exc
+    except OSError as exc:
+        raise ConfigurationError([f"{path}: cannot be read: {exc.strerror}"]) from exc
+
+
+def _refuse_secrets_in_file(path: Path, values: Mapping[str, Any]) -> list[str]:
+    problems: list[str] = []
+    for key_path, _value in _leaves(values):
+        if is_secret_key(key_path):
+            dotted = _dotted(key_path)
+            variable = ENV_PREFIX + NESTED_DELIMITER.join(
+                str(p) for p in key_path
+            ).upper()
+            problems.append(
+                f"{path}: {dotted}: secrets are not read from settings files; expected "
+                f"{variable} in the environment or a file in the secrets directory"
+            )
+    url = _lookup(values, ("database", "url"))
+    if isinstance(url, str):
+        try:
+            has_password = bool(make_url(url).password)
+        except ArgumentError:
+            has_password = False
+        if has_password:
+            problems.append(
+                f"{path}: database.url: contains a password; expected the URL without it "
+                f"and the password in {ENV_PREFIX}DATABASE__PASSWORD or a secret file"
+            )
+    return problems
+
+
+def _leaves(
+    values: Any, prefix: tuple[str | int, ...] = ()
+) -> Iterator[tuple[tuple[str | int, ...], Any]]:
+    if isinstance(values, Mapping) and values:
+        for key, value in values.items():
+            yield from _leaves(value, (*prefix, str(key)))
+    elif isinstance(values, list) and values:
+        for index, value in enumerate(values):
+            yield from _leaves(value, (*prefix, index))
+    else:
+        yield prefix, values
+
+
+def _dotted(path: tuple[str | int, ...]) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text or "(top level)"
+
+
+def _read_secrets_dir(directory: Path) -> dict[str, Any]:
+    if not directory.is_dir():
+        raise ConfigurationError(
+            [f"secrets_dir: {directory} is not a directory; expected a folder of secret files"]
+        )
+    values: dict[str, Any] = {}
+    for entry in sorted(directory.iterdir()):
+        if not entry.is_file() or entry.name.startswith("."):
+            continue
+        parts = [p for p in entry.name.lower().split(NESTED_DELIMITER) if p]
+        if not parts or not is_secret_key(tuple(parts)):
+            raise ConfigurationError(
+                [
+                    f"{entry}: not a secret key; expected a name like "
+                    f"credentials__<set>__<name> or database__password"
+                ]
+            )
+        node = values
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = entry.read_text(encoding="utf-8").rstrip("\r\n")
+    return values
+
+
+def _read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    source = EnvSettingsSource(
+        Settings,
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter=NESTED_DELIMITER,
+        case_sensitive=False,
+    )
+    # EnvSettingsSource reads os.environ at construction; hand it our mapping instead.
+    source.env_vars = {key.lower(): value for key, value in environ.items()}
+    values = dict(source())
+    shorthand = environ.get(DATABASE_URL_SHORTHAND_ENV)
+    if shorthand and _lookup(values, ("database", "url")) is _MISSING:
+        values = deep_merge({"database": {"url": shorthand}}, values)
+    return values
+
+
+def _unknown_environment(environ: Mapping[str, str]) -> list[str]:
+    known = set(Settings.model_fields) | {"config_file"}
+    problems = []
+    for name in sorted(environ):
+        if not name.upper().startswith(ENV_PREFIX) or name.upper() in {
+            DATABASE_URL_SHORTHAND_ENV,
+            CONFIG_FILE_ENV,
+        }:
+            continue
+        top = name[len(ENV_PREFIX) :].lower().split(NESTED_DELIMITER, 1)[0]
+        if top not in known:
+            problems.append(
+                f"environment variable {name}: unknown setting {top!r}; expected one of "
+                + ", ".join(sorted(Settings.model_fields))
+            )
+    return problems
+
+
+def _explain(error: Mapping[str, Any]) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return "unknown key; check its spelling against config/example.env"
+    if kind == "missing":
+        return "required but not set"
+    message = str(error["msg"])
+    message = message.removeprefix("Value error, ")
+    value = error.get("input")
+    if isinstance(value, str | int | float | bool) and kind not in {"value_error"}:
+        return f"{message} (got {value!r})"
+    return message
+
+
+def _format_validation(exc: ValidationError, layers: tuple[Layer, ...]) -> list[str]:
+    loaded = LoadedSettings(
+        settings=Settings.model_construct(), layers=layers, config_file=None
+    )
+    problems = []
+    for error in exc.errors():
+        path = tuple(error["loc"])
+        if not path:
+            problems.extend(str(error["msg"]).removeprefix("Value error, ").split("; "))
+            continue
+        origin = loaded.origin(path)
+        problems.append(f"{_dotted(path)} (from {origin}): {_explain(error)}")
+    return problems
+
+
+def load_settings(
+    config_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> LoadedSettings:
+    """Read every layer, validate, and return the settings with their origins.
+
+    ``config_file`` wins over ``IKMSYNC_CONFIG_FILE``; without either, ``ikm-sync.toml``
+    in the working directory is read when it exists. A named file that is missing is an
+    error. Raises :class:`ConfigurationError` listing every problem found.
+    """
+    environ = dict(os.environ if environ is None else environ)
+    problems = _unknown_environment(environ)
+    layers: list[Layer] = [Layer("built-in default", _read_toml(DEFAULTS_FILE))]
+
+    named = config_file or (
+        Path(environ[CONFIG_FILE_ENV]) if environ.get(CONFIG_FILE_ENV) else None
+    )
+    path = named or (DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.exists() else None)
+    if path is not None:
+        file_values = _read_toml(path)
+        problems.extend(_refuse_secrets_in_file(path, file_values))
+        layers.append(Layer(str(path), file_values))
+
+    env_values = _read_environment(environ)
+    merged: dict[str, Any] = {}
+    for layer in layers:
+        merged = deep_merge(merged, layer.values)
+    merged = deep_merge(merged, env_values)
+    if overrides:
+        merged = deep_merge(merged, overrides)
+
+    secrets_dir = merged.get("secrets_dir")
+    if secrets_dir:
+        directory = Path(str(secrets_dir))
+        if not directory.is_absolute() and path is not None:
+            directory = path.parent / directory
+        layers.append(Layer(f"secrets directory {directory}", _read_secrets_dir(directory)))
+        merged = deep_merge(merged, layers[-1].values)
+        merged = deep_merge(merged, env_values)
+        if overrides:
+            merged = deep_merge(merged, overrides)
+        merged["secrets_dir"] = str(directory)
+
+    layers.append(Layer("environment", env_values, env_prefix=ENV_PREFIX))
+    if overrides:
+        layers.append(Layer("command-line option", overrides))
+    if problems:
+        raise ConfigurationError(problems)
+    try:
+        settings = Settings(**merged)
+    except ValidationError as exc:
+        raise ConfigurationError(_format_validation(exc, tuple(layers))) from None
+    return LoadedSettings(settings=settings, layers=tuple(layers), config_file=path)
+
+
+@lru_cache(maxsize=8)
+def get_settings(config_file: Path | None = None) -> LoadedSettings:
+    """The process-wide settings, read once per settings file; only the entrypoint calls it."""
+    return load_settings(config_file)

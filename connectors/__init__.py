@@ -1,0 +1,7 @@
+"""Marketplace connectors and their shared plumbing; concrete ones are entry points."""
+
+from __future__ import annotations
+
+from connectors.registry import available, load
+
+__all__ = ["available", "load"]

@@ -1,0 +1,1 @@
+"""Catalogue spreadsheets: reading, validating, planning an import, and exporting."""

@@ -1,0 +1,199 @@
+"""The pure import planner: validated rows + what the store holds → what to change.
+
+No I/O: the service loads the stored state it needs and hands it in, so the planner is
+tested with plain data. Products absent from the file are left alone; an import never
+deletes. Initial stock applies only to SKUs with no stock movements yet; after that, stock
+changes go through the ledger (``ikm-sync stock adjust``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from core.catalogue.validate import RowRef, ValidatedCatalogue
+from core.domain.catalogue import Producer, Product, changed_fields
+from core.domain.ids import sku_key
+from core.domain.stock import MovementReason, NewMovement
+from core.errors import InputIssue
+from core.ports import ProductIndexEntry
+
+INITIAL_STOCK_KEY = "catalog-initial:{key}"
+
+
+class Action(StrEnum):
+    """What an import does to one record."""
+
+    CREATE = "create"
+    UPDATE = "update"
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedProducer:
+    """A producer to create or update."""
+
+    action: Action
+    producer: Producer
+    ref: RowRef
+    changed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedProduct:
+    """A product to create or update, and the initial stock it receives."""
+
+    action: Action
+    product: Product
+    ref: RowRef
+    changed: tuple[str, ...] = ()
+    initial_stock: int | None = None
+
+
+@dataclass
+class ImportPlan:
+    """Everything an import would change, plus notices that do not block it."""
+
+    producers: list[PlannedProducer] = field(default_factory=list)
+    products: list[PlannedProduct] = field(default_factory=list)
+    receipts: list[NewMovement] = field(default_factory=list)
+    unchanged_producers: int = 0
+    unchanged_products: int = 0
+    notices: list[InputIssue] = field(default_factory=list)
+    issues: list[InputIssue] = field(default_factory=list)
+
+    def count(self, kind: str, action: Action) -> int:
+        """How many ``kind`` ("producers" or "products") records get ``action``."""
+        items: list[PlannedProducer] | list[PlannedProduct] = (
+            self.producers if kind == "producers" else self.products
+        )
+        return sum(1 for item in items if item.action is action)
+
+    @property
+    def changes_anything(self) -> bool:
+        """False when applying the plan would write nothing."""
+        return bool(self.producers or self.products or self.receipts)
+
+    def summary(self) -> dict[str, int]:
+        """Counts by kind and action, for tables and JSON."""
+        return {
+            "producers_created": self.count("producers", Action.CREATE),
+            "producers_updated": self.count("producers", Action.UPDATE),
+            "producers_unchanged": self.unchanged_producers,
+            "products_created": self.count("products", Action.CREATE),
+            "products_updated": self.count("products", Action.UPDATE),
+            "products_unchanged": self.unchanged_products,
+            "stock_receipts": len(self.receipts),
+            "stock_received": sum(m.on_hand_delta for m in self.receipts),
+            "notices": len(self.notices),
+        }
+
+
+_PRODUCER_FIELDS = (
+    "name", "kind", "province", "regency", "sentra", "institution", "business_id",
+)  # fmt: skip
+
+
+def plan_import(
+    catalogue: ValidatedCatalogue,
+    producers: Mapping[str, Producer],
+    index: Mapping[str, ProductIndexEntry],
+    stored: Mapping[str, Product],
+    on_hand: Mapping[str, int],
+    actor: str,
+) -> ImportPlan:
+    """Plan an import.
+
+    Args:
+        catalogue: validated rows (its issues are carried into the plan).
+        producers: stored producers by code.
+        index: stored SKU key → (SKU, fingerprint), for every product.
+        stored: stored products whose fingerprint differs from the file's row.
+        on_hand: on-hand stock by SKU key, for SKUs that have movements.
+        actor: who imports, recorded on the stock receipts.
+    """
+    plan = ImportPlan(issues=list(catalogue.issues))
+    for record in catalogue.producers:
+        existing = producers.get(record.producer.code)
+        if existing is None:
+            plan.producers.append(PlannedProducer(Action.CREATE, record.producer, record.ref))
+        elif existing == record.producer:
+            plan.unchanged_producers += 1
+        else:
+            changed = tuple(
+                f for f in _PRODUCER_FIELDS
+                if getattr(existing, f) != getattr(record.producer, f)
+            )  # fmt: skip
+            plan.producers.append(
+                PlannedProducer(Action.UPDATE, record.producer, record.ref, changed)
+            )
+    known_producers = set(producers) | {r.producer.code for r in catalogue.producers}
+
+    for record in catalogue.products:
+        product = record.product
+        key = sku_key(product.sku)
+        if product.producer_code not in known_producers:
+            plan.issues.append(
+                InputIssue(record.ref.source, record.ref.row, "producer_code",
+                           product.producer_code,
+                           "a producer code from a producers sheet or one already "
+                           "imported (see `ikm-sync status`)")  # fmt: skip
+            )
+            continue
+        entry = index.get(key)
+        if entry is not None and entry.sku != product.sku:
+            plan.issues.append(
+                InputIssue(record.ref.source, record.ref.row, "sku", product.sku,
+                           f"the SKU exactly as stored, {entry.sku!r}: SKUs that differ "
+                           f"only by case or spaces name the same product")  # fmt: skip
+            )
+            continue
+        initial = _initial_stock(record.stock, key, entry is None, on_hand, record.ref, plan)
+        if initial:
+            plan.receipts.append(
+                NewMovement(
+                    sku=product.sku,
+                    reason=MovementReason.RECEIPT,
+                    on_hand_delta=initial,
+                    reserved_delta=0,
+                    idempotency_key=INITIAL_STOCK_KEY.format(key=key),
+                    actor=actor,
+                    reference=str(record.ref),
+                    note="initial stock from catalogue import",
+                )
+            )
+        if entry is None:
+            plan.products.append(
+                PlannedProduct(Action.CREATE, product, record.ref, initial_stock=initial)
+            )
+        elif entry.fingerprint == product.fingerprint():
+            plan.unchanged_products += 1
+        else:
+            before = stored.get(key)
+            changed = tuple(changed_fields(before, product)) if before else ("unknown",)
+            plan.products.append(
+                PlannedProduct(Action.UPDATE, product, record.ref, changed, initial)
+            )
+    return plan
+
+
+def _initial_stock(
+    stock: int | None,
+    key: str,
+    is_new: bool,
+    on_hand: Mapping[str, int],
+    ref: RowRef,
+    plan: ImportPlan,
+) -> int | None:
+    if stock is None:
+        return None
+    if is_new or key not in on_hand:
+        return stock or None
+    if on_hand[key] != stock:
+        plan.notices.append(
+            InputIssue(ref.source, ref.row, "stock", str(stock),
+                       f"initial stock only; this SKU already has stock movements "
+                       f"(on hand {on_hand[key]}), so the column is ignored: use "
+                       f"`ikm-sync stock adjust` to change it")  # fmt: skip
+        )
+    return None

@@ -1,0 +1,389 @@
+"""Validating catalogue sheets into producers and products.
+
+Every row is checked and every problem is collected (not only the first), each naming the
+sheet, row and column, the value found and what was expected. A sheet is a producers sheet
+when its header has no ``sku`` column but a ``producer_code`` one, and a products sheet when
+it has ``sku``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Final, TypeVar
+
+from core.catalogue.sheets import Cell, Sheet
+from core.domain.catalogue import (
+    MAX_DESCRIPTION_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_PRICE,
+    MAX_WEIGHT_GRAMS,
+    Condition,
+    Dimensions,
+    Producer,
+    ProducerKind,
+    Product,
+    ProductStatus,
+)
+from core.domain.ids import ProducerCode, Sku, sku_key
+from core.errors import InputIssue
+
+PRODUCT_REQUIRED: Final = ("sku", "producer_code", "name", "price", "weight_grams")
+PRODUCT_OPTIONAL: Final = (
+    "description", "category", "length_cm", "width_cm", "height_cm", "image_urls",
+    "condition", "status", "provenance", "stock",
+)  # fmt: skip
+PRODUCT_COLUMNS: Final = PRODUCT_REQUIRED + PRODUCT_OPTIONAL
+PRODUCER_REQUIRED: Final = ("producer_code", "name", "kind", "province", "regency")
+PRODUCER_OPTIONAL: Final = ("sentra", "institution", "business_id")
+PRODUCER_COLUMNS: Final = PRODUCER_REQUIRED + PRODUCER_OPTIONAL
+
+MAX_SKU_LENGTH = 64
+MAX_IMAGES = 9
+MAX_STOCK = 1_000_000
+MAX_DIMENSION_CM = 1_000
+_SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
+_CODE = re.compile(r"^[A-Z0-9][A-Z0-9._-]{0,31}$")
+_DIGITS = re.compile(r"^[0-9]+$")
+_NEGATIVE = re.compile(r"^-[0-9]+$")
+_URL = re.compile(r"^https?://[^\s/]+\S*$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_BUSINESS_ID = re.compile(r"^[A-Za-z0-9./-]{1,32}$")
+
+_CONDITIONS: Final = {"new": Condition.NEW, "baru": Condition.NEW,
+                      "used": Condition.USED, "bekas": Condition.USED}  # fmt: skip
+_STATUSES: Final = {s.value: s for s in ProductStatus}
+_KINDS: Final = {k.value: k for k in ProducerKind}
+
+E = TypeVar("E")
+
+
+@dataclass(frozen=True, slots=True)
+class RowRef:
+    """Where a record came from."""
+
+    source: str
+    row: int
+
+    def __str__(self) -> str:
+        return f"{self.source}, row {self.row}"
+
+
+@dataclass(frozen=True, slots=True)
+class ProducerRecord:
+    """A validated producer row."""
+
+    producer: Producer
+    ref: RowRef
+
+
+@dataclass(frozen=True, slots=True)
+class ProductRecord:
+    """A validated product row; ``stock`` is the initial stock column, if filled."""
+
+    product: Product
+    stock: int | None
+    ref: RowRef
+
+
+@dataclass
+class ValidatedCatalogue:
+    """Everything read from the files: the good records and every issue found."""
+
+    producers: list[ProducerRecord] = field(default_factory=list)
+    products: list[ProductRecord] = field(default_factory=list)
+    issues: list[InputIssue] = field(default_factory=list)
+    rows_read: int = 0
+
+
+def normalise_header(name: str) -> str:
+    """``" Weight Grams "`` → ``"weight_grams"``."""
+    return re.sub(r"[\s-]+", "_", name.strip().lower())
+
+
+def _shown(value: Cell) -> str:
+    text = str(value)
+    return text if len(text) <= 60 else f"{text[:57]}… ({len(text)} characters)"
+
+
+class _Row:
+    """Typed access to one row's cells; each failed check records an issue."""
+
+    __slots__ = ("_cells", "_index", "_issues", "_source", "number", "ok")
+
+    def __init__(
+        self,
+        source: str,
+        number: int,
+        cells: tuple[Cell, ...],
+        index: Mapping[str, int],
+        issues: list[InputIssue],
+    ) -> None:
+        self._source, self.number, self._cells = source, number, cells
+        self._index, self._issues, self.ok = index, issues, True
+
+    def fail(self, column: str, value: Cell, expected: str) -> None:
+        self.ok = False
+        shown = None if value is None or value == "" else _shown(value)
+        self._issues.append(InputIssue(self._source, self.number, column, shown, expected))
+
+    def raw(self, column: str) -> Cell:
+        position = self._index.get(column)
+        if position is None or position >= len(self._cells):
+            return None
+        return self._cells[position]
+
+    def text(
+        self, column: str, *, required: bool, max_length: int, multiline: bool = False
+    ) -> str:
+        value = self.raw(column)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        text = "" if value is None else str(value).strip()
+        if not text:
+            if required:
+                self.fail(column, value, "a value is required here")
+            return ""
+        if len(text) > max_length:
+            self.fail(column, text, f"at most {max_length} characters")
+        elif not multiline and _CONTROL.search(text):
+            self.fail(column, text, "a single line of text without control characters")
+        return text
+
+    def integer(
+        self,
+        column: str,
+        *,
+        required: bool,
+        minimum: int,
+        maximum: int,
+        expected: str,
+    ) -> int | None:
+        value = self.raw(column)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                self.fail(column, value, f"a value is required here: {expected}")
+            return None
+        number: int | None = None
+        if isinstance(value, bool):
+            number = None
+        elif isinstance(value, int):
+            number = value
+        elif isinstance(value, float):
+            number = int(value) if value.is_integer() else None
+        elif isinstance(value, str):
+            stripped = value.strip()
+            if _DIGITS.match(stripped) or _NEGATIVE.match(stripped):
+                number = int(stripped)
+        if number is None:
+            self.fail(column, value, expected)
+            return None
+        if not minimum <= number <= maximum:
+            self.fail(column, value, f"{expected}, from {minimum:,} to {maximum:,}")
+            return None
+        return number
+
+    def choice(self, column: str, options: Mapping[str, E], default: E | None) -> E | None:
+        value = self.raw(column)
+        text = "" if value is None else str(value).strip().lower()
+        if not text:
+            if default is None:
+                self.fail(column, value, "one of " + ", ".join(sorted(set(options))))
+            return default
+        if text not in options:
+            self.fail(column, value, "one of " + ", ".join(sorted(set(options))))
+            return default
+        return options[text]
+
+
+def _check_header(sheet: Sheet, columns: Sequence[str], required: Sequence[str],
+                  kind: str) -> tuple[dict[str, int], list[InputIssue]]:  # fmt: skip
+    issues: list[InputIssue] = []
+    index: dict[str, int] = {}
+    for position, raw in enumerate(sheet.header):
+        name = normalise_header(raw)
+        if not name:
+            continue
+        if name not in columns:
+            issues.append(
+                InputIssue(sheet.source, 1, raw, None,
+                           f"unknown column for a {kind} sheet; expected columns: "
+                           + ", ".join(columns))  # fmt: skip
+            )
+        elif name in index:
+            issues.append(InputIssue(sheet.source, 1, raw, None, "each column only once"))
+        else:
+            index[name] = position
+    missing = [c for c in required if c not in index]
+    if missing:
+        issues.append(
+            InputIssue(sheet.source, 1, None, None,
+                       f"missing required column(s) {', '.join(missing)} for a {kind} "
+                       f"sheet (required: {', '.join(required)})")  # fmt: skip
+        )
+    return index, issues
+
+
+def sheet_kind(sheet: Sheet) -> str | None:
+    """``"products"``, ``"producers"`` or ``None`` when the header says neither."""
+    names = {normalise_header(h) for h in sheet.header}
+    if sheet.name in {"products", "producers"}:
+        return sheet.name
+    if "sku" in names:
+        return "products"
+    if "producer_code" in names:
+        return "producers"
+    return None
+
+
+def _validate_producer(row: _Row) -> Producer | None:
+    code = row.text("producer_code", required=True, max_length=32).upper()
+    if code and not _CODE.match(code):
+        row.fail("producer_code", code,
+                 "letters, digits, '.', '_' or '-', starting with a letter or digit")  # fmt: skip
+    name = row.text("name", required=True, max_length=MAX_NAME_LENGTH)
+    kind = row.choice("kind", _KINDS, None)
+    province = row.text("province", required=True, max_length=64)
+    regency = row.text("regency", required=True, max_length=64)
+    sentra = row.text("sentra", required=False, max_length=128)
+    institution = row.text("institution", required=False, max_length=255)
+    business_id = row.text("business_id", required=False, max_length=32)
+    if business_id and not _BUSINESS_ID.match(business_id):
+        row.fail("business_id", business_id, "letters, digits, '.', '/' or '-' only")
+    if kind is ProducerKind.WBP and not institution:
+        row.fail("institution", None,
+                 "the institution of a WBP workshop, e.g. 'Lapas Kelas IIA Pontianak'")  # fmt: skip
+    if not row.ok or kind is None:
+        return None
+    return Producer(
+        code=ProducerCode(code), name=name, kind=kind, province=province,
+        regency=regency, sentra=sentra or None, institution=institution or None,
+        business_id=business_id or None,
+    )  # fmt: skip
+
+
+_PRICE = "whole rupiah as plain digits, e.g. 150000 (no 'Rp', dots, commas or decimals)"
+_WHOLE = "a whole number"
+
+
+def _validate_product(row: _Row) -> tuple[Product, int | None] | None:
+    raw_sku = row.raw("sku")
+    sku = row.text("sku", required=True, max_length=MAX_SKU_LENGTH)
+    if sku and not _SKU.match(sku):
+        row.fail("sku", raw_sku,
+                 "letters, digits, '.', '_', '/' or '-' only, no spaces")  # fmt: skip
+    producer = row.text("producer_code", required=True, max_length=32).upper()
+    name = row.text("name", required=True, max_length=MAX_NAME_LENGTH)
+    price = row.integer("price", required=True, minimum=1, maximum=MAX_PRICE, expected=_PRICE)
+    weight = row.integer("weight_grams", required=True, minimum=1,
+                         maximum=MAX_WEIGHT_GRAMS, expected="grams as " + _WHOLE)  # fmt: skip
+    sizes = [
+        row.integer(c, required=False, minimum=1, maximum=MAX_DIMENSION_CM,
+                    expected="centimetres as " + _WHOLE)  # fmt: skip
+        for c in ("length_cm", "width_cm", "height_cm")
+    ]
+    dimensions = None
+    if all(s is not None for s in sizes):
+        dimensions = Dimensions(*(s for s in sizes if s is not None))
+    elif any(s is not None for s in sizes) and row.ok:
+        row.fail("length_cm", None, "all of length_cm, width_cm and height_cm, or none")
+    images_text = row.text("image_urls", required=False, max_length=4000, multiline=True)
+    images = tuple(u for u in re.split(r"[\s|]+", images_text) if u)
+    for url in images:
+        if not _URL.match(url):
+            row.fail("image_urls", url, "http:// or https:// addresses separated by '|'")
+            break
+    if len(images) > MAX_IMAGES:
+        row.fail("image_urls", images_text, f"at most {MAX_IMAGES} images")
+    condition = row.choice("condition", _CONDITIONS, Condition.NEW)
+    status = row.choice("status", _STATUSES, ProductStatus.ACTIVE)
+    description = row.text("description", required=False,
+                           max_length=MAX_DESCRIPTION_LENGTH, multiline=True)  # fmt: skip
+    category = row.text("category", required=False, max_length=255)
+    provenance = row.text("provenance", required=False, max_length=1000, multiline=True)
+    stock = row.integer("stock", required=False, minimum=0, maximum=MAX_STOCK,
+                        expected="initial stock as a whole number, 0 or more")  # fmt: skip
+    if not row.ok or price is None or weight is None:
+        return None
+    product = Product(
+        sku=Sku(sku), producer_code=ProducerCode(producer), name=name, price=price,
+        weight_grams=weight, description=description, category=category,
+        dimensions=dimensions, image_urls=images,
+        condition=condition or Condition.NEW, status=status or ProductStatus.ACTIVE,
+        provenance=provenance,
+    )  # fmt: skip
+    return product, stock
+
+
+def validate_sheets(
+    sheets: Sequence[Sheet], on_progress: Callable[[int], None] | None = None
+) -> ValidatedCatalogue:
+    """Validate every row of every sheet; duplicates are checked across all sheets."""
+    result = ValidatedCatalogue()
+    producer_rows: dict[str, RowRef] = {}
+    sku_rows: dict[str, tuple[RowRef, str]] = {}
+    for sheet in sheets:
+        kind = sheet_kind(sheet)
+        if kind is None:
+            result.issues.append(
+                InputIssue(sheet.source, 1, None, None,
+                           "a header with a 'sku' column (products) or a 'producer_code' "
+                           "column (producers); expected products columns: "
+                           + ", ".join(PRODUCT_COLUMNS))  # fmt: skip
+            )
+            continue
+        columns, required = (
+            (PRODUCT_COLUMNS, PRODUCT_REQUIRED) if kind == "products"
+            else (PRODUCER_COLUMNS, PRODUCER_REQUIRED)
+        )  # fmt: skip
+        index, header_issues = _check_header(sheet, columns, required, kind[:-1])
+        if header_issues:
+            result.issues.extend(header_issues)
+            continue
+        if not sheet.rows:
+            result.issues.append(
+                InputIssue(sheet.source, None, None, None,
+                           f"the {kind} sheet has a header but no rows; expected one row "
+                           f"per {kind[:-1]}")  # fmt: skip
+            )
+            continue
+        width = len(sheet.header)
+        for number, cells in sheet.rows:
+            result.rows_read += 1
+            if on_progress is not None and result.rows_read % 1000 == 0:
+                on_progress(result.rows_read)
+            row = _Row(sheet.source, number, cells, index, result.issues)
+            if len(cells) > width and any(
+                c not in (None, "") for c in cells[width:]
+            ):
+                row.fail(f"column {width + 1}", cells[width],
+                         f"at most {width} cells, as many as the header")  # fmt: skip
+            ref = RowRef(sheet.source, number)
+            if kind == "producers":
+                producer = _validate_producer(row)
+                if producer is not None:
+                    first = producer_rows.setdefault(producer.code, ref)
+                    if first is not ref:
+                        row.fail("producer_code", producer.code,
+                                 f"a code used once; {first} has it already")  # fmt: skip
+                    else:
+                        result.producers.append(ProducerRecord(producer, ref))
+                continue
+            parsed = _validate_product(row)
+            if parsed is None:
+                continue
+            product, stock = parsed
+            key = sku_key(product.sku)
+            seen = sku_rows.get(key)
+            if seen is not None:
+                first_ref, first_sku = seen
+                how = "" if first_sku == product.sku else " (ignoring case and spaces)"
+                row.fail("sku", product.sku,
+                         f"a SKU used once; {first_ref} has {first_sku!r}{how}")  # fmt: skip
+                continue
+            sku_rows[key] = (ref, product.sku)
+            result.products.append(ProductRecord(product, stock, ref))
+    if on_progress is not None:
+        on_progress(result.rows_read)
+    return result

@@ -1,0 +1,88 @@
+"""Channel accounts (one shop on one marketplace) and their allocation policies."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+
+from core.domain.ids import AccountId, ProducerCode, sku_key
+
+
+class Marketplace(StrEnum):
+    """The marketplaces ikm-sync speaks to."""
+
+    SHOPEE = "shopee"
+    TOKOPEDIA = "tokopedia"
+    BUKALAPAK = "bukalapak"
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationRule:
+    """How much of a SKU's available stock an account may show.
+
+    ``listed = min(cap, floor((available - safety_buffer) * share_percent / 100))``,
+    never below zero, and zero when it would be under ``min_to_list``.
+    """
+
+    share_percent: int = 100
+    safety_buffer: int = 0
+    cap: int | None = None
+    min_to_list: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.share_percent <= 100:
+            raise ValueError("share_percent must be within 0..100")
+        if self.safety_buffer < 0 or self.min_to_list < 0:
+            raise ValueError("safety_buffer and min_to_list must be 0 or more")
+        if self.cap is not None and self.cap < 0:
+            raise ValueError("cap must be 0 or more")
+
+    def allocate(self, available: int) -> int:
+        """The quantity to show for ``available`` units."""
+        sellable = max(available - self.safety_buffer, 0)
+        listed = sellable * self.share_percent // 100
+        if self.cap is not None:
+            listed = min(listed, self.cap)
+        return 0 if listed < self.min_to_list else listed
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationPolicy:
+    """An account's default rule, per-SKU overrides and excluded SKUs (by SKU key)."""
+
+    default: AllocationRule = field(default_factory=AllocationRule)
+    overrides: Mapping[str, AllocationRule] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    excluded: frozenset[str] = frozenset()
+
+    def rule_for(self, sku: str) -> AllocationRule | None:
+        """The rule for ``sku``, or ``None`` when the SKU is excluded from the account."""
+        key = sku_key(sku)
+        if key in self.excluded:
+            return None
+        return self.overrides.get(key, self.default)
+
+    def allocate(self, sku: str, available: int) -> int | None:
+        """Quantity to show for ``sku``; ``None`` when the account must not list it."""
+        rule = self.rule_for(sku)
+        return None if rule is None else rule.allocate(available)
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelAccount:
+    """One shop on one marketplace, owned by one or more producers.
+
+    ``credentials_ref`` names a credential set held outside the store; the store never
+    holds secrets.
+    """
+
+    id: AccountId
+    marketplace: Marketplace
+    shop_id: str
+    producer_codes: tuple[ProducerCode, ...]
+    policy: AllocationPolicy = field(default_factory=AllocationPolicy)
+    credentials_ref: str | None = None
+    enabled: bool = True

@@ -1,0 +1,46 @@
+"""Vocabulary of listings, orders and sync runs, shared by the store and the engine."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ListingState(StrEnum):
+    """Life of a listing: the intent to create is recorded before the request."""
+
+    PENDING = "pending"
+    CREATING = "creating"
+    LIVE = "live"
+    FAILED = "failed"
+    DELISTED = "delisted"
+
+
+class OrderStatus(StrEnum):
+    """Canonical order status; each connector maps its marketplace's vocabulary to it."""
+
+    PENDING_PAYMENT = "pending_payment"
+    PAID = "paid"
+    READY_TO_SHIP = "ready_to_ship"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    RETURNED = "returned"
+
+
+class SyncKind(StrEnum):
+    """What a sync run does."""
+
+    PUBLISH = "publish"
+    STOCK = "stock"
+    ORDERS = "orders"
+    RECONCILE = "reconcile"
+
+
+class RunOutcome(StrEnum):
+    """How a sync run ended."""
+
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    PARTIAL = "partial"
+    FAILED = "failed"

@@ -1,0 +1,1 @@
+"""Use cases of ikm-sync; ports arrive as arguments, nothing is built here."""

@@ -1,0 +1,77 @@
+"""Bringing configured channel accounts into the store."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import structlog
+
+from core.domain.accounts import ChannelAccount
+from core.errors import InputIssue, InputRejectedError
+from core.ports import Clock, UnitOfWork
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class AccountsReport:
+    """Which account ids were created, updated, left alone, or exist only in the store."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    only_in_store: list[str] = field(default_factory=list)
+    applied: bool = False
+
+
+def apply_accounts(
+    uow: UnitOfWork,
+    accounts: Sequence[ChannelAccount],
+    *,
+    clock: Clock,
+    source: str,
+    dry_run: bool = False,
+) -> AccountsReport:
+    """Create or update the store's accounts to match ``accounts``.
+
+    Accounts in the store but not in ``accounts`` are reported, never deleted: they may
+    still have listings and orders.
+
+    Raises:
+        InputRejectedError: an account names a producer the store does not have.
+    """
+    report = AccountsReport()
+    with uow:
+        known = uow.producers.get_all()
+        issues = [
+            InputIssue(source, None, f"accounts[{i}].producers", code,
+                       "a producer code already imported (see `ikm-sync status`)")  # fmt: skip
+            for i, account in enumerate(accounts)
+            for code in account.producer_codes
+            if code not in known
+        ]
+        if issues:
+            raise InputRejectedError(issues)
+        stored = {a.id: a for a in uow.accounts.get_all()}
+        now = clock.now()
+        for account in accounts:
+            before = stored.pop(account.id, None)
+            if before == account:
+                report.unchanged.append(account.id)
+                continue
+            (report.created if before is None else report.updated).append(account.id)
+            if not dry_run:
+                uow.accounts.save(account, now)
+        report.only_in_store = sorted(stored)
+        if not dry_run:
+            uow.commit()
+            report.applied = True
+    log.info(
+        "accounts.applied" if report.applied else "accounts.planned",
+        created=len(report.created),
+        updated=len(report.updated),
+        unchanged=len(report.unchanged),
+        only_in_store=len(report.only_in_store),
+    )
+    return report

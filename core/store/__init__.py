@@ -1,0 +1,1 @@
+"""The persistence adapter: tables, repositories, the unit of work and migrations."""

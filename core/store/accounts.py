@@ -1,0 +1,135 @@
+"""Channel accounts, their producers and their listing counts in the database."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, func, select
+
+from core.domain.accounts import AllocationPolicy, AllocationRule, ChannelAccount, Marketplace
+from core.domain.ids import AccountId, ProducerCode
+from core.domain.sync import ListingState
+from core.errors import DomainError
+from core.store.tables import (
+    ChannelAccountProducerRow,
+    ChannelAccountRow,
+    ListingRow,
+    ProducerRow,
+)
+
+
+def _rule_to_json(rule: AllocationRule) -> dict[str, Any]:
+    return {
+        "share_percent": rule.share_percent,
+        "safety_buffer": rule.safety_buffer,
+        "cap": rule.cap,
+        "min_to_list": rule.min_to_list,
+    }
+
+
+def policy_to_json(policy: AllocationPolicy) -> dict[str, Any]:
+    """The JSON document an account row stores for its policy."""
+    return {
+        "default": _rule_to_json(policy.default),
+        "overrides": {k: _rule_to_json(r) for k, r in sorted(policy.overrides.items())},
+        "excluded": sorted(policy.excluded),
+    }
+
+
+def policy_from_json(document: Mapping[str, Any]) -> AllocationPolicy:
+    """The policy stored by :func:`policy_to_json`."""
+    return AllocationPolicy(
+        default=AllocationRule(**document.get("default", {})),
+        overrides=MappingProxyType(
+            {k: AllocationRule(**v) for k, v in document.get("overrides", {}).items()}
+        ),
+        excluded=frozenset(document.get("excluded", ())),
+    )
+
+
+class SqlAccountRepository:
+    """``core.ports.AccountRepository`` on SQLAlchemy."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def get_all(self) -> list[ChannelAccount]:
+        links: dict[int, list[ProducerCode]] = defaultdict(list)
+        for account_id, code in self._session.execute(
+            select(ChannelAccountProducerRow.account_id, ProducerRow.code)
+            .join(ProducerRow, ProducerRow.id == ChannelAccountProducerRow.producer_id)
+            .order_by(ProducerRow.code)
+        ):
+            links[int(account_id)].append(ProducerCode(code))
+        rows = self._session.exec(select(ChannelAccountRow).order_by(ChannelAccountRow.account_key))
+        return [
+            ChannelAccount(
+                id=AccountId(row.account_key),
+                marketplace=Marketplace(row.marketplace),
+                shop_id=row.shop_id,
+                producer_codes=tuple(links.get(row.id or 0, ())),
+                policy=policy_from_json(row.allocation),
+                credentials_ref=row.credentials_ref,
+                enabled=row.enabled,
+            )
+            for row in rows
+        ]
+
+    def save(self, account: ChannelAccount, at: datetime) -> None:
+        producer_ids = {
+            code: int(id_)
+            for code, id_ in self._session.execute(
+                select(ProducerRow.code, ProducerRow.id).where(
+                    ProducerRow.code.in_(account.producer_codes)  # type: ignore[attr-defined]
+                )
+            )
+        }
+        missing = [c for c in account.producer_codes if c not in producer_ids]
+        if missing:
+            raise DomainError(
+                f"account {account.id!r}: unknown producer(s) {', '.join(missing)}"
+            )
+        row = self._session.exec(
+            select(ChannelAccountRow).where(ChannelAccountRow.account_key == account.id)
+        ).first()
+        if row is None:
+            row = ChannelAccountRow(
+                account_key=account.id,
+                marketplace=account.marketplace.value,
+                shop_id=account.shop_id,
+                created_at=at,
+                updated_at=at,
+            )
+        row.marketplace = account.marketplace.value
+        row.shop_id = account.shop_id
+        row.credentials_ref = account.credentials_ref
+        row.enabled = account.enabled
+        row.allocation = policy_to_json(account.policy)
+        row.updated_at = at
+        self._session.add(row)
+        self._session.flush()
+        assert row.id is not None  # noqa: S101  (flushed rows have their key)
+        self._session.execute(
+            sa.delete(ChannelAccountProducerRow).where(
+                ChannelAccountProducerRow.account_id == row.id  # type: ignore[arg-type]
+            )
+        )
+        self._session.execute(
+            sa.insert(ChannelAccountProducerRow),
+            [{"account_id": row.id, "producer_id": producer_ids[c]} for c in account.producer_codes],
+        )
+
+    def listing_counts(self) -> Mapping[AccountId, Mapping[ListingState, int]]:
+        counts: dict[AccountId, dict[ListingState, int]] = defaultdict(dict)
+        for key, state, count in self._session.execute(
+            select(ChannelAccountRow.account_key, ListingRow.state, func.count())
+            .join(ListingRow, ListingRow.account_id == ChannelAccountRow.id)
+            .group_by(ChannelAccountRow.account_key, ListingRow.state)
+        ):
+            counts[AccountId(key)][ListingState(state)] = int(count)
+        return counts

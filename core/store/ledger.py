@@ -1,0 +1,279 @@
+"""The stock ledger in the database.
+
+Exactly-once rests on the UNIQUE index on ``idempotency_key`` (an insert that meets an
+existing key does nothing), not on a check in Python. The non-negative on-hand rule needs
+the current balance, so ``record`` first locks the product row (``SELECT … FOR UPDATE`` on
+PostgreSQL; SQLite transactions already queue behind ``BEGIN IMMEDIATE``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, func, select
+
+from core.domain.ids import Sku, sku_key
+from core.domain.stock import (
+    Movement,
+    MovementReason,
+    NewMovement,
+    RecordedMovement,
+    StockLevel,
+)
+from core.errors import (
+    DomainError,
+    IdempotencyConflictError,
+    InsufficientStockError,
+    UnknownSkuError,
+)
+from core.ports import StockTotals
+from core.store._sql import chunks, insert_ignoring_conflicts
+from core.store.tables import ProductRow, StockMovementRow
+
+_MOVEMENT_COLUMNS = (
+    StockMovementRow.id,
+    ProductRow.sku,
+    StockMovementRow.reason,
+    StockMovementRow.on_hand_delta,
+    StockMovementRow.reserved_delta,
+    StockMovementRow.idempotency_key,
+    StockMovementRow.actor,
+    StockMovementRow.reference,
+    StockMovementRow.note,
+    StockMovementRow.location,
+    StockMovementRow.at,
+)
+
+
+def _movement(row: Any) -> Movement:
+    (id_, sku, reason, on_hand, reserved, key, actor, reference, note, location, at) = row
+    return Movement(
+        id=int(id_),
+        sku=Sku(sku),
+        reason=MovementReason(reason),
+        on_hand_delta=int(on_hand),
+        reserved_delta=int(reserved),
+        idempotency_key=key,
+        actor=actor,
+        reference=reference,
+        note=note,
+        location=location,
+        at=at,
+    )
+
+
+def _row_values(movement: NewMovement, product_id: int, at: datetime) -> dict[str, Any]:
+    return {
+        "product_id": product_id,
+        "location": movement.location,
+        "reason": movement.reason.value,
+        "on_hand_delta": movement.on_hand_delta,
+        "reserved_delta": movement.reserved_delta,
+        "reference": movement.reference[:255],
+        "actor": movement.actor[:128],
+        "note": movement.note,
+        "at": at,
+        "idempotency_key": movement.idempotency_key,
+    }
+
+
+class SqlStockLedger:
+    """``core.ports.StockLedger`` on SQLAlchemy."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._table = StockMovementRow.__table__  # type: ignore[attr-defined]
+
+    def _by_key(self, idempotency_key: str) -> Movement | None:
+        row = self._session.execute(
+            select(*_MOVEMENT_COLUMNS)
+            .join(ProductRow, ProductRow.id == StockMovementRow.product_id)
+            .where(StockMovementRow.idempotency_key == idempotency_key)
+        ).first()
+        return None if row is None else _movement(row)
+
+    def _replay(self, movement: NewMovement, existing: Movement) -> RecordedMovement:
+        if not movement.same_effect_as(existing):
+            raise IdempotencyConflictError(movement.idempotency_key)
+        return RecordedMovement(existing, created=False, level=self.level(existing.sku))
+
+    def _lock_product(self, sku: str) -> tuple[int, str]:
+        row = self._session.execute(
+            select(ProductRow.id, ProductRow.sku)
+            .where(ProductRow.sku_key == sku_key(sku))
+            .with_for_update()
+        ).first()
+        if row is None:
+            raise UnknownSkuError(sku)
+        return int(row[0]), str(row[1])
+
+    def _sums(self, product_id: int) -> tuple[int, int]:
+        on_hand, reserved = self._session.execute(
+            select(
+                func.coalesce(func.sum(StockMovementRow.on_hand_delta), 0),
+                func.coalesce(func.sum(StockMovementRow.reserved_delta), 0),
+            ).where(StockMovementRow.product_id == product_id)
+        ).one()
+        return int(on_hand), int(reserved)
+
+    def record(self, movement: NewMovement, at: datetime) -> RecordedMovement:
+        existing = self._by_key(movement.idempotency_key)
+        if existing is not None:
+            return self._replay(movement, existing)
+        product_id, stored_sku = self._lock_product(movement.sku)
+        on_hand, reserved = self._sums(product_id)
+        if movement.on_hand_delta < 0 and on_hand + movement.on_hand_delta < 0:
+            raise InsufficientStockError(stored_sku, on_hand, movement.on_hand_delta)
+        inserted = self._session.execute(
+            insert_ignoring_conflicts(self._session, self._table, ["idempotency_key"])
+            .values(_row_values(movement, product_id, at))
+            .returning(self._table.c.id)
+        ).first()
+        if inserted is None:  # the same key landed between our read and our insert
+            existing = self._by_key(movement.idempotency_key)
+            if existing is None:
+                raise DomainError(
+                    f"movement {movement.idempotency_key!r} was neither written nor found"
+                )
+            return self._replay(movement, existing)
+        recorded = Movement(
+            id=int(inserted[0]),
+            sku=Sku(stored_sku),
+            reason=movement.reason,
+            on_hand_delta=movement.on_hand_delta,
+            reserved_delta=movement.reserved_delta,
+            idempotency_key=movement.idempotency_key,
+            actor=movement.actor,
+            reference=movement.reference,
+            note=movement.note,
+            location=movement.location,
+            at=at,
+        )
+        level = StockLevel(
+            Sku(stored_sku),
+            on_hand + movement.on_hand_delta,
+            reserved + movement.reserved_delta,
+        )
+        return RecordedMovement(recorded, created=True, level=level)
+
+    def record_many(self, movements: Sequence[NewMovement], at: datetime) -> int:
+        if not movements:
+            return 0
+        if any(m.on_hand_delta < 0 or m.available_delta < 0 for m in movements):
+            raise DomainError("record_many takes only movements that add stock")
+        product_ids = self._product_ids({sku_key(m.sku) for m in movements})
+        unknown = sorted({m.sku for m in movements if sku_key(m.sku) not in product_ids})
+        if unknown:
+            raise UnknownSkuError(unknown[0])
+        keys = [m.idempotency_key for m in movements]
+        already: set[str] = set()
+        for batch in chunks(keys):
+            already.update(
+                self._session.execute(
+                    select(StockMovementRow.idempotency_key).where(
+                        StockMovementRow.idempotency_key.in_(batch)  # type: ignore[attr-defined]
+                    )
+                ).scalars()
+            )
+        fresh = [m for m in movements if m.idempotency_key not in already]
+        statement = insert_ignoring_conflicts(self._session, self._table, ["idempotency_key"])
+        for batch in chunks(fresh, 5000):
+            self._session.execute(
+                statement,
+                [_row_values(m, product_ids[sku_key(m.sku)], at) for m in batch],
+            )
+        return len(fresh)
+
+    def _product_ids(self, keys: set[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for batch in chunks(keys):
+            rows = self._session.execute(
+                select(ProductRow.sku_key, ProductRow.id).where(
+                    ProductRow.sku_key.in_(batch)  # type: ignore[attr-defined]
+                )
+            )
+            found.update({key: int(id_) for key, id_ in rows})
+        return found
+
+    def level(self, sku: str) -> StockLevel:
+        row = self._session.execute(
+            select(ProductRow.id, ProductRow.sku).where(ProductRow.sku_key == sku_key(sku))
+        ).first()
+        if row is None:
+            raise UnknownSkuError(sku)
+        on_hand, reserved = self._sums(int(row[0]))
+        return StockLevel(Sku(str(row[1])), on_hand, reserved)
+
+    def _levels_query(self) -> Any:
+        return (
+            select(
+                ProductRow.sku_key,
+                ProductRow.sku,
+                func.sum(StockMovementRow.on_hand_delta),
+                func.sum(StockMovementRow.reserved_delta),
+            )
+            .join(ProductRow, ProductRow.id == StockMovementRow.product_id)
+            .group_by(ProductRow.sku_key, ProductRow.sku)
+        )
+
+    def levels(self, keys: Iterable[str] | None = None) -> dict[str, StockLevel]:
+        def collect(statement: Any) -> dict[str, StockLevel]:
+            return {
+                key: StockLevel(Sku(sku), int(on_hand), int(reserved))
+                for key, sku, on_hand, reserved in self._session.execute(statement)
+            }
+
+        if keys is None:
+            return collect(self._levels_query())
+        found: dict[str, StockLevel] = {}
+        for batch in chunks(set(keys)):
+            found.update(
+                collect(self._levels_query().where(ProductRow.sku_key.in_(batch)))  # type: ignore[attr-defined]
+            )
+        return found
+
+    def history(self, sku: str, limit: int) -> list[Movement]:
+        rows = self._session.execute(
+            select(*_MOVEMENT_COLUMNS)
+            .join(ProductRow, ProductRow.id == StockMovementRow.product_id)
+            .where(ProductRow.sku_key == sku_key(sku))
+            .order_by(StockMovementRow.id.desc())  # type: ignore[union-attr]
+            .limit(limit)
+        )
+        return [_movement(row) for row in rows]
+
+    def totals(self) -> StockTotals:
+        per_product = (
+            select(
+                StockMovementRow.product_id.label("product_id"),  # type: ignore[attr-defined]
+                func.sum(StockMovementRow.on_hand_delta).label("on_hand"),
+                func.sum(StockMovementRow.reserved_delta).label("reserved"),
+            )
+            .group_by(StockMovementRow.product_id)
+            .subquery()
+        )
+        on_hand = func.coalesce(per_product.c.on_hand, 0)
+        reserved = func.coalesce(per_product.c.reserved, 0)
+        available = on_hand - reserved
+        row = self._session.execute(
+            select(
+                func.count(ProductRow.id),
+                func.coalesce(func.sum(sa.case((available > 0, 1), else_=0)), 0),
+                func.coalesce(func.sum(sa.case((available < 0, 1), else_=0)), 0),
+                func.coalesce(func.sum(on_hand), 0),
+                func.coalesce(func.sum(reserved), 0),
+            ).select_from(ProductRow)
+            .outerjoin(per_product, per_product.c.product_id == ProductRow.id)
+        ).one()
+        products, with_stock, oversold, total_on_hand, total_reserved = (int(v) for v in row)
+        return StockTotals(
+            skus_with_stock=with_stock,
+            skus_out_of_stock=products - with_stock,
+            skus_oversold=oversold,
+            on_hand=total_on_hand,
+            reserved=total_reserved,
+            available=total_on_hand - total_reserved,
+        )

@@ -1,0 +1,78 @@
+"""Producers in the database."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, func, select
+
+from core.domain.catalogue import Producer, ProducerKind
+from core.domain.ids import ProducerCode
+from core.store._sql import update_many_by
+from core.store.tables import ProducerRow
+
+
+def _to_domain(row: ProducerRow) -> Producer:
+    return Producer(
+        code=ProducerCode(row.code),
+        name=row.name,
+        kind=ProducerKind(row.kind),
+        province=row.province,
+        regency=row.regency,
+        sentra=row.sentra,
+        institution=row.institution,
+        business_id=row.business_id,
+    )
+
+
+def _values(producer: Producer) -> dict[str, Any]:
+    return {
+        "code": producer.code,
+        "name": producer.name,
+        "kind": producer.kind.value,
+        "province": producer.province,
+        "regency": producer.regency,
+        "sentra": producer.sentra,
+        "institution": producer.institution,
+        "business_id": producer.business_id,
+    }
+
+
+class SqlProducerRepository:
+    """``core.ports.ProducerRepository`` on SQLAlchemy."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def get_all(self) -> dict[str, Producer]:
+        rows = self._session.exec(select(ProducerRow).order_by(ProducerRow.code))
+        return {row.code: _to_domain(row) for row in rows}
+
+    def ids_by_code(self) -> dict[str, int]:
+        """Surrogate keys by producer code, for the other repositories."""
+        rows = self._session.exec(select(ProducerRow.code, ProducerRow.id))
+        return {code: int(id_) for code, id_ in rows if id_ is not None}
+
+    def add_many(self, producers: Sequence[Producer], at: datetime) -> None:
+        if producers:
+            self._session.execute(
+                sa.insert(ProducerRow),
+                [{**_values(p), "created_at": at, "updated_at": at} for p in producers],
+            )
+
+    def update_many(self, producers: Sequence[Producer], at: datetime) -> None:
+        update_many_by(
+            self._session,
+            ProducerRow.__table__,  # type: ignore[attr-defined]
+            "code",
+            [{**_values(p), "updated_at": at} for p in producers],
+        )
+
+    def count_by_kind(self) -> dict[ProducerKind, int]:
+        rows = self._session.exec(
+            select(ProducerRow.kind, func.count()).group_by(ProducerRow.kind)
+        )
+        return {ProducerKind(kind): int(count) for kind, count in rows}

@@ -1,0 +1,219 @@
+"""SQLModel tables of the canonical store; no other module defines a table.
+
+Rows are built from validated domain objects by the repositories; a table class is never
+trusted to validate input. Timestamps are stored in UTC and read back timezone-aware.
+"""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UtcDateTime(sa.types.TypeDecorator[datetime]):
+    """A timestamp that must be timezone-aware going in and is UTC coming out."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("refusing a naive datetime: the store keeps UTC instants")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+#: 64-bit keys on PostgreSQL; SQLite only auto-increments an INTEGER PRIMARY KEY.
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+MOVEMENT_REASONS = (
+    "receipt", "adjustment", "order_reserved", "order_released", "order_shipped", "return",
+)  # fmt: skip
+
+
+class ProducerRow(SQLModel, table=True):
+    __tablename__ = "producers"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True)
+    name: str = Field(max_length=255)
+    kind: str = Field(max_length=8)
+    province: str = Field(max_length=64)
+    regency: str = Field(max_length=64)
+    sentra: str | None = Field(default=None, max_length=128)
+    institution: str | None = Field(default=None, max_length=255)
+    business_id: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    updated_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class ProductRow(SQLModel, table=True):
+    __tablename__ = "products"
+    __table_args__ = (sa.CheckConstraint("price > 0", name="price_positive"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    sku: str = Field(max_length=64)
+    sku_key: str = Field(max_length=64, unique=True)
+    producer_id: int = Field(foreign_key="producers.id", index=True)
+    name: str = Field(max_length=255)
+    description: str = Field(default="", sa_type=sa.Text)
+    category: str = Field(default="", max_length=255)
+    price: int = Field(sa_type=sa.BigInteger)
+    weight_grams: int
+    length_cm: int | None = None
+    width_cm: int | None = None
+    height_cm: int | None = None
+    image_urls: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    condition: str = Field(max_length=8)
+    status: str = Field(max_length=10, index=True)
+    provenance: str = Field(default="", sa_type=sa.Text)
+    fingerprint: str = Field(max_length=64)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    updated_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class StockMovementRow(SQLModel, table=True):
+    __tablename__ = "stock_movements"
+    __table_args__ = (
+        sa.Index("ix_stock_movements_product_id_id", "product_id", "id"),
+        sa.CheckConstraint(
+            "reason IN (" + ", ".join(f"'{r}'" for r in MOVEMENT_REASONS) + ")",
+            name="reason_known",
+        ),
+    )
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    product_id: int = Field(foreign_key="products.id")
+    location: str = Field(max_length=32)
+    reason: str = Field(max_length=16)
+    on_hand_delta: int
+    reserved_delta: int
+    reference: str = Field(default="", max_length=255)
+    actor: str = Field(max_length=128)
+    note: str = Field(default="", sa_type=sa.Text)
+    at: datetime = Field(sa_type=UtcDateTime)
+    idempotency_key: str = Field(max_length=255, unique=True)
+
+
+class ChannelAccountRow(SQLModel, table=True):
+    __tablename__ = "channel_accounts"
+    __table_args__ = (sa.UniqueConstraint("marketplace", "shop_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_key: str = Field(max_length=64, unique=True)
+    marketplace: str = Field(max_length=16)
+    shop_id: str = Field(max_length=64)
+    credentials_ref: str | None = Field(default=None, max_length=64)
+    enabled: bool = True
+    allocation: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    updated_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class ChannelAccountProducerRow(SQLModel, table=True):
+    __tablename__ = "channel_account_producers"
+
+    account_id: int = Field(foreign_key="channel_accounts.id", primary_key=True)
+    producer_id: int = Field(foreign_key="producers.id", primary_key=True)
+
+
+class ListingRow(SQLModel, table=True):
+    __tablename__ = "listings"
+    __table_args__ = (
+        sa.UniqueConstraint("account_id", "product_id"),
+        sa.UniqueConstraint("account_id", "external_id"),
+    )
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    account_id: int = Field(foreign_key="channel_accounts.id")
+    product_id: int = Field(foreign_key="products.id", index=True)
+    external_id: str | None = Field(default=None, max_length=64)
+    external_variant_id: str | None = Field(default=None, max_length=64)
+    state: str = Field(max_length=16)
+    last_price: int | None = Field(default=None, sa_type=sa.BigInteger)
+    last_stock: int | None = None
+    last_content_hash: str | None = Field(default=None, max_length=64)
+    last_pushed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    updated_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class OrderRow(SQLModel, table=True):
+    __tablename__ = "orders"
+    __table_args__ = (
+        sa.UniqueConstraint("account_id", "external_id"),
+        sa.Index("ix_orders_account_id_status", "account_id", "status"),
+    )
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    account_id: int = Field(foreign_key="channel_accounts.id")
+    external_id: str = Field(max_length=64)
+    status: str = Field(max_length=24)
+    raw_status: str = Field(max_length=64)
+    total_amount: int = Field(sa_type=sa.BigInteger)
+    currency: str = Field(default="IDR", max_length=3)
+    oversold: bool = False
+    placed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    remote_updated_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    first_seen_at: datetime = Field(sa_type=UtcDateTime)
+    updated_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class OrderLineRow(SQLModel, table=True):
+    __tablename__ = "order_lines"
+    __table_args__ = (sa.UniqueConstraint("order_id", "line_no"),)
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    order_id: int = Field(sa_type=BigId, foreign_key="orders.id")
+    line_no: int
+    product_id: int | None = Field(default=None, foreign_key="products.id", index=True)
+    external_sku: str = Field(max_length=64)
+    quantity: int
+    unit_price: int = Field(sa_type=sa.BigInteger)
+
+
+class SyncRunRow(SQLModel, table=True):
+    __tablename__ = "sync_runs"
+    __table_args__ = (sa.UniqueConstraint("kind", "account_id", "window_start"),)
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    kind: str = Field(max_length=16)
+    account_id: int | None = Field(default=None, foreign_key="channel_accounts.id")
+    trigger: str = Field(max_length=128)
+    window_start: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    window_end: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    started_at: datetime = Field(sa_type=UtcDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    outcome: str = Field(max_length=16)
+    counts: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+
+
+class SyncRunItemRow(SQLModel, table=True):
+    __tablename__ = "sync_run_items"
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    run_id: int = Field(sa_type=BigId, foreign_key="sync_runs.id", index=True)
+    subject: str = Field(max_length=128)
+    operation: str = Field(max_length=32)
+    ok: bool
+    error_code: str | None = Field(default=None, max_length=64)
+    error_message: str | None = Field(default=None, sa_type=sa.Text)
+    at: datetime = Field(sa_type=UtcDateTime)

@@ -1,0 +1,60 @@
+"""Per-invocation state of the command line, shared by every command."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import typer
+
+from config import LoadedSettings, SecretRedactor, load_settings
+from ikm_sync.bootstrap import Runtime, build_runtime, init_logging
+
+
+@dataclass
+class AppState:
+    """Per-invocation state: global options, then settings and runtime on first use."""
+
+    config_file: Path | None = None
+    log_level: str | None = None
+    log_format: str | None = None
+    json_errors: bool = False
+    _loaded: LoadedSettings | None = None
+    _runtime: Runtime | None = None
+    redactor: SecretRedactor = field(default_factory=SecretRedactor)
+
+    def settings(self) -> LoadedSettings:
+        """Load and validate settings once; configures logging with secret masking."""
+        if self._loaded is None:
+            self._loaded = load_settings(self.config_file)
+            self.redactor = init_logging(
+                self._loaded, level=self.log_level, fmt=self.log_format
+            )
+        return self._loaded
+
+    def runtime(self, *, check_schema: bool = True) -> Runtime:
+        """The database runtime; refuses a database that is not migrated."""
+        if self._runtime is None:
+            self._runtime = build_runtime(self.settings(), check_schema=check_schema)
+        return self._runtime
+
+    def close(self) -> None:
+        """Release what was opened."""
+        if self._runtime is not None:
+            self._runtime.close()
+            self._runtime = None
+
+
+def state(ctx: typer.Context) -> AppState:
+    """The :class:`AppState` of this invocation."""
+    found = ctx.find_object(AppState)
+    if found is None:  # a command invoked without the root callback (tests)
+        found = ctx.ensure_object(AppState)
+    return found
+
+
+def default_actor() -> str:
+    """Who is acting when ``--actor`` is not given: the operating-system user."""
+    user = os.environ.get("USER") or os.environ.get("USERNAME") or "unknown"
+    return f"cli:{user}"

@@ -1,0 +1,66 @@
+"""Terminal output: rich tables for people, JSON for scripts, errors on standard error."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from core.errors import InputIssue
+
+
+def console(*, stderr: bool = False) -> Console:
+    """A console on the current stdout/stderr (built per call, so tests can capture it)."""
+    stream = sys.stderr if stderr else sys.stdout
+    interactive = stream.isatty()
+    width = None if interactive else int(os.environ.get("COLUMNS", "160"))
+    return Console(file=stream, width=width, soft_wrap=not interactive, highlight=False)
+
+
+def emit_json(payload: Any) -> None:
+    """Write one JSON document to standard output."""
+    typer.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+
+
+def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
+    """A plain rich table."""
+    result = Table(title=title, title_justify="left", show_lines=False)
+    for column in columns:
+        result.add_column(column, overflow="fold")
+    for row in rows:
+        result.add_row(*("" if cell is None else str(cell) for cell in row))
+    return result
+
+
+def issue_rows(issues: Iterable[InputIssue]) -> list[list[str]]:
+    """Rows of file, row, column, value and expectation for an issues table."""
+    return [
+        [
+            issue.source,
+            "" if issue.row is None else str(issue.row),
+            issue.column or "",
+            "" if issue.value is None else issue.value,
+            issue.expected,
+        ]
+        for issue in issues
+    ]
+
+
+ISSUE_COLUMNS = ("file", "row", "column", "value", "expected")
+
+
+def issue_json(issue: InputIssue) -> dict[str, Any]:
+    """An issue as a JSON object."""
+    return {
+        "file": issue.source,
+        "row": issue.row,
+        "column": issue.column,
+        "value": issue.value,
+        "expected": issue.expected,
+    }

@@ -1,0 +1,179 @@
+"""The ``ikm-sync`` command line.
+
+Exit codes: 0 success; 1 input rejected or a business rule refused the change (nothing
+was written); 2 usage error; 3 configuration error; 4 database unreachable or not
+migrated.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import click
+import structlog
+import typer
+from sqlalchemy.exc import SQLAlchemyError
+from typer.core import TyperGroup
+
+from config import ConfigurationError
+from core.errors import (
+    ConfigError,
+    DomainError,
+    IkmSyncError,
+    InputRejectedError,
+    StoreError,
+)
+from ikm_sync import __version__
+from ikm_sync._output import ISSUE_COLUMNS, console, emit_json, issue_json, issue_rows, table
+from ikm_sync._context import AppState
+from ikm_sync.commands import accounts, catalog, config_cmd, db, status, stock
+
+log = structlog.get_logger(__name__)
+
+EXIT_REJECTED = 1
+EXIT_CONFIG = 3
+EXIT_STORE = 4
+
+
+class _ErrorReportingGroup(TyperGroup):
+    """Turns ikm-sync's errors into clear messages and exit codes, in one place."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigurationError as exc:
+            _fail(ctx, EXIT_CONFIG, "configuration error", exc.problems)
+        except ConfigError as exc:
+            _fail(ctx, EXIT_CONFIG, "configuration error", [str(exc)])
+        except InputRejectedError as exc:
+            _reject(ctx, exc)
+        except DomainError as exc:
+            _fail(ctx, EXIT_REJECTED, "refused", [str(exc)])
+        except StoreError as exc:
+            _fail(ctx, EXIT_STORE, "database error", [str(exc)])
+        except SQLAlchemyError as exc:
+            detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+            _fail(ctx, EXIT_STORE, "database error", detail[:1] or [type(exc).__name__])
+        except IkmSyncError as exc:
+            _fail(ctx, EXIT_REJECTED, "error", [str(exc)])
+        finally:
+            app_state = ctx.find_object(AppState)
+            if app_state is not None:
+                app_state.close()
+
+
+def _fail(ctx: click.Context, code: int, title: str, lines: list[str]) -> NoReturn:
+    app_state = ctx.find_object(AppState) or AppState()
+    masked = [app_state.redactor.redact_text(line) for line in lines]
+    log.error("command.failed", error=title, detail=masked, exit_code=code)
+    if app_state.json_errors:
+        emit_json({"error": title, "detail": masked, "exit_code": code})
+    else:
+        err = console(stderr=True)
+        err.print(f"[bold red]{title}[/bold red]")
+        for line in masked:
+            err.print(f"  {line}", markup=False)
+    raise typer.Exit(code)
+
+
+def _reject(ctx: click.Context, exc: InputRejectedError) -> NoReturn:
+    app_state = ctx.find_object(AppState) or AppState()
+    log.warning("input.rejected", issues=len(exc.issues))
+    if app_state.json_errors:
+        emit_json(
+            {
+                "error": "input rejected",
+                "issues": [issue_json(i) for i in exc.issues],
+                "exit_code": EXIT_REJECTED,
+            }
+        )
+    else:
+        err = console(stderr=True)
+        noun = "problem" if len(exc.issues) == 1 else "problems"
+        err.print(
+            f"[bold red]input rejected: {len(exc.issues)} {noun}; nothing was written"
+            "[/bold red]"
+        )
+        err.print(table(None, ISSUE_COLUMNS, issue_rows(exc.issues)))
+    raise typer.Exit(EXIT_REJECTED)
+
+
+class LogLevel(StrEnum):
+    """Log levels the command line accepts."""
+
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+
+
+class LogFormat(StrEnum):
+    """Log formats the command line accepts."""
+
+    AUTO = "auto"
+    CONSOLE = "console"
+    JSON = "json"
+
+
+app = typer.Typer(
+    name="ikm-sync",
+    cls=_ErrorReportingGroup,
+    help="Keep marketplace shops in step with one canonical IKM catalogue and stock ledger.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ikm-sync {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="Settings file (default: $IKMSYNC_CONFIG_FILE, else ./ikm-sync.toml).",
+            dir_okay=False,
+        ),
+    ] = None,
+    log_level: Annotated[
+        LogLevel | None,
+        typer.Option("--log-level", help="Log level (overrides the settings).", case_sensitive=False),
+    ] = None,
+    log_format: Annotated[
+        LogFormat | None,
+        typer.Option("--log-format", help="Log format (overrides the settings)."),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Keep marketplace shops in step with one canonical IKM catalogue and stock ledger."""
+    ctx.obj = AppState(
+        config_file=config,
+        log_level=None if log_level is None else log_level.value,
+        log_format=None if log_format is None else log_format.value,
+    )
+
+
+def _register() -> None:
+    app.add_typer(db.app, name="db")
+    app.add_typer(catalog.app, name="catalog")
+    app.add_typer(stock.app, name="stock")
+    app.add_typer(config_cmd.app, name="config")
+    app.add_typer(accounts.app, name="accounts")
+    app.command("status")(status.status)
+
+
+_register()

@@ -1,0 +1,86 @@
+"""``ikm-sync config``: validate and show the effective settings, secrets masked."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+import typer
+from pydantic import SecretStr
+
+from config import LoadedSettings, is_secret_key
+from config.logging import MASK
+from ikm_sync._context import state
+from ikm_sync._output import console, emit_json, table
+
+app = typer.Typer(help="Validate and show the settings.", no_args_is_help=True)
+
+
+def _leaves(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], Any]]:
+    if isinstance(value, dict) and value:
+        for key, item in value.items():
+            yield from _leaves(item, (*path, str(key)))
+    elif isinstance(value, list) and value and not all(
+        isinstance(v, str | int | float | bool) for v in value
+    ):
+        for index, item in enumerate(value):
+            yield from _leaves(item, (*path, index))
+    else:
+        yield path, value
+
+
+def _dotted(path: tuple[str | int, ...]) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+def effective_settings(loaded: LoadedSettings) -> list[dict[str, Any]]:
+    """Every setting as key, value (secrets masked) and the layer it came from."""
+    dumped = loaded.settings.model_dump(mode="python")
+    dumped["database"]["url"] = loaded.settings.database_url_for_display()
+    rows = []
+    for path, value in _leaves(dumped):
+        if isinstance(value, SecretStr) or (is_secret_key(path) and value is not None):
+            shown: Any = MASK
+        elif hasattr(value, "__fspath__"):
+            shown = str(value)
+        else:
+            shown = value
+        rows.append({"key": _dotted(path), "value": shown, "source": loaded.origin(path)})
+    return rows
+
+
+@app.command("check")
+def check(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Validate the settings and print the effective values with their sources.
+
+    Exit code 3 and one line per problem (key, file or variable, what was expected)
+    when the settings are invalid.
+    """
+    app_state = state(ctx)
+    app_state.json_errors = as_json
+    loaded = app_state.settings()
+    rows = effective_settings(loaded)
+    if as_json:
+        emit_json(
+            {
+                "valid": True,
+                "config_file": None if loaded.config_file is None else str(loaded.config_file),
+                "settings": rows,
+            }
+        )
+        return
+    out = console()
+    out.print(f"settings file: {loaded.config_file or '(none; defaults and environment)'}")
+    out.print(
+        table(
+            "Effective settings (valid)",
+            ("key", "value", "source"),
+            [(r["key"], r["value"], r["source"]) for r in rows],
+        )
+    )

@@ -1,0 +1,59 @@
+"""``ikm-sync db``: schema migrations."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import structlog
+import typer
+
+from core.store.db import current_revision, head_revision, upgrade
+from ikm_sync._context import state
+from ikm_sync._output import console, emit_json
+
+log = structlog.get_logger(__name__)
+app = typer.Typer(help="Create and migrate the database schema.", no_args_is_help=True)
+
+
+@app.command("upgrade")
+def upgrade_command(
+    ctx: typer.Context,
+    revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
+) -> None:
+    """Create the schema or migrate it to the newest revision (safe to repeat)."""
+    app_state = state(ctx)
+    loaded = app_state.settings()
+    runtime = app_state.runtime(check_schema=False)
+    before, after = upgrade(runtime.engine, revision)
+    database = loaded.settings.database_url_for_display()
+    log.info("db.upgraded", database=database, before=before, after=after)
+    if before == after:
+        console().print(f"database {database} is already at revision {after}")
+    else:
+        console().print(f"database {database} migrated from {before or 'empty'} to {after}")
+
+
+@app.command("current")
+def current_command(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show the schema revision of the database and the newest one available."""
+    app_state = state(ctx)
+    app_state.json_errors = as_json
+    loaded = app_state.settings()
+    runtime = app_state.runtime(check_schema=False)
+    current, head = current_revision(runtime.engine), head_revision()
+    payload = {
+        "database": loaded.settings.database_url_for_display(),
+        "current": current,
+        "head": head,
+        "up_to_date": current == head,
+    }
+    if as_json:
+        emit_json(payload)
+        return
+    console().print(
+        f"database {payload['database']}: revision {current or 'none (empty)'}, "
+        f"newest {head}" + ("" if current == head else " — run `ikm-sync db upgrade`")
+    )

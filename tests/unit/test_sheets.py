@@ -1,0 +1,124 @@
+"""Reading catalogue files: encodings, delimiters, empty files, XLSX cells."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from core.catalogue.sheets import read_catalogue_file
+
+HEADER = "sku,producer_code,name,price,weight_grams\n"
+
+
+def test_csv_rows_are_numbered_as_a_spreadsheet_shows_them(tmp_path: Path) -> None:
+    path = tmp_path / "p.csv"
+    path.write_text(HEADER + "A-1,IKM-1,Kopi,1000,10\n\nA-2,IKM-1,Teh,2000,20\n")
+    sheets, issues = read_catalogue_file(path)
+    assert issues == []
+    assert [n for n, _ in sheets[0].rows] == [2, 4]
+    assert sheets[0].header[0] == "sku"
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_csv_delimiter_is_detected(tmp_path: Path, delimiter: str) -> None:
+    path = tmp_path / "p.csv"
+    path.write_text(
+        delimiter.join(["sku", "name", "price"]) + "\n" + delimiter.join(["A", "x", "1"]) + "\n"
+    )
+    sheets, _ = read_catalogue_file(path)
+    assert sheets[0].header == ("sku", "name", "price")
+    assert sheets[0].rows[0][1] == ("A", "x", "1")
+
+
+def test_csv_with_a_utf8_bom_reads_clean_headers(tmp_path: Path) -> None:
+    path = tmp_path / "p.csv"
+    path.write_bytes("\ufeffsku,name\nA,Kain Tenun Ikat Sikka\n".encode())
+    sheets, _ = read_catalogue_file(path)
+    assert sheets[0].header == ("sku", "name")
+
+
+def test_non_utf8_csv_names_the_line_and_byte(tmp_path: Path) -> None:
+    path = tmp_path / "p.csv"
+    path.write_bytes(HEADER.encode() + "A,IKM,Kopi caf\xe9,1,1\n".encode("latin-1"))
+    sheets, issues = read_catalogue_file(path)
+    assert sheets == []
+    assert len(issues) == 1
+    assert issues[0].row == 2
+    assert "UTF-8" in issues[0].expected
+    assert "0xE9" in issues[0].expected
+
+
+@pytest.mark.parametrize("content", [b"", b"\n\n  \n"])
+def test_empty_csv_is_an_issue(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "p.csv"
+    path.write_bytes(content)
+    sheets, issues = read_catalogue_file(path)
+    assert sheets == []
+    assert "empty" in issues[0].expected
+
+
+def test_unknown_extension_and_missing_file(tmp_path: Path) -> None:
+    other = tmp_path / "p.ods"
+    other.write_text("x")
+    assert ".csv or .xlsx" in read_catalogue_file(other)[1][0].expected
+    assert "existing" in read_catalogue_file(tmp_path / "none.csv")[1][0].expected
+
+
+def _workbook(path: Path, **sheets: list[list[object]]) -> None:
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for title, rows in sheets.items():
+        sheet = workbook.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    workbook.save(path)
+
+
+def test_xlsx_reads_named_sheets_with_native_cell_types(tmp_path: Path) -> None:
+    path = tmp_path / "c.xlsx"
+    _workbook(
+        path,
+        producers=[["producer_code", "name"], ["IKM-1", "Koperasi"]],
+        products=[["sku", "price"], ["A-1", 150000]],
+        notes=[["anything"]],
+    )
+    sheets, issues = read_catalogue_file(path)
+    assert issues == []
+    assert [s.source for s in sheets] == ["c.xlsx[producers]", "c.xlsx[products]"]
+    assert sheets[1].rows[0] == (2, ("A-1", 150000))
+
+
+def test_xlsx_merged_and_formula_cells_are_issues(tmp_path: Path) -> None:
+    path = tmp_path / "c.xlsx"
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "products"
+    sheet.append(["sku", "name", "price", "weight_grams"])
+    sheet.append(["A-1", "Kopi", 1000, 250])
+    sheet.append(["A-2", "Teh", "=C2*2", 250])
+    sheet.merge_cells("B2:B3")
+    workbook.save(path)
+    _, issues = read_catalogue_file(path)
+    merged = [i for i in issues if "merged" in i.expected]
+    formula = [i for i in issues if "formula" in i.expected]
+    assert merged[0].row == 2
+    assert "B2:B3" in merged[0].expected
+    assert formula[0].row == 3
+    assert formula[0].column == "C3"
+    assert formula[0].value == "=C2*2"
+
+
+def test_xlsx_with_unnamed_sheets_needs_known_names(tmp_path: Path) -> None:
+    path = tmp_path / "c.xlsx"
+    _workbook(path, Sheet1=[["sku"]], Sheet2=[["sku"]])
+    _, issues = read_catalogue_file(path)
+    assert "'producers'" in issues[0].expected
+
+
+def test_a_corrupt_xlsx_is_an_issue(tmp_path: Path) -> None:
+    path = tmp_path / "c.xlsx"
+    path.write_bytes(b"not a zip")
+    _, issues = read_catalogue_file(path)
+    assert "valid XLSX" in issues[0].expected

@@ -1,0 +1,221 @@
+"""Row validation: every bad value is named by sheet, row and column."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.catalogue.sheets import Cell, Sheet
+from core.catalogue.validate import PRODUCT_COLUMNS, validate_sheets
+from core.domain.catalogue import Condition, Dimensions, ProducerKind, ProductStatus
+
+PRODUCT_HEADER = ("sku", "producer_code", "name", "price", "weight_grams", "stock")
+GOOD = ("KOPI-1", "ikm-ntt-001", "Kopi Arabika Flores", "85000", "300", "12")
+
+
+def products(*rows: tuple[Cell, ...], header: tuple[str, ...] = PRODUCT_HEADER) -> Sheet:
+    return Sheet("p.csv", header, [(n, row) for n, row in enumerate(rows, start=2)])
+
+
+def only_issue(sheet: Sheet) -> tuple[int | None, str | None, str | None, str]:
+    result = validate_sheets([sheet])
+    assert len(result.issues) == 1, [i.describe() for i in result.issues]
+    issue = result.issues[0]
+    return issue.row, issue.column, issue.value, issue.expected
+
+
+def with_value(column: str, value: Cell) -> tuple[Cell, ...]:
+    row = list(GOOD)
+    row[PRODUCT_HEADER.index(column)] = value
+    return tuple(row)
+
+
+def test_a_good_row_becomes_a_product_with_defaults() -> None:
+    result = validate_sheets([products(GOOD)])
+    assert result.issues == []
+    (record,) = result.products
+    assert record.product.producer_code == "IKM-NTT-001"
+    assert record.product.price == 85000
+    assert record.product.condition is Condition.NEW
+    assert record.product.status is ProductStatus.ACTIVE
+    assert record.stock == 12
+    assert str(record.ref) == "p.csv, row 2"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Rp 150.000", "whole rupiah as plain digits"),
+        ("150000.50", "whole rupiah as plain digits"),
+        ("150.000", "whole rupiah as plain digits"),
+        ("150,000", "whole rupiah as plain digits"),
+        (150000.5, "whole rupiah as plain digits"),
+        ("0", "from 1 to"),
+        ("-5", "from 1 to"),
+        ("", "a value is required"),
+    ],
+)
+def test_bad_prices_are_named(value: Cell, expected: str) -> None:
+    row, column, shown, message = only_issue(products(with_value("price", value)))
+    assert (row, column) == (2, "price")
+    assert expected in message
+    if value not in ("", None):
+        assert shown == str(value)
+
+
+def test_whole_numbers_from_spreadsheet_cells_are_accepted() -> None:
+    result = validate_sheets([products(with_value("price", 150000.0))])
+    assert result.products[0].product.price == 150000
+
+
+def test_missing_sku() -> None:
+    row, column, _, expected = only_issue(products(with_value("sku", "  ")))
+    assert (row, column) == (2, "sku")
+    assert "required" in expected
+
+
+@pytest.mark.parametrize("sku", ["KOPI 1", "KOPI*1", "-KOPI"])
+def test_sku_with_spaces_or_symbols(sku: str) -> None:
+    _, column, _, expected = only_issue(products(with_value("sku", sku)))
+    assert column == "sku"
+    assert "no spaces" in expected
+
+
+def test_duplicate_sku_in_the_file_names_the_first_row() -> None:
+    row, column, _, expected = only_issue(products(GOOD, GOOD))
+    assert (row, column) == (3, "sku")
+    assert "p.csv, row 2" in expected
+
+
+@pytest.mark.parametrize("second", ["kopi-1", " KOPI-1 ", "Kopi-1"])
+def test_sku_differing_only_by_case_or_spaces_is_a_duplicate(second: str) -> None:
+    row, column, _, expected = only_issue(products(GOOD, with_value("sku", second)))
+    assert (row, column) == (3, "sku")
+    assert "row 2" in expected
+
+
+def test_duplicates_are_found_across_sheets() -> None:
+    result = validate_sheets([products(GOOD), Sheet("q.csv", PRODUCT_HEADER, [(7, GOOD)])])
+    assert [(i.source, i.row) for i in result.issues] == [("q.csv", 7)]
+
+
+def test_empty_name_and_name_over_the_limit() -> None:
+    assert "required" in only_issue(products(with_value("name", "")))[3]
+    row, column, shown, expected = only_issue(products(with_value("name", "K" * 256)))
+    assert (row, column) == (2, "name")
+    assert "at most 255 characters" in expected
+    assert shown is not None
+    assert "256 characters" in shown
+
+
+def test_a_name_on_two_lines_is_refused() -> None:
+    assert "single line" in only_issue(products(with_value("name", "Kopi\nArabika")))[3]
+
+
+@pytest.mark.parametrize("stock", ["-1", -3, "lima", "2.5"])
+def test_negative_or_non_numeric_stock(stock: Cell) -> None:
+    row, column, _, expected = only_issue(products(with_value("stock", stock)))
+    assert (row, column) == (2, "stock")
+    assert "0 or more" in expected
+
+
+def test_every_bad_cell_of_every_row_is_reported() -> None:
+    bad = ("", "ikm", "", "Rp 5", "berat", "-1")
+    result = validate_sheets([products(bad, bad)])
+    columns = [(i.row, i.column) for i in result.issues]
+    assert columns == [(r, c) for r in (2, 3) for c in
+                       ("sku", "name", "price", "weight_grams", "stock")]  # fmt: skip
+    assert result.products == []
+
+
+def test_optional_columns_are_parsed() -> None:
+    header = (*PRODUCT_HEADER[:5], "length_cm", "width_cm", "height_cm", "image_urls",
+              "condition", "status", "description")  # fmt: skip
+    row = (*GOOD[:5], "20", "15", 8, "https://a.example/1.jpg | https://a.example/2.jpg",
+           "Bekas", "DRAFT", "Sangrai medium.\nPanen 2025.")  # fmt: skip
+    result = validate_sheets([products(row, header=header)])
+    assert result.issues == []
+    product = result.products[0].product
+    assert product.dimensions == Dimensions(20, 15, 8)
+    assert product.image_urls == ("https://a.example/1.jpg", "https://a.example/2.jpg")
+    assert product.condition is Condition.USED
+    assert product.status is ProductStatus.DRAFT
+    assert "\n" in product.description
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "expected"),
+    [
+        ("length_cm", "20", "all of length_cm"),
+        ("image_urls", "ftp://x/y.jpg", "http:// or https://"),
+        ("condition", "second-hand", "one of"),
+        ("status", "live", "one of"),
+    ],
+)
+def test_optional_column_errors(column: str, value: str, expected: str) -> None:
+    header = (*PRODUCT_HEADER, column)
+    assert expected in only_issue(products((*GOOD, value), header=header))[3]
+
+
+def test_wrong_headers_list_unknown_and_missing_columns() -> None:
+    sheet = products(GOOD, header=("sku", "producer", "nama", "harga", "weight_grams", "stock"))
+    result = validate_sheets([sheet])
+    messages = [(i.column, i.expected) for i in result.issues]
+    assert ("producer", messages[0][1]) == messages[0]
+    assert all(i.row == 1 for i in result.issues)
+    assert any("missing required column(s) producer_code, name, price" in m for _, m in messages)
+    assert result.products == []
+
+
+def test_a_header_that_is_neither_products_nor_producers() -> None:
+    _, _, _, expected = only_issue(products(GOOD, header=("kode", "nama")))
+    assert "'sku' column" in expected
+    assert ", ".join(PRODUCT_COLUMNS) in expected
+
+
+def test_a_sheet_with_only_headers() -> None:
+    row, _, _, expected = only_issue(Sheet("p.csv", PRODUCT_HEADER, []))
+    assert row is None
+    assert "header but no rows" in expected
+
+
+def test_header_names_are_case_and_space_insensitive() -> None:
+    header = ("SKU", " Producer Code ", "Name", "PRICE", "weight-grams", "Stock")
+    assert validate_sheets([products(GOOD, header=header)]).issues == []
+
+
+def test_a_row_longer_than_the_header() -> None:
+    _, column, _, expected = only_issue(products((*GOOD, "extra")))
+    assert column == "column 7"
+    assert "at most 6 cells" in expected
+
+
+PRODUCER_HEADER = ("producer_code", "name", "kind", "province", "regency", "institution")
+
+
+def producers(*rows: tuple[Cell, ...]) -> Sheet:
+    return Sheet("producers.csv", PRODUCER_HEADER,
+                 [(n, r) for n, r in enumerate(rows, start=2)])  # fmt: skip
+
+
+def test_producers_are_validated() -> None:
+    good = ("wbp-kalbar-001", "Bengkel Kerja Lapas Pontianak", "WBP", "Kalimantan Barat",
+            "Kota Pontianak", "Lapas Kelas IIA Pontianak")  # fmt: skip
+    result = validate_sheets([producers(good)])
+    assert result.issues == []
+    producer = result.producers[0].producer
+    assert producer.code == "WBP-KALBAR-001"
+    assert producer.kind is ProducerKind.WBP
+
+
+def test_a_wbp_producer_needs_its_institution_and_codes_are_unique() -> None:
+    no_institution = ("WBP-1", "Bengkel", "wbp", "Banten", "Tangerang", "")
+    assert "institution" in only_issue(producers(no_institution))[1:2]
+    ikm = ("IKM-1", "Koperasi", "ikm", "NTT", "Ngada", "")
+    row, column, _, expected = only_issue(producers(ikm, ("ikm-1", *ikm[1:])))
+    assert (row, column) == (3, "producer_code")
+    assert "row 2" in expected
+
+
+def test_unknown_producer_kind() -> None:
+    row = ("IKM-1", "Koperasi", "umkm", "NTT", "Ngada", "")
+    assert only_issue(producers(row))[1] == "kind"
