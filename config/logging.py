@@ -1,9 +1,9 @@
 """Logging setup: structlog and the standard library through one processor chain.
 
 Called once by the entrypoint, never at import. Lines go to standard error: a readable
-console format on a terminal, JSON lines otherwise. A redaction processor masks the values
-of secret-looking keys and every occurrence of a configured secret value, in event fields,
-messages and rendered tracebacks alike.
+console format on a terminal, JSON lines otherwise. A redaction processor masks the
+values of secret-looking keys and every occurrence of a configured secret value, in
+event fields, messages and rendered tracebacks alike.
 """
 
 from __future__ import annotations
@@ -41,7 +41,9 @@ class SecretRedactor:
 
     def __init__(self, secret_values: Iterable[str] = ()) -> None:
         # Longest first, so a secret containing another is masked whole.
-        self._values = sorted({v for v in secret_values if len(v) >= 4}, key=len, reverse=True)
+        self._values = sorted(
+            {v for v in secret_values if len(v) >= 4}, key=len, reverse=True
+        )
 
     def redact_text(self, text: str) -> str:
         """Return ``text`` with every configured secret value masked."""
@@ -64,7 +66,7 @@ class SecretRedactor:
         return value
 
     def __call__(
-        self, logger: WrappedLogger, method_name: str, event_dict: EventDict
+        self, _logger: WrappedLogger, _method_name: str, event_dict: EventDict
     ) -> EventDict:
         return {key: self._redact(key, value) for key, value in event_dict.items()}
 
@@ -116,7 +118,10 @@ def configure_logging(
         logging.getLogger(name).setLevel(library_level)
 
     structlog.configure(
-        processors=[*_pre_chain(), structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        processors=[
+            *_pre_chain(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=False,

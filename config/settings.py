@@ -3,18 +3,18 @@
 Layers, lowest precedence first; each is a nested mapping, deep-merged into the next:
 
 1. ``config/defaults.toml`` (checked in, non-secret defaults);
-2. the operator's settings file (``ikm-sync.toml`` in the working directory, or the path
-   given by ``--config`` / ``IKMSYNC_CONFIG_FILE``);
+2. the operator's settings file (``ikm-sync.toml`` in the working directory, or the
+   path given by ``--config`` / ``IKMSYNC_CONFIG_FILE``);
 3. the secrets directory (``secrets_dir``): one file per secret key, named like the
-   environment variable without its prefix, e.g. ``credentials__shopee_main__partner_key``;
-4. ``IKMSYNC_*`` environment variables, nested with ``__`` (``IKMSYNC_DATABASE__URL``);
-   ``IKMSYNC_DATABASE_URL`` is accepted as a shorthand for the database URL;
-5. explicit overrides (tests, command-line flags).
+   environment variable without its prefix (``credentials__shopee_main__partner_key``);
+4. ``IKMSYNC_DATABASE_URL``, a shorthand for the database URL;
+5. ``IKMSYNC_*`` environment variables, nested with ``__`` (``IKMSYNC_DATABASE__URL``);
+6. explicit overrides (tests, command-line flags).
 
 Every model forbids unknown keys, so a typo fails loudly. Secret values
-(``database.password`` and every ``credentials`` entry) are refused in settings files: they
-come only from the environment or from secret files. Each error names the key, where the
-value came from and what was expected.
+(``database.password`` and every ``credentials`` entry) are refused in settings files:
+they come only from the environment or from secret files. Each error names the key,
+where the value came from and what was expected.
 """
 
 from __future__ import annotations
@@ -52,8 +52,17 @@ Marketplace = Literal["shopee", "tokopedia", "bukalapak"]
 Environment = Literal["development", "test", "production"]
 
 _PLACEHOLDER_SECRETS = frozenset(
-    {"changeme", "change-me", "change_me", "placeholder", "secret", "password", "xxx",
-     "todo", "replace-me"}
+    {
+        "changeme",
+        "change-me",
+        "change_me",
+        "placeholder",
+        "secret",
+        "password",
+        "xxx",
+        "todo",
+        "replace-me",
+    }
 )
 _SLUG = r"^[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?$"
 
@@ -63,7 +72,9 @@ class ConfigurationError(Exception):
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
-        super().__init__("invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
+        super().__init__(
+            "invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems)
+        )
 
 
 class _Section(BaseModel):
@@ -89,7 +100,8 @@ class DatabaseSettings(_Section):
             ) from exc
         if url.get_backend_name() not in {"sqlite", "postgresql"}:
             raise ValueError(
-                f"expected a sqlite or postgresql URL, got backend {url.get_backend_name()!r}"
+                "expected a sqlite or postgresql URL, "
+                f"got backend {url.get_backend_name()!r}"
             )
         return value
 
@@ -170,13 +182,13 @@ class Settings(BaseSettings):
     @classmethod
     def settings_customise_sources(
         cls,
-        settings_cls: type[BaseSettings],
+        settings_cls: type[BaseSettings],  # noqa: ARG003  (pydantic-settings' hook)
         init_settings: Any,
-        env_settings: Any,
-        dotenv_settings: Any,
-        file_secret_settings: Any,
+        env_settings: Any,  # noqa: ARG003  (layers are read by load_settings)
+        dotenv_settings: Any,  # noqa: ARG003  (no .env files)
+        file_secret_settings: Any,  # noqa: ARG003  (secrets dir read by load_settings)
     ) -> tuple[Any, ...]:
-        """Only explicit values: :func:`load_settings` assembles and tracks the layers."""
+        """Only explicit values: :func:`load_settings` assembles the layers."""
         return (init_settings,)
 
     @model_validator(mode="after")
@@ -198,12 +210,17 @@ class Settings(BaseSettings):
                     f"{account.shop_id!r} is already accounts[{seen_shops[shop]}]"
                 )
             seen_shops.setdefault(shop, index)
-            if account.credentials is not None and account.credentials not in self.credentials:
-                variable = f"{ENV_PREFIX}CREDENTIALS__{account.credentials.upper()}__<NAME>"
+            if (
+                account.credentials is not None
+                and account.credentials not in self.credentials
+            ):
+                variable = (
+                    f"{ENV_PREFIX}CREDENTIALS__{account.credentials.upper()}__<NAME>"
+                )
                 problems.append(
                     f"accounts[{index}].credentials: no credential set "
-                    f"{account.credentials!r} is configured; expected {variable} in the "
-                    f"environment or a file in the secrets directory"
+                    f"{account.credentials!r} is configured; expected {variable} "
+                    f"in the environment or a file in the secrets directory"
                 )
         if self.environment != "development":
             for path, secret in self.secret_values():
@@ -212,10 +229,11 @@ class Settings(BaseSettings):
                 ):
                     problems.append(
                         f"{path}: holds a placeholder secret; expected the real value "
-                        f"(placeholders are accepted only when environment = 'development')"
+                        "(placeholders are accepted only when "
+                        "environment = 'development')"
                     )
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ValueError("\n".join(problems))
         return self
 
     def secret_values(self) -> Iterator[tuple[str, str]]:
@@ -230,9 +248,9 @@ class Settings(BaseSettings):
                 yield f"credentials.{set_name}.{name}", value.get_secret_value()
 
     def database_url(self) -> str:
-        """The database URL with ``database.password`` filled in, for the engine only."""
+        """The database URL with ``database.password`` filled in (engine only)."""
         url = make_url(self.database.url)
-        if self.database.password is not None:
+        if self.database.password is not None and url.get_backend_name() != "sqlite":
             url = url.set(password=self.database.password.get_secret_value())
         return url.render_as_string(hide_password=False)
 
@@ -244,7 +262,10 @@ class Settings(BaseSettings):
 # --------------------------------------------------------------------------- layers
 
 #: Keys whose values are secrets: refused in settings files, masked on display.
-_SECRET_PREFIXES: tuple[tuple[str, ...], ...] = (("database", "password"), ("credentials",))
+_SECRET_PREFIXES: tuple[tuple[str, ...], ...] = (
+    ("database", "password"),
+    ("credentials",),
+)
 
 
 def is_secret_key(path: tuple[str | int, ...]) -> bool:
@@ -273,7 +294,11 @@ def _env_depth(values: Mapping[str, Any], path: tuple[str | int, ...]) -> int:
     depth = 0
     node: Any = values
     for part in path:
-        if not isinstance(part, str) or not isinstance(node, Mapping) or part not in node:
+        if (
+            not isinstance(part, str)
+            or not isinstance(node, Mapping)
+            or part not in node
+        ):
             break
         node = node[part]
         depth += 1
@@ -304,9 +329,13 @@ _MISSING = object()
 def _lookup(values: Any, path: tuple[str | int, ...]) -> Any:
     node = values
     for part in path:
-        if isinstance(node, Mapping) and isinstance(part, str) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        in_mapping = (
+            isinstance(node, Mapping) and isinstance(part, str) and part in node
+        )
+        in_list = (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        )
+        if in_mapping or in_list:
             node = node[part]
         else:
             return _MISSING
@@ -314,7 +343,7 @@ def _lookup(values: Any, path: tuple[str | int, ...]) -> Any:
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """Merge ``override`` into ``base``: mappings merge key by key, anything else replaces."""
+    """Merge ``override`` into ``base``: mappings merge by key, the rest replaces."""
     merged = dict(base)
     for key, value in override.items():
         if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
@@ -341,9 +370,9 @@ def _refuse_secrets_in_file(path: Path, values: Mapping[str, Any]) -> list[str]:
     for key_path, _value in _leaves(values):
         if is_secret_key(key_path):
             dotted = _dotted(key_path)
-            variable = ENV_PREFIX + NESTED_DELIMITER.join(
-                str(p) for p in key_path
-            ).upper()
+            variable = (
+                ENV_PREFIX + NESTED_DELIMITER.join(str(p) for p in key_path).upper()
+            )
             problems.append(
                 f"{path}: {dotted}: secrets are not read from settings files; expected "
                 f"{variable} in the environment or a file in the secrets directory"
@@ -356,8 +385,9 @@ def _refuse_secrets_in_file(path: Path, values: Mapping[str, Any]) -> list[str]:
             has_password = False
         if has_password:
             problems.append(
-                f"{path}: database.url: contains a password; expected the URL without it "
-                f"and the password in {ENV_PREFIX}DATABASE__PASSWORD or a secret file"
+                f"{path}: database.url: contains a password; expected the URL "
+                f"without it and the password in {ENV_PREFIX}DATABASE__PASSWORD "
+                "or a secret file"
             )
     return problems
 
@@ -385,7 +415,10 @@ def _dotted(path: tuple[str | int, ...]) -> str:
 def _read_secrets_dir(directory: Path) -> dict[str, Any]:
     if not directory.is_dir():
         raise ConfigurationError(
-            [f"secrets_dir: {directory} is not a directory; expected a folder of secret files"]
+            [
+                f"secrets_dir: {directory} is not a directory; "
+                "expected a folder of secret files"
+            ]
         )
     values: dict[str, Any] = {}
     for entry in sorted(directory.iterdir()):
@@ -415,11 +448,7 @@ def _read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     )
     # EnvSettingsSource reads os.environ at construction; hand it our mapping instead.
     source.env_vars = {key.lower(): value for key, value in environ.items()}
-    values = dict(source())
-    shorthand = environ.get(DATABASE_URL_SHORTHAND_ENV)
-    if shorthand and _lookup(values, ("database", "url")) is _MISSING:
-        values = deep_merge({"database": {"url": shorthand}}, values)
-    return values
+    return dict(source())
 
 
 def _unknown_environment(environ: Mapping[str, str]) -> list[str]:
@@ -434,8 +463,8 @@ def _unknown_environment(environ: Mapping[str, str]) -> list[str]:
         top = name[len(ENV_PREFIX) :].lower().split(NESTED_DELIMITER, 1)[0]
         if top not in known:
             problems.append(
-                f"environment variable {name}: unknown setting {top!r}; expected one of "
-                + ", ".join(sorted(Settings.model_fields))
+                f"environment variable {name}: unknown setting {top!r}; "
+                "expected one of " + ", ".join(sorted(Settings.model_fields))
             )
     return problems
 
@@ -462,7 +491,9 @@ def _format_validation(exc: ValidationError, layers: tuple[Layer, ...]) -> list[
     for error in exc.errors():
         path = tuple(error["loc"])
         if not path:
-            problems.extend(str(error["msg"]).removeprefix("Value error, ").split("; "))
+            problems.extend(
+                str(error["msg"]).removeprefix("Value error, ").splitlines()
+            )
             continue
         origin = loaded.origin(path)
         problems.append(f"{_dotted(path)} (from {origin}): {_explain(error)}")
@@ -493,6 +524,14 @@ def load_settings(
         problems.extend(_refuse_secrets_in_file(path, file_values))
         layers.append(Layer(str(path), file_values))
 
+    shorthand = environ.get(DATABASE_URL_SHORTHAND_ENV)
+    if shorthand:
+        layers.append(
+            Layer(
+                f"environment variable {DATABASE_URL_SHORTHAND_ENV}",
+                {"database": {"url": shorthand}},
+            )
+        )
     env_values = _read_environment(environ)
     merged: dict[str, Any] = {}
     for layer in layers:
@@ -506,7 +545,9 @@ def load_settings(
         directory = Path(str(secrets_dir))
         if not directory.is_absolute() and path is not None:
             directory = path.parent / directory
-        layers.append(Layer(f"secrets directory {directory}", _read_secrets_dir(directory)))
+        layers.append(
+            Layer(f"secrets directory {directory}", _read_secrets_dir(directory))
+        )
         merged = deep_merge(merged, layers[-1].values)
         merged = deep_merge(merged, env_values)
         if overrides:
@@ -527,5 +568,5 @@ def load_settings(
 
 @lru_cache(maxsize=8)
 def get_settings(config_file: Path | None = None) -> LoadedSettings:
-    """The process-wide settings, read once per settings file; only the entrypoint calls it."""
+    """The process-wide settings, read once per settings file (entrypoints only)."""
     return load_settings(config_file)

@@ -1,8 +1,8 @@
 """Finding connectors through the ``ikm_sync.connectors`` entry-point group.
 
 A connector is reached only through :func:`load`, never by importing its package, so a
-missing installation fails loudly and adding a marketplace is one package plus one line in
-``pyproject.toml``.
+missing installation fails loudly and adding a marketplace is one package plus one line
+in ``pyproject.toml``.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ def load(key: str) -> type:
     loaded = found.load()
     if not isinstance(loaded, type) or getattr(loaded, "key", None) != key:
         raise ConfigError(
-            f"entry point {key!r} ({found.value}) is not a connector class with key {key!r}"
+            f"entry point {key!r} ({found.value}) is not a connector class "
+            f"with key {key!r}"
         )
     return loaded

@@ -1,1 +1,1 @@
-"""The canonical store and the business rules of ikm-sync; no HTTP, scheduler, CLI or config."""
+"""The canonical store and the business rules; no HTTP, scheduler, CLI or config."""

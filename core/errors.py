@@ -11,8 +11,8 @@ IkmSyncError
 └── StoreError           the database is unreachable or not at the expected schema
 ```
 
-Connector errors (transient, rate limited, auth, rejected, contract, outcome unknown) join
-this tree with the connectors.
+Connector errors (transient, rate limited, auth, rejected, contract, outcome unknown)
+join this tree with the connectors.
 """
 
 from __future__ import annotations
@@ -38,7 +38,9 @@ class UnknownSkuError(DomainError):
 
     def __init__(self, sku: str) -> None:
         self.sku = sku
-        super().__init__(f"unknown SKU {sku!r}: no product has it (check `ikm-sync status`)")
+        super().__init__(
+            f"unknown SKU {sku!r}: no product has it (check `ikm-sync status`)"
+        )
 
 
 class InsufficientStockError(DomainError):

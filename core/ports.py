@@ -154,10 +154,25 @@ class AccountRepository(Protocol):
 class UnitOfWork(Protocol):
     """One transaction over every repository; anything not committed is rolled back."""
 
-    producers: ProducerRepository
-    products: ProductRepository
-    stock: StockLedger
-    accounts: AccountRepository
+    @property
+    def producers(self) -> ProducerRepository:
+        """Producers in this transaction."""
+        ...
+
+    @property
+    def products(self) -> ProductRepository:
+        """Products in this transaction."""
+        ...
+
+    @property
+    def stock(self) -> StockLedger:
+        """The stock ledger in this transaction."""
+        ...
+
+    @property
+    def accounts(self) -> AccountRepository:
+        """Channel accounts in this transaction."""
+        ...
 
     def __enter__(self) -> Self: ...
 

@@ -1,4 +1,4 @@
-"""Terminal output: rich tables for people, JSON for scripts, errors on standard error."""
+"""Terminal output: rich tables for people, JSON for scripts, errors on stderr."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from core.errors import InputIssue
 
 
 def console(*, stderr: bool = False) -> Console:
-    """A console on the current stdout/stderr (built per call, so tests can capture it)."""
+    """A console on the current stdout/stderr (built per call, for capture in tests)."""
     stream = sys.stderr if stderr else sys.stdout
     interactive = stream.isatty()
     width = None if interactive else int(os.environ.get("COLUMNS", "160"))
@@ -28,7 +28,9 @@ def emit_json(payload: Any) -> None:
     typer.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
 
 
-def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
+def table(
+    title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> Table:
     """A plain rich table."""
     result = Table(title=title, title_justify="left", show_lines=False)
     for column in columns:

@@ -17,7 +17,12 @@ from sqlmodel import Session
 from config import AccountSettings, LoadedSettings, SecretRedactor, configure_logging
 from config.settings import AllocationOverrideSettings, AllocationSettings
 from core.clock import SystemClock
-from core.domain.accounts import AllocationPolicy, AllocationRule, ChannelAccount, Marketplace
+from core.domain.accounts import (
+    AllocationPolicy,
+    AllocationRule,
+    ChannelAccount,
+    Marketplace,
+)
 from core.domain.ids import AccountId, ProducerCode, sku_key
 from core.ports import Clock
 from core.store.db import ensure_current, make_engine, make_session_factory
@@ -95,11 +100,16 @@ def account_from_settings(settings: AccountSettings) -> ChannelAccount:
         id=AccountId(settings.id),
         marketplace=Marketplace(settings.marketplace),
         shop_id=settings.shop_id,
-        producer_codes=tuple(ProducerCode(c.strip().upper()) for c in settings.producers),
+        producer_codes=tuple(
+            ProducerCode(c.strip().upper()) for c in settings.producers
+        ),
         policy=AllocationPolicy(
             default=_rule(allocation),
             overrides=MappingProxyType(
-                {sku_key(sku): _rule(allocation, o) for sku, o in allocation.overrides.items()}
+                {
+                    sku_key(sku): _rule(allocation, o)
+                    for sku, o in allocation.overrides.items()
+                }
             ),
             excluded=frozenset(sku_key(sku) for sku in allocation.exclude),
         ),

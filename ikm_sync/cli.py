@@ -11,7 +11,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
-import click
 import structlog
 import typer
 from sqlalchemy.exc import SQLAlchemyError
@@ -26,8 +25,15 @@ from core.errors import (
     StoreError,
 )
 from ikm_sync import __version__
-from ikm_sync._output import ISSUE_COLUMNS, console, emit_json, issue_json, issue_rows, table
 from ikm_sync._context import AppState
+from ikm_sync._output import (
+    ISSUE_COLUMNS,
+    console,
+    emit_json,
+    issue_json,
+    issue_rows,
+    table,
+)
 from ikm_sync.commands import accounts, catalog, config_cmd, db, status, stock
 
 log = structlog.get_logger(__name__)
@@ -40,7 +46,7 @@ EXIT_STORE = 4
 class _ErrorReportingGroup(TyperGroup):
     """Turns ikm-sync's errors into clear messages and exit codes, in one place."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:  # typer's own click Context
         try:
             return super().invoke(ctx)
         except ConfigurationError as exc:
@@ -64,7 +70,7 @@ class _ErrorReportingGroup(TyperGroup):
                 app_state.close()
 
 
-def _fail(ctx: click.Context, code: int, title: str, lines: list[str]) -> NoReturn:
+def _fail(ctx: Any, code: int, title: str, lines: list[str]) -> NoReturn:
     app_state = ctx.find_object(AppState) or AppState()
     masked = [app_state.redactor.redact_text(line) for line in lines]
     log.error("command.failed", error=title, detail=masked, exit_code=code)
@@ -78,7 +84,7 @@ def _fail(ctx: click.Context, code: int, title: str, lines: list[str]) -> NoRetu
     raise typer.Exit(code)
 
 
-def _reject(ctx: click.Context, exc: InputRejectedError) -> NoReturn:
+def _reject(ctx: Any, exc: InputRejectedError) -> NoReturn:
     app_state = ctx.find_object(AppState) or AppState()
     log.warning("input.rejected", issues=len(exc.issues))
     if app_state.json_errors:
@@ -120,7 +126,7 @@ class LogFormat(StrEnum):
 app = typer.Typer(
     name="ikm-sync",
     cls=_ErrorReportingGroup,
-    help="Keep marketplace shops in step with one canonical IKM catalogue and stock ledger.",
+    help="Keep marketplace shops in step with one IKM catalogue and stock ledger.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -148,18 +154,24 @@ def main(
     ] = None,
     log_level: Annotated[
         LogLevel | None,
-        typer.Option("--log-level", help="Log level (overrides the settings).", case_sensitive=False),
+        typer.Option(
+            "--log-level",
+            help="Log level (overrides the settings).",
+            case_sensitive=False,
+        ),
     ] = None,
     log_format: Annotated[
         LogFormat | None,
         typer.Option("--log-format", help="Log format (overrides the settings)."),
     ] = None,
-    version: Annotated[
+    version: Annotated[  # noqa: ARG001  (handled by its eager callback)
         bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version."
+        ),
     ] = False,
 ) -> None:
-    """Keep marketplace shops in step with one canonical IKM catalogue and stock ledger."""
+    """Keep marketplace shops in step with one IKM catalogue and stock ledger."""
     ctx.obj = AppState(
         config_file=config,
         log_level=None if log_level is None else log_level.value,

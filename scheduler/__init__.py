@@ -1,1 +1,1 @@
-"""The APScheduler 3.x daemon: job functions, leases per channel account, worker loop."""
+"""The APScheduler 3.x daemon: jobs, leases per channel account, the worker loop."""

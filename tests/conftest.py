@@ -3,8 +3,8 @@
 The database under test is SQLite unless ``IKMSYNC_TEST_DATABASE_URL`` names a
 PostgreSQL server, in which case every database test runs there instead (and the session
 fails, rather than skips, when that server cannot be reached). Each test gets its own
-database: a copy of a migrated SQLite file, or a PostgreSQL database cloned from a migrated
-template, dropped afterwards.
+database: a copy of a migrated SQLite file, or a PostgreSQL database cloned from a
+migrated template, dropped afterwards.
 """
 
 from __future__ import annotations
@@ -21,8 +21,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 import structlog
-from click.testing import Result
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from core.store.db import make_engine, make_session_factory, upgrade
 from core.store.uow import SqlUnitOfWork
@@ -61,7 +60,9 @@ class _PostgresBackend:
             with self._admin.connect() as connection:
                 connection.execute(sa.text("SELECT 1"))
         except sa.exc.OperationalError as exc:
-            pytest.fail(f"{TEST_DATABASE_ENV} is set but PostgreSQL is unreachable: {exc}")
+            pytest.fail(
+                f"{TEST_DATABASE_ENV} is set but PostgreSQL is unreachable: {exc}"
+            )
         self._template = f"ikmsync_tpl_{uuid.uuid4().hex[:10]}"
         self._execute(f'CREATE DATABASE "{self._template}"')
         engine = make_engine(self._admin_url.set(database=self._template))
@@ -159,7 +160,11 @@ class Cli:
 
     def __call__(self, *args: str, env: dict[str, str] | None = None) -> Result:
         runner = CliRunner()
-        environment = {"IKMSYNC_DATABASE_URL": self.database_url, **self.env, **(env or {})}
+        environment = {
+            "IKMSYNC_DATABASE_URL": self.database_url,
+            **self.env,
+            **(env or {}),
+        }
         return runner.invoke(app, list(args), env=environment, catch_exceptions=False)
 
 

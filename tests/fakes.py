@@ -7,7 +7,6 @@ fakes honest.
 
 from __future__ import annotations
 
-import copy
 import itertools
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -51,6 +50,16 @@ class _State:
     accounts: dict[str, ChannelAccount] = field(default_factory=dict)
     listings: dict[str, Counter[ListingState]] = field(default_factory=dict)
 
+    def copy(self) -> _State:
+        """Containers copied; the domain values in them are immutable."""
+        return _State(
+            dict(self.producers),
+            dict(self.products),
+            list(self.movements),
+            dict(self.accounts),
+            {k: Counter(v) for k, v in self.listings.items()},
+        )
+
 
 class FakeProducers:
     def __init__(self, state: _State) -> None:
@@ -82,7 +91,7 @@ class FakeProducts:
 
     def index(self) -> dict[str, ProductIndexEntry]:
         return {
-            key: ProductIndexEntry(p.sku, p.fingerprint())
+            key: ProductIndexEntry(p.sku, p.fingerprint)
             for key, p in self._state.products.items()
         }
 
@@ -161,7 +170,9 @@ class FakeLedger:
         product = self._product(movement.sku)
         level = self._level(product)
         if movement.on_hand_delta < 0 and level.on_hand + movement.on_hand_delta < 0:
-            raise InsufficientStockError(product.sku, level.on_hand, movement.on_hand_delta)
+            raise InsufficientStockError(
+                product.sku, level.on_hand, movement.on_hand_delta
+            )
         stored = self._store(movement, product, at)
         return RecordedMovement(stored, created=True, level=self._level(product))
 
@@ -232,7 +243,7 @@ class FakeUnitOfWork:
         self._working: _State | None = None
 
     def __enter__(self) -> Self:
-        self._working = copy.deepcopy(self.committed)
+        self._working = self.committed.copy()
         self.producers = FakeProducers(self._working)
         self.products = FakeProducts(self._working)
         self.stock = FakeLedger(self._working)
@@ -249,14 +260,16 @@ class FakeUnitOfWork:
 
     def commit(self) -> None:
         assert self._working is not None
-        self.committed = copy.deepcopy(self._working)
+        self.committed = self._working.copy()
         self.commits += 1
 
     def rollback(self) -> None:
         self.__enter__()
 
 
-def product(sku: str = "KOPI-FLR-001", producer: str = "IKM-NTT-001", **changes: object) -> Product:
+def product(
+    sku: str = "KOPI-FLR-001", producer: str = "IKM-NTT-001", **changes: object
+) -> Product:
     """A valid product for tests; keyword arguments override fields."""
     base = Product(
         sku=Sku(sku),

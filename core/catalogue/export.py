@@ -15,22 +15,37 @@ Row = list[str | int]
 def producer_row(producer: Producer) -> Row:
     """One producers-sheet row, in ``PRODUCER_COLUMNS`` order."""
     return [
-        producer.code, producer.name, producer.kind.value, producer.province,
-        producer.regency, producer.sentra or "", producer.institution or "",
+        producer.code,
+        producer.name,
+        producer.kind.value,
+        producer.province,
+        producer.regency,
+        producer.sentra or "",
+        producer.institution or "",
         producer.business_id or "",
-    ]  # fmt: skip
+    ]
 
 
 def product_row(product: Product, on_hand: int) -> Row:
     """One products-sheet row, in ``PRODUCT_COLUMNS`` order; stock is on hand."""
     dims = product.dimensions
     return [
-        product.sku, product.producer_code, product.name, product.price,
-        product.weight_grams, product.description, product.category,
-        dims.length_cm if dims else "", dims.width_cm if dims else "",
-        dims.height_cm if dims else "", "|".join(product.image_urls),
-        product.condition.value, product.status.value, product.provenance, on_hand,
-    ]  # fmt: skip
+        product.sku,
+        product.producer_code,
+        product.name,
+        product.price,
+        product.weight_grams,
+        product.description,
+        product.category,
+        dims.length_cm if dims else "",
+        dims.width_cm if dims else "",
+        dims.height_cm if dims else "",
+        "|".join(product.image_urls),
+        product.condition.value,
+        product.status.value,
+        product.provenance,
+        on_hand,
+    ]
 
 
 def write_csv(path: Path, header: Iterable[str], rows: Iterable[Row]) -> int:
@@ -45,7 +60,9 @@ def write_csv(path: Path, header: Iterable[str], rows: Iterable[Row]) -> int:
     return count
 
 
-def write_xlsx(path: Path, sheets: Mapping[str, tuple[Iterable[str], Iterable[Row]]]) -> int:
+def write_xlsx(
+    path: Path, sheets: Mapping[str, tuple[Iterable[str], Iterable[Row]]]
+) -> int:
     """Write a workbook with one sheet per entry; returns the data rows written."""
     from openpyxl import Workbook  # deferred: only XLSX exports need it
     from openpyxl.cell import WriteOnlyCell
@@ -60,7 +77,9 @@ def write_xlsx(path: Path, sheets: Mapping[str, tuple[Iterable[str], Iterable[Ro
             for value in row:
                 cell = WriteOnlyCell(sheet, value)
                 if isinstance(value, str):
-                    cell.data_type = "s"  # text stays text, even when it starts with "="
+                    cell.data_type = (
+                        "s"  # text stays text, even when it starts with "="
+                    )
                 cells.append(cell)
             sheet.append(cells)
             count += 1

@@ -2,14 +2,16 @@
 
 No I/O: the service loads the stored state it needs and hands it in, so the planner is
 tested with plain data. Products absent from the file are left alone; an import never
-deletes. Initial stock applies only to SKUs with no stock movements yet; after that, stock
+deletes. Optional columns absent from a sheet leave those fields as stored (a price-only
+sheet does not wipe descriptions); an empty cell in a present column clears the field.
+Initial stock applies only to SKUs with no stock movements yet; after that, stock
 changes go through the ledger (``ikm-sync stock adjust``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from core.catalogue.validate import RowRef, ValidatedCatalogue
@@ -90,8 +92,14 @@ class ImportPlan:
 
 
 _PRODUCER_FIELDS = (
-    "name", "kind", "province", "regency", "sentra", "institution", "business_id",
-)  # fmt: skip
+    "name",
+    "kind",
+    "province",
+    "regency",
+    "sentra",
+    "institution",
+    "business_id",
+)
 
 
 def plan_import(
@@ -113,19 +121,20 @@ def plan_import(
         actor: who imports, recorded on the stock receipts.
     """
     plan = ImportPlan(issues=list(catalogue.issues))
-    for record in catalogue.producers:
-        existing = producers.get(record.producer.code)
+    for row in catalogue.producers:
+        existing = producers.get(row.producer.code)
         if existing is None:
-            plan.producers.append(PlannedProducer(Action.CREATE, record.producer, record.ref))
-        elif existing == record.producer:
+            plan.producers.append(PlannedProducer(Action.CREATE, row.producer, row.ref))
+        elif existing == row.producer:
             plan.unchanged_producers += 1
         else:
             changed = tuple(
-                f for f in _PRODUCER_FIELDS
-                if getattr(existing, f) != getattr(record.producer, f)
-            )  # fmt: skip
+                f
+                for f in _PRODUCER_FIELDS
+                if getattr(existing, f) != getattr(row.producer, f)
+            )
             plan.producers.append(
-                PlannedProducer(Action.UPDATE, record.producer, record.ref, changed)
+                PlannedProducer(Action.UPDATE, row.producer, row.ref, changed)
             )
     known_producers = set(producers) | {r.producer.code for r in catalogue.producers}
 
@@ -134,21 +143,32 @@ def plan_import(
         key = sku_key(product.sku)
         if product.producer_code not in known_producers:
             plan.issues.append(
-                InputIssue(record.ref.source, record.ref.row, "producer_code",
-                           product.producer_code,
-                           "a producer code from a producers sheet or one already "
-                           "imported (see `ikm-sync status`)")  # fmt: skip
+                InputIssue(
+                    record.ref.source,
+                    record.ref.row,
+                    "producer_code",
+                    product.producer_code,
+                    "a producer code from a producers sheet or one already "
+                    "imported (see `ikm-sync status`)",
+                )
             )
             continue
         entry = index.get(key)
         if entry is not None and entry.sku != product.sku:
             plan.issues.append(
-                InputIssue(record.ref.source, record.ref.row, "sku", product.sku,
-                           f"the SKU exactly as stored, {entry.sku!r}: SKUs that differ "
-                           f"only by case or spaces name the same product")  # fmt: skip
+                InputIssue(
+                    record.ref.source,
+                    record.ref.row,
+                    "sku",
+                    product.sku,
+                    f"the SKU exactly as stored, {entry.sku!r}: SKUs that differ "
+                    f"only by case or spaces name the same product",
+                )
             )
             continue
-        initial = _initial_stock(record.stock, key, entry is None, on_hand, record.ref, plan)
+        initial = _initial_stock(
+            record.stock, key, entry is None, on_hand, record.ref, plan
+        )
         if initial:
             plan.receipts.append(
                 NewMovement(
@@ -164,17 +184,52 @@ def plan_import(
             )
         if entry is None:
             plan.products.append(
-                PlannedProduct(Action.CREATE, product, record.ref, initial_stock=initial)
+                PlannedProduct(
+                    Action.CREATE, product, record.ref, initial_stock=initial
+                )
             )
-        elif entry.fingerprint == product.fingerprint():
+        elif entry.fingerprint == product.fingerprint:
             plan.unchanged_products += 1
         else:
             before = stored.get(key)
-            changed = tuple(changed_fields(before, product)) if before else ("unknown",)
-            plan.products.append(
-                PlannedProduct(Action.UPDATE, product, record.ref, changed, initial)
-            )
+            if before is None:
+                plan.products.append(
+                    PlannedProduct(Action.UPDATE, product, record.ref, ("unknown",))
+                )
+                continue
+            product = keep_absent_fields(product, before, record.columns)
+            changed = tuple(changed_fields(before, product))
+            if changed:
+                plan.products.append(
+                    PlannedProduct(Action.UPDATE, product, record.ref, changed)
+                )
+            else:
+                plan.unchanged_products += 1
     return plan
+
+
+#: Product fields filled from optional columns, and the columns that carry them.
+_FIELD_COLUMNS: dict[str, frozenset[str]] = {
+    "description": frozenset({"description"}),
+    "category": frozenset({"category"}),
+    "dimensions": frozenset({"length_cm", "width_cm", "height_cm"}),
+    "image_urls": frozenset({"image_urls"}),
+    "condition": frozenset({"condition"}),
+    "status": frozenset({"status"}),
+    "provenance": frozenset({"provenance"}),
+}
+
+
+def keep_absent_fields(
+    product: Product, stored: Product, columns: frozenset[str]
+) -> Product:
+    """``product`` with the stored value of every field whose column the sheet lacks."""
+    kept = {
+        name: getattr(stored, name)
+        for name, carriers in _FIELD_COLUMNS.items()
+        if not carriers & columns
+    }
+    return replace(product, **kept) if kept else product
 
 
 def _initial_stock(
@@ -191,9 +246,14 @@ def _initial_stock(
         return stock or None
     if on_hand[key] != stock:
         plan.notices.append(
-            InputIssue(ref.source, ref.row, "stock", str(stock),
-                       f"initial stock only; this SKU already has stock movements "
-                       f"(on hand {on_hand[key]}), so the column is ignored: use "
-                       f"`ikm-sync stock adjust` to change it")  # fmt: skip
+            InputIssue(
+                ref.source,
+                ref.row,
+                "stock",
+                str(stock),
+                f"initial stock only; this SKU already has stock movements "
+                f"(on hand {on_hand[key]}), so the column is ignored: use "
+                f"`ikm-sync stock adjust` to change it",
+            )
         )
     return None

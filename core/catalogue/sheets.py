@@ -1,17 +1,17 @@
 """Reading catalogue spreadsheets (CSV and XLSX) into sheets of raw cells.
 
-This module knows file formats, not products: it turns a file into :class:`Sheet` objects
-(a header and numbered rows) and reports file-level problems (not UTF-8, empty, merged or
-formula cells) as :class:`~core.errors.InputIssue` values. Row numbers are the ones a
-spreadsheet program shows: the header is row 1, the first data row is row 2.
+This module knows file formats, not products: it turns a file into :class:`Sheet`
+objects (a header and numbered rows) and reports file-level problems (not UTF-8, empty,
+merged or formula cells) as :class:`~core.errors.InputIssue` values. Row numbers are the
+ones a spreadsheet program shows: the header is row 1, the first data row is row 2.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
@@ -25,22 +25,48 @@ PRODUCER_SHEET = "producers"
 _DELIMITERS = (",", ";", "\t")
 
 
+Row = tuple[int, tuple[Cell, ...]]
+
+
+class SheetReadError(Exception):
+    """A sheet's rows could not be read to the end; carries the issue to report."""
+
+    def __init__(self, issue: InputIssue) -> None:
+        self.issue = issue
+        super().__init__(issue.describe())
+
+
 @dataclass(frozen=True)
 class Sheet:
-    """One table of a catalogue file: header cells and numbered data rows."""
+    """One table of a catalogue file: header cells and numbered data rows.
+
+    ``rows`` may be read lazily (CSV files are streamed, never held whole); iterating
+    it can raise :class:`SheetReadError`. ``size`` is the number of data rows, or an
+    estimate for a streamed file (for progress bars).
+    """
 
     source: str
     header: tuple[str, ...]
-    rows: Sequence[tuple[int, tuple[Cell, ...]]]
+    rows: Iterable[Row]
     name: str | None = None
+    size: int | None = None
 
     def __len__(self) -> int:
-        return len(self.rows)
+        if self.size is not None:
+            return self.size
+        return len(self.rows) if isinstance(self.rows, Sized) else 0
 
 
-def _issue(source: str, expected: str, row: int | None = None, column: str | None = None,
-           value: str | None = None) -> InputIssue:  # fmt: skip
-    return InputIssue(source=source, row=row, column=column, value=value, expected=expected)
+def _issue(
+    source: str,
+    expected: str,
+    row: int | None = None,
+    column: str | None = None,
+    value: str | None = None,
+) -> InputIssue:
+    return InputIssue(
+        source=source, row=row, column=column, value=value, expected=expected
+    )
 
 
 def _is_blank(cells: Sequence[Cell]) -> bool:
@@ -48,7 +74,7 @@ def _is_blank(cells: Sequence[Cell]) -> bool:
 
 
 def read_catalogue_file(path: Path) -> tuple[list[Sheet], list[InputIssue]]:
-    """Read a CSV or XLSX catalogue file; returns its sheets and any file-level issues."""
+    """Read a CSV or XLSX catalogue file; returns its sheets and file-level issues."""
     source = path.name
     if not path.is_file():
         return [], [_issue(str(path), "expected an existing CSV or XLSX file")]
@@ -58,27 +84,56 @@ def read_catalogue_file(path: Path) -> tuple[list[Sheet], list[InputIssue]]:
     if suffix in {".xlsx", ".xlsm"}:
         return _read_xlsx(path, source)
     return [], [
-        _issue(source, f"expected a .csv or .xlsx file, got a {suffix or 'nameless'} file")
+        _issue(
+            source, f"expected a .csv or .xlsx file, got a {suffix or 'nameless'} file"
+        )
     ]
 
 
 # ----------------------------------------------------------------------------- CSV
 
 
-def _decode(data: bytes, source: str) -> tuple[str | None, list[InputIssue]]:
-    try:
-        return data.decode("utf-8-sig"), []
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        bad = data[exc.start : exc.start + 1].hex().upper()
-        return None, [
-            _issue(
-                source,
-                f"expected UTF-8 text, found byte 0x{bad} on line {line}; save the file "
-                f"as 'CSV UTF-8' in the spreadsheet program",
-                row=line,
+_CHUNK = 1 << 20
+
+
+def _check_utf8(path: Path, source: str) -> tuple[int, bool, InputIssue | None]:
+    """One streaming pass: (line count, has any non-blank text, decoding issue)."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
+    lines, seen, has_text = 0, 0, False
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            try:
+                text = decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                position = max(exc.start - len(decoder.getstate()[0]), 0)
+                line = lines + chunk[:position].count(b"\n") + 1
+                bad = chunk[position : position + 1].hex().upper() or "??"
+                return (
+                    lines,
+                    has_text,
+                    _issue(
+                        source,
+                        f"expected UTF-8 text, found byte 0x{bad} on line {line}; "
+                        "save the file as 'CSV UTF-8' in the spreadsheet program",
+                        row=line,
+                    ),
+                )
+            lines += chunk.count(b"\n")
+            seen += len(chunk)
+            has_text = has_text or bool(text.strip(" \t\r\n\ufeff"))
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return (
+                lines,
+                has_text,
+                _issue(
+                    source,
+                    "expected UTF-8 text; the file ends inside a character",
+                    row=lines,
+                ),
             )
-        ]
+    return lines, has_text, None
 
 
 def _delimiter(first_line: str) -> str:
@@ -87,33 +142,58 @@ def _delimiter(first_line: str) -> str:
     return best if counts[best] else ","
 
 
+class _CsvRows:
+    """The data rows of a CSV file, read from disk each time they are iterated."""
+
+    def __init__(
+        self, path: Path, source: str, delimiter: str, header_row: int
+    ) -> None:
+        self._path, self._source = path, source
+        self._delimiter, self._header_row = delimiter, header_row
+
+    def __iter__(self) -> Iterator[Row]:
+        with self._path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle, delimiter=self._delimiter)
+            try:
+                for number, record in enumerate(reader, start=1):
+                    if number > self._header_row and not _is_blank(record):
+                        yield number - self._header_row + 1, tuple(record)
+            except csv.Error as exc:
+                raise SheetReadError(
+                    _issue(
+                        self._source,
+                        f"expected well-formed CSV: {exc}",
+                        row=reader.line_num,
+                    )
+                ) from None
+
+
 def _read_csv(path: Path, source: str) -> tuple[list[Sheet], list[InputIssue]]:
-    text, issues = _decode(path.read_bytes(), source)
-    if text is None:
-        return [], issues
-    if not text.strip():
-        return [], [_issue(source, "the file is empty; expected a header row, then data rows")]
-    first_line = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line))
-    header: tuple[str, ...] | None = None
-    rows: list[tuple[int, tuple[Cell, ...]]] = []
-    try:
-        for number, record in enumerate(reader, start=1):
-            if header is None:
-                if _is_blank(record):
-                    continue
-                header = tuple(record)
-                header_row = number
-                continue
-            if not _is_blank(record):
-                rows.append((number, tuple(record)))
-    except csv.Error as exc:
-        return [], [_issue(source, f"expected well-formed CSV: {exc}", row=reader.line_num)]
-    if header is None:
-        return [], [_issue(source, "the file is empty; expected a header row, then data rows")]
-    if header_row != 1:
-        rows = [(n - header_row + 1, cells) for n, cells in rows]
-    return [Sheet(source=source, header=header, rows=rows)], issues
+    lines, has_text, problem = _check_utf8(path, source)
+    if problem is not None:
+        return [], [problem]
+    if not has_text:
+        return [], [
+            _issue(source, "the file is empty; expected a header row, then data rows")
+        ]
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        first_line = ""
+        for first_line in handle:
+            if first_line.strip():
+                break
+        handle.seek(0)
+        reader = csv.reader(handle, delimiter=_delimiter(first_line))
+        header: tuple[str, ...] = ()
+        header_row = 0
+        try:
+            for number, record in enumerate(reader, start=1):
+                if not _is_blank(record):
+                    header, header_row = tuple(record), number
+                    break
+        except csv.Error as exc:
+            return [], [_issue(source, f"expected well-formed CSV: {exc}", row=1)]
+    rows = _CsvRows(path, source, _delimiter(first_line), header_row)
+    return [Sheet(source=source, header=header, rows=rows, size=lines)], []
 
 
 # ---------------------------------------------------------------------------- XLSX
@@ -125,7 +205,9 @@ def _read_xlsx(path: Path, source: str) -> tuple[list[Sheet], list[InputIssue]]:
     try:
         workbook = load_workbook(path, data_only=False, read_only=False)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        return [], [_issue(source, f"expected a valid XLSX workbook ({type(exc).__name__})")]
+        return [], [
+            _issue(source, f"expected a valid XLSX workbook ({type(exc).__name__})")
+        ]
     try:
         names = {ws.title.strip().lower(): ws for ws in workbook.worksheets}
         known = [n for n in (PRODUCER_SHEET, PRODUCT_SHEET) if n in names]
@@ -135,13 +217,16 @@ def _read_xlsx(path: Path, source: str) -> tuple[list[Sheet], list[InputIssue]]:
             return [], [
                 _issue(
                     source,
-                    f"expected sheets named 'producers' and/or 'products'; found {titles}",
+                    "expected sheets named 'producers' and/or 'products'; "
+                    f"found {titles}",
                 )
             ]
         sheets: list[Sheet] = []
         issues: list[InputIssue] = []
         for worksheet in chosen:
-            sheet, sheet_issues = _read_worksheet(worksheet, f"{source}[{worksheet.title}]")
+            sheet, sheet_issues = _read_worksheet(
+                worksheet, f"{source}[{worksheet.title}]"
+            )
             issues.extend(sheet_issues)
             if sheet is not None:
                 sheets.append(sheet)
@@ -151,16 +236,21 @@ def _read_xlsx(path: Path, source: str) -> tuple[list[Sheet], list[InputIssue]]:
 
 
 def _cell_value(value: object) -> Cell:
-    if value is None or isinstance(value, str | int | float | bool | datetime | date | time):
+    if value is None or isinstance(
+        value, str | int | float | bool | datetime | date | time
+    ):
         return value
     return str(value)
 
 
-def _read_worksheet(worksheet: object, source: str) -> tuple[Sheet | None, list[InputIssue]]:
+def _read_worksheet(
+    worksheet: object, source: str
+) -> tuple[Sheet | None, list[InputIssue]]:
     issues: list[InputIssue] = [
         _issue(
             source,
-            f"merged cells {merged.coord} are not accepted; unmerge them and fill every cell",
+            f"merged cells {merged.coord} are not accepted; "
+            "unmerge them and fill every cell",
             row=merged.min_row,
         )
         for merged in sorted(
@@ -169,7 +259,7 @@ def _read_worksheet(worksheet: object, source: str) -> tuple[Sheet | None, list[
         )
     ]
     header: tuple[str, ...] | None = None
-    rows: list[tuple[int, tuple[Cell, ...]]] = []
+    rows: list[Row] = []
     for row in worksheet.iter_rows():  # type: ignore[attr-defined]
         cells: list[Cell] = []
         for cell in row:
@@ -199,9 +289,13 @@ def _read_worksheet(worksheet: object, source: str) -> tuple[Sheet | None, list[
             continue
         rows.append((number, tuple(cells)))
     if header is None:
-        issues.append(_issue(source, "the sheet is empty; expected a header row, then data rows"))
+        issues.append(
+            _issue(source, "the sheet is empty; expected a header row, then data rows")
+        )
         return None, issues
-    return Sheet(source=source, header=header, rows=rows, name=_title(worksheet)), issues
+    return Sheet(
+        source=source, header=header, rows=rows, name=_title(worksheet)
+    ), issues
 
 
 def _title(worksheet: object) -> str:

@@ -1,19 +1,20 @@
 """Validating catalogue sheets into producers and products.
 
-Every row is checked and every problem is collected (not only the first), each naming the
-sheet, row and column, the value found and what was expected. A sheet is a producers sheet
-when its header has no ``sku`` column but a ``producer_code`` one, and a products sheet when
-it has ``sku``.
+Every row is checked and every problem is collected (not only the first), each naming
+the sheet, row and column, the value found and what was expected. A sheet is a producers
+sheet when its header has no ``sku`` column but a ``producer_code`` one, and a products
+sheet when it has ``sku``.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final, TypeVar
 
-from core.catalogue.sheets import Cell, Sheet
+from core.catalogue.sheets import Cell, Sheet, SheetReadError
 from core.domain.catalogue import (
     MAX_DESCRIPTION_LENGTH,
     MAX_NAME_LENGTH,
@@ -26,14 +27,22 @@ from core.domain.catalogue import (
     Product,
     ProductStatus,
 )
-from core.domain.ids import ProducerCode, Sku, sku_key
+from core.domain.ids import ProducerCode, Sku
 from core.errors import InputIssue
 
 PRODUCT_REQUIRED: Final = ("sku", "producer_code", "name", "price", "weight_grams")
 PRODUCT_OPTIONAL: Final = (
-    "description", "category", "length_cm", "width_cm", "height_cm", "image_urls",
-    "condition", "status", "provenance", "stock",
-)  # fmt: skip
+    "description",
+    "category",
+    "length_cm",
+    "width_cm",
+    "height_cm",
+    "image_urls",
+    "condition",
+    "status",
+    "provenance",
+    "stock",
+)
 PRODUCT_COLUMNS: Final = PRODUCT_REQUIRED + PRODUCT_OPTIONAL
 PRODUCER_REQUIRED: Final = ("producer_code", "name", "kind", "province", "regency")
 PRODUCER_OPTIONAL: Final = ("sentra", "institution", "business_id")
@@ -49,10 +58,15 @@ _DIGITS = re.compile(r"^[0-9]+$")
 _NEGATIVE = re.compile(r"^-[0-9]+$")
 _URL = re.compile(r"^https?://[^\s/]+\S*$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_IMAGE_SEPARATORS = re.compile(r"[\s|]+")
 _BUSINESS_ID = re.compile(r"^[A-Za-z0-9./-]{1,32}$")
 
-_CONDITIONS: Final = {"new": Condition.NEW, "baru": Condition.NEW,
-                      "used": Condition.USED, "bekas": Condition.USED}  # fmt: skip
+_CONDITIONS: Final = {
+    "new": Condition.NEW,
+    "baru": Condition.NEW,
+    "used": Condition.USED,
+    "bekas": Condition.USED,
+}
 _STATUSES: Final = {s.value: s for s in ProductStatus}
 _KINDS: Final = {k.value: k for k in ProducerKind}
 
@@ -80,11 +94,16 @@ class ProducerRecord:
 
 @dataclass(frozen=True, slots=True)
 class ProductRecord:
-    """A validated product row; ``stock`` is the initial stock column, if filled."""
+    """A validated product row; ``stock`` is the initial stock column, if filled.
+
+    ``columns`` are the optional columns the sheet has: fields whose columns are absent
+    keep their stored values when the product exists.
+    """
 
     product: Product
     stock: int | None
     ref: RowRef
+    columns: frozenset[str] = frozenset(PRODUCT_OPTIONAL)
 
 
 @dataclass
@@ -110,34 +129,42 @@ def _shown(value: Cell) -> str:
 class _Row:
     """Typed access to one row's cells; each failed check records an issue."""
 
-    __slots__ = ("_cells", "_index", "_issues", "_source", "number", "ok")
+    __slots__ = ("_issues", "_source", "_values", "number", "ok")
 
     def __init__(
         self,
         source: str,
         number: int,
         cells: tuple[Cell, ...],
-        index: Mapping[str, int],
+        names: tuple[str, ...],
         issues: list[InputIssue],
     ) -> None:
-        self._source, self.number, self._cells = source, number, cells
-        self._index, self._issues, self.ok = index, issues, True
+        self._source, self.number = source, number
+        self._values: dict[str, Cell] = dict(zip(names, cells, strict=False))
+        self._issues, self.ok = issues, True
 
     def fail(self, column: str, value: Cell, expected: str) -> None:
         self.ok = False
         shown = None if value is None or value == "" else _shown(value)
-        self._issues.append(InputIssue(self._source, self.number, column, shown, expected))
+        self._issues.append(
+            InputIssue(self._source, self.number, column, shown, expected)
+        )
 
     def raw(self, column: str) -> Cell:
-        position = self._index.get(column)
-        if position is None or position >= len(self._cells):
-            return None
-        return self._cells[position]
+        return self._values.get(column)
 
     def text(
         self, column: str, *, required: bool, max_length: int, multiline: bool = False
     ) -> str:
-        value = self.raw(column)
+        value = self._values.get(column)
+        if type(value) is str:  # the common case, checked without detours
+            stripped = value.strip()
+            if (
+                stripped
+                and len(stripped) <= max_length
+                and (multiline or not _CONTROL.search(stripped))
+            ):
+                return stripped
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         text = "" if value is None else str(value).strip()
@@ -160,7 +187,11 @@ class _Row:
         maximum: int,
         expected: str,
     ) -> int | None:
-        value = self.raw(column)
+        value = self._values.get(column)
+        if type(value) is str and value.isascii() and value.isdigit():  # common case
+            quick = int(value)
+            if minimum <= quick <= maximum:
+                return quick
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
                 self.fail(column, value, f"a value is required here: {expected}")
@@ -184,7 +215,9 @@ class _Row:
             return None
         return number
 
-    def choice(self, column: str, options: Mapping[str, E], default: E | None) -> E | None:
+    def choice(
+        self, column: str, options: Mapping[str, E], default: E | None
+    ) -> E | None:
         value = self.raw(column)
         text = "" if value is None else str(value).strip().lower()
         if not text:
@@ -197,8 +230,9 @@ class _Row:
         return options[text]
 
 
-def _check_header(sheet: Sheet, columns: Sequence[str], required: Sequence[str],
-                  kind: str) -> tuple[dict[str, int], list[InputIssue]]:  # fmt: skip
+def _check_header(
+    sheet: Sheet, columns: Sequence[str], required: Sequence[str], kind: str
+) -> tuple[dict[str, int], list[InputIssue]]:
     issues: list[InputIssue] = []
     index: dict[str, int] = {}
     for position, raw in enumerate(sheet.header):
@@ -207,20 +241,32 @@ def _check_header(sheet: Sheet, columns: Sequence[str], required: Sequence[str],
             continue
         if name not in columns:
             issues.append(
-                InputIssue(sheet.source, 1, raw, None,
-                           f"unknown column for a {kind} sheet; expected columns: "
-                           + ", ".join(columns))  # fmt: skip
+                InputIssue(
+                    sheet.source,
+                    1,
+                    raw,
+                    None,
+                    f"unknown column for a {kind} sheet; expected columns: "
+                    + ", ".join(columns),
+                )
             )
         elif name in index:
-            issues.append(InputIssue(sheet.source, 1, raw, None, "each column only once"))
+            issues.append(
+                InputIssue(sheet.source, 1, raw, None, "each column only once")
+            )
         else:
             index[name] = position
     missing = [c for c in required if c not in index]
     if missing:
         issues.append(
-            InputIssue(sheet.source, 1, None, None,
-                       f"missing required column(s) {', '.join(missing)} for a {kind} "
-                       f"sheet (required: {', '.join(required)})")  # fmt: skip
+            InputIssue(
+                sheet.source,
+                1,
+                None,
+                None,
+                f"missing required column(s) {', '.join(missing)} for a {kind} "
+                f"sheet (required: {', '.join(required)})",
+            )
         )
     return index, issues
 
@@ -240,8 +286,11 @@ def sheet_kind(sheet: Sheet) -> str | None:
 def _validate_producer(row: _Row) -> Producer | None:
     code = row.text("producer_code", required=True, max_length=32).upper()
     if code and not _CODE.match(code):
-        row.fail("producer_code", code,
-                 "letters, digits, '.', '_' or '-', starting with a letter or digit")  # fmt: skip
+        row.fail(
+            "producer_code",
+            code,
+            "letters, digits, '.', '_' or '-', starting with a letter or digit",
+        )
     name = row.text("name", required=True, max_length=MAX_NAME_LENGTH)
     kind = row.choice("kind", _KINDS, None)
     province = row.text("province", required=True, max_length=64)
@@ -252,35 +301,60 @@ def _validate_producer(row: _Row) -> Producer | None:
     if business_id and not _BUSINESS_ID.match(business_id):
         row.fail("business_id", business_id, "letters, digits, '.', '/' or '-' only")
     if kind is ProducerKind.WBP and not institution:
-        row.fail("institution", None,
-                 "the institution of a WBP workshop, e.g. 'Lapas Kelas IIA Pontianak'")  # fmt: skip
+        row.fail(
+            "institution",
+            None,
+            "the institution of a WBP workshop, e.g. 'Lapas Kelas IIA Pontianak'",
+        )
     if not row.ok or kind is None:
         return None
     return Producer(
-        code=ProducerCode(code), name=name, kind=kind, province=province,
-        regency=regency, sentra=sentra or None, institution=institution or None,
+        code=ProducerCode(code),
+        name=name,
+        kind=kind,
+        province=province,
+        regency=regency,
+        sentra=sentra or None,
+        institution=institution or None,
         business_id=business_id or None,
-    )  # fmt: skip
+    )
 
 
 _PRICE = "whole rupiah as plain digits, e.g. 150000 (no 'Rp', dots, commas or decimals)"
-_WHOLE = "a whole number"
+_GRAMS = "grams as a whole number"
+_CENTIMETRES = "centimetres as a whole number"
 
 
 def _validate_product(row: _Row) -> tuple[Product, int | None] | None:
     raw_sku = row.raw("sku")
     sku = row.text("sku", required=True, max_length=MAX_SKU_LENGTH)
     if sku and not _SKU.match(sku):
-        row.fail("sku", raw_sku,
-                 "letters, digits, '.', '_', '/' or '-' only, no spaces")  # fmt: skip
-    producer = row.text("producer_code", required=True, max_length=32).upper()
+        row.fail(
+            "sku", raw_sku, "letters, digits, '.', '_', '/' or '-' only, no spaces"
+        )
+    # Codes and categories repeat across thousands of rows: keep one copy of each.
+    producer = sys.intern(
+        row.text("producer_code", required=True, max_length=32).upper()
+    )
     name = row.text("name", required=True, max_length=MAX_NAME_LENGTH)
-    price = row.integer("price", required=True, minimum=1, maximum=MAX_PRICE, expected=_PRICE)
-    weight = row.integer("weight_grams", required=True, minimum=1,
-                         maximum=MAX_WEIGHT_GRAMS, expected="grams as " + _WHOLE)  # fmt: skip
+    price = row.integer(
+        "price", required=True, minimum=1, maximum=MAX_PRICE, expected=_PRICE
+    )
+    weight = row.integer(
+        "weight_grams",
+        required=True,
+        minimum=1,
+        maximum=MAX_WEIGHT_GRAMS,
+        expected=_GRAMS,
+    )
     sizes = [
-        row.integer(c, required=False, minimum=1, maximum=MAX_DIMENSION_CM,
-                    expected="centimetres as " + _WHOLE)  # fmt: skip
+        row.integer(
+            c,
+            required=False,
+            minimum=1,
+            maximum=MAX_DIMENSION_CM,
+            expected=_CENTIMETRES,
+        )
         for c in ("length_cm", "width_cm", "height_cm")
     ]
     dimensions = None
@@ -288,102 +362,161 @@ def _validate_product(row: _Row) -> tuple[Product, int | None] | None:
         dimensions = Dimensions(*(s for s in sizes if s is not None))
     elif any(s is not None for s in sizes) and row.ok:
         row.fail("length_cm", None, "all of length_cm, width_cm and height_cm, or none")
-    images_text = row.text("image_urls", required=False, max_length=4000, multiline=True)
-    images = tuple(u for u in re.split(r"[\s|]+", images_text) if u)
+    images_text = row.text(
+        "image_urls", required=False, max_length=4000, multiline=True
+    )
+    images = tuple(u for u in _IMAGE_SEPARATORS.split(images_text) if u)
     for url in images:
         if not _URL.match(url):
-            row.fail("image_urls", url, "http:// or https:// addresses separated by '|'")
+            row.fail(
+                "image_urls", url, "http:// or https:// addresses separated by '|'"
+            )
             break
     if len(images) > MAX_IMAGES:
         row.fail("image_urls", images_text, f"at most {MAX_IMAGES} images")
     condition = row.choice("condition", _CONDITIONS, Condition.NEW)
     status = row.choice("status", _STATUSES, ProductStatus.ACTIVE)
-    description = row.text("description", required=False,
-                           max_length=MAX_DESCRIPTION_LENGTH, multiline=True)  # fmt: skip
-    category = row.text("category", required=False, max_length=255)
+    description = row.text(
+        "description", required=False, max_length=MAX_DESCRIPTION_LENGTH, multiline=True
+    )
+    category = sys.intern(row.text("category", required=False, max_length=255))
     provenance = row.text("provenance", required=False, max_length=1000, multiline=True)
-    stock = row.integer("stock", required=False, minimum=0, maximum=MAX_STOCK,
-                        expected="initial stock as a whole number, 0 or more")  # fmt: skip
+    stock = row.integer(
+        "stock",
+        required=False,
+        minimum=0,
+        maximum=MAX_STOCK,
+        expected="initial stock as a whole number, 0 or more",
+    )
     if not row.ok or price is None or weight is None:
         return None
     product = Product(
-        sku=Sku(sku), producer_code=ProducerCode(producer), name=name, price=price,
-        weight_grams=weight, description=description, category=category,
-        dimensions=dimensions, image_urls=images,
-        condition=condition or Condition.NEW, status=status or ProductStatus.ACTIVE,
+        sku=Sku(sku),
+        producer_code=ProducerCode(producer),
+        name=name,
+        price=price,
+        weight_grams=weight,
+        description=description,
+        category=category,
+        dimensions=dimensions,
+        image_urls=images,
+        condition=condition or Condition.NEW,
+        status=status or ProductStatus.ACTIVE,
         provenance=provenance,
-    )  # fmt: skip
+    )
     return product, stock
+
+
+class _Validator:
+    """Validates rows sheet after sheet, remembering codes and SKUs across sheets."""
+
+    def __init__(self, on_progress: Callable[[int], None] | None) -> None:
+        self.result = ValidatedCatalogue()
+        self._on_progress = on_progress
+        self._producer_rows: dict[str, RowRef] = {}
+        self._sku_rows: dict[str, int] = {}  # SKU key → index in result.products
+
+    def sheet(self, sheet: Sheet) -> None:
+        issues = self.result.issues
+        kind = sheet_kind(sheet)
+        if kind is None:
+            issues.append(
+                InputIssue(
+                    sheet.source,
+                    1,
+                    None,
+                    None,
+                    "a header with a 'sku' column (products) or a 'producer_code' "
+                    "column (producers); expected products columns: "
+                    + ", ".join(PRODUCT_COLUMNS),
+                )
+            )
+            return
+        columns, required = (
+            (PRODUCT_COLUMNS, PRODUCT_REQUIRED)
+            if kind == "products"
+            else (PRODUCER_COLUMNS, PRODUCER_REQUIRED)
+        )
+        index, header_issues = _check_header(sheet, columns, required, kind[:-1])
+        if header_issues:
+            issues.extend(header_issues)
+            return
+        present = frozenset(index) & frozenset(PRODUCT_OPTIONAL)
+        names = tuple(normalise_header(h) for h in sheet.header)
+        handle = self._producer if kind == "producers" else self._product
+        rows_before = self.result.rows_read
+        try:
+            for number, cells in sheet.rows:
+                self.result.rows_read += 1
+                if self._on_progress is not None and self.result.rows_read % 1000 == 0:
+                    self._on_progress(self.result.rows_read)
+                row = _Row(sheet.source, number, cells, names, issues)
+                width = len(sheet.header)
+                if len(cells) > width and any(
+                    c not in (None, "") for c in cells[width:]
+                ):
+                    row.fail(
+                        f"column {width + 1}",
+                        cells[width],
+                        f"at most {width} cells, as many as the header",
+                    )
+                handle(row, RowRef(sheet.source, number), present)
+        except SheetReadError as exc:
+            issues.append(exc.issue)
+            return
+        if self.result.rows_read == rows_before:
+            issues.append(
+                InputIssue(
+                    sheet.source,
+                    None,
+                    None,
+                    None,
+                    f"the {kind} sheet has a header but no rows; expected one row "
+                    f"per {kind[:-1]}",
+                )
+            )
+
+    def _producer(self, row: _Row, ref: RowRef, _present: frozenset[str]) -> None:
+        producer = _validate_producer(row)
+        if producer is None:
+            return
+        first = self._producer_rows.setdefault(producer.code, ref)
+        if first is not ref:
+            row.fail(
+                "producer_code",
+                producer.code,
+                f"a code used once; {first} has it already",
+            )
+            return
+        self.result.producers.append(ProducerRecord(producer, ref))
+
+    def _product(self, row: _Row, ref: RowRef, present: frozenset[str]) -> None:
+        parsed = _validate_product(row)
+        if parsed is None:
+            return
+        product, stock = parsed
+        seen = self._sku_rows.get(product.key)
+        if seen is not None:
+            first = self.result.products[seen]
+            first_ref, first_sku = first.ref, first.product.sku
+            how = "" if first_sku == product.sku else " (ignoring case and spaces)"
+            row.fail(
+                "sku",
+                product.sku,
+                f"a SKU used once; {first_ref} has {first_sku!r}{how}",
+            )
+            return
+        self._sku_rows[product.key] = len(self.result.products)
+        self.result.products.append(ProductRecord(product, stock, ref, present))
 
 
 def validate_sheets(
     sheets: Sequence[Sheet], on_progress: Callable[[int], None] | None = None
 ) -> ValidatedCatalogue:
     """Validate every row of every sheet; duplicates are checked across all sheets."""
-    result = ValidatedCatalogue()
-    producer_rows: dict[str, RowRef] = {}
-    sku_rows: dict[str, tuple[RowRef, str]] = {}
+    validator = _Validator(on_progress)
     for sheet in sheets:
-        kind = sheet_kind(sheet)
-        if kind is None:
-            result.issues.append(
-                InputIssue(sheet.source, 1, None, None,
-                           "a header with a 'sku' column (products) or a 'producer_code' "
-                           "column (producers); expected products columns: "
-                           + ", ".join(PRODUCT_COLUMNS))  # fmt: skip
-            )
-            continue
-        columns, required = (
-            (PRODUCT_COLUMNS, PRODUCT_REQUIRED) if kind == "products"
-            else (PRODUCER_COLUMNS, PRODUCER_REQUIRED)
-        )  # fmt: skip
-        index, header_issues = _check_header(sheet, columns, required, kind[:-1])
-        if header_issues:
-            result.issues.extend(header_issues)
-            continue
-        if not sheet.rows:
-            result.issues.append(
-                InputIssue(sheet.source, None, None, None,
-                           f"the {kind} sheet has a header but no rows; expected one row "
-                           f"per {kind[:-1]}")  # fmt: skip
-            )
-            continue
-        width = len(sheet.header)
-        for number, cells in sheet.rows:
-            result.rows_read += 1
-            if on_progress is not None and result.rows_read % 1000 == 0:
-                on_progress(result.rows_read)
-            row = _Row(sheet.source, number, cells, index, result.issues)
-            if len(cells) > width and any(
-                c not in (None, "") for c in cells[width:]
-            ):
-                row.fail(f"column {width + 1}", cells[width],
-                         f"at most {width} cells, as many as the header")  # fmt: skip
-            ref = RowRef(sheet.source, number)
-            if kind == "producers":
-                producer = _validate_producer(row)
-                if producer is not None:
-                    first = producer_rows.setdefault(producer.code, ref)
-                    if first is not ref:
-                        row.fail("producer_code", producer.code,
-                                 f"a code used once; {first} has it already")  # fmt: skip
-                    else:
-                        result.producers.append(ProducerRecord(producer, ref))
-                continue
-            parsed = _validate_product(row)
-            if parsed is None:
-                continue
-            product, stock = parsed
-            key = sku_key(product.sku)
-            seen = sku_rows.get(key)
-            if seen is not None:
-                first_ref, first_sku = seen
-                how = "" if first_sku == product.sku else " (ignoring case and spaces)"
-                row.fail("sku", product.sku,
-                         f"a SKU used once; {first_ref} has {first_sku!r}{how}")  # fmt: skip
-                continue
-            sku_rows[key] = (ref, product.sku)
-            result.products.append(ProductRecord(product, stock, ref))
+        validator.sheet(sheet)
     if on_progress is not None:
-        on_progress(result.rows_read)
-    return result
+        on_progress(validator.result.rows_read)
+    return validator.result

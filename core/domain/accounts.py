@@ -59,7 +59,7 @@ class AllocationPolicy:
     excluded: frozenset[str] = frozenset()
 
     def rule_for(self, sku: str) -> AllocationRule | None:
-        """The rule for ``sku``, or ``None`` when the SKU is excluded from the account."""
+        """The rule for ``sku``, or ``None`` when the account excludes the SKU."""
         key = sku_key(sku)
         if key in self.excluded:
             return None
@@ -86,3 +86,9 @@ class ChannelAccount:
     policy: AllocationPolicy = field(default_factory=AllocationPolicy)
     credentials_ref: str | None = None
     enabled: bool = True
+
+    def __post_init__(self) -> None:
+        # One canonical order, so two descriptions of the same shop compare equal.
+        object.__setattr__(
+            self, "producer_codes", tuple(sorted(set(self.producer_codes)))
+        )

@@ -17,4 +17,5 @@ def sku_key(sku: str) -> str:
 
     ``"kopi-001 "`` and ``"KOPI-001"`` share a key, so they cannot name two products.
     """
-    return _WHITESPACE.sub("", sku).upper()
+    key = _WHITESPACE.sub("", sku).upper()
+    return sku if key == sku else key  # share the object when nothing changed

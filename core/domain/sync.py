@@ -16,7 +16,7 @@ class ListingState(StrEnum):
 
 
 class OrderStatus(StrEnum):
-    """Canonical order status; each connector maps its marketplace's vocabulary to it."""
+    """Canonical order status; each connector maps its marketplace's statuses to it."""
 
     PENDING_PAYMENT = "pending_payment"
     PAID = "paid"

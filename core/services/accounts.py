@@ -16,7 +16,7 @@ log = structlog.get_logger(__name__)
 
 @dataclass
 class AccountsReport:
-    """Which account ids were created, updated, left alone, or exist only in the store."""
+    """Account ids created, updated, left alone, or found only in the store."""
 
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
@@ -45,8 +45,13 @@ def apply_accounts(
     with uow:
         known = uow.producers.get_all()
         issues = [
-            InputIssue(source, None, f"accounts[{i}].producers", code,
-                       "a producer code already imported (see `ikm-sync status`)")  # fmt: skip
+            InputIssue(
+                source,
+                None,
+                f"accounts[{i}].producers",
+                code,
+                "a producer code already imported (see `ikm-sync status`)",
+            )
             for i, account in enumerate(accounts)
             for code in account.producer_codes
             if code not in known

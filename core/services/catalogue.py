@@ -9,7 +9,6 @@ import structlog
 from core.catalogue.plan import Action, ImportPlan, plan_import
 from core.catalogue.validate import ValidatedCatalogue
 from core.domain.catalogue import Producer, Product
-from core.domain.ids import sku_key
 from core.errors import InputRejectedError
 from core.ports import Clock, UnitOfWork
 
@@ -41,15 +40,17 @@ def import_catalogue(
     """
     with uow:
         index = uow.products.index()
-        keys_in_file = {sku_key(r.product.sku): r for r in catalogue.products}
+        keys_in_file = {r.product.key: r for r in catalogue.products}
         differing = [
-            key for key, record in keys_in_file.items()
-            if key in index and index[key].fingerprint != record.product.fingerprint()
-        ]  # fmt: skip
+            key
+            for key, record in keys_in_file.items()
+            if key in index and index[key].fingerprint != record.product.fingerprint
+        ]
         stocked = [
-            key for key, record in keys_in_file.items()
+            key
+            for key, record in keys_in_file.items()
             if key in index and record.stock is not None
-        ]  # fmt: skip
+        ]
         on_hand = {k: level.on_hand for k, level in uow.stock.levels(stocked).items()}
         plan = plan_import(
             catalogue,
@@ -61,7 +62,9 @@ def import_catalogue(
         )
         if plan.issues:
             log.warning(
-                "catalog.import_rejected", issues=len(plan.issues), rows=catalogue.rows_read
+                "catalog.import_rejected",
+                issues=len(plan.issues),
+                rows=catalogue.rows_read,
             )
             raise InputRejectedError(plan.issues)
         if dry_run or not plan.changes_anything:
@@ -74,7 +77,9 @@ def import_catalogue(
         uow.products.update_many(_products(plan, Action.UPDATE), now)
         recorded = uow.stock.record_many(plan.receipts, now)
         uow.commit()
-    log.info("catalog.imported", actor=actor, receipts_recorded=recorded, **plan.summary())
+    log.info(
+        "catalog.imported", actor=actor, receipts_recorded=recorded, **plan.summary()
+    )
     return ImportReport(plan=plan, applied=True, receipts_recorded=recorded)
 
 
@@ -86,7 +91,9 @@ def _products(plan: ImportPlan, action: Action) -> list[Product]:
     return [p.product for p in plan.products if p.action is action]
 
 
-def export_catalogue(uow: UnitOfWork) -> tuple[list[Producer], list[tuple[Product, int]]]:
+def export_catalogue(
+    uow: UnitOfWork,
+) -> tuple[list[Producer], list[tuple[Product, int]]]:
     """Every producer, and every product with its on-hand stock, ordered for export."""
     with uow:
         producers = list(uow.producers.get_all().values())

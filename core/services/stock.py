@@ -23,7 +23,11 @@ from core.ports import Clock, UnitOfWork
 log = structlog.get_logger(__name__)
 
 #: Reasons an officer may record by hand; order movements come from marketplaces.
-MANUAL_REASONS = (MovementReason.ADJUSTMENT, MovementReason.RECEIPT, MovementReason.RETURN)
+MANUAL_REASONS = (
+    MovementReason.ADJUSTMENT,
+    MovementReason.RECEIPT,
+    MovementReason.RETURN,
+)
 
 
 def adjust_stock(
@@ -53,11 +57,13 @@ def adjust_stock(
     """
     if reason not in MANUAL_REASONS:
         raise DomainError(
-            f"reason {reason.value!r} is recorded from orders, not by hand; expected one "
-            f"of {', '.join(r.value for r in MANUAL_REASONS)}"
+            f"reason {reason.value!r} is recorded from orders, not by hand; "
+            f"expected one of {', '.join(r.value for r in MANUAL_REASONS)}"
         )
     if delta == 0:
-        raise DomainError("a change of 0 moves nothing; expected a non-zero whole number")
+        raise DomainError(
+            "a change of 0 moves nothing; expected a non-zero whole number"
+        )
     if not note.strip():
         raise DomainError("a reason text is required: say why the stock changes")
     try:

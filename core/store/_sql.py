@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import operator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 from typing import Any, TypeVar
 
@@ -25,7 +26,7 @@ def chunks(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
 
 
 def insert_ignoring_conflicts(session: Session, table: Table, index: list[str]) -> Any:
-    """An INSERT that skips rows whose ``index`` columns already exist (both dialects)."""
+    """An INSERT skipping rows whose ``index`` columns exist already (both dialects)."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing(index_elements=index)
@@ -35,7 +36,7 @@ def insert_ignoring_conflicts(session: Session, table: Table, index: list[str]) 
 def update_many_by(
     session: Session, table: Table, match: str, rows: list[dict[str, Any]]
 ) -> None:
-    """One executemany UPDATE setting every other column of ``rows`` where ``match`` equals."""
+    """One executemany UPDATE of the other columns of ``rows``, matched on ``match``."""
     if not rows:
         return
     columns = [name for name in rows[0] if name != match]
@@ -45,3 +46,58 @@ def update_many_by(
         .values({name: sa.bindparam(f"b_{name}") for name in columns})
     )
     session.execute(statement, [{f"b_{k}": v for k, v in row.items()} for row in rows])
+
+
+def _processor(table: Table, name: str, dialect: Any) -> Any:
+    """The bind processor the dialect applies to values of column ``name``."""
+    return table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+
+
+def bulk_insert(
+    session: Session,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    constants: Mapping[str, Any] | None = None,
+    skip_conflicts_on: Sequence[str] = (),
+) -> int:
+    """Insert many rows with one driver ``executemany`` of bound parameters.
+
+    The statement is compiled by SQLAlchemy for the session's dialect; values pass
+    through their column type's bind processor (``constants``, the same for every row,
+    only once), so what is stored is exactly what a Core insert stores, without its
+    per-row bookkeeping. Every row must have the keys of the first. With
+    ``skip_conflicts_on``, rows whose unique columns exist already are skipped.
+    Returns the number of rows inserted (both drivers sum it over ``executemany``).
+    """
+    if not rows:
+        return 0
+    connection = session.connection()
+    dialect = connection.dialect
+    names = list(rows[0])
+    fixed: dict[str, Any] = {}
+    for name, value in (constants or {}).items():
+        process = _processor(table, name, dialect)
+        fixed[name] = process(value) if process else value
+    statement = (
+        insert_ignoring_conflicts(session, table, list(skip_conflicts_on))
+        if skip_conflicts_on
+        else sa.insert(table)
+    )
+    compiled = statement.compile(dialect=dialect, column_keys=[*names, *fixed])
+    processors = [
+        (name, process)
+        for name in names
+        if (process := _processor(table, name, dialect)) is not None
+    ]
+
+    def prepared(row: Mapping[str, Any]) -> dict[str, Any]:
+        values = {**row, **fixed}
+        for name, process in processors:
+            values[name] = process(values[name])
+        return values
+
+    parameters: list[Any] = [prepared(row) for row in rows]
+    if compiled.positional:
+        in_order = operator.itemgetter(*(compiled.positiontup or ()))
+        parameters = [in_order(values) for values in parameters]
+    return int(connection.exec_driver_sql(str(compiled), parameters).rowcount)

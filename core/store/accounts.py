@@ -9,9 +9,15 @@ from types import MappingProxyType
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, func, select
+from sqlalchemy import func, select
+from sqlmodel import Session, col
 
-from core.domain.accounts import AllocationPolicy, AllocationRule, ChannelAccount, Marketplace
+from core.domain.accounts import (
+    AllocationPolicy,
+    AllocationRule,
+    ChannelAccount,
+    Marketplace,
+)
 from core.domain.ids import AccountId, ProducerCode
 from core.domain.sync import ListingState
 from core.errors import DomainError
@@ -61,12 +67,17 @@ class SqlAccountRepository:
     def get_all(self) -> list[ChannelAccount]:
         links: dict[int, list[ProducerCode]] = defaultdict(list)
         for account_id, code in self._session.execute(
-            select(ChannelAccountProducerRow.account_id, ProducerRow.code)
-            .join(ProducerRow, ProducerRow.id == ChannelAccountProducerRow.producer_id)
-            .order_by(ProducerRow.code)
+            select(col(ChannelAccountProducerRow.account_id), col(ProducerRow.code))
+            .join(
+                ProducerRow,
+                col(ProducerRow.id) == col(ChannelAccountProducerRow.producer_id),
+            )
+            .order_by(col(ProducerRow.code))
         ):
             links[int(account_id)].append(ProducerCode(code))
-        rows = self._session.exec(select(ChannelAccountRow).order_by(ChannelAccountRow.account_key))
+        rows = self._session.execute(
+            select(ChannelAccountRow).order_by(col(ChannelAccountRow.account_key))
+        ).scalars()
         return [
             ChannelAccount(
                 id=AccountId(row.account_key),
@@ -84,8 +95,8 @@ class SqlAccountRepository:
         producer_ids = {
             code: int(id_)
             for code, id_ in self._session.execute(
-                select(ProducerRow.code, ProducerRow.id).where(
-                    ProducerRow.code.in_(account.producer_codes)  # type: ignore[attr-defined]
+                select(col(ProducerRow.code), col(ProducerRow.id)).where(
+                    col(ProducerRow.code).in_(account.producer_codes)
                 )
             )
         }
@@ -94,9 +105,15 @@ class SqlAccountRepository:
             raise DomainError(
                 f"account {account.id!r}: unknown producer(s) {', '.join(missing)}"
             )
-        row = self._session.exec(
-            select(ChannelAccountRow).where(ChannelAccountRow.account_key == account.id)
-        ).first()
+        row = (
+            self._session.execute(
+                select(ChannelAccountRow).where(
+                    col(ChannelAccountRow.account_key) == account.id
+                )
+            )
+            .scalars()
+            .first()
+        )
         if row is None:
             row = ChannelAccountRow(
                 account_key=account.id,
@@ -116,20 +133,25 @@ class SqlAccountRepository:
         assert row.id is not None  # noqa: S101  (flushed rows have their key)
         self._session.execute(
             sa.delete(ChannelAccountProducerRow).where(
-                ChannelAccountProducerRow.account_id == row.id  # type: ignore[arg-type]
+                col(ChannelAccountProducerRow.account_id) == row.id
             )
         )
         self._session.execute(
             sa.insert(ChannelAccountProducerRow),
-            [{"account_id": row.id, "producer_id": producer_ids[c]} for c in account.producer_codes],
+            [
+                {"account_id": row.id, "producer_id": producer_ids[c]}
+                for c in account.producer_codes
+            ],
         )
 
     def listing_counts(self) -> Mapping[AccountId, Mapping[ListingState, int]]:
         counts: dict[AccountId, dict[ListingState, int]] = defaultdict(dict)
         for key, state, count in self._session.execute(
-            select(ChannelAccountRow.account_key, ListingRow.state, func.count())
-            .join(ListingRow, ListingRow.account_id == ChannelAccountRow.id)
-            .group_by(ChannelAccountRow.account_key, ListingRow.state)
+            select(
+                col(ChannelAccountRow.account_key), col(ListingRow.state), func.count()
+            )
+            .join(ListingRow, col(ListingRow.account_id) == col(ChannelAccountRow.id))
+            .group_by(col(ChannelAccountRow.account_key), col(ListingRow.state))
         ):
             counts[AccountId(key)][ListingState(state)] = int(count)
         return counts

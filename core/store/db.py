@@ -49,7 +49,10 @@ def _sqlite_engine(url: URL, *, echo: bool) -> Engine:
     engine = create_engine(
         url,
         echo=echo,
-        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+        connect_args={
+            "check_same_thread": False,
+            "timeout": SQLITE_BUSY_TIMEOUT_SECONDS,
+        },
     )
 
     @event.listens_for(engine, "connect")

@@ -1,9 +1,9 @@
 """The stock ledger in the database.
 
 Exactly-once rests on the UNIQUE index on ``idempotency_key`` (an insert that meets an
-existing key does nothing), not on a check in Python. The non-negative on-hand rule needs
-the current balance, so ``record`` first locks the product row (``SELECT … FOR UPDATE`` on
-PostgreSQL; SQLite transactions already queue behind ``BEGIN IMMEDIATE``).
+existing key does nothing), not on a check in Python. The non-negative on-hand rule
+needs the current balance, so ``record`` first locks the product row (``SELECT … FOR
+UPDATE`` on PostgreSQL; SQLite transactions already queue behind ``BEGIN IMMEDIATE``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, func, select
+from sqlalchemy import func, select
+from sqlmodel import Session, col
 
 from core.domain.ids import Sku, sku_key
 from core.domain.stock import (
@@ -30,26 +31,28 @@ from core.errors import (
     UnknownSkuError,
 )
 from core.ports import StockTotals
-from core.store._sql import chunks, insert_ignoring_conflicts
-from core.store.tables import ProductRow, StockMovementRow
+from core.store._sql import CHUNK, bulk_insert, chunks, insert_ignoring_conflicts
+from core.store.tables import ProductRow, StockMovementRow, table_of
 
 _MOVEMENT_COLUMNS = (
-    StockMovementRow.id,
-    ProductRow.sku,
-    StockMovementRow.reason,
-    StockMovementRow.on_hand_delta,
-    StockMovementRow.reserved_delta,
-    StockMovementRow.idempotency_key,
-    StockMovementRow.actor,
-    StockMovementRow.reference,
-    StockMovementRow.note,
-    StockMovementRow.location,
-    StockMovementRow.at,
+    col(StockMovementRow.id),
+    col(ProductRow.sku),
+    col(StockMovementRow.reason),
+    col(StockMovementRow.on_hand_delta),
+    col(StockMovementRow.reserved_delta),
+    col(StockMovementRow.idempotency_key),
+    col(StockMovementRow.actor),
+    col(StockMovementRow.reference),
+    col(StockMovementRow.note),
+    col(StockMovementRow.location),
+    col(StockMovementRow.at),
 )
 
 
 def _movement(row: Any) -> Movement:
-    (id_, sku, reason, on_hand, reserved, key, actor, reference, note, location, at) = row
+    (id_, sku, reason, on_hand, reserved, key, actor, reference, note, location, at) = (
+        row
+    )
     return Movement(
         id=int(id_),
         sku=Sku(sku),
@@ -65,7 +68,7 @@ def _movement(row: Any) -> Movement:
     )
 
 
-def _row_values(movement: NewMovement, product_id: int, at: datetime) -> dict[str, Any]:
+def _row_values(movement: NewMovement, product_id: int) -> dict[str, Any]:
     return {
         "product_id": product_id,
         "location": movement.location,
@@ -75,7 +78,6 @@ def _row_values(movement: NewMovement, product_id: int, at: datetime) -> dict[st
         "reference": movement.reference[:255],
         "actor": movement.actor[:128],
         "note": movement.note,
-        "at": at,
         "idempotency_key": movement.idempotency_key,
     }
 
@@ -85,13 +87,13 @@ class SqlStockLedger:
 
     def __init__(self, session: Session) -> None:
         self._session = session
-        self._table = StockMovementRow.__table__  # type: ignore[attr-defined]
+        self._table = table_of(StockMovementRow)
 
     def _by_key(self, idempotency_key: str) -> Movement | None:
         row = self._session.execute(
             select(*_MOVEMENT_COLUMNS)
-            .join(ProductRow, ProductRow.id == StockMovementRow.product_id)
-            .where(StockMovementRow.idempotency_key == idempotency_key)
+            .join(ProductRow, col(ProductRow.id) == col(StockMovementRow.product_id))
+            .where(col(StockMovementRow.idempotency_key) == idempotency_key)
         ).first()
         return None if row is None else _movement(row)
 
@@ -102,8 +104,8 @@ class SqlStockLedger:
 
     def _lock_product(self, sku: str) -> tuple[int, str]:
         row = self._session.execute(
-            select(ProductRow.id, ProductRow.sku)
-            .where(ProductRow.sku_key == sku_key(sku))
+            select(col(ProductRow.id), col(ProductRow.sku))
+            .where(col(ProductRow.sku_key) == sku_key(sku))
             .with_for_update()
         ).first()
         if row is None:
@@ -113,9 +115,9 @@ class SqlStockLedger:
     def _sums(self, product_id: int) -> tuple[int, int]:
         on_hand, reserved = self._session.execute(
             select(
-                func.coalesce(func.sum(StockMovementRow.on_hand_delta), 0),
-                func.coalesce(func.sum(StockMovementRow.reserved_delta), 0),
-            ).where(StockMovementRow.product_id == product_id)
+                func.coalesce(func.sum(col(StockMovementRow.on_hand_delta)), 0),
+                func.coalesce(func.sum(col(StockMovementRow.reserved_delta)), 0),
+            ).where(col(StockMovementRow.product_id) == product_id)
         ).one()
         return int(on_hand), int(reserved)
 
@@ -129,14 +131,15 @@ class SqlStockLedger:
             raise InsufficientStockError(stored_sku, on_hand, movement.on_hand_delta)
         inserted = self._session.execute(
             insert_ignoring_conflicts(self._session, self._table, ["idempotency_key"])
-            .values(_row_values(movement, product_id, at))
+            .values({**_row_values(movement, product_id), "at": at})
             .returning(self._table.c.id)
         ).first()
         if inserted is None:  # the same key landed between our read and our insert
             existing = self._by_key(movement.idempotency_key)
             if existing is None:
                 raise DomainError(
-                    f"movement {movement.idempotency_key!r} was neither written nor found"
+                    f"movement {movement.idempotency_key!r} was neither written "
+                    "nor found"
                 )
             return self._replay(movement, existing)
         recorded = Movement(
@@ -165,42 +168,40 @@ class SqlStockLedger:
         if any(m.on_hand_delta < 0 or m.available_delta < 0 for m in movements):
             raise DomainError("record_many takes only movements that add stock")
         product_ids = self._product_ids({sku_key(m.sku) for m in movements})
-        unknown = sorted({m.sku for m in movements if sku_key(m.sku) not in product_ids})
+        unknown = sorted(
+            {m.sku for m in movements if sku_key(m.sku) not in product_ids}
+        )
         if unknown:
             raise UnknownSkuError(unknown[0])
-        keys = [m.idempotency_key for m in movements]
-        already: set[str] = set()
-        for batch in chunks(keys):
-            already.update(
-                self._session.execute(
-                    select(StockMovementRow.idempotency_key).where(
-                        StockMovementRow.idempotency_key.in_(batch)  # type: ignore[attr-defined]
-                    )
-                ).scalars()
+        created = 0
+        for batch in chunks(movements, 5000):
+            created += bulk_insert(
+                self._session,
+                self._table,
+                [_row_values(m, product_ids[sku_key(m.sku)]) for m in batch],
+                constants={"at": at},
+                skip_conflicts_on=["idempotency_key"],
             )
-        fresh = [m for m in movements if m.idempotency_key not in already]
-        statement = insert_ignoring_conflicts(self._session, self._table, ["idempotency_key"])
-        for batch in chunks(fresh, 5000):
-            self._session.execute(
-                statement,
-                [_row_values(m, product_ids[sku_key(m.sku)], at) for m in batch],
-            )
-        return len(fresh)
+        return created
 
     def _product_ids(self, keys: set[str]) -> dict[str, int]:
+        statement = select(col(ProductRow.sku_key), col(ProductRow.id))
+        if len(keys) > 4 * CHUNK:  # one scan beats many IN lists
+            rows = self._session.execute(statement)
+            return {key: int(id_) for key, id_ in rows if key in keys}
         found: dict[str, int] = {}
         for batch in chunks(keys):
             rows = self._session.execute(
-                select(ProductRow.sku_key, ProductRow.id).where(
-                    ProductRow.sku_key.in_(batch)  # type: ignore[attr-defined]
-                )
+                statement.where(col(ProductRow.sku_key).in_(batch))
             )
             found.update({key: int(id_) for key, id_ in rows})
         return found
 
     def level(self, sku: str) -> StockLevel:
         row = self._session.execute(
-            select(ProductRow.id, ProductRow.sku).where(ProductRow.sku_key == sku_key(sku))
+            select(col(ProductRow.id), col(ProductRow.sku)).where(
+                col(ProductRow.sku_key) == sku_key(sku)
+            )
         ).first()
         if row is None:
             raise UnknownSkuError(sku)
@@ -210,13 +211,13 @@ class SqlStockLedger:
     def _levels_query(self) -> Any:
         return (
             select(
-                ProductRow.sku_key,
-                ProductRow.sku,
-                func.sum(StockMovementRow.on_hand_delta),
-                func.sum(StockMovementRow.reserved_delta),
+                col(ProductRow.sku_key),
+                col(ProductRow.sku),
+                func.sum(col(StockMovementRow.on_hand_delta)),
+                func.sum(col(StockMovementRow.reserved_delta)),
             )
-            .join(ProductRow, ProductRow.id == StockMovementRow.product_id)
-            .group_by(ProductRow.sku_key, ProductRow.sku)
+            .join(ProductRow, col(ProductRow.id) == col(StockMovementRow.product_id))
+            .group_by(col(ProductRow.sku_key), col(ProductRow.sku))
         )
 
     def levels(self, keys: Iterable[str] | None = None) -> dict[str, StockLevel]:
@@ -231,16 +232,16 @@ class SqlStockLedger:
         found: dict[str, StockLevel] = {}
         for batch in chunks(set(keys)):
             found.update(
-                collect(self._levels_query().where(ProductRow.sku_key.in_(batch)))  # type: ignore[attr-defined]
+                collect(self._levels_query().where(col(ProductRow.sku_key).in_(batch)))
             )
         return found
 
     def history(self, sku: str, limit: int) -> list[Movement]:
         rows = self._session.execute(
             select(*_MOVEMENT_COLUMNS)
-            .join(ProductRow, ProductRow.id == StockMovementRow.product_id)
-            .where(ProductRow.sku_key == sku_key(sku))
-            .order_by(StockMovementRow.id.desc())  # type: ignore[union-attr]
+            .join(ProductRow, col(ProductRow.id) == col(StockMovementRow.product_id))
+            .where(col(ProductRow.sku_key) == sku_key(sku))
+            .order_by(col(StockMovementRow.id).desc())
             .limit(limit)
         )
         return [_movement(row) for row in rows]
@@ -248,11 +249,11 @@ class SqlStockLedger:
     def totals(self) -> StockTotals:
         per_product = (
             select(
-                StockMovementRow.product_id.label("product_id"),  # type: ignore[attr-defined]
-                func.sum(StockMovementRow.on_hand_delta).label("on_hand"),
-                func.sum(StockMovementRow.reserved_delta).label("reserved"),
+                col(StockMovementRow.product_id).label("product_id"),
+                func.sum(col(StockMovementRow.on_hand_delta)).label("on_hand"),
+                func.sum(col(StockMovementRow.reserved_delta)).label("reserved"),
             )
-            .group_by(StockMovementRow.product_id)
+            .group_by(col(StockMovementRow.product_id))
             .subquery()
         )
         on_hand = func.coalesce(per_product.c.on_hand, 0)
@@ -260,15 +261,18 @@ class SqlStockLedger:
         available = on_hand - reserved
         row = self._session.execute(
             select(
-                func.count(ProductRow.id),
+                func.count(col(ProductRow.id)),
                 func.coalesce(func.sum(sa.case((available > 0, 1), else_=0)), 0),
                 func.coalesce(func.sum(sa.case((available < 0, 1), else_=0)), 0),
                 func.coalesce(func.sum(on_hand), 0),
                 func.coalesce(func.sum(reserved), 0),
-            ).select_from(ProductRow)
-            .outerjoin(per_product, per_product.c.product_id == ProductRow.id)
+            )
+            .select_from(ProductRow)
+            .outerjoin(per_product, per_product.c.product_id == col(ProductRow.id))
         ).one()
-        products, with_stock, oversold, total_on_hand, total_reserved = (int(v) for v in row)
+        products, with_stock, oversold, total_on_hand, total_reserved = (
+            int(v) for v in row
+        )
         return StockTotals(
             skus_with_stock=with_stock,
             skus_out_of_stock=products - with_stock,

@@ -7,12 +7,13 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, func, select
+from sqlalchemy import func, select
+from sqlmodel import Session, col
 
 from core.domain.catalogue import Producer, ProducerKind
 from core.domain.ids import ProducerCode
 from core.store._sql import update_many_by
-from core.store.tables import ProducerRow
+from core.store.tables import ProducerRow, table_of
 
 
 def _to_domain(row: ProducerRow) -> Producer:
@@ -48,31 +49,33 @@ class SqlProducerRepository:
         self._session = session
 
     def get_all(self) -> dict[str, Producer]:
-        rows = self._session.exec(select(ProducerRow).order_by(ProducerRow.code))
+        rows = self._session.execute(
+            select(ProducerRow).order_by(col(ProducerRow.code))
+        ).scalars()
         return {row.code: _to_domain(row) for row in rows}
 
     def ids_by_code(self) -> dict[str, int]:
         """Surrogate keys by producer code, for the other repositories."""
-        rows = self._session.exec(select(ProducerRow.code, ProducerRow.id))
+        rows = self._session.execute(select(col(ProducerRow.code), col(ProducerRow.id)))
         return {code: int(id_) for code, id_ in rows if id_ is not None}
 
     def add_many(self, producers: Sequence[Producer], at: datetime) -> None:
         if producers:
             self._session.execute(
-                sa.insert(ProducerRow),
+                sa.insert(table_of(ProducerRow)),
                 [{**_values(p), "created_at": at, "updated_at": at} for p in producers],
             )
 
     def update_many(self, producers: Sequence[Producer], at: datetime) -> None:
         update_many_by(
             self._session,
-            ProducerRow.__table__,  # type: ignore[attr-defined]
+            table_of(ProducerRow),
             "code",
             [{**_values(p), "updated_at": at} for p in producers],
         )
 
     def count_by_kind(self) -> dict[ProducerKind, int]:
-        rows = self._session.exec(
-            select(ProducerRow.kind, func.count()).group_by(ProducerRow.kind)
+        rows = self._session.execute(
+            select(col(ProducerRow.kind), func.count()).group_by(col(ProducerRow.kind))
         )
         return {ProducerKind(kind): int(count) for kind, count in rows}

@@ -6,37 +6,51 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
-from sqlmodel import Session, func, select
+from sqlalchemy import func, select
+from sqlmodel import Session, col
 
 from core.domain.catalogue import Condition, Dimensions, Product, ProductStatus
 from core.domain.ids import ProducerCode, Sku, sku_key
 from core.errors import DomainError
 from core.ports import ProductIndexEntry
-from core.store._sql import chunks, update_many_by
-from core.store.tables import ProducerRow, ProductRow
+from core.store._sql import bulk_insert, chunks, update_many_by
+from core.store.tables import ProducerRow, ProductRow, table_of
 
 _COLUMNS = (
-    ProductRow.sku,
-    ProducerRow.code,
-    ProductRow.name,
-    ProductRow.description,
-    ProductRow.category,
-    ProductRow.price,
-    ProductRow.weight_grams,
-    ProductRow.length_cm,
-    ProductRow.width_cm,
-    ProductRow.height_cm,
-    ProductRow.image_urls,
-    ProductRow.condition,
-    ProductRow.status,
-    ProductRow.provenance,
+    col(ProductRow.sku),
+    col(ProducerRow.code),
+    col(ProductRow.name),
+    col(ProductRow.description),
+    col(ProductRow.category),
+    col(ProductRow.price),
+    col(ProductRow.weight_grams),
+    col(ProductRow.length_cm),
+    col(ProductRow.width_cm),
+    col(ProductRow.height_cm),
+    col(ProductRow.image_urls),
+    col(ProductRow.condition),
+    col(ProductRow.status),
+    col(ProductRow.provenance),
 )
 
 
 def _to_domain(row: Any) -> Product:
-    (sku, code, name, description, category, price, weight, length, width, height,
-     images, condition, status, provenance) = row  # fmt: skip
+    (
+        sku,
+        code,
+        name,
+        description,
+        category,
+        price,
+        weight,
+        length,
+        width,
+        height,
+        images,
+        condition,
+        status,
+        provenance,
+    ) = row
     dimensions = (
         Dimensions(length, width, height)
         if length is not None and width is not None and height is not None
@@ -58,6 +72,11 @@ def _to_domain(row: Any) -> Product:
     )
 
 
+#: Enum members to stored text by plain lookup (``.value`` is a slow descriptor).
+_CONDITIONS = {c: c.value for c in Condition}
+_STATUSES = {s: s.value for s in ProductStatus}
+
+
 def _values(product: Product, producer_id: int) -> dict[str, Any]:
     dims = product.dimensions
     return {
@@ -73,10 +92,10 @@ def _values(product: Product, producer_id: int) -> dict[str, Any]:
         "width_cm": dims.width_cm if dims else None,
         "height_cm": dims.height_cm if dims else None,
         "image_urls": list(product.image_urls),
-        "condition": product.condition.value,
-        "status": product.status.value,
+        "condition": _CONDITIONS[product.condition],
+        "status": _STATUSES[product.status],
         "provenance": product.provenance,
-        "fingerprint": product.fingerprint(),
+        "fingerprint": product.fingerprint,
     }
 
 
@@ -87,28 +106,36 @@ class SqlProductRepository:
         self._session = session
 
     def _select(self) -> Any:
-        return select(*_COLUMNS).join(ProducerRow, ProducerRow.id == ProductRow.producer_id)
+        return select(*_COLUMNS).join(
+            ProducerRow, col(ProducerRow.id) == col(ProductRow.producer_id)
+        )
 
     def get(self, sku: str) -> Product | None:
         row = self._session.execute(
-            self._select().where(ProductRow.sku_key == sku_key(sku))
+            self._select().where(col(ProductRow.sku_key) == sku_key(sku))
         ).first()
         return None if row is None else _to_domain(row)
 
     def index(self) -> dict[str, ProductIndexEntry]:
         rows = self._session.execute(
-            select(ProductRow.sku_key, ProductRow.sku, ProductRow.fingerprint)
+            select(
+                col(ProductRow.sku_key),
+                col(ProductRow.sku),
+                col(ProductRow.fingerprint),
+            )
         )
         return {key: ProductIndexEntry(sku, fp) for key, sku, fp in rows}
 
     def ids_by_key(self, keys: Iterable[str] | None = None) -> dict[str, int]:
         """Surrogate keys by SKU key, for the other repositories."""
-        statement = select(ProductRow.sku_key, ProductRow.id)
+        statement = select(col(ProductRow.sku_key), col(ProductRow.id))
         if keys is None:
             return {k: int(i) for k, i in self._session.execute(statement)}
         found: dict[str, int] = {}
         for batch in chunks(set(keys)):
-            rows = self._session.execute(statement.where(ProductRow.sku_key.in_(batch)))  # type: ignore[attr-defined]
+            rows = self._session.execute(
+                statement.where(col(ProductRow.sku_key).in_(batch))
+            )
             found.update({k: int(i) for k, i in rows})
         return found
 
@@ -116,7 +143,7 @@ class SqlProductRepository:
         found: dict[str, Product] = {}
         for batch in chunks(set(keys)):
             rows = self._session.execute(
-                self._select().where(ProductRow.sku_key.in_(batch))  # type: ignore[attr-defined]
+                self._select().where(col(ProductRow.sku_key).in_(batch))
             )
             for row in rows:
                 product = _to_domain(row)
@@ -126,7 +153,9 @@ class SqlProductRepository:
     def _producer_ids(self, products: Sequence[Product]) -> dict[str, int]:
         codes = {p.producer_code for p in products}
         rows = self._session.execute(
-            select(ProducerRow.code, ProducerRow.id).where(ProducerRow.code.in_(codes))  # type: ignore[attr-defined]
+            select(col(ProducerRow.code), col(ProducerRow.id)).where(
+                col(ProducerRow.code).in_(codes)
+            )
         )
         ids = {code: int(id_) for code, id_ in rows}
         missing = sorted(codes - ids.keys())
@@ -139,16 +168,11 @@ class SqlProductRepository:
             return
         producer_ids = self._producer_ids(products)
         for batch in chunks(products, 5000):
-            self._session.execute(
-                sa.insert(ProductRow),
-                [
-                    {
-                        **_values(p, producer_ids[p.producer_code]),
-                        "created_at": at,
-                        "updated_at": at,
-                    }
-                    for p in batch
-                ],
+            bulk_insert(
+                self._session,
+                table_of(ProductRow),
+                [_values(p, producer_ids[p.producer_code]) for p in batch],
+                constants={"created_at": at, "updated_at": at},
             )
 
     def update_many(self, products: Sequence[Product], at: datetime) -> None:
@@ -158,7 +182,7 @@ class SqlProductRepository:
         for batch in chunks(products, 5000):
             update_many_by(
                 self._session,
-                ProductRow.__table__,  # type: ignore[attr-defined]
+                table_of(ProductRow),
                 "sku_key",
                 [
                     {**_values(p, producer_ids[p.producer_code]), "updated_at": at}
@@ -168,13 +192,17 @@ class SqlProductRepository:
 
     def iter_all(self) -> Iterator[Product]:
         result = self._session.execute(
-            self._select().order_by(ProductRow.sku_key).execution_options(yield_per=1000)
+            self._select()
+            .order_by(col(ProductRow.sku_key))
+            .execution_options(yield_per=1000)
         )
         for row in result:
             yield _to_domain(row)
 
     def count_by_status(self) -> dict[ProductStatus, int]:
         rows = self._session.execute(
-            select(ProductRow.status, func.count()).group_by(ProductRow.status)
+            select(col(ProductRow.status), func.count()).group_by(
+                col(ProductRow.status)
+            )
         )
         return {ProductStatus(status): int(count) for status, count in rows}

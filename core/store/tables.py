@@ -25,14 +25,18 @@ class UtcDateTime(sa.types.TypeDecorator[datetime]):
     impl = sa.DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+    def process_bind_param(
+        self, value: datetime | None, dialect: Any
+    ) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("refusing a naive datetime: the store keeps UTC instants")
         return value.astimezone(UTC)
 
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+    def process_result_value(
+        self, value: datetime | None, dialect: Any
+    ) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -40,12 +44,22 @@ class UtcDateTime(sa.types.TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+def table_of(model: type[SQLModel]) -> sa.Table:
+    """The Core table behind a SQLModel table class (for bulk statements)."""
+    return SQLModel.metadata.tables[str(model.__tablename__)]
+
+
 #: 64-bit keys on PostgreSQL; SQLite only auto-increments an INTEGER PRIMARY KEY.
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 MOVEMENT_REASONS = (
-    "receipt", "adjustment", "order_reserved", "order_released", "order_shipped", "return",
-)  # fmt: skip
+    "receipt",
+    "adjustment",
+    "order_reserved",
+    "order_released",
+    "order_shipped",
+    "return",
+)
 
 
 class ProducerRow(SQLModel, table=True):

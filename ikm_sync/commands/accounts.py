@@ -11,7 +11,9 @@ from ikm_sync._context import state
 from ikm_sync._output import console, emit_json, table
 from ikm_sync.bootstrap import account_from_settings
 
-app = typer.Typer(help="Channel accounts (one shop on one marketplace).", no_args_is_help=True)
+app = typer.Typer(
+    help="Channel accounts (one shop on one marketplace).", no_args_is_help=True
+)
 
 
 @app.command("apply")
@@ -45,9 +47,17 @@ def apply_command(
     if as_json:
         emit_json(payload)
         return
-    rows = [(account, action) for action in ("created", "updated", "unchanged",
-            "only_in_store") for account in payload[action]]  # type: ignore[attr-defined]  # fmt: skip
+    rows = [
+        (account, action)
+        for action, ids in (
+            ("created", report.created),
+            ("updated", report.updated),
+            ("unchanged", report.unchanged),
+            ("only in store", report.only_in_store),
+        )
+        for account in ids
+    ]
     title = "Accounts (dry run, nothing written)" if dry_run else "Accounts"
-    console().print(table(title, ("account", "result"), [(a, r.replace("_", " ")) for a, r in rows]))
+    console().print(table(title, ("account", "result"), rows))
     if not accounts:
         console().print("no [[accounts]] in the settings")

@@ -24,6 +24,7 @@ from core.catalogue.validate import validate_sheets
 from core.errors import InputIssue, InputRejectedError
 from core.services.catalogue import export_catalogue, import_catalogue
 from ikm_sync._context import default_actor, state
+from ikm_sync._gc import cyclic_gc_paused
 from ikm_sync._output import (
     ISSUE_COLUMNS,
     console,
@@ -33,6 +34,7 @@ from ikm_sync._output import (
     table,
 )
 
+
 class SheetKind(StrEnum):
     """The two sheets of a catalogue."""
 
@@ -40,7 +42,9 @@ class SheetKind(StrEnum):
     PRODUCERS = "producers"
 
 
-app = typer.Typer(help="Import and export the catalogue spreadsheets.", no_args_is_help=True)
+app = typer.Typer(
+    help="Import and export the catalogue spreadsheets.", no_args_is_help=True
+)
 
 
 def _read(files: list[Path]) -> list[Sheet]:
@@ -73,13 +77,22 @@ def _plan_payload(plan: ImportPlan, applied: bool) -> dict[str, Any]:
         "applied": applied,
         "summary": plan.summary(),
         "producers": [
-            {"action": p.action.value, "code": p.producer.code, "row": str(p.ref),
-             "changed": list(p.changed)}  # fmt: skip
+            {
+                "action": p.action.value,
+                "code": p.producer.code,
+                "row": str(p.ref),
+                "changed": list(p.changed),
+            }
             for p in plan.producers
         ],
         "products": [
-            {"action": p.action.value, "sku": p.product.sku, "row": str(p.ref),
-             "changed": list(p.changed), "initial_stock": p.initial_stock}  # fmt: skip
+            {
+                "action": p.action.value,
+                "sku": p.product.sku,
+                "row": str(p.ref),
+                "changed": list(p.changed),
+                "initial_stock": p.initial_stock,
+            }
             for p in plan.products
         ],
         "notices": [issue_json(n) for n in plan.notices],
@@ -117,15 +130,16 @@ def import_command(
     runtime = app_state.runtime()
     sheets = _read(files)
     progress, advance = _progress_bar(sum(len(s) for s in sheets))
-    with progress:
-        catalogue = validate_sheets(sheets, on_progress=advance)
-    report = import_catalogue(
-        runtime.uow(),
-        catalogue,
-        actor=actor or default_actor(),
-        clock=runtime.clock,
-        dry_run=dry_run,
-    )
+    with cyclic_gc_paused():
+        with progress:
+            catalogue = validate_sheets(sheets, on_progress=advance)
+        report = import_catalogue(
+            runtime.uow(),
+            catalogue,
+            actor=actor or default_actor(),
+            clock=runtime.clock,
+            dry_run=dry_run,
+        )
     plan = report.plan
     if as_json:
         emit_json(_plan_payload(plan, report.applied and not dry_run))
@@ -138,11 +152,19 @@ def import_command(
             heading,
             ("", "created", "updated", "unchanged"),
             [
-                ("producers", summary["producers_created"], summary["producers_updated"],
-                 summary["producers_unchanged"]),
-                ("products", summary["products_created"], summary["products_updated"],
-                 summary["products_unchanged"]),
-            ],  # fmt: skip
+                (
+                    "producers",
+                    summary["producers_created"],
+                    summary["producers_updated"],
+                    summary["producers_unchanged"],
+                ),
+                (
+                    "products",
+                    summary["products_created"],
+                    summary["products_updated"],
+                    summary["products_unchanged"],
+                ),
+            ],
         )
     )
     if plan.receipts:
@@ -157,8 +179,14 @@ def import_command(
                 f"Product changes (first {min(show, len(changed))} of {len(changed)})",
                 ("action", "sku", "name", "row", "changed fields", "initial stock"),
                 [
-                    (p.action.value, p.product.sku, p.product.name, str(p.ref),
-                     ", ".join(p.changed), p.initial_stock or "")  # fmt: skip
+                    (
+                        p.action.value,
+                        p.product.sku,
+                        p.product.name,
+                        str(p.ref),
+                        ", ".join(p.changed),
+                        p.initial_stock or "",
+                    )
                     for p in changed[:show]
                 ],
             )
@@ -172,23 +200,38 @@ def import_command(
 @app.command("export")
 def export_command(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="A .csv or .xlsx file to write.", dir_okay=False)],
+    file: Annotated[
+        Path, typer.Argument(help="A .csv or .xlsx file to write.", dir_okay=False)
+    ],
     kind: Annotated[
         SheetKind, typer.Option(help="For CSV: which sheet to write (XLSX holds both).")
     ] = SheetKind.PRODUCTS,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite an existing file.")
+    ] = False,
 ) -> None:
     """Write the catalogue in the shape `catalog import` reads (stock = on hand)."""
     app_state = state(ctx)
     suffix = file.suffix.lower()
     if suffix not in {".csv", ".xlsx"}:
         raise InputRejectedError(
-            [InputIssue(str(file), None, None, None, "a file name ending in .csv or .xlsx")]
+            [
+                InputIssue(
+                    str(file), None, None, None, "a file name ending in .csv or .xlsx"
+                )
+            ]
         )
     if file.exists() and not force:
         raise InputRejectedError(
-            [InputIssue(str(file), None, None, None,
-                        "a new file; it exists already (add --force to overwrite)")]  # fmt: skip
+            [
+                InputIssue(
+                    str(file),
+                    None,
+                    None,
+                    None,
+                    "a new file; it exists already (add --force to overwrite)",
+                )
+            ]
         )
     producers, products = export_catalogue(app_state.runtime().uow())
     producer_rows = [producer_row(p) for p in producers]
@@ -196,12 +239,14 @@ def export_command(
     if suffix == ".xlsx":
         write_xlsx(
             file,
-            {"producers": (PRODUCER_COLUMNS, producer_rows),
-             "products": (PRODUCT_COLUMNS, product_rows)},  # fmt: skip
+            {
+                "producers": (PRODUCER_COLUMNS, producer_rows),
+                "products": (PRODUCT_COLUMNS, product_rows),
+            },
         )
         console().print(
-            f"wrote {len(producer_rows)} producer(s) and {len(product_rows)} product(s) "
-            f"to {file}"
+            f"wrote {len(producer_rows)} producer(s) and "
+            f"{len(product_rows)} product(s) to {file}"
         )
     elif kind is SheetKind.PRODUCERS:
         write_csv(file, PRODUCER_COLUMNS, producer_rows)

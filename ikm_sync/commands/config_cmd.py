@@ -16,12 +16,16 @@ from ikm_sync._output import console, emit_json, table
 app = typer.Typer(help="Validate and show the settings.", no_args_is_help=True)
 
 
-def _leaves(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], Any]]:
+def _leaves(
+    value: Any, path: tuple[str | int, ...] = ()
+) -> Iterator[tuple[tuple[str | int, ...], Any]]:
     if isinstance(value, dict) and value:
         for key, item in value.items():
             yield from _leaves(item, (*path, str(key)))
-    elif isinstance(value, list) and value and not all(
-        isinstance(v, str | int | float | bool) for v in value
+    elif (
+        isinstance(value, list)
+        and value
+        and not all(isinstance(v, str | int | float | bool) for v in value)
     ):
         for index, item in enumerate(value):
             yield from _leaves(item, (*path, index))
@@ -48,7 +52,9 @@ def effective_settings(loaded: LoadedSettings) -> list[dict[str, Any]]:
             shown = str(value)
         else:
             shown = value
-        rows.append({"key": _dotted(path), "value": shown, "source": loaded.origin(path)})
+        rows.append(
+            {"key": _dotted(path), "value": shown, "source": loaded.origin(path)}
+        )
     return rows
 
 
@@ -70,13 +76,17 @@ def check(
         emit_json(
             {
                 "valid": True,
-                "config_file": None if loaded.config_file is None else str(loaded.config_file),
+                "config_file": None
+                if loaded.config_file is None
+                else str(loaded.config_file),
                 "settings": rows,
             }
         )
         return
     out = console()
-    out.print(f"settings file: {loaded.config_file or '(none; defaults and environment)'}")
+    out.print(
+        f"settings file: {loaded.config_file or '(none; defaults and environment)'}"
+    )
     out.print(
         table(
             "Effective settings (valid)",

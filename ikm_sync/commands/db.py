@@ -30,7 +30,9 @@ def upgrade_command(
     if before == after:
         console().print(f"database {database} is already at revision {after}")
     else:
-        console().print(f"database {database} migrated from {before or 'empty'} to {after}")
+        console().print(
+            f"database {database} migrated from {before or 'empty'} to {after}"
+        )
 
 
 @app.command("current")

@@ -52,7 +52,11 @@ def status(
         emit_json(payload)
         return
     out = console()
-    producers, products, stock = payload["producers"], payload["products"], payload["stock"]
+    producers, products, stock = (
+        payload["producers"],
+        payload["products"],
+        payload["stock"],
+    )
     out.print(
         table(
             "Catalogue",
@@ -91,7 +95,8 @@ def status(
                     a["shop_id"],
                     ", ".join(a["producers"]),
                     "yes" if a["enabled"] else "no",
-                    ", ".join(f"{k} {v}" for k, v in a["listings"].items()) or "none yet",
+                    ", ".join(f"{k} {v}" for k, v in a["listings"].items())
+                    or "none yet",
                 )
                 for a in payload["accounts"]
             ],

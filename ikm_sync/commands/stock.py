@@ -12,6 +12,7 @@ from core.services.stock import adjust_stock, show_stock
 from ikm_sync._context import default_actor, state
 from ikm_sync._output import console, emit_json, table
 
+
 class ManualKind(StrEnum):
     """The ledger reasons an officer may record by hand (see ``MANUAL_REASONS``)."""
 
@@ -20,25 +21,33 @@ class ManualKind(StrEnum):
     RETURN = MovementReason.RETURN.value
 
 
-app = typer.Typer(help="Move stock by hand and read a SKU's stock.", no_args_is_help=True)
+app = typer.Typer(
+    help="Move stock by hand and read a SKU's stock.", no_args_is_help=True
+)
 
 
 @app.command("adjust", context_settings={"ignore_unknown_options": True})
 def adjust(
     ctx: typer.Context,
     sku: Annotated[str, typer.Argument(help="The product's SKU.")],
-    delta: Annotated[int, typer.Argument(help="Units to add (e.g. 5) or remove (e.g. -3).")],
+    delta: Annotated[
+        int, typer.Argument(help="Units to add (e.g. 5) or remove (e.g. -3).")
+    ],
     reason: Annotated[str, typer.Option("--reason", help="Why the stock changes.")],
     actor: Annotated[
         str | None, typer.Option(help="Who makes the change (default: cli:<user>).")
     ] = None,
     kind: Annotated[
         ManualKind,
-        typer.Option(help="Ledger reason: adjustment (count correction), receipt or return."),
+        typer.Option(
+            help="Ledger reason: adjustment (count correction), receipt or return."
+        ),
     ] = ManualKind.ADJUSTMENT,
     key: Annotated[
         str | None,
-        typer.Option(help="Idempotency key: repeating the command with it moves nothing."),
+        typer.Option(
+            help="Idempotency key: repeating the command with it moves nothing."
+        ),
     ] = None,
     reference: Annotated[str, typer.Option(help="Document or ticket number.")] = "",
     location: Annotated[str, typer.Option(help="Stock location.")] = DEFAULT_LOCATION,
@@ -74,7 +83,9 @@ def adjust(
             }
         )
         return
-    verb = "recorded" if recorded.created else "already recorded (same key), nothing moved"
+    verb = (
+        "recorded" if recorded.created else "already recorded (same key), nothing moved"
+    )
     console().print(
         f"{movement.sku}: {movement.on_hand_delta:+d} {verb}; on hand {level.on_hand}, "
         f"reserved {level.reserved}, available {level.available}"
@@ -85,7 +96,9 @@ def adjust(
 def show(
     ctx: typer.Context,
     sku: Annotated[str, typer.Argument(help="The product's SKU.")],
-    limit: Annotated[int, typer.Option(min=1, max=1000, help="Movements to list.")] = 20,
+    limit: Annotated[
+        int, typer.Option(min=1, max=1000, help="Movements to list.")
+    ] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show on-hand, reserved and available stock and the latest movements."""
@@ -127,7 +140,16 @@ def show(
     out.print(
         table(
             f"Latest {len(view.movements)} movement(s), newest first",
-            ("#", "when (UTC)", "reason", "on hand", "reserved", "actor", "reference", "note"),
+            (
+                "#",
+                "when (UTC)",
+                "reason",
+                "on hand",
+                "reserved",
+                "actor",
+                "reference",
+                "note",
+            ),
             [
                 (
                     m.id,

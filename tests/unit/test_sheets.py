@@ -17,7 +17,7 @@ def test_csv_rows_are_numbered_as_a_spreadsheet_shows_them(tmp_path: Path) -> No
     path.write_text(HEADER + "A-1,IKM-1,Kopi,1000,10\n\nA-2,IKM-1,Teh,2000,20\n")
     sheets, issues = read_catalogue_file(path)
     assert issues == []
-    assert [n for n, _ in sheets[0].rows] == [2, 4]
+    assert [n for n, _ in list(sheets[0].rows)] == [2, 4]
     assert sheets[0].header[0] == "sku"
 
 
@@ -25,11 +25,14 @@ def test_csv_rows_are_numbered_as_a_spreadsheet_shows_them(tmp_path: Path) -> No
 def test_csv_delimiter_is_detected(tmp_path: Path, delimiter: str) -> None:
     path = tmp_path / "p.csv"
     path.write_text(
-        delimiter.join(["sku", "name", "price"]) + "\n" + delimiter.join(["A", "x", "1"]) + "\n"
+        delimiter.join(["sku", "name", "price"])
+        + "\n"
+        + delimiter.join(["A", "x", "1"])
+        + "\n"
     )
     sheets, _ = read_catalogue_file(path)
     assert sheets[0].header == ("sku", "name", "price")
-    assert sheets[0].rows[0][1] == ("A", "x", "1")
+    assert next(iter(sheets[0].rows))[1] == ("A", "x", "1")
 
 
 def test_csv_with_a_utf8_bom_reads_clean_headers(tmp_path: Path) -> None:
@@ -87,7 +90,7 @@ def test_xlsx_reads_named_sheets_with_native_cell_types(tmp_path: Path) -> None:
     sheets, issues = read_catalogue_file(path)
     assert issues == []
     assert [s.source for s in sheets] == ["c.xlsx[producers]", "c.xlsx[products]"]
-    assert sheets[1].rows[0] == (2, ("A-1", 150000))
+    assert list(sheets[1].rows) == [(2, ("A-1", 150000))]
 
 
 def test_xlsx_merged_and_formula_cells_are_issues(tmp_path: Path) -> None:
@@ -122,3 +125,30 @@ def test_a_corrupt_xlsx_is_an_issue(tmp_path: Path) -> None:
     path.write_bytes(b"not a zip")
     _, issues = read_catalogue_file(path)
     assert "valid XLSX" in issues[0].expected
+
+
+def test_a_bad_byte_far_into_a_large_file_names_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "p.csv"
+    good_line = (
+        "KOPI-000,IKM-1,Kopi Arabika Flores Bajawa Biji Sangrai 250 g,85000,270\n"
+    )
+    body = HEADER + good_line * 30_000  # about 2 MiB: the bad byte is past chunk one
+    path.write_bytes(body.encode() + b"KOPI-X,IKM-1,Kopi caf\xe9,1,1\n")
+    sheets, issues = read_catalogue_file(path)
+    assert sheets == []
+    assert issues[0].row == 30_002
+    assert "0xE9 on line 30002" in issues[0].expected
+
+
+def test_malformed_csv_found_while_streaming_is_an_issue(tmp_path: Path) -> None:
+    from core.catalogue.validate import validate_sheets
+
+    path = tmp_path / "p.csv"
+    huge = "x" * 200_000  # over the csv module's field limit
+    path.write_text(HEADER + f"A-1,IKM-1,Kopi,1000,10\nA-2,IKM-1,{huge},2000,20\n")
+    sheets, issues = read_catalogue_file(path)
+    assert issues == []
+    result = validate_sheets(sheets)
+    assert [(i.row, "well-formed CSV" in i.expected) for i in result.issues] == [
+        (3, True)
+    ]

@@ -12,7 +12,9 @@ PRODUCT_HEADER = ("sku", "producer_code", "name", "price", "weight_grams", "stoc
 GOOD = ("KOPI-1", "ikm-ntt-001", "Kopi Arabika Flores", "85000", "300", "12")
 
 
-def products(*rows: tuple[Cell, ...], header: tuple[str, ...] = PRODUCT_HEADER) -> Sheet:
+def products(
+    *rows: tuple[Cell, ...], header: tuple[str, ...] = PRODUCT_HEADER
+) -> Sheet:
     return Sheet("p.csv", header, [(n, row) for n, row in enumerate(rows, start=2)])
 
 
@@ -24,7 +26,7 @@ def only_issue(sheet: Sheet) -> tuple[int | None, str | None, str | None, str]:
 
 
 def with_value(column: str, value: Cell) -> tuple[Cell, ...]:
-    row = list(GOOD)
+    row: list[Cell] = list(GOOD)
     row[PRODUCT_HEADER.index(column)] = value
     return tuple(row)
 
@@ -94,7 +96,9 @@ def test_sku_differing_only_by_case_or_spaces_is_a_duplicate(second: str) -> Non
 
 
 def test_duplicates_are_found_across_sheets() -> None:
-    result = validate_sheets([products(GOOD), Sheet("q.csv", PRODUCT_HEADER, [(7, GOOD)])])
+    result = validate_sheets(
+        [products(GOOD), Sheet("q.csv", PRODUCT_HEADER, [(7, GOOD)])]
+    )
     assert [(i.source, i.row) for i in result.issues] == [("q.csv", 7)]
 
 
@@ -122,16 +126,35 @@ def test_every_bad_cell_of_every_row_is_reported() -> None:
     bad = ("", "ikm", "", "Rp 5", "berat", "-1")
     result = validate_sheets([products(bad, bad)])
     columns = [(i.row, i.column) for i in result.issues]
-    assert columns == [(r, c) for r in (2, 3) for c in
-                       ("sku", "name", "price", "weight_grams", "stock")]  # fmt: skip
+    assert columns == [
+        (r, c)
+        for r in (2, 3)
+        for c in ("sku", "name", "price", "weight_grams", "stock")
+    ]
     assert result.products == []
 
 
 def test_optional_columns_are_parsed() -> None:
-    header = (*PRODUCT_HEADER[:5], "length_cm", "width_cm", "height_cm", "image_urls",
-              "condition", "status", "description")  # fmt: skip
-    row = (*GOOD[:5], "20", "15", 8, "https://a.example/1.jpg | https://a.example/2.jpg",
-           "Bekas", "DRAFT", "Sangrai medium.\nPanen 2025.")  # fmt: skip
+    header = (
+        *PRODUCT_HEADER[:5],
+        "length_cm",
+        "width_cm",
+        "height_cm",
+        "image_urls",
+        "condition",
+        "status",
+        "description",
+    )
+    row = (
+        *GOOD[:5],
+        "20",
+        "15",
+        8,
+        "https://a.example/1.jpg | https://a.example/2.jpg",
+        "Bekas",
+        "DRAFT",
+        "Sangrai medium.\nPanen 2025.",
+    )
     result = validate_sheets([products(row, header=header)])
     assert result.issues == []
     product = result.products[0].product
@@ -157,12 +180,17 @@ def test_optional_column_errors(column: str, value: str, expected: str) -> None:
 
 
 def test_wrong_headers_list_unknown_and_missing_columns() -> None:
-    sheet = products(GOOD, header=("sku", "producer", "nama", "harga", "weight_grams", "stock"))
+    sheet = products(
+        GOOD, header=("sku", "producer", "nama", "harga", "weight_grams", "stock")
+    )
     result = validate_sheets([sheet])
     messages = [(i.column, i.expected) for i in result.issues]
     assert ("producer", messages[0][1]) == messages[0]
     assert all(i.row == 1 for i in result.issues)
-    assert any("missing required column(s) producer_code, name, price" in m for _, m in messages)
+    assert any(
+        "missing required column(s) producer_code, name, price" in m
+        for _, m in messages
+    )
     assert result.products == []
 
 
@@ -189,17 +217,31 @@ def test_a_row_longer_than_the_header() -> None:
     assert "at most 6 cells" in expected
 
 
-PRODUCER_HEADER = ("producer_code", "name", "kind", "province", "regency", "institution")
+PRODUCER_HEADER = (
+    "producer_code",
+    "name",
+    "kind",
+    "province",
+    "regency",
+    "institution",
+)
 
 
 def producers(*rows: tuple[Cell, ...]) -> Sheet:
-    return Sheet("producers.csv", PRODUCER_HEADER,
-                 [(n, r) for n, r in enumerate(rows, start=2)])  # fmt: skip
+    return Sheet(
+        "producers.csv", PRODUCER_HEADER, [(n, r) for n, r in enumerate(rows, start=2)]
+    )
 
 
 def test_producers_are_validated() -> None:
-    good = ("wbp-kalbar-001", "Bengkel Kerja Lapas Pontianak", "WBP", "Kalimantan Barat",
-            "Kota Pontianak", "Lapas Kelas IIA Pontianak")  # fmt: skip
+    good = (
+        "wbp-kalbar-001",
+        "Bengkel Kerja Lapas Pontianak",
+        "WBP",
+        "Kalimantan Barat",
+        "Kota Pontianak",
+        "Lapas Kelas IIA Pontianak",
+    )
     result = validate_sheets([producers(good)])
     assert result.issues == []
     producer = result.producers[0].producer

@@ -1,4 +1,4 @@
-"""Alembic environment: migrate the engine ikm-sync hands over, or a URL given with -x."""
+"""Alembic environment: migrate the engine ikm-sync hands over, or a URL from -x."""
 
 from alembic import context
 from sqlmodel import SQLModel
@@ -15,7 +15,9 @@ def run_migrations() -> None:
     if engine is None:
         url = context.get_x_argument(as_dictionary=True).get("url")
         if not url:
-            raise SystemExit("pass the database: alembic -x url=sqlite:///var/ikm-sync.db …")
+            raise SystemExit(
+                "pass the database: alembic -x url=sqlite:///var/ikm-sync.db …"
+            )
         engine = make_engine(url)
     with engine.connect() as connection:
         context.configure(

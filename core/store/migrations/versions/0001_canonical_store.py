@@ -1,4 +1,4 @@
-"""The canonical store: producers, products, the stock ledger, accounts, listings, orders, runs.
+"""The canonical store: producers, products, stock ledger, accounts, listings, orders.
 
 Revision ID: 0001
 Revises: (none)
@@ -307,7 +307,8 @@ def upgrade() -> None:
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("idempotency_key", sa.String(length=255), nullable=False),
         sa.CheckConstraint(
-            "reason IN ('receipt', 'adjustment', 'order_reserved', 'order_released', 'order_shipped', 'return')",
+            "reason IN ('receipt', 'adjustment', 'order_reserved', 'order_released', "
+            "'order_shipped', 'return')",
             name=op.f("ck_stock_movements_reason_known"),
         ),
         sa.ForeignKeyConstraint(

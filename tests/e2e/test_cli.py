@@ -1,0 +1,402 @@
+"""The ikm-sync command line, end to end on a real database."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import Workbook
+
+from ikm_sync.cli import app
+from tests.conftest import Cli
+from tests.e2e.helpers import snapshot, write_csv
+
+pytestmark = [pytest.mark.e2e, pytest.mark.db]
+
+HEADER = ["sku", "producer_code", "name", "price", "weight_grams", "stock"]
+GOOD = [
+    "KOPI-FLR-001",
+    "IKM-NTT-001",
+    "Kopi Arabika Flores Bajawa Biji Sangrai 250 g",
+    "90000",
+    "270",
+    "48",
+]
+
+
+@pytest.fixture
+def demo_cli(cli: Cli, demo_dir: Path) -> Cli:
+    """The CLI on a database holding the demo catalogue."""
+    result = cli(
+        "catalog",
+        "import",
+        str(demo_dir / "producers.csv"),
+        str(demo_dir / "products.csv"),
+        "--actor",
+        "officer:test",
+    )
+    assert result.exit_code == 0, result.output
+    return cli
+
+
+def status(cli: Cli) -> dict[str, object]:
+    result = cli("status", "--json")
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
+def test_every_command_has_help() -> None:
+    def walk(command: Any, path: list[str]) -> list[list[str]]:
+        found = [path]
+        if hasattr(command, "commands"):  # a group (typer carries its own click)
+            for name, sub in command.commands.items():
+                found.extend(walk(sub, [*path, name]))
+        return found
+
+    from typer.main import get_command
+    from typer.testing import CliRunner
+
+    paths = walk(get_command(app), [])
+    assert len(paths) >= 14
+    for path in paths:
+        result = CliRunner().invoke(app, [*path, "--help"])
+        assert result.exit_code == 0, path
+        assert "Usage" in result.output
+
+
+def test_db_upgrade_is_safe_to_repeat(cli: Cli) -> None:
+    result = cli("db", "upgrade")
+    assert result.exit_code == 0
+    assert "already at revision 0001" in result.stdout
+    current = json.loads(cli("db", "current", "--json").stdout)
+    assert current["up_to_date"] is True
+
+
+def test_an_unmigrated_database_is_refused_with_exit_4(
+    cli: Cli, tmp_path: Path
+) -> None:
+    empty = f"sqlite:///{tmp_path / 'empty.db'}"
+    result = cli("status", env={"IKMSYNC_DATABASE_URL": empty})
+    assert result.exit_code == 4
+    assert "run `ikm-sync db upgrade`" in result.stderr
+    assert cli("db", "upgrade", env={"IKMSYNC_DATABASE_URL": empty}).exit_code == 0
+    assert cli("status", env={"IKMSYNC_DATABASE_URL": empty}).exit_code == 0
+
+
+def test_import_then_status(demo_cli: Cli) -> None:
+    report = status(demo_cli)
+    assert report["producers"] == {"ikm": 6, "wbp": 6}
+    assert report["products"] == {"draft": 4, "active": 54, "archived": 2}
+    stock = report["stock"]
+    assert isinstance(stock, dict)
+    assert stock["skus_with_stock"] == 56
+    assert stock["on_hand"] == stock["available"] > 0
+
+
+def test_reimport_changes_nothing(demo_cli: Cli, demo_dir: Path) -> None:
+    before = snapshot(demo_cli.database_url)
+    result = demo_cli(
+        "catalog",
+        "import",
+        str(demo_dir / "producers.csv"),
+        str(demo_dir / "products.csv"),
+        "--json",
+    )
+    assert result.exit_code == 0
+    summary = json.loads(result.stdout)["summary"]
+    assert summary["products_unchanged"] == 60
+    assert summary["products_created"] == summary["products_updated"] == 0
+    assert snapshot(demo_cli.database_url) == before
+
+
+def test_a_changed_row_updates_that_sku(demo_cli: Cli, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "p.csv", HEADER, [GOOD])
+    dry = demo_cli("catalog", "import", str(path), "--dry-run", "--json")
+    assert dry.exit_code == 0
+    planned = json.loads(dry.stdout)
+    assert planned["applied"] is False
+    assert planned["products"][0]["changed"] == ["price"]
+    before = snapshot(demo_cli.database_url)
+    assert snapshot(demo_cli.database_url) == before
+    result = demo_cli("catalog", "import", str(path))
+    assert result.exit_code == 0
+    assert "updated" in result.stdout
+    shown = json.loads(demo_cli("stock", "show", "KOPI-FLR-001", "--json").stdout)
+    assert shown["on_hand"] == 48  # the stock column does not move stock once it exists
+
+
+def _xlsx(
+    path: Path, rows: Sequence[Sequence[object]], *, merge: str | None = None
+) -> Path:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "products"
+    for row in [HEADER, *rows]:
+        sheet.append(row)
+    if merge:
+        sheet.merge_cells(merge)
+    workbook.save(path)
+    return path
+
+
+def _bad_file(case: str, tmp_path: Path) -> Path:
+    """A file whose only problem is ``case``, plus a valid change that must not land."""
+    valid_change = list(GOOD)
+    csv_path = tmp_path / f"{case}.csv"
+
+    def with_cell(column: str, value: str) -> Path:
+        row = list(GOOD)
+        row[0] = "KOPI-FLR-NEW"
+        row[HEADER.index(column)] = value
+        return write_csv(csv_path, HEADER, [valid_change, row])
+
+    match case:
+        case "price_rp":
+            return with_cell("price", "Rp 150.000")
+        case "price_decimal":
+            return with_cell("price", "150000.50")
+        case "missing_sku":
+            return with_cell("sku", "")
+        case "duplicate_sku":
+            return write_csv(csv_path, HEADER, [valid_change, valid_change])
+        case "sku_case":
+            return write_csv(
+                csv_path, HEADER, [valid_change, ["kopi-flr-001 ", *GOOD[1:]]]
+            )
+        case "sku_case_vs_store":
+            return write_csv(csv_path, HEADER, [["kopi-flr-002", *GOOD[1:]]])
+        case "empty_name":
+            return with_cell("name", "")
+        case "long_name":
+            return with_cell("name", "Kopi " * 60)
+        case "negative_stock":
+            return with_cell("stock", "-5")
+        case "unknown_producer":
+            return with_cell("producer_code", "IKM-ATLANTIS-404")
+        case "not_utf8":
+            csv_path.write_bytes(
+                (",".join(HEADER) + "\n").encode()
+                + "KOPI-X,IKM-NTT-001,Kopi Caf\xe9,1000,10,1\n".encode("cp1252")
+            )
+            return csv_path
+        case "xlsx_merged":
+            return _xlsx(
+                tmp_path / "m.xlsx", [GOOD, [*GOOD[:2], "", *GOOD[3:]]], merge="C2:C3"
+            )
+        case "xlsx_formula":
+            return _xlsx(
+                tmp_path / "f.xlsx",
+                [GOOD, ["KOPI-X", "IKM-NTT-001", "Kopi", "=D2*2", "270", "1"]],
+            )
+        case "empty_file":
+            csv_path.write_bytes(b"")
+            return csv_path
+        case "only_headers":
+            return write_csv(csv_path, HEADER, [])
+        case "wrong_headers":
+            return write_csv(
+                csv_path, ["kode", "produsen", "nama", "harga", "berat", "stok"], [GOOD]
+            )
+        case _:
+            raise AssertionError(case)
+
+
+BAD_CASES = {
+    # case: (row, column, text expected in the table)
+    "price_rp": ("3", "price", "whole rupiah as plain digits"),
+    "price_decimal": ("3", "price", "whole rupiah as plain digits"),
+    "missing_sku": ("3", "sku", "a value is required"),
+    "duplicate_sku": ("3", "sku", "a SKU used once"),
+    "sku_case": ("3", "sku", "ignoring case and spaces"),
+    "sku_case_vs_store": ("2", "sku", "'KOPI-FLR-002'"),
+    "empty_name": ("3", "name", "a value is required"),
+    "long_name": ("3", "name", "at most 255 characters"),
+    "negative_stock": ("3", "stock", "0 or more"),
+    "unknown_producer": ("3", "producer_code", "IKM-ATLANTIS-404"),
+    "not_utf8": ("2", "", "expected UTF-8"),
+    "xlsx_merged": ("2", "", "merged cells C2:C3"),
+    "xlsx_formula": ("3", "D3", "a formula is not accepted"),
+    "empty_file": ("", "", "the file is empty"),
+    "only_headers": ("", "", "header but no rows"),
+    "wrong_headers": ("1", "", "'sku' column"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CASES))
+def test_bad_input_is_rejected_clearly_and_changes_nothing(
+    demo_cli: Cli, tmp_path: Path, case: str
+) -> None:
+    path = _bad_file(case, tmp_path)
+    before = snapshot(demo_cli.database_url)
+    result = demo_cli("catalog", "import", str(path))
+    assert result.exit_code == 1, result.output
+    assert "nothing was written" in result.stderr
+    row, column, expected = BAD_CASES[case]
+    assert path.name in result.stderr
+    assert expected in result.stderr
+    report = demo_cli("catalog", "import", str(path), "--json")
+    assert report.exit_code == 1
+    issues = json.loads(report.stdout)["issues"]
+    assert any(
+        path.name in issue["file"]
+        and ((issue["row"] is None and row == "") or str(issue["row"]) == row)
+        and (column == "" or issue["column"] == column)
+        and expected in (issue["expected"] + (issue["value"] or ""))
+        for issue in issues
+    ), issues
+    assert snapshot(demo_cli.database_url) == before
+
+
+def test_csv_export_imports_back_unchanged(demo_cli: Cli, tmp_path: Path) -> None:
+    products, producers = tmp_path / "out-products.csv", tmp_path / "out-producers.csv"
+    assert demo_cli("catalog", "export", str(products)).exit_code == 0
+    assert (
+        demo_cli("catalog", "export", str(producers), "--kind", "producers").exit_code
+        == 0
+    )
+    before = snapshot(demo_cli.database_url)
+    result = demo_cli("catalog", "import", str(producers), str(products), "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)["summary"]
+    assert (summary["products_unchanged"], summary["producers_unchanged"]) == (60, 12)
+    assert summary["notices"] == 0
+    assert snapshot(demo_cli.database_url) == before
+
+
+def test_xlsx_export_rebuilds_the_catalogue_in_an_empty_database(
+    demo_cli: Cli, tmp_path: Path
+) -> None:
+    workbook = tmp_path / "catalogue.xlsx"
+    assert demo_cli("catalog", "export", str(workbook)).exit_code == 0
+    fresh = f"sqlite:///{tmp_path / 'fresh.db'}"
+    assert demo_cli("db", "upgrade", env={"IKMSYNC_DATABASE_URL": fresh}).exit_code == 0
+    result = demo_cli(
+        "catalog", "import", str(workbook), env={"IKMSYNC_DATABASE_URL": fresh}
+    )
+    assert result.exit_code == 0, result.output
+    again = tmp_path / "again.csv"
+    original = tmp_path / "original.csv"
+    demo_cli("catalog", "export", str(again), env={"IKMSYNC_DATABASE_URL": fresh})
+    demo_cli("catalog", "export", str(original))
+    assert again.read_text(encoding="utf-8") == original.read_text(encoding="utf-8")
+
+
+def test_export_does_not_overwrite_without_force(demo_cli: Cli, tmp_path: Path) -> None:
+    target = tmp_path / "products.csv"
+    target.write_text("keep me")
+    result = demo_cli("catalog", "export", str(target))
+    assert result.exit_code == 1
+    assert "--force" in result.stderr
+    assert target.read_text() == "keep me"
+    assert demo_cli("catalog", "export", str(target), "--force").exit_code == 0
+    assert target.read_text(encoding="utf-8-sig").startswith("sku,producer_code,name")
+
+
+def test_stock_adjust_and_show(demo_cli: Cli) -> None:
+    result = demo_cli(
+        "stock",
+        "adjust",
+        "KOPI-FLR-001",
+        "-3",
+        "--reason",
+        "tasting",
+        "--actor",
+        "officer:ani",
+        "--key",
+        "tasting-2026-11",
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    moved = json.loads(result.stdout)
+    assert (moved["created"], moved["on_hand"]) == (True, 45)
+    again = demo_cli(
+        "stock",
+        "adjust",
+        "KOPI-FLR-001",
+        "-3",
+        "--reason",
+        "tasting",
+        "--key",
+        "tasting-2026-11",
+    )
+    assert again.exit_code == 0
+    assert "already recorded" in again.stdout
+    shown = json.loads(demo_cli("stock", "show", "kopi-flr-001", "--json").stdout)
+    assert shown["on_hand"] == 45
+    assert [m["reason"] for m in shown["movements"]] == ["adjustment", "receipt"]
+    assert shown["movements"][0]["actor"] == "officer:ani"
+    table = demo_cli("stock", "show", "KOPI-FLR-001")
+    assert "tasting" in table.stdout
+
+
+def test_stock_adjust_refusals_exit_1_and_move_nothing(demo_cli: Cli) -> None:
+    before = snapshot(demo_cli.database_url)
+    too_much = demo_cli("stock", "adjust", "KOPI-FLR-001", "-49", "--reason", "x")
+    assert too_much.exit_code == 1
+    assert "on hand is 48" in too_much.stderr
+    unknown = demo_cli("stock", "adjust", "NOPE-1", "5", "--reason", "x")
+    assert unknown.exit_code == 1
+    assert "unknown SKU 'NOPE-1'" in unknown.stderr
+    assert (
+        demo_cli("stock", "adjust", "KOPI-FLR-001", "2", "--reason", " ").exit_code == 1
+    )
+    assert (
+        demo_cli("stock", "adjust", "KOPI-FLR-001", "2").exit_code == 2
+    )  # no --reason
+    assert snapshot(demo_cli.database_url) == before
+
+
+def test_accounts_apply_and_status(demo_cli: Cli, demo_dir: Path) -> None:
+    config = str(demo_dir / "ikm-sync.toml")
+    dry = demo_cli("--config", config, "accounts", "apply", "--dry-run", "--json")
+    assert json.loads(dry.stdout)["created"] == [
+        "shopee-ntt-flores",
+        "tokopedia-karya-lapas",
+        "bukalapak-esmart-ikm",
+    ]
+    assert status(demo_cli)["accounts"] == []
+    assert demo_cli("--config", config, "accounts", "apply").exit_code == 0
+    accounts = status(demo_cli)["accounts"]
+    assert isinstance(accounts, list)
+    assert [a["marketplace"] for a in accounts] == ["bukalapak", "shopee", "tokopedia"]
+    again = json.loads(
+        demo_cli("--config", config, "accounts", "apply", "--json").stdout
+    )
+    assert len(again["unchanged"]) == 3
+
+
+def test_config_check_shows_sources_and_masks_secrets(cli: Cli, demo_dir: Path) -> None:
+    result = cli(
+        "--config", str(demo_dir / "ikm-sync.toml"), "config", "check", "--json"
+    )
+    assert result.exit_code == 0, result.output
+    rows = {row["key"]: row for row in json.loads(result.stdout)["settings"]}
+    assert rows["credentials.shopee_demo.partner_key"]["value"] == "**********"
+    assert rows["credentials.shopee_demo.partner_key"]["source"].startswith(
+        "secrets directory"
+    )
+    assert rows["environment"]["source"].endswith("ikm-sync.toml")
+    assert rows["database.url"]["source"] == "environment variable IKMSYNC_DATABASE_URL"
+    assert "demo-only" not in result.stdout
+
+
+def test_a_bad_config_exits_3_naming_key_file_and_expectation(
+    cli: Cli, tmp_path: Path
+) -> None:
+    config = tmp_path / "ikm-sync.toml"
+    config.write_text('[logging]\nlevel = "LOUD"\n[databse]\nurl = "x"\n')
+    result = cli("config", "check")  # ./ikm-sync.toml is picked up by default
+    assert result.exit_code == 3
+    assert "logging.level" in result.stderr
+    assert "databse" in result.stderr
+    assert str(config.name) in result.stderr
+    assert "'DEBUG', 'INFO', 'WARNING' or 'ERROR'" in result.stderr
+
+
+def test_version(cli: Cli) -> None:
+    result = cli("--version")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("ikm-sync ")

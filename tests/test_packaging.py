@@ -1,0 +1,51 @@
+"""Packaging: entry points match connector packages; top-level packages live here."""
+
+from __future__ import annotations
+
+import importlib
+import tomllib
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import pytest
+
+import connectors
+from core.errors import ConfigError
+
+REPO = Path(__file__).resolve().parent.parent
+PACKAGES = ("ikm_sync", "scheduler", "connectors", "core", "config")
+
+
+def test_declared_entry_points_equal_connector_folders() -> None:
+    declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"][
+        "entry-points"
+    ]["ikm_sync.connectors"]
+    folders = {
+        p.name
+        for p in (REPO / "connectors").iterdir()
+        if p.is_dir() and (p / "__init__.py").exists()
+    }
+    assert set(declared) == folders
+    installed = {ep.name for ep in entry_points(group="ikm_sync.connectors")}
+    assert installed == folders
+    assert connectors.available() == sorted(folders)
+
+
+def test_an_unknown_connector_key_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="unknown connector 'lazada'"):
+        connectors.load("lazada")
+
+
+@pytest.mark.parametrize("name", PACKAGES)
+def test_top_level_packages_resolve_inside_the_repository(name: str) -> None:
+    module = importlib.import_module(name)
+    assert module.__file__ is not None
+    assert Path(module.__file__).resolve().is_relative_to(REPO)
+
+
+def test_wheel_lists_exactly_the_top_level_packages() -> None:
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())
+    assert (
+        tuple(project["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"])
+        == PACKAGES
+    )

@@ -1,0 +1,271 @@
+"""Services through the ports, over the in-memory fake and the real database alike."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from core.catalogue.sheets import Cell, Sheet
+from core.catalogue.validate import validate_sheets
+from core.domain.accounts import (
+    AllocationPolicy,
+    AllocationRule,
+    ChannelAccount,
+    Marketplace,
+)
+from core.domain.ids import AccountId, ProducerCode
+from core.domain.stock import MovementReason
+from core.errors import (
+    DomainError,
+    InputRejectedError,
+    InsufficientStockError,
+    UnknownSkuError,
+)
+from core.services.accounts import apply_accounts
+from core.services.catalogue import export_catalogue, import_catalogue
+from core.services.status import catalogue_status
+from core.services.stock import adjust_stock, show_stock
+from tests.fakes import FakeClock
+
+PRODUCERS = Sheet(
+    "producers.csv",
+    ("producer_code", "name", "kind", "province", "regency", "institution"),
+    [
+        (2, ("IKM-NTT-001", "Koperasi Kopi Bajawa", "ikm", "NTT", "Ngada", "")),
+        (
+            3,
+            (
+                "WBP-KALBAR-001",
+                "Bengkel Kerja Lapas Pontianak",
+                "wbp",
+                "Kalimantan Barat",
+                "Kota Pontianak",
+                "Lapas Kelas IIA Pontianak",
+            ),
+        ),
+    ],
+)
+HEADER = ("sku", "producer_code", "name", "price", "weight_grams", "stock")
+
+
+def products(*rows: tuple[Cell, ...]) -> Sheet:
+    return Sheet("products.csv", HEADER, [(n, r) for n, r in enumerate(rows, start=2)])
+
+
+KOPI = (
+    "KOPI-FLR-001",
+    "IKM-NTT-001",
+    "Kopi Arabika Flores Bajawa 250 g",
+    "85000",
+    "270",
+    "48",
+)
+JATI = (
+    "AKARJATI-PTK-001",
+    "WBP-KALBAR-001",
+    "Patung Akar Jati Burung Enggang",
+    "750000",
+    "2500",
+    "3",
+)
+
+
+def run_import(
+    uow: Any, clock: FakeClock, *sheets: Sheet, dry_run: bool = False
+) -> Any:
+    return import_catalogue(
+        uow,
+        validate_sheets(list(sheets)),
+        actor="officer:ani",
+        clock=clock,
+        dry_run=dry_run,
+    )
+
+
+def test_import_creates_records_and_initial_stock(
+    uow_factory: Callable[[], Any], clock: FakeClock
+) -> None:
+    report = run_import(uow_factory(), clock, PRODUCERS, products(KOPI, JATI))
+    assert report.applied
+    assert report.receipts_recorded == 2
+    view = show_stock(uow_factory(), "kopi-flr-001")
+    assert view.level.on_hand == 48
+    (movement,) = view.movements
+    assert (movement.reason, movement.actor, movement.reference) == (
+        MovementReason.RECEIPT,
+        "officer:ani",
+        "products.csv, row 2",
+    )
+    status = catalogue_status(uow_factory())
+    assert status.stock.on_hand == 51
+    assert sum(status.producers.values()) == 2
+
+
+def test_reimporting_the_same_file_changes_nothing(
+    uow_factory: Callable[[], Any], clock: FakeClock
+) -> None:
+    run_import(uow_factory(), clock, PRODUCERS, products(KOPI, JATI))
+    again = run_import(uow_factory(), clock, PRODUCERS, products(KOPI, JATI))
+    assert not again.plan.changes_anything
+    assert again.plan.summary()["products_unchanged"] == 2
+    assert again.receipts_recorded == 0
+    assert show_stock(uow_factory(), "KOPI-FLR-001").level.on_hand == 48
+
+
+def test_a_changed_row_updates_that_sku_only(
+    uow_factory: Callable[[], Any], clock: FakeClock
+) -> None:
+    run_import(uow_factory(), clock, PRODUCERS, products(KOPI, JATI))
+    dearer = (*KOPI[:3], "90000", *KOPI[4:])
+    report = run_import(uow_factory(), clock, products(dearer, JATI))
+    (change,) = report.plan.products
+    assert (change.product.sku, change.changed) == ("KOPI-FLR-001", ("price",))
+    assert show_stock(uow_factory(), "KOPI-FLR-001").product.price == 90000
+
+
+def test_a_dry_run_writes_nothing(
+    uow_factory: Callable[[], Any], clock: FakeClock
+) -> None:
+    report = run_import(uow_factory(), clock, PRODUCERS, products(KOPI), dry_run=True)
+    assert report.plan.summary()["products_created"] == 1
+    with pytest.raises(UnknownSkuError):
+        show_stock(uow_factory(), "KOPI-FLR-001")
+
+
+def test_a_bad_file_is_rejected_whole(
+    uow_factory: Callable[[], Any], clock: FakeClock
+) -> None:
+    run_import(uow_factory(), clock, PRODUCERS, products(KOPI))
+    bad = (
+        "BATIK-CPN-001",
+        "WBP-DKI-404",
+        "Kain Batik Tulis Cipinang",
+        "350000",
+        "400",
+        "2",
+    )
+    dearer = (*KOPI[:3], "99000", *KOPI[4:])
+    with pytest.raises(InputRejectedError) as rejected:
+        run_import(uow_factory(), clock, products(dearer, bad))
+    assert [(i.row, i.column) for i in rejected.value.issues] == [(3, "producer_code")]
+    assert show_stock(uow_factory(), "KOPI-FLR-001").product.price == 85000
+
+
+def test_adjust_stock_records_one_movement_and_refuses_negative(
+    uow_factory: Callable[[], Any], clock: FakeClock
+) -> None:
+    run_import(uow_factory(), clock, PRODUCERS, products(KOPI))
+    recorded = adjust_stock(
+        uow_factory(),
+        sku="KOPI-FLR-001",
+        delta=-8,
+        note="tasting",
+        actor="officer:ani",
+        clock=clock,
+        idempotency_key="k1",
+    )
+    assert (recorded.created, recorded.level.on_hand) == (True, 40)
+    replay = adjust_stock(
+        uow_factory(),
+        sku="KOPI-FLR-001",
+        delta=-8,
+        note="tasting",
+        actor="officer:ani",
+        clock=clock,
+        idempotency_key="k1",
+    )
+    assert (replay.created, replay.level.on_hand) == (False, 40)
+    with pytest.raises(InsufficientStockError):
+        adjust_stock(
+            uow_factory(),
+            sku="KOPI-FLR-001",
+            delta=-41,
+            note="x",
+            actor="officer:ani",
+            clock=clock,
+        )
+    assert show_stock(uow_factory(), "KOPI-FLR-001").level.on_hand == 40
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"delta": 0}, "moves nothing"),
+        ({"note": "  "}, "reason text is required"),
+        ({"reason": MovementReason.ORDER_RESERVED}, "recorded from orders"),
+        ({"reason": MovementReason.RECEIPT, "delta": -1}, "receipt movement needs"),
+    ],
+)
+def test_adjust_stock_refuses_bad_requests(
+    uow_factory: Callable[[], Any],
+    clock: FakeClock,
+    kwargs: dict[str, Any],
+    message: str,
+) -> None:
+    run_import(uow_factory(), clock, PRODUCERS, products(KOPI))
+    arguments: dict[str, Any] = {
+        "sku": "KOPI-FLR-001",
+        "delta": 1,
+        "note": "why",
+        "actor": "officer:ani",
+        "clock": clock,
+        **kwargs,
+    }
+    with pytest.raises(DomainError, match=message):
+        adjust_stock(uow_factory(), **arguments)
+
+
+def test_export_lists_products_with_on_hand(
+    uow_factory: Callable[[], Any], clock: FakeClock
+) -> None:
+    run_import(uow_factory(), clock, PRODUCERS, products(KOPI, JATI))
+    producers, rows = export_catalogue(uow_factory())
+    assert [p.code for p in producers] == ["IKM-NTT-001", "WBP-KALBAR-001"]
+    assert [(p.sku, on_hand) for p, on_hand in rows] == [
+        ("AKARJATI-PTK-001", 3),
+        ("KOPI-FLR-001", 48),
+    ]
+
+
+def _account(**changes: Any) -> ChannelAccount:
+    values: dict[str, Any] = {
+        "id": AccountId("shopee-ntt"),
+        "marketplace": Marketplace.SHOPEE,
+        "shop_id": "220011",
+        "producer_codes": (ProducerCode("IKM-NTT-001"),),
+        "policy": AllocationPolicy(default=AllocationRule(share_percent=60)),
+        "credentials_ref": "shopee_main",
+    }
+    return ChannelAccount(**{**values, **changes})
+
+
+def test_apply_accounts_creates_updates_and_reports(
+    uow_factory: Callable[[], Any], clock: FakeClock
+) -> None:
+    run_import(uow_factory(), clock, PRODUCERS, products(KOPI))
+    first = apply_accounts(uow_factory(), [_account()], clock=clock, source="t.toml")
+    assert first.created == ["shopee-ntt"]
+    again = apply_accounts(uow_factory(), [_account()], clock=clock, source="t.toml")
+    assert again.unchanged == ["shopee-ntt"]
+    changed = _account(
+        enabled=False,
+        producer_codes=(ProducerCode("IKM-NTT-001"), ProducerCode("WBP-KALBAR-001")),
+    )
+    third = apply_accounts(uow_factory(), [changed], clock=clock, source="t.toml")
+    assert third.updated == ["shopee-ntt"]
+    (stored,) = catalogue_status(uow_factory()).accounts
+    assert stored.account == changed
+    later = apply_accounts(uow_factory(), [], clock=clock, source="t.toml")
+    assert later.only_in_store == ["shopee-ntt"]
+
+
+def test_apply_accounts_refuses_unknown_producers(
+    uow_factory: Callable[[], Any], clock: FakeClock
+) -> None:
+    bad = _account(producer_codes=(ProducerCode("IKM-NOPE"),))
+    with pytest.raises(InputRejectedError) as rejected:
+        apply_accounts(uow_factory(), [bad], clock=clock, source="t.toml")
+    assert rejected.value.issues[0].column == "accounts[0].producers"
+    assert catalogue_status(uow_factory()).accounts == []
