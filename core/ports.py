@@ -29,10 +29,15 @@ class Clock(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class ProductIndexEntry:
-    """What an import needs to know of a stored product without loading it."""
+    """What an import needs to know of a stored product without loading it.
+
+    ``source_digest`` identifies the spreadsheet row the product was last imported
+    from, or is ``None`` when it changed in another way since.
+    """
 
     sku: str
     fingerprint: str
+    source_digest: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,12 +87,26 @@ class ProductRepository(Protocol):
         """Products by SKU key; missing keys are absent from the result."""
         ...
 
-    def add_many(self, products: Sequence[Product], at: datetime) -> None:
-        """Insert new products; their producers must exist."""
+    def add_many(
+        self,
+        products: Sequence[Product],
+        at: datetime,
+        source_digests: Mapping[str, str] | None = None,
+    ) -> None:
+        """Insert new products; their producers must exist.
+
+        ``source_digests`` (by SKU key) record the spreadsheet rows they came from.
+        """
         ...
 
-    def update_many(self, products: Sequence[Product], at: datetime) -> None:
-        """Overwrite existing products, matched by SKU key."""
+    def update_many(
+        self,
+        products: Sequence[Product],
+        at: datetime,
+        source_digests: Mapping[str, str] | None = None,
+    ) -> None:
+        """Overwrite existing products, matched by SKU key; a product without a
+        source digest has its stored one cleared."""
         ...
 
     def iter_all(self) -> Iterator[Product]:

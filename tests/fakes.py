@@ -49,6 +49,7 @@ class _State:
     movements: list[Movement] = field(default_factory=list)
     accounts: dict[str, ChannelAccount] = field(default_factory=dict)
     listings: dict[str, Counter[ListingState]] = field(default_factory=dict)
+    digests: dict[str, str] = field(default_factory=dict)
 
     def copy(self) -> _State:
         """Containers copied; the domain values in them are immutable."""
@@ -58,6 +59,7 @@ class _State:
             list(self.movements),
             dict(self.accounts),
             {k: Counter(v) for k, v in self.listings.items()},
+            dict(self.digests),
         )
 
 
@@ -91,7 +93,7 @@ class FakeProducts:
 
     def index(self) -> dict[str, ProductIndexEntry]:
         return {
-            key: ProductIndexEntry(p.sku, p.fingerprint)
+            key: ProductIndexEntry(p.sku, p.fingerprint, self._state.digests.get(key))
             for key, p in self._state.products.items()
         }
 
@@ -103,17 +105,32 @@ class FakeProducts:
         if missing:
             raise DomainError(f"unknown producer code(s): {', '.join(sorted(missing))}")
 
-    def add_many(self, products: Sequence[Product], at: datetime) -> None:
+    def add_many(
+        self,
+        products: Sequence[Product],
+        at: datetime,
+        source_digests: Mapping[str, str] | None = None,
+    ) -> None:
         self._check_producers(products)
         for product in products:
             if product.key in self._state.products:
                 raise DomainError(f"duplicate SKU {product.sku}")
-            self._state.products[product.key] = product
+        self.update_many(products, at, source_digests)
 
-    def update_many(self, products: Sequence[Product], at: datetime) -> None:
+    def update_many(
+        self,
+        products: Sequence[Product],
+        at: datetime,
+        source_digests: Mapping[str, str] | None = None,
+    ) -> None:
         self._check_producers(products)
         for product in products:
             self._state.products[product.key] = product
+            digest = (source_digests or {}).get(product.key)
+            if digest is None:
+                self._state.digests.pop(product.key, None)
+            else:
+                self._state.digests[product.key] = digest
 
     def iter_all(self) -> Iterator[Product]:
         for key in sorted(self._state.products):

@@ -120,7 +120,10 @@ def plan_import(
         on_hand: on-hand stock by SKU key, for SKUs that have movements.
         actor: who imports, recorded on the stock receipts.
     """
-    plan = ImportPlan(issues=list(catalogue.issues))
+    plan = ImportPlan(
+        issues=list(catalogue.issues),
+        unchanged_products=catalogue.rows_known_unchanged,
+    )
     for row in catalogue.producers:
         existing = producers.get(row.producer.code)
         if existing is None:

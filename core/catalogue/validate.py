@@ -8,6 +8,7 @@ sheet when it has ``sku``.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -27,7 +28,7 @@ from core.domain.catalogue import (
     Product,
     ProductStatus,
 )
-from core.domain.ids import ProducerCode, Sku
+from core.domain.ids import ProducerCode, Sku, sku_key
 from core.errors import InputIssue
 
 PRODUCT_REQUIRED: Final = ("sku", "producer_code", "name", "price", "weight_grams")
@@ -104,6 +105,7 @@ class ProductRecord:
     stock: int | None
     ref: RowRef
     columns: frozenset[str] = frozenset(PRODUCT_OPTIONAL)
+    digest: str | None = None
 
 
 @dataclass
@@ -114,6 +116,14 @@ class ValidatedCatalogue:
     products: list[ProductRecord] = field(default_factory=list)
     issues: list[InputIssue] = field(default_factory=list)
     rows_read: int = 0
+    #: Product rows identical to the ones their products were last imported from.
+    rows_known_unchanged: int = 0
+
+
+def row_digest(header: tuple[str, ...], cells: tuple[Cell, ...]) -> str:
+    """Digest of a spreadsheet row together with its sheet's normalised header."""
+    text = repr((header, cells)).encode("utf-8")
+    return hashlib.blake2b(text, digest_size=16).hexdigest()
 
 
 def normalise_header(name: str) -> str:
@@ -410,11 +420,17 @@ def _validate_product(row: _Row) -> tuple[Product, int | None] | None:
 class _Validator:
     """Validates rows sheet after sheet, remembering codes and SKUs across sheets."""
 
-    def __init__(self, on_progress: Callable[[int], None] | None) -> None:
+    def __init__(
+        self,
+        on_progress: Callable[[int], None] | None,
+        known_rows: Mapping[str, str],
+    ) -> None:
         self.result = ValidatedCatalogue()
         self._on_progress = on_progress
+        self._known_rows = known_rows
         self._producer_rows: dict[str, RowRef] = {}
         self._sku_rows: dict[str, int] = {}  # SKU key → index in result.products
+        self._known_skus: dict[str, tuple[RowRef, str]] = {}  # rows known unchanged
 
     def sheet(self, sheet: Sheet) -> None:
         issues = self.result.issues
@@ -460,7 +476,7 @@ class _Validator:
                         cells[width],
                         f"at most {width} cells, as many as the header",
                     )
-                handle(row, RowRef(sheet.source, number), present)
+                handle(row, RowRef(sheet.source, number), present, names, cells)
         except SheetReadError as exc:
             issues.append(exc.issue)
             return
@@ -476,7 +492,14 @@ class _Validator:
                 )
             )
 
-    def _producer(self, row: _Row, ref: RowRef, _present: frozenset[str]) -> None:
+    def _producer(
+        self,
+        row: _Row,
+        ref: RowRef,
+        _present: frozenset[str],
+        _names: tuple[str, ...],
+        _cells: tuple[Cell, ...],
+    ) -> None:
         producer = _validate_producer(row)
         if producer is None:
             return
@@ -490,15 +513,37 @@ class _Validator:
             return
         self.result.producers.append(ProducerRecord(producer, ref))
 
-    def _product(self, row: _Row, ref: RowRef, present: frozenset[str]) -> None:
+    def _first_with(self, key: str) -> tuple[RowRef, str] | None:
+        index = self._sku_rows.get(key)
+        if index is not None:
+            first = self.result.products[index]
+            return first.ref, first.product.sku
+        return self._known_skus.get(key)
+
+    def _product(
+        self,
+        row: _Row,
+        ref: RowRef,
+        present: frozenset[str],
+        names: tuple[str, ...],
+        cells: tuple[Cell, ...],
+    ) -> None:
+        digest = row_digest(names, cells) if self._known_rows else None
+        raw_sku = row.raw("sku")
+        if digest is not None and isinstance(raw_sku, str):
+            sku = raw_sku.strip()
+            key = sku_key(sku)
+            if self._known_rows.get(key) == digest and self._first_with(key) is None:
+                self._known_skus[key] = (ref, sku)
+                self.result.rows_known_unchanged += 1
+                return
         parsed = _validate_product(row)
         if parsed is None:
             return
         product, stock = parsed
-        seen = self._sku_rows.get(product.key)
+        seen = self._first_with(product.key)
         if seen is not None:
-            first = self.result.products[seen]
-            first_ref, first_sku = first.ref, first.product.sku
+            first_ref, first_sku = seen
             how = "" if first_sku == product.sku else " (ignoring case and spaces)"
             row.fail(
                 "sku",
@@ -507,14 +552,23 @@ class _Validator:
             )
             return
         self._sku_rows[product.key] = len(self.result.products)
-        self.result.products.append(ProductRecord(product, stock, ref, present))
+        if digest is None:
+            digest = row_digest(names, cells)
+        self.result.products.append(ProductRecord(product, stock, ref, present, digest))
 
 
 def validate_sheets(
-    sheets: Sequence[Sheet], on_progress: Callable[[int], None] | None = None
+    sheets: Sequence[Sheet],
+    on_progress: Callable[[int], None] | None = None,
+    known_rows: Mapping[str, str] | None = None,
 ) -> ValidatedCatalogue:
-    """Validate every row of every sheet; duplicates are checked across all sheets."""
-    validator = _Validator(on_progress)
+    """Validate every row of every sheet; duplicates are checked across all sheets.
+
+    ``known_rows`` maps SKU keys to the digest of the row each product was last
+    imported from: an identical row was valid then and changes nothing now, so it is
+    counted in ``rows_known_unchanged`` without being parsed again.
+    """
+    validator = _Validator(on_progress, known_rows or {})
     for sheet in sheets:
         validator.sheet(sheet)
     if on_progress is not None:

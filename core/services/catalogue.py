@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import structlog
 
 from core.catalogue.plan import Action, ImportPlan, plan_import
-from core.catalogue.validate import ValidatedCatalogue
+from core.catalogue.sheets import Sheet
+from core.catalogue.validate import validate_sheets
 from core.domain.catalogue import Producer, Product
 from core.errors import InputRejectedError
 from core.ports import Clock, UnitOfWork
@@ -26,29 +28,41 @@ class ImportReport:
 
 def import_catalogue(
     uow: UnitOfWork,
-    catalogue: ValidatedCatalogue,
+    sheets: Sequence[Sheet],
     *,
     actor: str,
     clock: Clock,
     dry_run: bool = False,
+    on_progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    """Plan an import against the store and, unless ``dry_run``, apply it atomically.
+    """Validate every row, plan against the store and, unless ``dry_run``, apply the
+    plan in one transaction.
+
+    Rows identical to the ones their products were last imported from are known
+    unchanged without being parsed again; validation runs outside any transaction.
 
     Raises:
         InputRejectedError: any row is invalid, names an unknown producer or clashes
             with a stored SKU. Nothing is written.
     """
     with uow:
+        known_rows = {
+            key: entry.source_digest
+            for key, entry in uow.products.index().items()
+            if entry.source_digest is not None
+        }
+    catalogue = validate_sheets(sheets, on_progress, known_rows)
+    with uow:
         index = uow.products.index()
-        keys_in_file = {r.product.key: r for r in catalogue.products}
+        records = {r.product.key: r for r in catalogue.products}
         differing = [
             key
-            for key, record in keys_in_file.items()
+            for key, record in records.items()
             if key in index and index[key].fingerprint != record.product.fingerprint
         ]
         stocked = [
             key
-            for key, record in keys_in_file.items()
+            for key, record in records.items()
             if key in index and record.stock is not None
         ]
         on_hand = {k: level.on_hand for k, level in uow.stock.levels(stocked).items()}
@@ -71,10 +85,11 @@ def import_catalogue(
             log.info("catalog.import_planned", dry_run=dry_run, **plan.summary())
             return ImportReport(plan=plan, applied=not dry_run)
         now = clock.now()
+        digests = {key: r.digest for key, r in records.items() if r.digest is not None}
         uow.producers.add_many(_producers(plan, Action.CREATE), now)
         uow.producers.update_many(_producers(plan, Action.UPDATE), now)
-        uow.products.add_many(_products(plan, Action.CREATE), now)
-        uow.products.update_many(_products(plan, Action.UPDATE), now)
+        uow.products.add_many(_products(plan, Action.CREATE), now, digests)
+        uow.products.update_many(_products(plan, Action.UPDATE), now, digests)
         recorded = uow.stock.record_many(plan.receipts, now)
         uow.commit()
     log.info(

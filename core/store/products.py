@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -122,9 +122,12 @@ class SqlProductRepository:
                 col(ProductRow.sku_key),
                 col(ProductRow.sku),
                 col(ProductRow.fingerprint),
+                col(ProductRow.source_digest),
             )
         )
-        return {key: ProductIndexEntry(sku, fp) for key, sku, fp in rows}
+        return {
+            key: ProductIndexEntry(sku, fp, digest) for key, sku, fp, digest in rows
+        }
 
     def ids_by_key(self, keys: Iterable[str] | None = None) -> dict[str, int]:
         """Surrogate keys by SKU key, for the other repositories."""
@@ -163,29 +166,51 @@ class SqlProductRepository:
             raise DomainError(f"unknown producer code(s): {', '.join(missing)}")
         return ids
 
-    def add_many(self, products: Sequence[Product], at: datetime) -> None:
+    def add_many(
+        self,
+        products: Sequence[Product],
+        at: datetime,
+        source_digests: Mapping[str, str] | None = None,
+    ) -> None:
         if not products:
             return
         producer_ids = self._producer_ids(products)
+        digests = source_digests or {}
         for batch in chunks(products, 5000):
             bulk_insert(
                 self._session,
                 table_of(ProductRow),
-                [_values(p, producer_ids[p.producer_code]) for p in batch],
+                [
+                    {
+                        **_values(p, producer_ids[p.producer_code]),
+                        "source_digest": digests.get(p.key),
+                    }
+                    for p in batch
+                ],
                 constants={"created_at": at, "updated_at": at},
             )
 
-    def update_many(self, products: Sequence[Product], at: datetime) -> None:
+    def update_many(
+        self,
+        products: Sequence[Product],
+        at: datetime,
+        source_digests: Mapping[str, str] | None = None,
+    ) -> None:
         if not products:
             return
         producer_ids = self._producer_ids(products)
+        digests = source_digests or {}
         for batch in chunks(products, 5000):
             update_many_by(
                 self._session,
                 table_of(ProductRow),
                 "sku_key",
                 [
-                    {**_values(p, producer_ids[p.producer_code]), "updated_at": at}
+                    {
+                        **_values(p, producer_ids[p.producer_code]),
+                        "source_digest": digests.get(p.key),
+                        "updated_at": at,
+                    }
                     for p in batch
                 ],
             )

@@ -99,6 +99,10 @@ class ProductRow(SQLModel, table=True):
     status: str = Field(max_length=10, index=True)
     provenance: str = Field(default="", sa_type=sa.Text)
     fingerprint: str = Field(max_length=64)
+    #: Digest of the spreadsheet row this product was last imported from (with its
+    #: header), so an identical row is known unchanged without parsing it. Any write
+    #: that does not come from such a row clears it.
+    source_digest: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(sa_type=UtcDateTime)
     updated_at: datetime = Field(sa_type=UtcDateTime)
 

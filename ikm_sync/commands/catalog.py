@@ -20,7 +20,6 @@ from core.catalogue.export import (
 )
 from core.catalogue.plan import ImportPlan
 from core.catalogue.sheets import Sheet, read_catalogue_file
-from core.catalogue.validate import validate_sheets
 from core.errors import InputIssue, InputRejectedError
 from core.services.catalogue import export_catalogue, import_catalogue
 from ikm_sync._context import default_actor, state
@@ -130,15 +129,14 @@ def import_command(
     runtime = app_state.runtime()
     sheets = _read(files)
     progress, advance = _progress_bar(sum(len(s) for s in sheets))
-    with cyclic_gc_paused():
-        with progress:
-            catalogue = validate_sheets(sheets, on_progress=advance)
+    with cyclic_gc_paused(), progress:
         report = import_catalogue(
             runtime.uow(),
-            catalogue,
+            sheets,
             actor=actor or default_actor(),
             clock=runtime.clock,
             dry_run=dry_run,
+            on_progress=advance,
         )
     plan = report.plan
     if as_json:

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from core.catalogue.sheets import Cell, Sheet
-from core.catalogue.validate import validate_sheets
 from core.domain.accounts import (
     AllocationPolicy,
     AllocationRule,
@@ -77,7 +76,7 @@ def run_import(
 ) -> Any:
     return import_catalogue(
         uow,
-        validate_sheets(list(sheets)),
+        list(sheets),
         actor="officer:ani",
         clock=clock,
         dry_run=dry_run,
@@ -269,3 +268,24 @@ def test_apply_accounts_refuses_unknown_producers(
         apply_accounts(uow_factory(), [bad], clock=clock, source="t.toml")
     assert rejected.value.issues[0].column == "accounts[0].producers"
     assert catalogue_status(uow_factory()).accounts == []
+
+
+def test_reimport_recognises_rows_it_imported_and_rechecks_the_rest(
+    uow_factory: Callable[[], Any], clock: FakeClock
+) -> None:
+    run_import(uow_factory(), clock, PRODUCERS, products(KOPI, JATI))
+    again = run_import(uow_factory(), clock, products(KOPI, JATI))
+    assert again.plan.summary()["products_unchanged"] == 2
+    # A narrower sheet changes the price: KOPI's digest now names that sheet's row.
+    narrow = Sheet(
+        "price.csv",
+        ("sku", "producer_code", "name", "price", "weight_grams"),
+        [(2, (*KOPI[:3], "99000", KOPI[4]))],
+    )
+    run_import(uow_factory(), clock, narrow)
+    assert show_stock(uow_factory(), "KOPI-FLR-001").product.price == 99000
+    # The full sheet again: KOPI's row no longer matches, so it is parsed and applied.
+    restored = run_import(uow_factory(), clock, products(KOPI, JATI))
+    assert [p.changed for p in restored.plan.products] == [("price",)]
+    assert restored.plan.summary()["products_unchanged"] == 1
+    assert show_stock(uow_factory(), "KOPI-FLR-001").product.price == 85000

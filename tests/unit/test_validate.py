@@ -261,3 +261,37 @@ def test_a_wbp_producer_needs_its_institution_and_codes_are_unique() -> None:
 def test_unknown_producer_kind() -> None:
     row = ("IKM-1", "Koperasi", "umkm", "NTT", "Ngada", "")
     assert only_issue(producers(row))[1] == "kind"
+
+
+def test_a_row_identical_to_its_last_import_is_known_unchanged_unparsed() -> None:
+    from core.catalogue.validate import row_digest
+
+    names = tuple(PRODUCT_HEADER)
+    bad_but_known = ("KOPI-1", "x", "", "Rp 1", "", "")  # would fail validation
+    known = {"KOPI-1": row_digest(names, bad_but_known)}
+    result = validate_sheets([products(bad_but_known)], known_rows=known)
+    assert result.issues == []
+    assert (result.rows_known_unchanged, result.products) == (1, [])
+
+
+def test_a_changed_row_is_validated_and_carries_its_new_digest() -> None:
+    from core.catalogue.validate import row_digest
+
+    known = {"KOPI-1": row_digest(tuple(PRODUCT_HEADER), GOOD)}
+    changed = with_value("price", "90000")
+    result = validate_sheets([products(changed)], known_rows=known)
+    assert result.rows_known_unchanged == 0
+    (record,) = result.products
+    assert record.digest == row_digest(tuple(PRODUCT_HEADER), changed)
+
+
+def test_known_rows_still_count_as_duplicates() -> None:
+    from core.catalogue.validate import row_digest
+
+    known = {"KOPI-1": row_digest(tuple(PRODUCT_HEADER), GOOD)}
+    result = validate_sheets([products(GOOD, GOOD)], known_rows=known)
+    assert [(i.row, i.column) for i in result.issues] == [(3, "sku")]
+    result = validate_sheets(
+        [products(with_value("sku", "kopi-1"), GOOD)], known_rows=known
+    )
+    assert [(i.row, i.column) for i in result.issues] == [(3, "sku")]
