@@ -161,19 +161,7 @@ class FakeLedger:
         )
 
     def _store(self, movement: NewMovement, product: Product, at: datetime) -> Movement:
-        stored = Movement(
-            id=next(self._ids),
-            sku=product.sku,
-            reason=movement.reason,
-            on_hand_delta=movement.on_hand_delta,
-            reserved_delta=movement.reserved_delta,
-            idempotency_key=movement.idempotency_key,
-            actor=movement.actor,
-            reference=movement.reference,
-            note=movement.note,
-            location=movement.location,
-            at=at,
-        )
+        stored = movement.recorded(next(self._ids), product.sku, at)
         self._state.movements.append(stored)
         return stored
 

@@ -70,6 +70,22 @@ class NewMovement:
         if not self.actor.strip():
             raise ValueError("a movement needs an actor")
 
+    def recorded(self, movement_id: int, sku: Sku, at: datetime) -> Movement:
+        """The ledger entry this movement becomes, under the product's stored SKU."""
+        return Movement(
+            id=movement_id,
+            sku=sku,
+            reason=self.reason,
+            on_hand_delta=self.on_hand_delta,
+            reserved_delta=self.reserved_delta,
+            idempotency_key=self.idempotency_key,
+            actor=self.actor,
+            reference=self.reference,
+            note=self.note,
+            location=self.location,
+            at=at,
+        )
+
     @property
     def available_delta(self) -> int:
         """The change this movement makes to available stock."""

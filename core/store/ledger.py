@@ -142,19 +142,7 @@ class SqlStockLedger:
                     "nor found"
                 )
             return self._replay(movement, existing)
-        recorded = Movement(
-            id=int(inserted[0]),
-            sku=Sku(stored_sku),
-            reason=movement.reason,
-            on_hand_delta=movement.on_hand_delta,
-            reserved_delta=movement.reserved_delta,
-            idempotency_key=movement.idempotency_key,
-            actor=movement.actor,
-            reference=movement.reference,
-            note=movement.note,
-            location=movement.location,
-            at=at,
-        )
+        recorded = movement.recorded(int(inserted[0]), Sku(stored_sku), at)
         level = StockLevel(
             Sku(stored_sku),
             on_hand + movement.on_hand_delta,

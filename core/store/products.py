@@ -166,6 +166,21 @@ class SqlProductRepository:
             raise DomainError(f"unknown producer code(s): {', '.join(missing)}")
         return ids
 
+    def _rows(
+        self, products: Sequence[Product], source_digests: Mapping[str, str] | None
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Row values in batches, with producer ids and source digests filled in."""
+        producer_ids = self._producer_ids(products)
+        digests = source_digests or {}
+        for batch in chunks(products, 5000):
+            yield [
+                {
+                    **_values(p, producer_ids[p.producer_code]),
+                    "source_digest": digests.get(p.key),
+                }
+                for p in batch
+            ]
+
     def add_many(
         self,
         products: Sequence[Product],
@@ -174,19 +189,11 @@ class SqlProductRepository:
     ) -> None:
         if not products:
             return
-        producer_ids = self._producer_ids(products)
-        digests = source_digests or {}
-        for batch in chunks(products, 5000):
+        for rows in self._rows(products, source_digests):
             bulk_insert(
                 self._session,
                 table_of(ProductRow),
-                [
-                    {
-                        **_values(p, producer_ids[p.producer_code]),
-                        "source_digest": digests.get(p.key),
-                    }
-                    for p in batch
-                ],
+                rows,
                 constants={"created_at": at, "updated_at": at},
             )
 
@@ -198,21 +205,12 @@ class SqlProductRepository:
     ) -> None:
         if not products:
             return
-        producer_ids = self._producer_ids(products)
-        digests = source_digests or {}
-        for batch in chunks(products, 5000):
+        for rows in self._rows(products, source_digests):
             update_many_by(
                 self._session,
                 table_of(ProductRow),
                 "sku_key",
-                [
-                    {
-                        **_values(p, producer_ids[p.producer_code]),
-                        "source_digest": digests.get(p.key),
-                        "updated_at": at,
-                    }
-                    for p in batch
-                ],
+                [{**row, "updated_at": at} for row in rows],
             )
 
     def iter_all(self) -> Iterator[Product]:
