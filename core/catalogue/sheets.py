@@ -193,7 +193,8 @@ def _read_csv(path: Path, source: str) -> tuple[list[Sheet], list[InputIssue]]:
         except csv.Error as exc:
             return [], [_issue(source, f"expected well-formed CSV: {exc}", row=1)]
     rows = _CsvRows(path, source, _delimiter(first_line), header_row)
-    return [Sheet(source=source, header=header, rows=rows, size=lines)], []
+    size = max(lines - header_row, 0)  # an estimate, for progress bars
+    return [Sheet(source=source, header=header, rows=rows, size=size)], []
 
 
 # ---------------------------------------------------------------------------- XLSX
