@@ -361,6 +361,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigurationError([f"{path}: settings file not found"]) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigurationError([f"{path}: not valid TOML: {exc}"]) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigurationError(
+            [f"{path}: expected UTF-8 text, found byte 0x{exc.object[exc.start]:02X}"]
+        ) from exc
     except OSError as exc:
         raise ConfigurationError([f"{path}: cannot be read: {exc.strerror}"]) from exc
 
@@ -435,7 +439,12 @@ def _read_secrets_dir(directory: Path) -> dict[str, Any]:
         node = values
         for part in parts[:-1]:
             node = node.setdefault(part, {})
-        node[parts[-1]] = entry.read_text(encoding="utf-8").rstrip("\r\n")
+        try:
+            node[parts[-1]] = entry.read_text(encoding="utf-8").rstrip("\r\n")
+        except UnicodeDecodeError as exc:
+            raise ConfigurationError(
+                [f"{entry}: expected a UTF-8 text file holding one secret"]
+            ) from exc
     return values
 
 
@@ -469,7 +478,7 @@ def _unknown_environment(environ: Mapping[str, str]) -> list[str]:
     return problems
 
 
-def _explain(error: Mapping[str, Any]) -> str:
+def _explain(error: Mapping[str, Any], path: tuple[str | int, ...]) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
         return "unknown key; check its spelling against config/example.env"
@@ -478,6 +487,8 @@ def _explain(error: Mapping[str, Any]) -> str:
     message = str(error["msg"])
     message = message.removeprefix("Value error, ")
     value = error.get("input")
+    if is_secret_key(path):  # never echo what was given for a secret
+        return message
     if isinstance(value, str | int | float | bool) and kind not in {"value_error"}:
         return f"{message} (got {value!r})"
     return message
@@ -496,7 +507,7 @@ def _format_validation(exc: ValidationError, layers: tuple[Layer, ...]) -> list[
             )
             continue
         origin = loaded.origin(path)
-        problems.append(f"{_dotted(path)} (from {origin}): {_explain(error)}")
+        problems.append(f"{_dotted(path)} (from {origin}): {_explain(error, path)}")
     return problems
 
 

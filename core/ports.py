@@ -137,6 +137,14 @@ class StockLedger(Protocol):
         were new. Only movements that cannot take stock below zero are accepted."""
         ...
 
+    def lock(self, keys: Iterable[str]) -> None:
+        """Hold the ledgers of these SKU keys until the transaction ends.
+
+        ``record`` takes the same lock, so a decision made from their levels in this
+        transaction cannot be overtaken by another writer before it commits.
+        """
+        ...
+
     def level(self, sku: str) -> StockLevel:
         """Balances of one SKU (zero when it has no movements)."""
         ...

@@ -24,9 +24,23 @@ from core.domain.accounts import (
     Marketplace,
 )
 from core.domain.ids import AccountId, ProducerCode, sku_key
+from core.errors import StoreError
 from core.ports import Clock
-from core.store.db import ensure_current, make_engine, make_session_factory
+from core.store.db import (
+    ensure_current,
+    make_engine,
+    make_session_factory,
+    missing_sqlite_file,
+)
 from core.store.uow import SqlUnitOfWork
+
+
+def init_early_logging(level: str | None, fmt: str | None) -> None:
+    """Logging to standard error before settings are read (their errors log too)."""
+    configure_logging(
+        level=level or "INFO",
+        fmt=fmt if fmt in {"console", "json"} else "auto",  # type: ignore[arg-type]
+    )
 
 
 def init_logging(
@@ -68,6 +82,11 @@ class Runtime:
 def build_runtime(loaded: LoadedSettings, *, check_schema: bool = True) -> Runtime:
     """Engine and sessions for the configured database; checks the schema is current."""
     settings = loaded.settings
+    missing = missing_sqlite_file(settings.database_url()) if check_schema else None
+    if missing is not None:  # do not leave an empty file behind a read-only command
+        raise StoreError(
+            f"there is no database at {missing}; run `ikm-sync db upgrade` to create it"
+        )
     engine = make_engine(settings.database_url(), echo=settings.database.echo)
     try:
         if check_schema:

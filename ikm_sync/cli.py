@@ -7,13 +7,14 @@ migrated.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import structlog
 import typer
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from typer.core import TyperGroup
 
 from config import ConfigurationError
@@ -34,6 +35,7 @@ from ikm_sync._output import (
     issue_rows,
     table,
 )
+from ikm_sync.bootstrap import init_early_logging
 from ikm_sync.commands import accounts, catalog, config_cmd, db, status, stock
 
 log = structlog.get_logger(__name__)
@@ -59,6 +61,18 @@ class _ErrorReportingGroup(TyperGroup):
             _fail(ctx, EXIT_REJECTED, "refused", [str(exc)])
         except StoreError as exc:
             _fail(ctx, EXIT_STORE, "database error", [str(exc)])
+        except IntegrityError as exc:
+            detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+            _fail(
+                ctx,
+                EXIT_REJECTED,
+                "refused: the change conflicts with stored data; nothing was written",
+                [
+                    *detail[:1],
+                    "another change to the same records may have been committed "
+                    "first: check `ikm-sync status` and run the command again",
+                ],
+            )
         except SQLAlchemyError as exc:
             detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
             _fail(ctx, EXIT_STORE, "database error", detail[:1] or [type(exc).__name__])
@@ -87,6 +101,17 @@ def _fail(ctx: Any, code: int, title: str, lines: list[str]) -> NoReturn:
 def _reject(ctx: Any, exc: InputRejectedError) -> NoReturn:
     app_state = ctx.find_object(AppState) or AppState()
     log.warning("input.rejected", issues=len(exc.issues))
+    mask = app_state.redactor.redact_text
+    exc = InputRejectedError(
+        [
+            replace(
+                issue,
+                value=None if issue.value is None else mask(issue.value),
+                expected=mask(issue.expected),
+            )
+            for issue in exc.issues
+        ]
+    )
     if app_state.json_errors:
         emit_json(
             {
@@ -177,6 +202,7 @@ def main(
         log_level=None if log_level is None else log_level.value,
         log_format=None if log_format is None else log_format.value,
     )
+    init_early_logging(ctx.obj.log_level, ctx.obj.log_format)
 
 
 def _register() -> None:

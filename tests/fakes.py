@@ -194,6 +194,9 @@ class FakeLedger:
                 created += 1
         return created
 
+    def lock(self, keys: Iterable[str]) -> None:
+        """One in-memory writer at a time: nothing to lock."""
+
     def level(self, sku: str) -> StockLevel:
         return self._level(self._product(sku))
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Mapping
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 from core.catalogue.validate import PRODUCER_COLUMNS, PRODUCT_COLUMNS
@@ -48,10 +50,27 @@ def product_row(product: Product, on_hand: int) -> Row:
     ]
 
 
+@contextmanager
+def _replacing(path: Path) -> Iterator[Path]:
+    """A temporary file beside ``path`` that replaces it only once fully written."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        yield temporary
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
 def write_csv(path: Path, header: Iterable[str], rows: Iterable[Row]) -> int:
-    """Write a UTF-8 CSV (with BOM, so spreadsheet programs read it right)."""
+    """Write a UTF-8 CSV (with BOM, so spreadsheet programs read it right).
+
+    The file appears whole or not at all; raises ``OSError`` when it cannot be written.
+    """
     count = 0
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+    with (
+        _replacing(path) as temporary,
+        temporary.open("w", encoding="utf-8-sig", newline="") as handle,
+    ):
         writer = csv.writer(handle)
         writer.writerow(list(header))
         for row in rows:
@@ -63,7 +82,10 @@ def write_csv(path: Path, header: Iterable[str], rows: Iterable[Row]) -> int:
 def write_xlsx(
     path: Path, sheets: Mapping[str, tuple[Iterable[str], Iterable[Row]]]
 ) -> int:
-    """Write a workbook with one sheet per entry; returns the data rows written."""
+    """Write a workbook with one sheet per entry; returns the data rows written.
+
+    The file appears whole or not at all; raises ``OSError`` when it cannot be written.
+    """
     from openpyxl import Workbook  # deferred: only XLSX exports need it
     from openpyxl.cell import WriteOnlyCell
 
@@ -83,7 +105,8 @@ def write_xlsx(
                 cells.append(cell)
             sheet.append(cells)
             count += 1
-    workbook.save(path)
+    with _replacing(path) as temporary:
+        workbook.save(temporary)
     return count
 
 

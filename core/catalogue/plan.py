@@ -181,7 +181,7 @@ def plan_import(
                     reserved_delta=0,
                     idempotency_key=INITIAL_STOCK_KEY.format(key=key),
                     actor=actor,
-                    reference=str(record.ref),
+                    reference=str(record.ref)[-255:],  # the row number survives
                     note="initial stock from catalogue import",
                 )
             )

@@ -50,6 +50,7 @@ class Sheet:
     rows: Iterable[Row]
     name: str | None = None
     size: int | None = None
+    header_row: int = 1
 
     def __len__(self) -> int:
         if self.size is not None:
@@ -157,7 +158,7 @@ class _CsvRows:
             try:
                 for number, record in enumerate(reader, start=1):
                     if number > self._header_row and not _is_blank(record):
-                        yield number - self._header_row + 1, tuple(record)
+                        yield number, tuple(record)
             except csv.Error as exc:
                 raise SheetReadError(
                     _issue(
@@ -194,7 +195,8 @@ def _read_csv(path: Path, source: str) -> tuple[list[Sheet], list[InputIssue]]:
             return [], [_issue(source, f"expected well-formed CSV: {exc}", row=1)]
     rows = _CsvRows(path, source, _delimiter(first_line), header_row)
     size = max(lines - header_row, 0)  # an estimate, for progress bars
-    return [Sheet(source=source, header=header, rows=rows, size=size)], []
+    sheet = Sheet(source, header, rows, size=size, header_row=header_row)
+    return [sheet], []
 
 
 # ---------------------------------------------------------------------------- XLSX
@@ -260,6 +262,7 @@ def _read_worksheet(
         )
     ]
     header: tuple[str, ...] | None = None
+    header_row = 1
     rows: list[Row] = []
     for row in worksheet.iter_rows():  # type: ignore[attr-defined]
         cells: list[Cell] = []
@@ -282,11 +285,8 @@ def _read_worksheet(
         if _is_blank(cells):
             continue
         if header is None:
-            if number != 1:
-                issues.append(
-                    _issue(source, "expected the header in row 1", row=number)
-                )
             header = tuple("" if c is None else str(c) for c in cells)
+            header_row = number
             continue
         rows.append((number, tuple(cells)))
     if header is None:
@@ -294,9 +294,8 @@ def _read_worksheet(
             _issue(source, "the sheet is empty; expected a header row, then data rows")
         )
         return None, issues
-    return Sheet(
-        source=source, header=header, rows=rows, name=_title(worksheet)
-    ), issues
+    sheet = Sheet(source, header, rows, name=_title(worksheet), header_row=header_row)
+    return sheet, issues
 
 
 def _title(worksheet: object) -> str:

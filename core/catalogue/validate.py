@@ -59,6 +59,8 @@ _DIGITS = re.compile(r"^[0-9]+$")
 _NEGATIVE = re.compile(r"^-[0-9]+$")
 _URL = re.compile(r"^https?://[^\s/]+\S*$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: Multi-line text may hold line breaks and tabs, and no other control character.
+_CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _IMAGE_SEPARATORS = re.compile(r"[\s|]+")
 _BUSINESS_ID = re.compile(r"^[A-Za-z0-9./-]{1,32}$")
 
@@ -126,6 +128,10 @@ def row_digest(header: tuple[str, ...], cells: tuple[Cell, ...]) -> str:
     return hashlib.blake2b(text, digest_size=16).hexdigest()
 
 
+def _is_empty(cell: Cell) -> bool:
+    return cell is None or (isinstance(cell, str) and not cell.strip())
+
+
 def normalise_header(name: str) -> str:
     """``" Weight Grams "`` → ``"weight_grams"``."""
     return re.sub(r"[\s-]+", "_", name.strip().lower())
@@ -167,25 +173,36 @@ class _Row:
         self, column: str, *, required: bool, max_length: int, multiline: bool = False
     ) -> str:
         value = self._values.get(column)
+        control = _CONTROL_MULTILINE if multiline else _CONTROL
         if type(value) is str:  # the common case, checked without detours
             stripped = value.strip()
+            if multiline and "\r" in stripped:
+                stripped = stripped.replace("\r\n", "\n").replace("\r", "\n")
             if (
                 stripped
                 and len(stripped) <= max_length
-                and (multiline or not _CONTROL.search(stripped))
+                and not control.search(stripped)
             ):
                 return stripped
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         text = "" if value is None else str(value).strip()
+        if multiline:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
         if not text:
             if required:
                 self.fail(column, value, "a value is required here")
             return ""
         if len(text) > max_length:
             self.fail(column, text, f"at most {max_length} characters")
-        elif not multiline and _CONTROL.search(text):
-            self.fail(column, text, "a single line of text without control characters")
+        elif control.search(text):
+            self.fail(
+                column,
+                text,
+                "text without control characters (line breaks and tabs are fine)"
+                if multiline
+                else "a single line of text without control characters",
+            )
         return text
 
     def integer(
@@ -253,7 +270,7 @@ def _check_header(
             issues.append(
                 InputIssue(
                     sheet.source,
-                    1,
+                    sheet.header_row,
                     raw,
                     None,
                     f"unknown column for a {kind} sheet; expected columns: "
@@ -262,7 +279,9 @@ def _check_header(
             )
         elif name in index:
             issues.append(
-                InputIssue(sheet.source, 1, raw, None, "each column only once")
+                InputIssue(
+                    sheet.source, sheet.header_row, raw, None, "each column only once"
+                )
             )
         else:
             index[name] = position
@@ -271,7 +290,7 @@ def _check_header(
         issues.append(
             InputIssue(
                 sheet.source,
-                1,
+                sheet.header_row,
                 None,
                 None,
                 f"missing required column(s) {', '.join(missing)} for a {kind} "
@@ -439,7 +458,7 @@ class _Validator:
             issues.append(
                 InputIssue(
                     sheet.source,
-                    1,
+                    sheet.header_row,
                     None,
                     None,
                     "a header with a 'sku' column (products) or a 'producer_code' "
@@ -461,21 +480,24 @@ class _Validator:
         names = tuple(normalise_header(h) for h in sheet.header)
         handle = self._producer if kind == "producers" else self._product
         rows_before = self.result.rows_read
+        # Cells under a column without a header would be lost: they are refused.
+        unnamed = [i for i, name in enumerate(names) if not name]
+        width = len(names)
         try:
             for number, cells in sheet.rows:
                 self.result.rows_read += 1
                 if self._on_progress is not None and self.result.rows_read % 1000 == 0:
                     self._on_progress(self.result.rows_read)
                 row = _Row(sheet.source, number, cells, names, issues)
-                width = len(sheet.header)
-                if len(cells) > width and any(
-                    c not in (None, "") for c in cells[width:]
-                ):
-                    row.fail(
-                        f"column {width + 1}",
-                        cells[width],
-                        f"at most {width} cells, as many as the header",
-                    )
+                for position in (*unnamed, *range(width, len(cells))):
+                    if position < len(cells) and not _is_empty(cells[position]):
+                        row.fail(
+                            f"column {position + 1}",
+                            cells[position],
+                            "no value in a column without a header (name the "
+                            "column or clear it)",
+                        )
+                        break
                 handle(row, RowRef(sheet.source, number), present, names, cells)
         except SheetReadError as exc:
             issues.append(exc.issue)

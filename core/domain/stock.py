@@ -15,6 +15,15 @@ from enum import StrEnum
 from core.domain.ids import Sku, sku_key
 
 DEFAULT_LOCATION = "main"
+#: Largest change one movement may make to a balance.
+MAX_MOVEMENT_QUANTITY = 1_000_000
+_TEXT_LIMITS = {
+    "idempotency_key": 255,
+    "actor": 128,
+    "reference": 255,
+    "location": 32,
+    "note": 2000,
+}
 
 
 class MovementReason(StrEnum):
@@ -65,10 +74,23 @@ class NewMovement:
 
     def __post_init__(self) -> None:
         _check_shape(self.reason, self.on_hand_delta, self.reserved_delta)
+        for quantity in (self.on_hand_delta, self.reserved_delta):
+            if abs(quantity) > MAX_MOVEMENT_QUANTITY:
+                raise ValueError(
+                    f"a movement changes stock by at most {MAX_MOVEMENT_QUANTITY:,} "
+                    f"units, got {quantity:,}"
+                )
         if not self.idempotency_key.strip():
             raise ValueError("a movement needs a non-empty idempotency key")
         if not self.actor.strip():
             raise ValueError("a movement needs an actor")
+        if not self.location.strip():
+            raise ValueError("a movement needs a location")
+        for name, limit in _TEXT_LIMITS.items():
+            if len(getattr(self, name)) > limit:
+                raise ValueError(
+                    f"a movement's {name} holds at most {limit} characters"
+                )
 
     def recorded(self, movement_id: int, sku: Sku, at: datetime) -> Movement:
         """The ledger entry this movement becomes, under the product's stored SKU."""

@@ -56,9 +56,23 @@ def apply_accounts(
             for code in account.producer_codes
             if code not in known
         ]
+        stored = {a.id: a for a in uow.accounts.get_all()}
+        shops = {(a.marketplace, a.shop_id): a.id for a in stored.values()}
+        issues.extend(
+            InputIssue(
+                source,
+                None,
+                f"accounts[{i}].shop_id",
+                account.shop_id,
+                f"a shop not stored yet: {account.marketplace.value} shop "
+                f"{account.shop_id!r} is stored as account {owner!r} (keep that id)",
+            )
+            for i, account in enumerate(accounts)
+            if (owner := shops.get((account.marketplace, account.shop_id)))
+            not in (None, account.id)
+        )
         if issues:
             raise InputRejectedError(issues)
-        stored = {a.id: a for a in uow.accounts.get_all()}
         now = clock.now()
         for account in accounts:
             before = stored.pop(account.id, None)

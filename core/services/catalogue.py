@@ -65,6 +65,8 @@ def import_catalogue(
             for key, record in records.items()
             if key in index and record.stock is not None
         ]
+        # Whether initial stock applies depends on these levels: hold them until commit.
+        uow.stock.lock(stocked)
         on_hand = {k: level.on_hand for k, level in uow.stock.levels(stocked).items()}
         plan = plan_import(
             catalogue,

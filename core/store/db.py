@@ -14,6 +14,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -32,6 +33,18 @@ def normalise_url(url: str | URL) -> URL:
     if parsed.drivername in {"postgresql", "postgres"}:
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed
+
+
+def missing_sqlite_file(url: str | URL) -> Path | None:
+    """The SQLite file ``url`` names when it does not exist yet, else ``None``."""
+    parsed = normalise_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in {"", ":memory:"}:
+        return None
+    if database.startswith("file:"):
+        return None
+    path = Path(database).expanduser()
+    return None if path.exists() else path
 
 
 def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
@@ -108,6 +121,8 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
     before = current_revision(engine)
     try:
         command.upgrade(_alembic_config(engine), revision)
+    except CommandError as exc:
+        raise StoreError(f"cannot migrate to revision {revision!r}: {exc}") from None
     except SQLAlchemyError as exc:
         raise StoreError(f"migration failed: {_first_line(exc)}") from None
     after = current_revision(engine)

@@ -75,8 +75,8 @@ def _row_values(movement: NewMovement, product_id: int) -> dict[str, Any]:
         "reason": movement.reason.value,
         "on_hand_delta": movement.on_hand_delta,
         "reserved_delta": movement.reserved_delta,
-        "reference": movement.reference[:255],
-        "actor": movement.actor[:128],
+        "reference": movement.reference,
+        "actor": movement.actor,
         "note": movement.note,
         "idempotency_key": movement.idempotency_key,
     }
@@ -184,6 +184,16 @@ class SqlStockLedger:
             )
             found.update({key: int(id_) for key, id_ in rows})
         return found
+
+    def lock(self, keys: Iterable[str]) -> None:
+        # Sorted, so two transactions locking overlapping sets cannot deadlock.
+        for batch in chunks(sorted(set(keys))):
+            self._session.execute(
+                select(col(ProductRow.id))
+                .where(col(ProductRow.sku_key).in_(batch))
+                .order_by(col(ProductRow.sku_key))
+                .with_for_update()
+            ).all()
 
     def level(self, sku: str) -> StockLevel:
         row = self._session.execute(

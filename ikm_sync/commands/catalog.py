@@ -234,21 +234,34 @@ def export_command(
     producers, products = export_catalogue(app_state.runtime().uow())
     producer_rows = [producer_row(p) for p in producers]
     product_rows = [product_row(p, on_hand) for p, on_hand in products]
-    if suffix == ".xlsx":
-        write_xlsx(
-            file,
-            {
-                "producers": (PRODUCER_COLUMNS, producer_rows),
-                "products": (PRODUCT_COLUMNS, product_rows),
-            },
-        )
-        console().print(
-            f"wrote {len(producer_rows)} producer(s) and "
-            f"{len(product_rows)} product(s) to {file}"
-        )
-    elif kind is SheetKind.PRODUCERS:
-        write_csv(file, PRODUCER_COLUMNS, producer_rows)
-        console().print(f"wrote {len(producer_rows)} producer(s) to {file}")
-    else:
-        write_csv(file, PRODUCT_COLUMNS, product_rows)
-        console().print(f"wrote {len(product_rows)} product(s) to {file}")
+    try:
+        if suffix == ".xlsx":
+            write_xlsx(
+                file,
+                {
+                    "producers": (PRODUCER_COLUMNS, producer_rows),
+                    "products": (PRODUCT_COLUMNS, product_rows),
+                },
+            )
+            written = (
+                f"{len(producer_rows)} producer(s) and {len(product_rows)} product(s)"
+            )
+        elif kind is SheetKind.PRODUCERS:
+            write_csv(file, PRODUCER_COLUMNS, producer_rows)
+            written = f"{len(producer_rows)} producer(s)"
+        else:
+            write_csv(file, PRODUCT_COLUMNS, product_rows)
+            written = f"{len(product_rows)} product(s)"
+    except OSError as exc:
+        raise InputRejectedError(
+            [
+                InputIssue(
+                    str(file),
+                    None,
+                    None,
+                    None,
+                    f"a path that can be written: {exc.strerror or exc}",
+                )
+            ]
+        ) from None
+    console().print(f"wrote {written} to {file}")

@@ -78,10 +78,11 @@ def test_db_upgrade_is_safe_to_repeat(cli: Cli) -> None:
 def test_an_unmigrated_database_is_refused_with_exit_4(
     cli: Cli, tmp_path: Path
 ) -> None:
-    empty = f"sqlite:///{tmp_path / 'empty.db'}"
+    empty = f"sqlite:///{tmp_path / 'new' / 'empty.db'}"
     result = cli("status", env={"IKMSYNC_DATABASE_URL": empty})
     assert result.exit_code == 4
     assert "run `ikm-sync db upgrade`" in result.stderr
+    assert not (tmp_path / "new").exists()  # a read-only command creates nothing
     assert cli("db", "upgrade", env={"IKMSYNC_DATABASE_URL": empty}).exit_code == 0
     assert cli("status", env={"IKMSYNC_DATABASE_URL": empty}).exit_code == 0
 
@@ -114,13 +115,13 @@ def test_reimport_changes_nothing(demo_cli: Cli, demo_dir: Path) -> None:
 
 def test_a_changed_row_updates_that_sku(demo_cli: Cli, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "p.csv", HEADER, [GOOD])
+    before = snapshot(demo_cli.database_url)
     dry = demo_cli("catalog", "import", str(path), "--dry-run", "--json")
     assert dry.exit_code == 0
     planned = json.loads(dry.stdout)
     assert planned["applied"] is False
     assert planned["products"][0]["changed"] == ["price"]
-    before = snapshot(demo_cli.database_url)
-    assert snapshot(demo_cli.database_url) == before
+    assert snapshot(demo_cli.database_url) == before  # a dry run writes nothing
     result = demo_cli("catalog", "import", str(path))
     assert result.exit_code == 0
     assert "updated" in result.stdout
@@ -400,3 +401,77 @@ def test_version(cli: Cli) -> None:
     result = cli("--version")
     assert result.exit_code == 0
     assert result.stdout.startswith("ikm-sync ")
+
+
+@pytest.mark.parametrize(
+    ("target", "code", "message"),
+    [
+        ("missing-dir/products.csv", 1, "a path that can be written"),
+        ("a-directory.csv", 2, "is a directory"),
+    ],
+)
+def test_export_to_an_unwritable_path_is_a_clear_error(
+    demo_cli: Cli, tmp_path: Path, target: str, code: int, message: str
+) -> None:
+    (tmp_path / "a-directory.csv").mkdir()
+    result = demo_cli("catalog", "export", str(tmp_path / target), "--force")
+    assert result.exit_code == code
+    assert message in " ".join(result.stderr.split())
+    assert not list(tmp_path.rglob("*.partial"))
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["99999999999999999999999"],
+        ["3000000000"],
+        ["5", "--key", "k" * 300],
+        ["5", "--location", "gudang" * 8],
+        ["5", "--actor", "officer:" + "a" * 200],
+    ],
+)
+def test_out_of_range_adjustments_are_refused_before_the_database(
+    demo_cli: Cli, arguments: list[str]
+) -> None:
+    before = snapshot(demo_cli.database_url)
+    result = demo_cli("stock", "adjust", "KOPI-FLR-001", *arguments, "--reason", "x")
+    assert result.exit_code == 1, result.output
+    assert "refused" in result.stderr
+    assert snapshot(demo_cli.database_url) == before
+
+
+def test_a_unique_constraint_conflict_is_a_refusal_not_a_database_error(
+    demo_cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer that lost a race to a unique key gets exit 1 and a clear message."""
+    from sqlalchemy.exc import IntegrityError
+
+    from ikm_sync.commands import status as status_command
+
+    def lost_race(_uow: object) -> object:
+        raise IntegrityError(
+            "INSERT INTO products ...",
+            {},
+            Exception("UNIQUE constraint failed: products.sku_key"),
+        )
+
+    monkeypatch.setattr(status_command, "catalogue_status", lost_race)
+    result = demo_cli("status")
+    assert result.exit_code == 1
+    assert "conflicts with stored data; nothing was written" in result.stderr
+    assert "UNIQUE constraint failed: products.sku_key" in result.stderr
+    assert "run the command again" in result.stderr
+
+
+def test_db_upgrade_to_an_unknown_revision(cli: Cli) -> None:
+    result = cli("db", "upgrade", "--revision", "bogus")
+    assert result.exit_code == 4
+    assert "cannot migrate to revision 'bogus'" in result.stderr
+
+
+def test_config_errors_keep_stdout_for_json(cli: Cli) -> None:
+    result = cli("--log-format", "json", "status", "--json", env={"IKMSYNC_BOGUS": "1"})
+    assert result.exit_code == 3
+    assert json.loads(result.stdout)["error"] == "configuration error"
+    log_lines = [json.loads(line) for line in result.stderr.splitlines() if line]
+    assert [line["event"] for line in log_lines] == ["command.failed"]

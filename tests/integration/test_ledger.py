@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -259,3 +260,31 @@ def test_one_key_from_many_threads_is_recorded_once(
     assert created.count(True) == 1
     with seeded() as uow:
         assert uow.stock.level("KOPI-1").on_hand == 7
+
+
+def test_lock_holds_other_writers_of_those_skus_until_commit(
+    seeded: Callable[[], SqlUnitOfWork], engine: sa.Engine, database_url: str
+) -> None:
+    """While one transaction holds a SKU's ledger, another writer cannot start on it."""
+    with seeded() as uow:
+        uow.stock.lock(["KOPI-1"])
+        if engine.dialect.name == "postgresql":
+            other = sa.create_engine(sa.make_url(database_url))
+            with (
+                pytest.raises(sa.exc.OperationalError, match="could not obtain lock"),
+                other.begin() as connection,
+            ):
+                connection.execute(
+                    sa.text(
+                        "SELECT id FROM products WHERE sku_key = 'KOPI-1' "
+                        "FOR UPDATE NOWAIT"
+                    )
+                )
+            other.dispose()
+        else:
+            other_file = sqlite3.connect(
+                str(sa.make_url(database_url).database), timeout=0
+            )
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other_file.execute("BEGIN IMMEDIATE")
+            other_file.close()

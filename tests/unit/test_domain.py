@@ -164,3 +164,23 @@ def test_fingerprint_changes_with_any_field_and_only_then() -> None:
         {"provenance": "WBP"},
     ):
         assert product(**change).fingerprint != base.fingerprint, change
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"on_hand_delta": 1_000_001}, "at most 1,000,000 units"),
+        ({"idempotency_key": "k" * 256}, "idempotency_key holds at most 255"),
+        ({"actor": "a" * 129}, "actor holds at most 128"),
+        ({"reference": "r" * 256}, "reference holds at most 255"),
+        ({"location": "l" * 33}, "location holds at most 32"),
+        ({"location": " "}, "needs a location"),
+    ],
+)
+def test_movement_fields_are_bounded(changes: dict[str, object], message: str) -> None:
+    values: dict[str, object] = {
+        "sku": Sku("A"), "reason": MovementReason.RECEIPT, "on_hand_delta": 1,
+        "reserved_delta": 0, "idempotency_key": "k", "actor": "t", **changes,
+    }  # fmt: skip
+    with pytest.raises(ValueError, match=message):
+        NewMovement(**values)  # type: ignore[arg-type]

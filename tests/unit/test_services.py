@@ -289,3 +289,19 @@ def test_reimport_recognises_rows_it_imported_and_rechecks_the_rest(
     assert [p.changed for p in restored.plan.products] == [("price",)]
     assert restored.plan.summary()["products_unchanged"] == 1
     assert show_stock(uow_factory(), "KOPI-FLR-001").product.price == 85000
+
+
+def test_a_stored_shop_cannot_move_to_another_account_id(
+    uow_factory: Callable[[], Any], clock: FakeClock
+) -> None:
+    run_import(uow_factory(), clock, PRODUCERS, products(KOPI))
+    apply_accounts(uow_factory(), [_account()], clock=clock, source="t.toml")
+    renamed = _account(id=AccountId("shopee-ntt-renamed"))
+    with pytest.raises(InputRejectedError) as rejected:
+        apply_accounts(uow_factory(), [renamed], clock=clock, source="t.toml")
+    (issue,) = rejected.value.issues
+    assert issue.column == "accounts[0].shop_id"
+    assert "stored as account 'shopee-ntt'" in issue.expected
+    assert [a.account.id for a in catalogue_status(uow_factory()).accounts] == [
+        "shopee-ntt"
+    ]

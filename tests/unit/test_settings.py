@@ -220,3 +220,25 @@ def test_accounts_from_json_in_the_environment() -> None:
     }
     loaded = load_settings(None, environ=environ)
     assert loaded.settings.accounts[0].marketplace == "tokopedia"
+
+
+def test_a_settings_file_that_is_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "ikm-sync.toml"
+    path.write_bytes('[logging]\nlevel = "INFO" # caf\xe9\n'.encode("latin-1"))
+    (problem,) = problems(path)
+    assert problem == f"{path}: expected UTF-8 text, found byte 0xE9"
+
+
+def test_a_secret_file_that_is_not_utf8(tmp_path: Path) -> None:
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / "database__password").write_bytes(b"\xff\xfe")
+    (problem,) = problems(environ={"IKMSYNC_SECRETS_DIR": str(secrets)})
+    assert "expected a UTF-8 text file holding one secret" in problem
+
+
+def test_a_secret_given_with_the_wrong_shape_is_never_echoed() -> None:
+    found = problems(environ={"IKMSYNC_CREDENTIALS__SHOPEE_MAIN": "SuperSecret-123"})
+    assert found
+    assert not any("SuperSecret-123" in p for p in found)
+    assert any(p.startswith("credentials.shopee_main") for p in found)

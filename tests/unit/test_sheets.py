@@ -152,3 +152,29 @@ def test_malformed_csv_found_while_streaming_is_an_issue(tmp_path: Path) -> None
     assert [(i.row, "well-formed CSV" in i.expected) for i in result.issues] == [
         (3, True)
     ]
+
+
+def test_rows_keep_their_spreadsheet_numbers_after_leading_blank_rows(
+    tmp_path: Path,
+) -> None:
+    from core.catalogue.validate import validate_sheets
+
+    path = tmp_path / "p.csv"
+    path.write_text("\n\n\n" + HEADER + "A-1,IKM-1,Kopi,Rp 5,10\n")
+    sheets, _ = read_catalogue_file(path)
+    assert sheets[0].header_row == 4
+    assert [n for n, _ in sheets[0].rows] == [5]
+    (issue,) = validate_sheets(sheets).issues
+    assert (issue.row, issue.column) == (5, "price")
+    xlsx = tmp_path / "c.xlsx"
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "products"
+    sheet.append([])
+    sheet.append(["sku", "producer_code", "name", "price", "weight_grams"])
+    sheet.append(["A-1", "IKM-1", "Kopi", "Rp 5", 10])
+    workbook.save(xlsx)
+    sheets, issues = read_catalogue_file(xlsx)
+    assert issues == []
+    (issue,) = validate_sheets(sheets).issues
+    assert (issue.row, issue.column) == (3, "price")

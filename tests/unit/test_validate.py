@@ -212,9 +212,19 @@ def test_header_names_are_case_and_space_insensitive() -> None:
 
 
 def test_a_row_longer_than_the_header() -> None:
-    _, column, _, expected = only_issue(products((*GOOD, "extra")))
-    assert column == "column 7"
-    assert "at most 6 cells" in expected
+    _, column, shown, expected = only_issue(products((*GOOD, "extra")))
+    assert (column, shown) == ("column 7", "extra")
+    assert "column without a header" in expected
+
+
+def test_data_under_a_blank_header_is_refused_not_dropped() -> None:
+    header = ("sku", "producer_code", "", "name", "price", "weight_grams", "stock")
+    row = (GOOD[0], GOOD[1], "IMPORTANT DATA", *GOOD[2:])
+    _, column, shown, expected = only_issue(products(row, header=header))
+    assert (column, shown) == ("column 3", "IMPORTANT DATA")
+    assert "column without a header" in expected
+    empty_under_blank = (GOOD[0], GOOD[1], " ", *GOOD[2:])
+    assert validate_sheets([products(empty_under_blank, header=header)]).issues == []
 
 
 PRODUCER_HEADER = (
@@ -295,3 +305,21 @@ def test_known_rows_still_count_as_duplicates() -> None:
         [products(with_value("sku", "kopi-1"), GOOD)], known_rows=known
     )
     assert [(i.row, i.column) for i in result.issues] == [(3, "sku")]
+
+
+@pytest.mark.parametrize("bad", ["Kopi\x00Bajawa", "Kopi\x01", "Kopi\x1b[31m"])
+def test_control_characters_are_refused_in_multiline_text(bad: str) -> None:
+    header = (*PRODUCT_HEADER, "description")
+    row, column, _, expected = only_issue(products((*GOOD, bad), header=header))
+    assert (row, column) == (2, "description")
+    assert "control characters" in expected
+
+
+def test_line_breaks_are_kept_and_normalised_in_multiline_text() -> None:
+    header = (*PRODUCT_HEADER, "description", "provenance")
+    row = (*GOOD, "Sangrai medium.\r\nPanen 2025.\tArabika", "Lapas\rKupang")
+    result = validate_sheets([products(row, header=header)])
+    assert result.issues == []
+    product = result.products[0].product
+    assert product.description == "Sangrai medium.\nPanen 2025.\tArabika"
+    assert product.provenance == "Lapas\nKupang"
