@@ -489,7 +489,12 @@ class _Validator:
                 if self._on_progress is not None and self.result.rows_read % 1000 == 0:
                     self._on_progress(self.result.rows_read)
                 row = _Row(sheet.source, number, cells, names, issues)
-                for position in (*unnamed, *range(width, len(cells))):
+                stray = (
+                    (*unnamed, *range(width, len(cells)))
+                    if unnamed or (len(cells) > width)
+                    else ()
+                )
+                for position in stray:
                     if position < len(cells) and not _is_empty(cells[position]):
                         row.fail(
                             f"column {position + 1}",
