@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import tomllib
+from collections.abc import Callable
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -16,24 +17,39 @@ REPO = Path(__file__).resolve().parent.parent
 PACKAGES = ("ikm_sync", "scheduler", "connectors", "core", "config")
 
 
-def test_declared_entry_points_equal_connector_folders() -> None:
-    declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"][
-        "entry-points"
-    ]["ikm_sync.connectors"]
-    folders = {
+def _marketplace_folders(module: str) -> set[str]:
+    """Connector folders (not ``_plumbing``) holding ``module``.py."""
+    return {
         p.name
         for p in (REPO / "connectors").iterdir()
-        if p.is_dir() and (p / "__init__.py").exists()
+        if p.is_dir() and not p.name.startswith("_") and (p / f"{module}.py").exists()
     }
+
+
+@pytest.mark.parametrize(
+    ("group", "module", "listed"),
+    [
+        ("ikm_sync.connectors", "connector", connectors.available),
+        ("ikm_sync.simulators", "simulator", connectors.available_simulators),
+    ],
+)
+def test_declared_entry_points_equal_connector_folders(
+    group: str, module: str, listed: Callable[[], list[str]]
+) -> None:
+    declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"][
+        "entry-points"
+    ][group]
+    folders = _marketplace_folders(module)
     assert set(declared) == folders
-    installed = {ep.name for ep in entry_points(group="ikm_sync.connectors")}
-    assert installed == folders
-    assert connectors.available() == sorted(folders)
+    assert {ep.name for ep in entry_points(group=group)} == folders
+    assert listed() == sorted(folders)
 
 
 def test_an_unknown_connector_key_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="unknown connector 'lazada'"):
         connectors.load("lazada")
+    with pytest.raises(ConfigError, match="unknown simulator 'lazada'"):
+        connectors.load_simulator("lazada")
 
 
 @pytest.mark.parametrize("name", PACKAGES)
