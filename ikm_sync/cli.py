@@ -36,7 +36,15 @@ from ikm_sync._output import (
     table,
 )
 from ikm_sync.bootstrap import init_early_logging
-from ikm_sync.commands import accounts, catalog, config_cmd, db, status, stock
+from ikm_sync.commands import (
+    accounts,
+    catalog,
+    config_cmd,
+    db,
+    simulate,
+    status,
+    stock,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -155,7 +163,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+    rich_markup_mode="markdown",
 )
 
 
@@ -212,6 +220,7 @@ def _register() -> None:
     app.add_typer(config_cmd.app, name="config")
     app.add_typer(accounts.app, name="accounts")
     app.command("status")(status.status)
+    app.command("simulate")(simulate.simulate)
 
 
 _register()

@@ -101,6 +101,11 @@ class Simulator(ABC):
         """The answer to a request whose body is not the JSON the endpoint expects."""
 
     @abstractmethod
+    def credentials(self) -> dict[str, str]:
+        """Everything a client needs to call this simulator: ids, keys, the shop, and
+        how to obtain tokens (printed by ``ikm-sync simulate``)."""
+
+    @abstractmethod
     def inspect_listings(self) -> list[dict[str, Any]]:
         """What the marketplace shows now: one entry per listing (SKU, price, stock,
         status, ids), for ``/_sim/listings``."""

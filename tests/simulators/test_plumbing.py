@@ -62,6 +62,9 @@ class ToyMarket(Simulator):
     def bad_body_response(self, request: SimRequest, problem: str) -> httpx.Response:
         return json_response(400, {"error": problem})
 
+    def credentials(self) -> dict[str, str]:
+        return {"token": "toy"}
+
     def inspect_listings(self) -> list[dict[str, Any]]:
         return [{"sku": s, "stock": n} for s, n in sorted(self.listings.items())]
 

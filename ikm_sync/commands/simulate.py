@@ -1,0 +1,210 @@
+"""``ikm-sync simulate``: the marketplace simulators on local ports."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Annotated
+
+import structlog
+import typer
+
+from connectors import available_simulators, load_simulator
+from connectors._sim.base import Simulator
+from connectors._sim.buyers import BuyerSettings
+from connectors._sim.faults import FaultKind
+from connectors._sim.server import SimulatorServer
+from core.errors import ConfigError
+from ikm_sync._output import console, emit_json, table
+
+log = structlog.get_logger(__name__)
+
+#: Where each simulator listens by default (demo/ikm-sync.toml points there).
+DEFAULT_PORTS = {"shopee": 8701, "tokopedia": 8702, "bukalapak": 8703}
+
+
+def _ports(keys: list[str], assigned: list[str]) -> dict[str, int]:
+    ports = {key: DEFAULT_PORTS.get(key, 8710 + i) for i, key in enumerate(keys)}
+    for item in assigned:
+        key, _, number = item.partition("=")
+        if key not in ports or not number.isdigit() or not 0 <= int(number) < 65536:
+            raise ConfigError(
+                f"--port {item!r}: expected MARKETPLACE=PORT for one of "
+                f"{', '.join(keys)}, with a port from 0 (any free port) to 65535"
+            )
+        ports[key] = int(number)
+    return ports
+
+
+def state_file(base: Path | None, key: str, several: bool) -> Path | None:
+    """The state file of one simulator: ``base`` itself, or ``base`` with the
+    marketplace before its suffix when several simulators share the option."""
+    if base is None:
+        return None
+    return base.with_name(f"{base.stem}.{key}{base.suffix}") if several else base
+
+
+def build(
+    key: str,
+    *,
+    seed: int,
+    orders_per_hour: float,
+    fault_rate: float,
+    latency_ms: float,
+    rate_limits: bool,
+) -> Simulator:
+    """One simulator with buyers and faults as the options ask."""
+    simulator = load_simulator(key)(
+        seed=seed,
+        rate_limits=rate_limits,
+        buyers=BuyerSettings(orders_per_hour=orders_per_hour),
+    )
+    if fault_rate:
+        simulator.faults.random_faults(
+            fault_rate,
+            (FaultKind.ERROR, FaultKind.RATE_LIMIT, FaultKind.TIMEOUT),
+        )
+    if latency_ms:
+        simulator.faults.set_latency(latency_ms / 1000, jitter=latency_ms / 1000)
+    return simulator
+
+
+def simulate(
+    marketplace: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--marketplace",
+            "-m",
+            help="Marketplace to simulate (repeat; default: all installed).",
+        ),
+    ] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[
+        list[str] | None,
+        typer.Option(help="MARKETPLACE=PORT (repeat); defaults 8701, 8702, 8703."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed for ids, buyers and faults.")] = 0,
+    orders_per_hour: Annotated[
+        float, typer.Option(min=0, help="Simulated buyers' orders per hour, per shop.")
+    ] = 0.0,
+    fault_rate: Annotated[
+        float,
+        typer.Option(min=0, max=1, help="Share of requests answered with a fault."),
+    ] = 0.0,
+    latency_ms: Annotated[
+        float,
+        typer.Option(min=0, help="Added latency: this many ms plus up to as many."),
+    ] = 0.0,
+    rate_limits: Annotated[
+        bool, typer.Option(help="Enforce the marketplaces' rate limits.")
+    ] = True,
+    state: Annotated[
+        Path | None,
+        typer.Option(
+            help="Keep state in this JSON file across restarts (one file per "
+            "marketplace when several run: NAME.<marketplace>.json).",
+            dir_okay=False,
+        ),
+    ] = None,
+    duration: Annotated[
+        float | None,
+        typer.Option(
+            min=0, help="Stop after this many seconds (default: until Ctrl-C)."
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print where each listens as JSON.")
+    ] = False,
+) -> None:
+    """Serve the marketplace simulators on local ports until stopped.
+
+    Prints each simulator's address and the credentials to put in the settings. Each
+    answers the marketplace's seller API as its page in shared/marketplaces describes,
+    and shows what it holds under /_sim/listings, /_sim/orders and /_sim/requests.
+    """
+    keys = marketplace or available_simulators()
+    unknown = [k for k in keys if k not in available_simulators()]
+    if unknown or not keys:
+        raise ConfigError(
+            f"unknown simulator(s) {', '.join(unknown) or '(none installed)'}; "
+            f"expected one of: {', '.join(available_simulators())}"
+        )
+    ports = _ports(keys, port or [])
+    servers: list[SimulatorServer] = []
+    try:
+        for key in keys:
+            simulator = build(
+                key,
+                seed=seed,
+                orders_per_hour=orders_per_hour,
+                fault_rate=fault_rate,
+                latency_ms=latency_ms,
+                rate_limits=rate_limits,
+            )
+            path = state_file(state, key, len(keys) > 1)
+            if path is not None and path.exists():
+                simulator.load_state(path)
+            try:
+                server = SimulatorServer(simulator, host, ports[key], state_file=path)
+            except OSError as exc:
+                raise ConfigError(
+                    f"cannot listen on {host}:{ports[key]} for {key}: {exc.strerror}"
+                ) from None
+            server.start()
+            servers.append(server)
+            log.info("simulator.started", marketplace=key, url=server.url)
+        _announce(servers, as_json)
+        _wait(duration)
+    finally:
+        for server in servers:
+            server.stop()
+            log.info("simulator.stopped", marketplace=server.simulator.key)
+
+
+def _announce(servers: list[SimulatorServer], as_json: bool) -> None:
+    payload = [
+        {
+            "marketplace": s.simulator.key,
+            "url": s.url,
+            "credentials": s.simulator.credentials(),
+            "state_file": None if s.state_file is None else str(s.state_file),
+        }
+        for s in servers
+    ]
+    if as_json:
+        emit_json({"simulators": payload})
+        return
+    out = console()
+    for item in payload:
+        credentials = item["credentials"]
+        assert isinstance(credentials, dict)  # noqa: S101  (built just above)
+        out.print(
+            table(
+                f"{item['marketplace']} simulator at {item['url']}",
+                ("setting", "value"),
+                sorted(credentials.items()),
+            )
+        )
+    out.print(
+        "inspect: <url>/_sim/listings, /_sim/orders, /_sim/requests; Ctrl-C stops"
+    )
+
+
+def _wait(duration: float | None) -> None:
+    stop = threading.Event()
+
+    def on_signal(_number: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {
+        number: signal.signal(number, on_signal)
+        for number in (signal.SIGINT, signal.SIGTERM)
+        if threading.current_thread() is threading.main_thread()
+    }
+    try:
+        stop.wait(duration)
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
