@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Hashable
 from dataclasses import dataclass
+from datetime import datetime
 
 from connectors._sim.clock import SimClock
 
@@ -16,10 +17,12 @@ class Bucket:
     rate: float
     burst: int
     tokens: float
-    updated: float
+    updated: datetime
 
-    def refill(self, now: float) -> None:
-        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+    def refill(self, now: datetime) -> None:
+        # Exact microsecond differences: float Unix times would lose the last token.
+        elapsed = (now - self.updated).total_seconds()
+        self.tokens = min(self.burst, self.tokens + elapsed * self.rate)
         self.updated = now
 
     def seconds_until(self, tokens: float) -> float:
@@ -40,7 +43,7 @@ class RateLimiter:
         self._lock = threading.Lock()
 
     def _bucket(self, key: Hashable) -> Bucket:
-        now = self._clock.now().timestamp()
+        now = self._clock.now()
         bucket = self._buckets.get(key)
         if bucket is None:
             bucket = self._buckets[key] = Bucket(self.rate, self.burst, self.burst, now)

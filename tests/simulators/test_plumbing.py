@@ -233,6 +233,8 @@ def test_token_buckets_refill_with_the_clock(clock: SimClock) -> None:
     assert limiter.take_up_to("k", 3) == 0
     clock.advance(0.4)
     assert limiter.take_up_to("k", 3) == 2
+    clock.advance(0.2)  # exactly one token's worth: no rounding may lose it
+    assert limiter.take("k")
     assert limiter.state("k").seconds_until(1) == pytest.approx(0.2)
     assert RateLimiter(clock, 1, 1, enabled=False).take("k", 100)
 

@@ -1,0 +1,2 @@
+"""Contract tests of the Bukalapak simulator, written from
+shared/marketplaces/bukalapak.md."""
