@@ -134,6 +134,15 @@ class Simulator(ABC):
     def buyer_event(self, order: str, event: BuyerEvent) -> bool:
         """Move an order on (payment, cancellation, shipping, delivery, return …)."""
 
+    # ------------------------------------------------------------------ time
+
+    def tick(self) -> int:
+        """Apply what the clock has made due: buyers' orders and events. Subclasses
+        add their own clock-driven transitions and call ``super().tick()``. Runs before
+        every request and, when served, every second in between."""
+        with self.lock:
+            return self.buyers.tick()
+
     # ------------------------------------------------------------------ dispatch
 
     def handler(self, request: httpx.Request) -> httpx.Response:
@@ -155,7 +164,7 @@ class Simulator(ABC):
         if early is not None:
             return early
         with self.lock:
-            self.buyers.tick()
+            self.tick()
             try:
                 response = route.handler(sim_request)
             except BadRequestBodyError as exc:

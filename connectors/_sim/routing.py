@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import httpx
@@ -31,8 +32,9 @@ class SimRequest:
     def path(self) -> str:
         return self.raw.url.path
 
-    @property
+    @cached_property
     def query(self) -> httpx.QueryParams:
+        """The query parameters, parsed once."""
         return self.raw.url.params
 
     @property

@@ -102,8 +102,7 @@ class SimulatorServer:
     def _tick(self) -> None:
         since_save = 0.0
         while not self._stop.wait(self._tick_seconds):
-            with self.simulator.lock:
-                self.simulator.buyers.tick()
+            self.simulator.tick()
             since_save += self._tick_seconds
             if self.state_file is not None and since_save >= self._save_every:
                 self.simulator.save_state(self.state_file)

@@ -1,0 +1,385 @@
+"""Tokopedia simulator: the JSON shapes of products, orders and webhooks.
+
+Pure functions from records to the dictionaries the API answers with (§5.7, §6.1,
+§6.2, §7.3), mixed key casing included (``productID``, ``Name``, ``LastUpdateUnix``).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from connectors.tokopedia._sim_model import (
+    BASIC_STATUS_ACTIVE,
+    BASIC_STATUS_INACTIVE,
+    CANCELLED,
+    CATEGORIES,
+    CONDITIONS,
+    CURRENCIES,
+    WEIGHT_UNITS,
+    Order,
+    Product,
+    Shop,
+)
+
+WIB = timezone(timedelta(hours=7), "WIB")
+SHOP_HOST = "https://www.tokopedia.com"
+_ROMAN = (
+    (1000, "M"),
+    (900, "CM"),
+    (500, "D"),
+    (400, "CD"),
+    (100, "C"),
+    (90, "XC"),
+    (50, "L"),
+    (40, "XL"),
+    (10, "X"),
+    (9, "IX"),
+    (5, "V"),
+    (4, "IV"),
+    (1, "I"),
+)
+
+
+def roman(number: int) -> str:
+    """``24`` → ``XXIV``."""
+    out = []
+    for value, letters in _ROMAN:
+        while number >= value:
+            out.append(letters)
+            number -= value
+    return "".join(out)
+
+
+def invoice_number(order_id: int, created: int) -> str:
+    """``INV/<WIB date>/<year in roman>/<month in roman>/<order id>``."""
+    day = datetime.fromtimestamp(created, WIB)
+    return f"INV/{day:%Y%m%d}/{roman(day.year % 100)}/{roman(day.month)}/{order_id}"
+
+
+def iso(timestamp: int | None) -> str | None:
+    """Unix seconds as an RFC 3339 UTC string (None stays None)."""
+    if timestamp is None:
+        return None
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def slug(name: str) -> str:
+    """The URL slug of a product name."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "produk"
+
+
+def stock_wording(stock: int) -> str:
+    """The shop page's stock phrase."""
+    if stock <= 0:
+        return "Stok habis"
+    if stock < 20:
+        return "<b>Stok hampir habis!</b> Tersisa &lt;20"
+    return "Stok tersedia"
+
+
+def _price(product: Product) -> dict[str, Any]:
+    return {
+        "value": product.price,
+        "currency": CURRENCIES[product.price_currency],
+        "LastUpdateUnix": product.price_updated_at,
+        "idr": product.price,
+    }
+
+
+def product_info(product: Product, shop: Shop) -> dict[str, Any]:
+    """One item of ``GET …/product/info`` (§5.7)."""
+    stock = product.main_stock + product.reserve_stock
+    basic_status = BASIC_STATUS_ACTIVE if product.buyable else BASIC_STATUS_INACTIVE
+    return {
+        "basic": {
+            "productID": product.product_id,
+            "shopID": product.shop_id,
+            "status": basic_status,
+            "Name": product.name,
+            "condition": CONDITIONS[product.condition],
+            "childCategoryID": product.category_id,
+            "shortDesc": product.description[:140],
+        },
+        "price": _price(product),
+        "weight": {"value": product.weight, "unit": WEIGHT_UNITS[product.weight_unit]},
+        "stock": {"value": stock, "stockWording": stock_wording(stock)},
+        "main_stock": product.main_stock,
+        "reserve_stock": product.reserve_stock,
+        "variant": {"isParent": False, "isVariant": False, "childrenID": []},
+        "menu": {"id": product.etalase_id or 0, "name": ""},
+        "preorder": {},
+        "extraAttribute": {"minOrder": product.min_order},
+        "categoryTree": [
+            {"id": cid, "name": CATEGORIES[cid][0]}
+            for cid in _category_path(product.category_id)
+        ],
+        "pictures": [
+            {"picID": index + 1, "filePath": path, "OriginalURL": path}
+            for index, path in enumerate(product.pictures)
+        ],
+        "other": {
+            "sku": product.sku,
+            "url": product.url,
+            "mobileURL": product.url.replace("://www.", "://m.", 1),
+        },
+        "warehouses": [
+            {
+                "productID": product.product_id,
+                "warehouseID": shop.warehouse_id,
+                "price": _price(product),
+                "stock": {"useStock": True, "value": stock},
+            }
+        ],
+    }
+
+
+def _category_path(category_id: int) -> list[int]:
+    path: list[int] = []
+    current: int | None = category_id
+    while current is not None:
+        path.append(current)
+        current = CATEGORIES[current][1]
+    return path[::-1]
+
+
+def _address(order: Order, name_key: str) -> dict[str, Any]:
+    buyer = order.buyer
+    return {
+        name_key: buyer.name,
+        "phone": buyer.phone,
+        "address": {
+            "address_full": (
+                f"{buyer.address}, {buyer.district}, {buyer.city}, "
+                f"{buyer.province}, {buyer.postal_code}"
+            ),
+            "district": buyer.district,
+            "city": buyer.city,
+            "province": buyer.province,
+            "country": "Indonesia",
+            "postal_code": buyer.postal_code,
+            "district_id": 0,
+            "city_id": 0,
+            "province_id": 0,
+            "geo": "",
+        },
+    }
+
+
+def _logistics() -> dict[str, Any]:
+    return {
+        "shipping_id": 1,
+        "district_id": 0,
+        "city_id": 0,
+        "province_id": 0,
+        "geo": "",
+        "shipping_agency": "JNE",
+        "service_type": "Reguler",
+    }
+
+
+def _amounts(order: Order) -> dict[str, int]:
+    total = order.total_price
+    return {
+        "ttl_product_price": total,
+        "shipping_cost": order.shipping_cost,
+        "insurance_cost": 0,
+        "ttl_amount": total + order.shipping_cost,
+        "voucher_amount": 0,
+        "toppoints_amount": 0,
+    }
+
+
+def _lines(order: Order, name_key: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": line.product_id,
+            name_key: line.name,
+            "quantity": line.quantity,
+            "notes": "",
+            "weight": line.weight,
+            "total_weight": round(line.weight * line.quantity, 6),
+            "price": line.price,
+            "total_price": line.price * line.quantity,
+            "currency": "Rp",
+            "sku": line.sku,
+        }
+        for line in order.lines
+    ]
+
+
+def order_row(order: Order) -> dict[str, Any]:
+    """One row of ``GET /v2/order/list`` (§6.1)."""
+    cancelled = order.status in CANCELLED
+    products = _lines(order, "name")
+    for product in products:
+        product["is_wholesale"] = False
+    buyer = order.buyer
+    return {
+        "fs_id": str(order.fs_id),
+        "order_id": order.order_id,
+        "is_cod_mitra": False,
+        "accept_partial": False,
+        "invoice_ref_num": order.invoice_ref_num,
+        "products": products,
+        "products_fulfilled": [
+            {
+                "product_id": line.product_id,
+                "quantity_deliver": 0 if cancelled else line.quantity,
+                "quantity_reject": line.quantity if cancelled else 0,
+            }
+            for line in order.lines
+        ],
+        "device_type": "",
+        "buyer": {
+            "id": buyer.buyer_id,
+            "name": buyer.name,
+            "phone": buyer.phone,
+            "email": buyer.email,
+        },
+        "shop_id": order.shop_id,
+        "payment_id": order.payment_id,
+        "recipient": _address(order, "name"),
+        "logistics": _logistics(),
+        "amt": _amounts(order),
+        "dropshipper_info": {},
+        "voucher_info": {"voucher_code": "", "voucher_type": 0},
+        "order_status": order.status,
+        "warehouse_id": order.warehouse_id,
+        "fulfill_by": 0,
+        "create_time": order.create_time,
+        "custom_fields": {"awb": order.shipping_ref_num},
+    }
+
+
+def _time_of(order: Order, statuses: frozenset[int]) -> int | None:
+    for status, at in order.history:
+        if status in statuses:
+            return at
+    return None
+
+
+def order_detail(order: Order, shop: Shop) -> dict[str, Any]:
+    """``GET /v2/fs/{fs_id}/order`` (§6.2)."""
+    buyer = order.buyer
+    cancelled = order.status in CANCELLED
+    return {
+        "order_id": order.order_id,
+        "buyer_id": buyer.buyer_id,
+        "seller_id": order.shop_id,
+        "payment_id": order.payment_id,
+        "is_affiliate": False,
+        "is_fulfillment": False,
+        "order_warehouse": {"warehouse_id": order.warehouse_id, "fulfill_by": 0},
+        "order_status": order.status,
+        "invoice_number": order.invoice_ref_num,
+        "open_amt": order.total_price + order.shipping_cost,
+        "item_price": order.total_price,
+        "buyer_info": {
+            "buyer_id": buyer.buyer_id,
+            "buyer_fullname": buyer.name,
+            "buyer_email": buyer.email,
+            "buyer_phone": buyer.phone,
+        },
+        "shop_info": {
+            "shop_id": shop.shop_id,
+            "shop_name": shop.name,
+            "shop_domain": shop.domain,
+        },
+        "order_info": {
+            "order_detail": [
+                {
+                    "order_detail_id": order.order_id * 10 + index,
+                    "product_id": line.product_id,
+                    "product_name": line.name,
+                    "product_price": line.price,
+                    "subtotal_price": line.price * line.quantity,
+                    "weight": line.weight,
+                    "total_weight": round(line.weight * line.quantity, 6),
+                    "quantity": line.quantity,
+                    "quantity_deliver": 0 if cancelled else line.quantity,
+                    "quantity_reject": line.quantity if cancelled else 0,
+                    "currency_id": 1,
+                    "sku": line.sku,
+                }
+                for index, line in enumerate(order.lines)
+            ],
+            "order_history": [
+                {
+                    "action_by": "system",
+                    "hist_status_code": status,
+                    "timestamp": iso(at),
+                }
+                for status, at in reversed(order.history)
+            ],
+            "shipping_info": {
+                "logistic_name": "JNE",
+                "logistic_service": "Reguler",
+                "shipping_price": order.shipping_cost,
+                "awb": order.shipping_ref_num,
+            },
+            "destination": {
+                "receiver_name": buyer.name,
+                "receiver_phone": buyer.phone,
+                "address_street": buyer.address,
+                "address_district": buyer.district,
+                "address_city": buyer.city,
+                "address_province": buyer.province,
+                "address_postal": buyer.postal_code,
+            },
+        },
+        "cancel_request_info": (
+            {
+                "reason": order.cancel_request_reason,
+                "create_time": iso(order.cancel_request_time),
+                "status": 0,
+            }
+            if order.cancel_request_open
+            else None
+        ),
+        "create_time": iso(order.create_time),
+        "update_time": iso(order.update_time),
+        "payment_date": iso(_time_of(order, frozenset({220}))),
+        "shipping_date": iso(_time_of(order, frozenset({500}))),
+        "delivered_date": iso(_time_of(order, frozenset({600}))),
+    }
+
+
+def status_payload(order: Order) -> dict[str, Any]:
+    """``order_status`` (and ``order_cancellation`` / request) payload (§7.3)."""
+    return {
+        "fs_id": order.fs_id,
+        "order_status": order.status,
+        "order_id": order.order_id,
+        "shop_id": order.shop_id,
+        "warehouse_id": order.warehouse_id,
+        "product_details": _lines(order, "Name"),
+    }
+
+
+def notification_payload(order: Order) -> dict[str, Any]:
+    """``order_notification`` payload: the full order (§7.3); PII in plain text."""
+    buyer = order.buyer
+    return {
+        "fs_id": order.fs_id,
+        "order_id": order.order_id,
+        "invoice_ref_num": order.invoice_ref_num,
+        "products": _lines(order, "Name"),
+        "customer": {
+            "id": buyer.buyer_id,
+            "Name": buyer.name,
+            "phone": buyer.phone,
+            "email": buyer.email,
+        },
+        "recipient": _address(order, "Name"),
+        "shop_id": order.shop_id,
+        "warehouse_id": order.warehouse_id,
+        "logistics": _logistics(),
+        "amt": _amounts(order),
+        "create_time": order.create_time,
+        "order_status": order.status,
+        "accept_partial": False,
+        "device_type": "",
+        "custom_fields": {"awb": order.shipping_ref_num},
+    }

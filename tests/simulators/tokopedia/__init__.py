@@ -1,0 +1,1 @@
+"""Contract tests of the Tokopedia simulator, written from the tokopedia.md page."""
