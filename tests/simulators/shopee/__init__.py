@@ -1,0 +1,1 @@
+"""Contract tests of the Shopee simulator, written from marketplaces/shopee.md."""
