@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -88,3 +89,51 @@ def test_simulators_listen_answer_and_keep_their_state(
     for key in ("tokopedia", "bukalapak"):
         saved = json.loads((tmp_path / f"sim.{key}.json").read_text())
         assert saved["marketplace"] == key
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _readme_curl_example() -> str:
+    text = README.read_text(encoding="utf-8")
+    block = text.split("<!-- curl-example:start -->", 1)[1].split(
+        "<!-- curl-example:end -->", 1
+    )[0]
+    return block.split("```sh", 1)[1].rsplit("```", 1)[0]
+
+
+@pytest.mark.skipif(
+    not all(shutil.which(tool) for tool in ("bash", "curl", "openssl")),
+    reason="needs bash, curl and openssl",
+)
+def test_the_readme_curl_example_gets_a_signed_answer(tmp_path: Path) -> None:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("IKMSYNC_")}
+    command = [IKM_SYNC, "simulate", "-m", "shopee", "--port", "shopee=0"]
+    command += ["--json", "--duration", "60"]
+    with (tmp_path / "stderr.log").open("w") as errors:
+        process = subprocess.Popen(  # noqa: S603  (our own console script)
+            command, stdout=subprocess.PIPE, stderr=errors, text=True, env=environment
+        )
+        try:
+            (shopee,) = _read_announcement(process)["simulators"]
+            credentials = shopee["credentials"]
+            script = _readme_curl_example()
+            assert f"PARTNER_ID={credentials['partner_id']}" in script
+            assert f"PARTNER_KEY={credentials['partner_key']}" in script
+            result = subprocess.run(  # noqa: S603  (bash running the README's example)
+                ["bash", "-euo", "pipefail", "-c", script],  # noqa: S607
+                env={**environment, "HOST": shopee["url"]},
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+        finally:
+            process.kill()
+            process.wait(timeout=10)
+            assert process.stdout is not None
+            process.stdout.close()
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["error"] == ""
+    assert answer["response"]["item"] == []
