@@ -137,6 +137,8 @@ class FaultPlan:
 
     def item_failure(self, endpoint: str, key: str) -> str | None:
         """The planned failure reason of one row (``""``: the default), or None."""
+        if not self._items:  # the common case, asked once per row: no lock needed
+            return None
         with self._lock:
             return self._items.get(endpoint, {}).get(key)
 

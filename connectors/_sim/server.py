@@ -20,6 +20,9 @@ def _handler_class(simulator: Simulator) -> type[BaseHTTPRequestHandler]:
     class SimulatorRequestHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = f"ikm-sync-{simulator.key}-simulator"
+        # Headers and body go out in two writes: without this, Nagle's algorithm holds
+        # the body until the client's delayed ACK (about 40 ms a response).
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: object) -> None:
             """Quiet: the simulator counts requests itself (``/_sim/requests``)."""

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Hashable
 from typing import Any
 
 import httpx
 
+from connectors._sim.fragments import encode
 from connectors._sim.routing import BadRequestBodyError, SimRequest
 from connectors.bukalapak._sim_model import (
     LIMIT_MAX,
@@ -185,11 +184,6 @@ def transaction_json(txn: Transaction, *, mask_phone: bool) -> dict[str, Any]:
     }
 
 
-def encode(payload: Any) -> bytes:
-    """JSON exactly as :func:`connectors._sim.routing.json_response` writes it."""
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-
-
 def list_response(fragments: list[bytes], meta: dict[str, Any]) -> httpx.Response:
     """A 200 envelope whose ``data`` array is made of pre-encoded items."""
     body = b"".join(
@@ -204,25 +198,3 @@ def list_response(fragments: list[bytes], meta: dict[str, Any]) -> httpx.Respons
     return httpx.Response(
         200, content=body, headers={"content-type": "application/json"}
     )
-
-
-class FragmentCache:
-    """Encoded JSON of records, reused while their signature is unchanged (list
-    pages are mostly rendering); cleared when it holds ``limit`` entries."""
-
-    def __init__(self, limit: int = 50_000) -> None:
-        self._limit = limit
-        self._items: dict[Hashable, tuple[Hashable, bytes]] = {}
-
-    def get(
-        self, key: Hashable, signature: Hashable, build: Callable[[], Any]
-    ) -> bytes:
-        """The encoded record, built again when ``signature`` changed."""
-        found = self._items.get(key)
-        if found is not None and found[0] == signature:
-            return found[1]
-        if len(self._items) >= self._limit:
-            self._items.clear()
-        encoded = encode(build())
-        self._items[key] = (signature, encoded)
-        return encoded

@@ -100,6 +100,7 @@ import httpx
 from connectors._sim.base import Simulator
 from connectors._sim.buyers import BuyerEvent, BuyerSettings
 from connectors._sim.clock import SimClock
+from connectors._sim.fragments import FragmentCache
 from connectors._sim.ratelimit import RateLimiter
 from connectors._sim.routing import Router, SimRequest
 from connectors.bukalapak._sim_book import Catalogue
@@ -131,7 +132,6 @@ from connectors.bukalapak._sim_oauth import (
 )
 from connectors.bukalapak._sim_orders import CARRIERS, OrderDesk
 from connectors.bukalapak._sim_wire import (
-    FragmentCache,
     base36,
     integer_field,
     list_response,
