@@ -1,14 +1,17 @@
 """Indexes of the Bukalapak simulator: products and SKUs, and transactions by time.
 
-Lookups by id and by ``sku_name`` are dictionary hits. Transactions are kept per store
-in lists sorted by ``(created_at, id)`` (one for all states and one per state), so a
-``GET /transactions`` page is two bisections and a slice, never a sort.
+Lookups by id and by ``sku_name`` are dictionary hits; a keyword search reads only the
+names that hold the keyword's rarest trigram (:class:`_NameIndex`), not every name of
+the store. Transactions are kept per store in lists sorted by ``(created_at, id)``
+(one for all states and one per state), so a ``GET /transactions`` page is two
+bisections and a slice, never a sort.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
+from array import array
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Iterator
 
@@ -30,6 +33,49 @@ def _remove(keys: list[_Key], key: _Key) -> None:
         del keys[index]
 
 
+class _NameIndex:
+    """The case-folded names of one store's products, in the store's order, and for
+    each trigram (three characters in a row) the positions of the names holding it.
+
+    A name holding a keyword holds each of its trigrams, so a search checks only the
+    names listed under the keyword's rarest trigram. Names never change; those added
+    since the last search are indexed at the next one."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self._positions: dict[str, array[int]] = {}
+        self._indexed = 0
+
+    def add(self, folded_name: str) -> None:
+        """A new product's case-folded name (it goes last)."""
+        self.names.append(folded_name)
+
+    def holding(self, needle: str) -> list[int]:
+        """Positions, in order, of the names that contain ``needle`` (case-folded)."""
+        names = self.names
+        if len(needle) < 3:
+            return [i for i, name in enumerate(names) if needle in name]
+        self._catch_up()
+        lists = []
+        for start in range(len(needle) - 2):
+            positions = self._positions.get(needle[start : start + 3])
+            if positions is None:
+                return []
+            lists.append(positions)
+        return [i for i in min(lists, key=len) if needle in names[i]]
+
+    def _catch_up(self) -> None:
+        index = self._positions
+        for position in range(self._indexed, len(self.names)):
+            name = self.names[position]
+            for gram in {name[i : i + 3] for i in range(len(name) - 2)}:
+                found = index.get(gram)
+                if found is None:
+                    index[gram] = found = array("I")
+                found.append(position)
+        self._indexed = len(self.names)
+
+
 class Catalogue:
     """Products and SKUs of every store."""
 
@@ -37,14 +83,20 @@ class Catalogue:
         self.products: dict[str, Product] = {}
         self.skus: dict[int, Sku] = {}
         self._store_products: dict[int, list[str]] = {}
+        self._store_names: dict[int, _NameIndex] = {}
+        self._position: dict[str, int] = {}  # product id → place in its store's list
         self._by_sku_name: dict[tuple[int, str], list[int]] = {}
-        self._names: dict[str, str] = {}
 
     def add(self, product: Product, skus: Iterable[Sku]) -> None:
         """Register a product (newest last) and its SKUs."""
         self.products[product.id] = product
-        self._store_products.setdefault(product.store_id, []).append(product.id)
-        self._names[product.id] = product.name.casefold()
+        ids = self._store_products.setdefault(product.store_id, [])
+        self._position[product.id] = len(ids)
+        ids.append(product.id)
+        names = self._store_names.get(product.store_id)
+        if names is None:
+            self._store_names[product.store_id] = names = _NameIndex()
+        names.add(product.name.casefold())
         for sku in skus:
             self.skus[sku.id] = sku
             self._by_sku_name.setdefault((sku.store_id, sku.sku_name), []).append(
@@ -69,24 +121,26 @@ class Catalogue:
         ``keywords`` matches a product whose name contains it (case-insensitive) or
         one of whose SKUs has exactly that ``sku_name``."""
         ids = self._store_products.get(store_id, [])
-        if not keywords:
-            total = len(ids)
-            high = max(0, total - offset)
-            low = max(0, high - limit)
-            return total, [self.products[i] for i in reversed(ids[low:high])]
-        needle = keywords.strip().casefold()
-        exact = {
-            self.skus[sku_id].product_id
-            for sku_id in self._by_sku_name.get((store_id, keywords.strip()), ())
-        }
-        matching = [
-            product_id
-            for product_id in reversed(ids)
-            if product_id in exact or needle in self._names[product_id]
-        ]
-        return len(matching), [
-            self.products[i] for i in matching[offset : offset + limit]
-        ]
+        if keywords:
+            ids = [ids[i] for i in self._matching(store_id, keywords)]
+        total = len(ids)
+        high = max(0, total - offset)
+        low = max(0, high - limit)
+        return total, [self.products[i] for i in reversed(ids[low:high])]
+
+    def _matching(self, store_id: int, keywords: str) -> list[int]:
+        """Places in the store's list, in order, of the products ``keywords``
+        matches."""
+        names = self._store_names.get(store_id)
+        found = names.holding(keywords.strip().casefold()) if names else []
+        exact: set[int] = set()
+        for sku_id in self._by_sku_name.get((store_id, keywords.strip()), ()):
+            product = self.products[self.skus[sku_id].product_id]
+            if product.store_id == store_id:
+                exact.add(self._position[product.id])
+        if exact:
+            return sorted(exact.union(found))
+        return found
 
     def ordered_products(self) -> Iterator[Product]:
         """Every product, store by store, oldest first (the state file's order)."""

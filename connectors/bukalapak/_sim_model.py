@@ -84,10 +84,34 @@ def micros(moment: datetime) -> int:
     return (moment - _EPOCH) // _MICRO
 
 
+_DAY = 86_400_000_000
+_WIB_OFFSET = 7 * 3_600_000_000
+#: WIB days after 1 January 1970 whose times are formatted by arithmetic (to 9909).
+_ARITHMETIC_DAYS = 2_900_000
+_TWO = tuple(f"{number:02d}" for number in range(60))
+
+
 @lru_cache(maxsize=65_536)
 def iso_wib(value: int) -> str:
-    """An epoch-microseconds value as ISO 8601 with the ``+07:00`` offset."""
-    return (_EPOCH + timedelta(microseconds=value)).astimezone(WIB).isoformat()
+    """An epoch-microseconds value as ISO 8601 with the ``+07:00`` offset.
+
+    Exactly ``datetime.isoformat`` of that moment in WIB (microseconds only when not
+    zero). From 1970 on it is written from the day's date and the time's digits, in
+    less than half the time building the datetime takes."""
+    day, rest = divmod(value + _WIB_OFFSET, _DAY)
+    if type(value) is not int or not 0 <= day < _ARITHMETIC_DAYS:
+        return (_EPOCH + timedelta(microseconds=value)).astimezone(WIB).isoformat()
+    seconds, fraction = divmod(rest, 1_000_000)
+    minutes, second = divmod(seconds, 60)
+    hour, minute = divmod(minutes, 60)
+    clock = f"{_wib_date(day)}T{_TWO[hour]}:{_TWO[minute]}:{_TWO[second]}"
+    return f"{clock}.{fraction:06d}+07:00" if fraction else f"{clock}+07:00"
+
+
+@lru_cache(maxsize=4_096)
+def _wib_date(day: int) -> str:
+    """``YYYY-MM-DD`` of a WIB day counted from 1 January 1970."""
+    return (_EPOCH.date() + timedelta(days=day)).isoformat()
 
 
 _SPACED_OFFSET = re.compile(r" (\d{2}:?\d{2})$")

@@ -198,3 +198,14 @@ def list_response(fragments: list[bytes], meta: dict[str, Any]) -> httpx.Respons
     return httpx.Response(
         200, content=body, headers={"content-type": "application/json"}
     )
+
+
+def object_response(fragment: bytes) -> httpx.Response:
+    """A 200 envelope whose ``data`` is one pre-encoded record: the same bytes as
+    ``envelope(200, data)``."""
+    body = b"".join(
+        (b'{"data":', fragment, b',"meta":{"http_status":200},"errors":[]}')
+    )
+    return httpx.Response(
+        200, content=body, headers={"content-type": "application/json"}
+    )

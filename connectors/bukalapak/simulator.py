@@ -100,7 +100,6 @@ import httpx
 from connectors._sim.base import Simulator
 from connectors._sim.buyers import BuyerEvent, BuyerSettings
 from connectors._sim.clock import SimClock
-from connectors._sim.fragments import FragmentCache
 from connectors._sim.ratelimit import RateLimiter
 from connectors._sim.routing import Router, SimRequest
 from connectors.bukalapak._sim_book import Catalogue
@@ -131,11 +130,17 @@ from connectors.bukalapak._sim_oauth import (
     oauth_error_response,
 )
 from connectors.bukalapak._sim_orders import CARRIERS, OrderDesk
+from connectors.bukalapak._sim_render import (
+    RenderCache,
+    product_fragment,
+    transaction_fragment,
+)
 from connectors.bukalapak._sim_wire import (
     base36,
     integer_field,
     list_response,
     object_body,
+    object_response,
     paging,
     path_int,
     product_json,
@@ -211,7 +216,7 @@ class BukalapakSimulator(Simulator):
         self.stores_by_id: dict[int, Store] = {}  # by store id
         self.oauth = OAuthServer(self.rng, self.clock, self.stores)
         self._new_shelves()
-        self._render = FragmentCache()
+        self._render = RenderCache()
         self.attachments: dict[int, int] = {}
         self.bookings: dict[int, dict[str, Any]] = {}
         self._mismatch: list[_QueuedFault] = []
@@ -496,24 +501,28 @@ class BukalapakSimulator(Simulator):
         return product_json(product, self.catalogue.skus_of(product), store.store_name)
 
     def _product_fragment(self, product: Product) -> bytes:
-        signature = (
-            product.updated_at,
-            tuple(
-                (sku.stock, sku.price, sku.state, sku.updated_at)
-                for sku in self.catalogue.skus_of(product)
-            ),
-        )
-        return self._render.get(
-            ("p", product.id), signature, lambda: self._product_json(product)
-        )
+        skus = self.catalogue.skus_of(product)
+        signature: tuple[object, ...] = (product.updated_at,)
+        for sku in skus:
+            signature += (sku.stock, sku.price, sku.state, sku.updated_at)
+        key = ("p", product.id)
+        encoded = self._render.find(key, signature)
+        if encoded is None:
+            store = self.stores_by_id[product.store_id]
+            encoded = self._render.keep(
+                key, signature, product_fragment(product, skus, store.store_name)
+            )
+        return encoded
 
     def _transaction_fragment(self, txn: Transaction) -> bytes:
         masked = self.mask_phones or txn.phone_masked
-        return self._render.get(
-            ("t", txn.id),
-            (txn.state, txn.updated_at, masked),
-            lambda: transaction_json(txn, mask_phone=masked),
-        )
+        key, signature = ("t", txn.id), (txn.state, txn.updated_at, masked)
+        encoded = self._render.find(key, signature)
+        if encoded is None:
+            encoded = self._render.keep(
+                key, signature, transaction_fragment(txn, mask_phone=masked)
+            )
+        return encoded
 
     # ------------------------------------------------------------------ account
 
@@ -564,7 +573,7 @@ class BukalapakSimulator(Simulator):
 
     def _product(self, request: SimRequest, token: AccessToken) -> httpx.Response:
         product = self._visible_product(request.params["product_id"], token)
-        return envelope(200, self._product_json(product))
+        return object_response(self._product_fragment(product))
 
     def _product_skus(self, request: SimRequest, token: AccessToken) -> httpx.Response:
         product = self._visible_product(request.params["product_id"], token)
@@ -730,7 +739,7 @@ class BukalapakSimulator(Simulator):
 
     def _transaction(self, request: SimRequest, token: AccessToken) -> httpx.Response:
         txn = self._own_transaction(request, token)
-        return envelope(200, transaction_json(txn, mask_phone=self.mask_phones))
+        return object_response(self._transaction_fragment(txn))
 
     def _transaction_status(
         self, request: SimRequest, token: AccessToken
@@ -1129,7 +1138,7 @@ class BukalapakSimulator(Simulator):
 
     def import_state(self, state: dict[str, Any]) -> None:
         """Restore what :meth:`export_state` wrote."""
-        self._render = FragmentCache()
+        self._render = RenderCache()
         version, internal, gauss = state["rng"]
         self.rng.setstate((version, tuple(internal), gauss))
         self._seq = {k: int(v) for k, v in state["seq"].items()}

@@ -2,7 +2,8 @@
 
 The simulator authenticates, checks the ``fs_id`` and the rate budget, then calls the
 method named after the route (``product_create``, ``order_list`` …) with a
-:class:`Call`; a method returns the envelope's ``data`` or raises
+:class:`Call`; a method returns the envelope's ``data`` (or :class:`Encoded` data: the
+product info and order list items are encoded once per change and joined) or raises
 :class:`~connectors.tokopedia._sim_model.ApiError`.
 """
 
@@ -16,7 +17,14 @@ from typing import Any, Literal
 import httpx
 
 from connectors._sim.faults import FaultPlan
+from connectors._sim.fragments import json_array
 from connectors._sim.routing import BadRequestBodyError, SimRequest
+from connectors.tokopedia._sim_encoded import (
+    encode_order_row,
+    encode_product_info,
+    order_row_signature,
+    product_signature,
+)
 from connectors.tokopedia._sim_model import (
     DEFAULT_PRODUCT_PER_PAGE,
     INVALID_PRICE,
@@ -43,7 +51,7 @@ from connectors.tokopedia._sim_model import (
     is_int,
     validate_product,
 )
-from connectors.tokopedia._sim_payloads import order_detail, order_row, product_info
+from connectors.tokopedia._sim_payloads import order_detail
 from connectors.tokopedia._sim_store import WEBHOOK_TYPES, WEBHOOK_URL_KEYS, Store
 
 Domain = Literal["PRD", "ORD", "OPENAPI"]
@@ -54,11 +62,18 @@ class Call:
     """One authenticated call: request, endpoint, app and rate bucket key."""
 
     req: SimRequest
-    query: httpx.QueryParams  # parsed once: SimRequest.query parses on every access
+    query: httpx.QueryParams  # the request's query parameters
     endpoint: str
     domain: Domain
     fs_id: int
     key: tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """The envelope's ``data``, already encoded as JSON."""
+
+    body: bytes
 
 
 def param_code(domain: str) -> str:
@@ -132,6 +147,22 @@ class Endpoints:
     def _row_fault(self, endpoint: str, key: str) -> str | None:
         planned = self.faults.item_failure(endpoint, key)
         return None if planned is None else planned or TOO_MANY_REQUESTS
+
+    def _product_item(self, product: Product, shop: Shop) -> bytes:
+        """``product``'s product info item, encoded (again only once it changed)."""
+        return self.store.product_items.get(
+            product.product_id,
+            product_signature(product, shop),
+            lambda: encode_product_info(product, shop),
+        )
+
+    def _order_row(self, order: Order) -> bytes:
+        """``order``'s order list row, encoded (again only once it changed)."""
+        return self.store.order_rows.get(
+            order.order_id,
+            order_row_signature(order),
+            lambda: encode_order_row(order),
+        )
 
     # ---------------------------------------------------------------- products
 
@@ -211,23 +242,6 @@ class Endpoints:
             self.store.edit_product(product, fields)
         return errors
 
-    def _resolve_row(
-        self, shop: Shop, row: dict[str, Any]
-    ) -> tuple[Product | None, str]:
-        sku = row.get("sku")
-        if isinstance(sku, str) and sku:
-            found = self.store.skus.get((shop.shop_id, sku))
-            return (
-                (None, INVALID_SKU)
-                if found is None
-                else (self.store.products[found], "")
-            )
-        product_id = row.get("product_id")
-        product = self.store.products.get(product_id) if is_int(product_id) else None
-        if product is None or product.shop_id != shop.shop_id:
-            return None, INVALID_PRODUCT_ID
-        return product, ""
-
     def _row_update(self, call: Call, field: Literal["new_stock", "new_price"]) -> Any:
         shop = self._shop_param(call)
         rows = call.req.json()
@@ -240,33 +254,54 @@ class Endpoints:
         flag = call.query.get("bypass_update_product_status", "")
         bypass = flag.lower() in {"true", "1"}
         granted = self.take_rows(call, len(rows))
+        # Up to 100 rows: what every row needs is looked up once, here. The rows come
+        # from json.loads, so ``type(x) is int`` is is_int (no bool, no float).
+        updating_stock = field == "new_stock"
+        if updating_stock:
+            low, high, invalid = 0, STOCK_MAX, INVALID_STOCK
+        else:
+            low, high, invalid = PRICE_MIN, PRICE_MAX, INVALID_PRICE
+        store, shop_id = self.store, shop.shop_id
+        products, skus = store.products, store.skus
+        item_failure, endpoint = self.faults.item_failure, call.endpoint
+        now = store.now()
         failed: list[dict[str, Any]] = []
-        now = self.store.now()
         for index, row in enumerate(rows):
-            product, message = self._resolve_row(shop, row)
+            sku, product_id = row.get("sku"), row.get("product_id")
             value = row.get(field)
+            product: Product | None
+            if isinstance(sku, str) and sku:  # a SKU wins over the product id
+                found = skus.get((shop_id, sku))
+                product = None if found is None else products[found]
+                message = INVALID_SKU if product is None else ""
+            else:
+                product = products.get(product_id) if type(product_id) is int else None
+                if product is not None and product.shop_id != shop_id:
+                    product = None
+                message = INVALID_PRODUCT_ID if product is None else ""
             if index >= granted:
                 message = TOO_MANY_REQUESTS
             elif product is not None:
-                message = _value_problem(field, value) or ""
-                if not message:
-                    key = row.get("sku") or str(row.get("product_id"))
-                    message = self._row_fault(call.endpoint, str(key)) or ""
-            if message or product is None or not is_int(value):
+                if not (type(value) is int and low <= value <= high):
+                    message = invalid
+                else:
+                    planned = item_failure(endpoint, str(sku or product_id))
+                    message = "" if planned is None else planned or TOO_MANY_REQUESTS
+            if message or product is None:
                 failed.append(
                     {
                         "product_id": product.product_id
                         if product
                         else row.get("product_id", 0),
-                        "sku": row.get("sku") or "",
+                        "sku": sku or "",
                         "product_url": product.url if product else "",
                         field: value,
-                        "message": message or INVALID_PRODUCT_ID,
+                        "message": message,
                     }
                 )
                 continue
-            if field == "new_stock":
-                self.store.apply_stock(product, value, bypass=bypass)
+            if updating_stock:
+                store.apply_stock(product, value, bypass=bypass)
             else:
                 product.price, product.price_updated_at = value, now
             product.updated_at = now
@@ -327,7 +362,7 @@ class Endpoints:
         """``GET /inventory/v1/fs/{fs_id}/product/category``: the category tree."""
         return {"categories": category_tree()}
 
-    def product_info(self, call: Call) -> list[dict[str, Any]]:
+    def product_info(self, call: Call) -> Encoded:
         """``GET /inventory/v1/fs/{fs_id}/product/info`` in its four forms."""
         query, store = call.query, self.store
         raw_ids = [part for v in query.get_list("product_id") for part in v.split(",")]
@@ -361,9 +396,12 @@ class Endpoints:
                 "PRD_DLV_042",
                 "one of product_id, product_url, sku or shop_id is needed",
             )
-        return [product_info(p, self.shop_of(call, p.shop_id)) for p in found]
+        item = self._product_item
+        return Encoded(
+            json_array([item(p, self.shop_of(call, p.shop_id)) for p in found])
+        )
 
-    def _product_page(self, call: Call) -> list[dict[str, Any]]:
+    def _product_page(self, call: Call) -> Encoded:
         shop = self._shop_param(call)
         if not call.query.get("page"):
             raise ApiError("PRD_DLV_005", "page is required when listing by shop_id")
@@ -375,19 +413,21 @@ class Endpoints:
             raise ApiError("PRD_DLV_042", f"per_page must be 1 to {MAX_PER_PAGE}")
         fault = self._take_page_fault(call.endpoint)
         if fault == "empty":
-            return []
+            return Encoded(b"[]")
         if fault == "repeat" and page > 1:
             page -= 1
         ids = self.store.shop_products.get(shop.shop_id, [])
         start = (page - 1) * per_page
-        return [
-            product_info(self.store.products[pid], shop)
-            for pid in ids[start : start + per_page]
-        ]
+        products, item = self.store.products, self._product_item
+        return Encoded(
+            json_array(
+                [item(products[pid], shop) for pid in ids[start : start + per_page]]
+            )
+        )
 
     # ---------------------------------------------------------------- orders
 
-    def order_list(self, call: Call) -> list[dict[str, Any]]:
+    def order_list(self, call: Call) -> Encoded:
         """``GET /v2/order/list?fs_id=&from_date=&to_date=&page=&per_page=&…``."""
         need = self._need_int
         from_date, to_date = need(call, "from_date"), need(call, "to_date")
@@ -417,7 +457,7 @@ class Endpoints:
         status = self._int_query(call, "status")
         fault = self._take_page_fault(call.endpoint)
         if fault == "empty":
-            return []
+            return Encoded(b"[]")
         if fault == "repeat" and page > 1:
             page -= 1
         low = bisect.bisect_left(index, (from_date, -1))
@@ -433,7 +473,7 @@ class Endpoints:
                 if orders[order_id].status == status
             ]
             chosen = matching[start : start + per_page]
-        return [order_row(order) for order in chosen]
+        return Encoded(json_array([self._order_row(order) for order in chosen]))
 
     def find_order(self, call: Call, order_id: int) -> Order:
         """A listed order of a shop the caller may see (else ``ORD_USC_002``/403)."""
@@ -597,14 +637,6 @@ def _check_count(count: int, limit: int, what: str) -> None:
         raise ApiError(
             "PRD_DLV_043", f"at most {limit} {what} per request, got {count}"
         )
-
-
-def _value_problem(field: str, value: object) -> str | None:
-    if field == "new_stock" and not (is_int(value) and 0 <= value <= STOCK_MAX):
-        return INVALID_STOCK
-    if field == "new_price" and not (is_int(value) and PRICE_MIN <= value <= PRICE_MAX):
-        return INVALID_PRICE
-    return None
 
 
 def _not_eligible(order: Order, action: str) -> ApiError:

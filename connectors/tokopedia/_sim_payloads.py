@@ -2,6 +2,8 @@
 
 Pure functions from records to the dictionaries the API answers with (§5.7, §6.1,
 §6.2, §7.3), mixed key casing included (``productID``, ``Name``, ``LastUpdateUnix``).
+List pages write the same items straight to JSON (:mod:`connectors.tokopedia.
+_sim_encoded`); these dictionaries are what they must equal.
 """
 
 from __future__ import annotations
@@ -111,18 +113,12 @@ def product_info(product: Product, shop: Shop) -> dict[str, Any]:
         "menu": {"id": product.etalase_id or 0, "name": ""},
         "preorder": {},
         "extraAttribute": {"minOrder": product.min_order},
-        "categoryTree": [
-            {"id": cid, "name": CATEGORIES[cid][0]}
-            for cid in _category_path(product.category_id)
-        ],
-        "pictures": [
-            {"picID": index + 1, "filePath": path, "OriginalURL": path}
-            for index, path in enumerate(product.pictures)
-        ],
+        "categoryTree": category_path(product.category_id),
+        "pictures": picture_items(product.pictures),
         "other": {
             "sku": product.sku,
             "url": product.url,
-            "mobileURL": product.url.replace("://www.", "://m.", 1),
+            "mobileURL": mobile_url(product.url),
         },
         "warehouses": [
             {
@@ -135,13 +131,27 @@ def product_info(product: Product, shop: Shop) -> dict[str, Any]:
     }
 
 
-def _category_path(category_id: int) -> list[int]:
+def category_path(category_id: int) -> list[dict[str, Any]]:
+    """A product info item's ``categoryTree``: the root first, the leaf last."""
     path: list[int] = []
     current: int | None = category_id
     while current is not None:
         path.append(current)
         current = CATEGORIES[current][1]
-    return path[::-1]
+    return [{"id": cid, "name": CATEGORIES[cid][0]} for cid in reversed(path)]
+
+
+def picture_items(pictures: list[str]) -> list[dict[str, Any]]:
+    """A product info item's ``pictures``."""
+    return [
+        {"picID": index + 1, "filePath": path, "OriginalURL": path}
+        for index, path in enumerate(pictures)
+    ]
+
+
+def mobile_url(url: str) -> str:
+    """The mobile site's address of a product page."""
+    return url.replace("://www.", "://m.", 1)
 
 
 def _address(order: Order, name_key: str) -> dict[str, Any]:

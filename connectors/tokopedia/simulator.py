@@ -114,6 +114,7 @@ import httpx
 from connectors._sim.base import Simulator
 from connectors._sim.buyers import BuyerEvent, BuyerSettings
 from connectors._sim.clock import SimClock
+from connectors._sim.fragments import encode
 from connectors._sim.ratelimit import RateLimiter
 from connectors._sim.routing import (
     BadRequestBodyError,
@@ -122,7 +123,13 @@ from connectors._sim.routing import (
     SimRequest,
     json_response,
 )
-from connectors.tokopedia._sim_endpoints import Call, Domain, Endpoints, param_code
+from connectors.tokopedia._sim_endpoints import (
+    Call,
+    Domain,
+    Encoded,
+    Endpoints,
+    param_code,
+)
 from connectors.tokopedia._sim_model import (
     CANCELLED,
     DEFAULT_TOKEN_LIFETIME,
@@ -488,11 +495,12 @@ class TokopediaSimulator(Simulator):
                 app = self._admit(req, endpoint, domain, raw_fs, key, bulk=bulk)
                 call = Call(req, query, endpoint, domain, app.fs_id, key)
                 data = getattr(self.endpoints, endpoint)(call)
-                status, payload = 200, _envelope(data)
             except BadRequestBodyError as exc:
                 status, payload = 400, _error(f"{domain}_DLV_038", str(exc), 400)
             except ApiError as exc:
                 status, payload = exc.status, _error(exc.code, exc.reason, exc.status)
+            else:
+                return _ok_response(data, self._rate_headers(endpoint, key))
             return json_response(status, payload, self._rate_headers(endpoint, key))
 
         return handle
@@ -765,8 +773,20 @@ def _norm(raw_fs: str) -> str:
     return str(int(raw_fs)) if raw_fs.isdigit() else raw_fs
 
 
-def _envelope(data: Any) -> dict[str, Any]:
-    return {"header": {"process_time": 0.002, "messages": OK_MESSAGE}, "data": data}
+#: The success envelope ``{"header": {…}, "data": …}`` encoded up to its ``data``.
+_OK_HEAD = b'{"header":' + encode({"process_time": 0.002, "messages": OK_MESSAGE})
+_OK_HEAD += b',"data":'
+
+
+def _ok_response(data: Any, headers: dict[str, str]) -> httpx.Response:
+    """HTTP 200 with ``data`` in the success envelope (:class:`Encoded` data as it
+    is), as ``json_response`` would send it."""
+    body = data.body if isinstance(data, Encoded) else encode(data)
+    return httpx.Response(
+        200,
+        content=b"".join((_OK_HEAD, body, b"}")),
+        headers={"content-type": "application/json", **headers},
+    )
 
 
 def _error(code: str, reason: str, status: int) -> dict[str, Any]:
