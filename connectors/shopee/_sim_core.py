@@ -26,6 +26,7 @@ from connectors._sim.base import Simulator
 from connectors._sim.ratelimit import RateLimiter
 from connectors._sim.routing import Handler, SimRequest, json_response
 from connectors._sim.webhooks import Delivery
+from connectors.shopee._sim_json import JSON, NestedJson, RenderCache
 
 API_PREFIX = "/api/v2/"
 TIMESTAMP_WINDOW = 300
@@ -167,6 +168,9 @@ LOGISTICS: dict[int, str] = {
     8_002: "JNE Reguler",
 }
 
+#: The headers of a JSON answer (each response copies them).
+_JSON_HEADERS = httpx.Headers({"content-type": "application/json"})
+
 _MASK_KEYS = ("name", "phone", "town", "district", "zipcode", "full_address")
 
 
@@ -223,7 +227,7 @@ class AuthCode:
     used: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class Model:
     """One sellable unit of an item: a model, or model 0 of an item without one."""
 
@@ -254,7 +258,7 @@ class Model:
         return max(self.total_stock - self.reserved_total, 0)
 
 
-@dataclass
+@dataclass(slots=True)
 class Item:
     """A listing (``add_item``) with its models."""
 
@@ -289,7 +293,7 @@ class Item:
         return bool(self.tier_variation)
 
 
-@dataclass
+@dataclass(slots=True)
 class OrderLine:
     """One line of an order."""
 
@@ -305,7 +309,7 @@ class OrderLine:
     weight: float
 
 
-@dataclass
+@dataclass(slots=True)
 class Order:
     """A buyer's order."""
 
@@ -416,13 +420,15 @@ def http_status_for(error: str) -> int:
 
 def sign(partner_key: str, message: str) -> str:
     """Lowercase hex HMAC-SHA256 of ``message`` under ``partner_key`` (UTF-8)."""
-    return hmac.new(
-        partner_key.encode("utf-8"), message.encode("utf-8"), hashlib.sha256
-    ).hexdigest()
+    return hmac.digest(
+        partner_key.encode("utf-8"), message.encode("utf-8"), "sha256"
+    ).hex()
 
 
 def to_int(value: object) -> int | None:
     """``value`` as an int: ints (not bools), integral floats, digit strings."""
+    if type(value) is str and value.isascii() and value.isdigit():  # the usual case
+        return int(value)
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -516,6 +522,12 @@ class SimCore(Simulator):
     items_by_sku: dict[tuple[int, str], list[int]]
     orders: dict[str, Order]
     order_index: dict[tuple[int, str], TimeIndex]
+    #: Encoded ``get_item_base_info`` entries by item_id, ``get_order_detail``
+    #: entries by order_sn, and the JSON of nested item values (emptied with the
+    #: state they were rendered from).
+    item_fragments: RenderCache
+    order_fragments: RenderCache
+    nested_json: NestedJson
     cancel_due: list[tuple[int, str]]
     item_limits: dict[str, Any]
     limiter: RateLimiter
@@ -566,16 +578,24 @@ class SimCore(Simulator):
 
     def ok(self, payload: dict[str, Any]) -> httpx.Response:
         """The standard success envelope."""
-        return json_response(
-            200,
-            {
-                "error": "",
-                "message": "",
-                "warning": "",
-                "request_id": self.hex_token(),
-                "response": payload,
-            },
+        return self.ok_encoded(JSON.encode(payload).encode())
+
+    def ok_encoded(self, payload: bytes) -> httpx.Response:
+        """The standard success envelope around an already encoded ``response``
+        object: ``{"error": "", "message": "", "warning": "", "request_id": …,
+        "response": payload}`` as :func:`~connectors._sim.fragments.encode` writes
+        it."""
+        # A request id is lowercase hex: its JSON string is the id in quotes.
+        body = b"".join(
+            (
+                b'{"error":"","message":"","warning":"","request_id":"',
+                self.hex_token().encode(),
+                b'","response":',
+                payload,
+                b"}",
+            )
         )
+        return httpx.Response(200, content=body, headers=_JSON_HEADERS)
 
     def fail(
         self, exc: ApiError, headers: dict[str, str] | None = None

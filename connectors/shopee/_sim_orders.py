@@ -12,8 +12,11 @@ import heapq
 import string
 import zlib
 from bisect import bisect_left
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+
+import httpx
 
 from connectors._sim.routing import SimRequest
 from connectors.shopee._sim_core import (
@@ -36,6 +39,13 @@ from connectors.shopee._sim_core import (
     encode_cursor,
     mask_address,
     to_int,
+)
+from connectors.shopee._sim_json import (
+    JSON,
+    json_bool,
+    json_number,
+    json_string,
+    object_with_list,
 )
 from connectors.shopee._sim_products import DEFAULT_LOCATION, image_url, model_name
 
@@ -77,6 +87,35 @@ _PLACES = (
     ("Denpasar Selatan", "Sanur", "Kota Denpasar", "Bali", "80228"),
 )
 _PAYMENTS = ("ShopeePay", "Bank Transfer", "COD")
+
+#: Scalar optional fields of an order detail and their values as JSON (times,
+#: amounts and ids are ints), in key order.
+_EXTRA_FIELDS: dict[str, Callable[[Order], str]] = {
+    "total_amount": lambda order: str(
+        sum(line.price * line.quantity for line in order.lines)
+    ),
+    "pay_time": lambda order: str(order.pay_time),
+    "buyer_user_id": lambda order: str(order.buyer_user_id),
+    "buyer_username": lambda order: json_string(order.buyer_username),
+    "cancel_by": lambda order: json_string(order.cancel_by),
+    "cancel_reason": lambda order: json_string(order.cancel_reason),
+    "buyer_cancel_reason": lambda order: json_string(
+        order.cancel_reason if order.cancel_by == "buyer" else ""
+    ),
+    "shipping_carrier": lambda order: json_string(order.shipping_carrier),
+    "checkout_shipping_carrier": lambda order: json_string(order.shipping_carrier),
+    "payment_method": lambda order: json_string(order.payment_method),
+    "estimated_shipping_fee": lambda _order: "0",
+    "actual_shipping_fee": lambda _order: "0",
+    "note": lambda _order: '""',
+    "note_update_time": lambda _order: "0",
+    "goods_to_declare": lambda _order: "false",
+    "split_up": lambda _order: "false",
+    "fulfillment_flag": lambda _order: '"fulfilled_by_local_seller"',
+    "pickup_done_time": lambda _order: "0",
+    "dropshipper": lambda _order: '""',
+    "dropshipper_phone": lambda _order: '""',
+}
 
 
 class OrdersApi(SimCore):
@@ -320,120 +359,99 @@ class OrdersApi(SimCore):
 
     # ------------------------------------------------------------------ output
 
-    def order_detail(
-        self, order: Order, optional: set[str], pending: bool
-    ) -> dict[str, Any]:
-        """One ``get_order_detail`` entry; optional fields only when named."""
-        detail: dict[str, Any] = {
-            "order_sn": order.order_sn,
-            "region": "ID",
-            "currency": "IDR",
-            "cod": order.payment_method == "COD",
-            "order_status": order.shown_status(pending),
-            "create_time": order.create_time,
-            "update_time": order.update_time,
-            "days_to_ship": order.days_to_ship,
-            "ship_by_date": (order.pay_time or order.create_time)
-            + order.days_to_ship * 86_400,
-            "message_to_seller": order.message_to_seller,
-            "booking_sn": "",
-        }
-        lines = order.lines
-        extra: dict[str, Any] = {
-            "total_amount": sum(line.price * line.quantity for line in lines),
-            "pay_time": order.pay_time,
-            "buyer_user_id": order.buyer_user_id,
-            "buyer_username": order.buyer_username,
-            "cancel_by": order.cancel_by,
-            "cancel_reason": order.cancel_reason,
-            "buyer_cancel_reason": order.cancel_reason
-            if order.cancel_by == "buyer"
-            else "",
-            "shipping_carrier": order.shipping_carrier,
-            "checkout_shipping_carrier": order.shipping_carrier,
-            "payment_method": order.payment_method,
-            "estimated_shipping_fee": 0,
-            "actual_shipping_fee": 0,
-            "note": "",
-            "note_update_time": 0,
-            "goods_to_declare": False,
-            "split_up": False,
-            "fulfillment_flag": "fulfilled_by_local_seller",
-            "pickup_done_time": 0,
-            "dropshipper": "",
-            "dropshipper_phone": "",
-        }
-        for name in optional & extra.keys():
-            detail[name] = extra[name]
+    def order_detail_json(self, order: Order, view: DetailView) -> bytes:
+        """One ``get_order_detail`` entry, as JSON; optional fields only when
+        named."""
+        ship_by = (order.pay_time or order.create_time) + order.days_to_ship * 86_400
+        parts = [
+            f'{{"order_sn":{json_string(order.order_sn)},"region":"ID",'
+            f'"currency":"IDR","cod":{json_bool(order.payment_method == "COD")},'
+            f'"order_status":{json_string(order.shown_status(view.pending))},'
+            f'"create_time":{order.create_time},"update_time":{order.update_time},'
+            f'"days_to_ship":{order.days_to_ship},"ship_by_date":{ship_by},'
+            f'"message_to_seller":{json_string(order.message_to_seller)},'
+            '"booking_sn":""'
+        ]
+        for key, value_of in view.extras:
+            parts += [key, value_of(order)]
+        optional, lines = view.optional, order.lines
         if "recipient_address" in optional:
-            detail["recipient_address"] = (
-                mask_address(order.recipient)
-                if self.mask_pii
-                else dict(order.recipient)
+            recipient = (
+                mask_address(order.recipient) if self.mask_pii else order.recipient
             )
+            parts += [',"recipient_address":', JSON.encode(recipient)]
         if "item_list" in optional:
-            detail["item_list"] = [self._line_info(order, line) for line in lines]
+            rows = ",".join([self._line_json(order, line) for line in lines])
+            parts += [',"item_list":[', rows, "]"]
         if "package_list" in optional:
-            detail["package_list"] = [
-                {
-                    "package_number": order.package_number,
-                    "logistics_status": _LOGISTICS_STATUS.get(
-                        order.status, "LOGISTICS_NOT_START"
-                    ),
-                    "shipping_carrier": order.shipping_carrier,
-                    "item_list": [
-                        {
-                            "item_id": line.item_id,
-                            "model_id": line.model_id,
-                            "model_quantity": line.quantity,
-                            "order_item_id": line.order_item_id,
-                        }
-                        for line in lines
-                    ],
-                }
-            ]
-        return detail
+            package = {
+                "package_number": order.package_number,
+                "logistics_status": _LOGISTICS_STATUS.get(
+                    order.status, "LOGISTICS_NOT_START"
+                ),
+                "shipping_carrier": order.shipping_carrier,
+                "item_list": [
+                    {
+                        "item_id": line.item_id,
+                        "model_id": line.model_id,
+                        "model_quantity": line.quantity,
+                        "order_item_id": line.order_item_id,
+                    }
+                    for line in lines
+                ],
+            }
+            parts += [',"package_list":', JSON.encode([package])]
+        parts.append("}")
+        return "".join(parts).encode()
 
-    def _line_info(self, order: Order, line: OrderLine) -> dict[str, Any]:
+    def order_fragment(self, order: Order, view: DetailView) -> bytes:
+        """:meth:`order_detail_json`, rendered again only when what it shows
+        changes: the order's status and times, its cancellation, or the fields
+        asked for. (It also shows the first image of each ordered item: a change
+        of an item's images forgets every order's fragment, see ``update_item``.)
+        """
+        signature = (
+            order.status,
+            order.update_time,
+            order.pay_time,
+            order.pending,
+            order.cancel_by,
+            order.cancel_reason,
+            *view.key,
+        )
+        return self.order_fragments.get(
+            order.order_sn, signature, self.order_detail_json, order, view
+        )
+
+    def _line_json(self, order: Order, line: OrderLine) -> str:
+        """One ``item_list`` entry of an order detail, as JSON."""
         item = self.items.get(line.item_id)
+        image = image_url(item.image_ids[0]) if item and item.image_ids else ""
         cancelled = line.quantity if order.status == "CANCELLED" else 0
-        return {
-            "item_id": line.item_id,
-            "item_name": line.item_name,
-            "item_sku": line.item_sku,
-            "model_id": line.model_id,
-            "model_name": line.model_name,
-            "model_sku": line.model_sku,
-            "model_quantity_purchased": line.quantity,
-            "model_original_price": line.price,
-            "model_discounted_price": line.price,
-            "wholesale": False,
-            "weight": line.weight,
-            "add_on_deal": False,
-            "main_item": False,
-            "add_on_deal_id": 0,
-            "promotion_type": "",
-            "promotion_id": 0,
-            "order_item_id": line.order_item_id,
-            "promotion_group_id": 0,
-            "image_info": {
-                "image_url": image_url(item.image_ids[0])
-                if item and item.image_ids
-                else ""
-            },
-            "product_location_id": [DEFAULT_LOCATION],
-            "is_prescription_item": False,
-            "is_b2c_owned_item": False,
-            "active_qty": line.quantity - cancelled,
-            "cancelled_qty": cancelled,
-        }
+        return (
+            f'{{"item_id":{line.item_id},"item_name":{json_string(line.item_name)},'
+            f'"item_sku":{json_string(line.item_sku)},"model_id":{line.model_id},'
+            f'"model_name":{json_string(line.model_name)},'
+            f'"model_sku":{json_string(line.model_sku)},'
+            f'"model_quantity_purchased":{line.quantity},'
+            f'"model_original_price":{line.price},'
+            f'"model_discounted_price":{line.price},"wholesale":false,'
+            f'"weight":{json_number(line.weight)},"add_on_deal":false,'
+            '"main_item":false,"add_on_deal_id":0,"promotion_type":"",'
+            f'"promotion_id":0,"order_item_id":{line.order_item_id},'
+            '"promotion_group_id":0,'
+            f'"image_info":{{"image_url":{json_string(image)}}},'
+            f'"product_location_id":[{json_string(DEFAULT_LOCATION)}],'
+            '"is_prescription_item":false,"is_b2c_owned_item":false,'
+            f'"active_qty":{line.quantity - cancelled},"cancelled_qty":{cancelled}}}'
+        )
 
     # ------------------------------------------------------------------ reading
 
     def _csv(self, req: SimRequest, name: str) -> list[str]:
         values: list[str] = []
         for raw in req.query.get_list(name):
-            values.extend(part.strip() for part in raw.split(",") if part.strip())
+            values.extend(part for part in map(str.strip, raw.split(",")) if part)
         return values
 
     def _order_page_size(self, ctx: Ctx, req: SimRequest, default: int) -> int:
@@ -443,7 +461,9 @@ class OrdersApi(SimCore):
             raise self.param_error(ctx, "page_size should be between 1 and 100.")
         return size
 
-    def _get_order_list(self, ctx: Ctx, req: SimRequest) -> dict[str, Any]:
+    def _get_order_list(
+        self, ctx: Ctx, req: SimRequest
+    ) -> dict[str, Any] | httpx.Response:
         query = req.query
         shop = self.shop_of(ctx)
         field_name = query.get("time_range_field", "")
@@ -480,13 +500,16 @@ class OrdersApi(SimCore):
             if position is None:
                 raise self.param_error(ctx, "cursor is invalid.")
             start = max(start, bisect_left(keys, (position[0], position[1] + 1)))
-        rows: list[tuple[int, int, str]] = []
-        index = start
-        while index < end and len(rows) <= size:
-            key = keys[index]
-            index += 1
-            if wanted is None or self.orders[key[2]].shown_status(pending) == wanted:
-                rows.append(key)
+        if wanted is None:  # every order in the window: the page and one more
+            rows = keys[start : min(end, start + size + 1)]
+        else:
+            rows = []
+            index = start
+            while index < end and len(rows) <= size:
+                key = keys[index]
+                index += 1
+                if self.orders[key[2]].shown_status(pending) == wanted:
+                    rows.append(key)
         page, more = rows[:size], len(rows) > size
         next_cursor = encode_cursor(page[-1][0], page[-1][1]) if more else ""
         if rows and self.empty_page_faults > 0:
@@ -500,29 +523,36 @@ class OrdersApi(SimCore):
         if cursor and self.repeat_cursor_faults > 0:
             self.repeat_cursor_faults -= 1
             more, next_cursor = True, cursor
-        order_list: list[dict[str, Any]] = []
-        for _, _, order_sn in page:
-            row: dict[str, Any] = {"order_sn": order_sn}
-            if "order_status" in optional:
-                row["order_status"] = self.orders[order_sn].shown_status(pending)
-            order_list.append(row)
-        return {"more": more, "next_cursor": next_cursor, "order_list": order_list}
+        if "order_status" in optional:  # {"order_sn", "order_status"}
+            orders = self.orders
+            order_list = [
+                f'{{"order_sn":{json_string(order_sn)},"order_status":'
+                f"{json_string(orders[order_sn].shown_status(pending))}}}".encode()
+                for _, _, order_sn in page
+            ]
+        else:  # {"order_sn"}
+            order_list = [
+                f'{{"order_sn":{json_string(order_sn)}}}'.encode()
+                for _, _, order_sn in page
+            ]
+        before = {"more": more, "next_cursor": next_cursor}
+        return self.ok_encoded(object_with_list(before, "order_list", order_list, {}))
 
-    def _get_order_detail(self, ctx: Ctx, req: SimRequest) -> dict[str, Any]:
+    def _get_order_detail(self, ctx: Ctx, req: SimRequest) -> httpx.Response:
         shop = self.shop_of(ctx)
         numbers = self._csv(req, "order_sn_list")
         if not 1 <= len(numbers) <= 50:
             raise self.param_error(ctx, "order_sn_list should hold 1 to 50 order_sn.")
         optional = set(self._csv(req, "response_optional_fields"))
         pending = req.query.get("request_order_status_pending", "").lower() == "true"
-        found = [self.orders.get(order_sn) for order_sn in dict.fromkeys(numbers)]
-        return {
-            "order_list": [
-                self.order_detail(order, optional, pending)
-                for order in found
-                if order is not None and order.shop_id == shop.shop_id
-            ]
-        }
+        found = (self.orders.get(order_sn) for order_sn in dict.fromkeys(numbers))
+        view = DetailView(optional, pending, self.mask_pii)
+        fragments = [
+            self.order_fragment(order, view)
+            for order in found
+            if order is not None and order.shop_id == shop.shop_id
+        ]
+        return self.ok_encoded(object_with_list({}, "order_list", fragments, {}))
 
     def _get_shipment_list(self, ctx: Ctx, req: SimRequest) -> dict[str, Any]:
         shop = self.shop_of(ctx)
@@ -696,6 +726,27 @@ class OrdersApi(SimCore):
             "last_mile_tracking_number": "",
             "hint": "" if number else "The tracking number is not ready yet.",
         }
+
+
+class DetailView:
+    """What one ``get_order_detail`` request asks to see, and the part of every
+    detail's signature that it decides."""
+
+    def __init__(self, optional: set[str], pending: bool, mask_pii: bool) -> None:
+        self.optional = optional
+        self.pending = pending
+        #: The optional fields of :data:`_EXTRA_FIELDS` asked for, in the order
+        #: the set intersection gives them (the order of their keys), as
+        #: ``,"name":`` and how to write the value.
+        self.extras = [
+            (f",{json_string(name)}:", _EXTRA_FIELDS[name])
+            for name in optional & _EXTRA_FIELDS.keys()
+        ]
+        # Masking matters only where the address is shown; the fields go in the
+        # set's own order (which decides the order of the extra keys). A flat
+        # tuple of plain values: the garbage collector stops tracking signatures.
+        masked = mask_pii if "recipient_address" in optional else None
+        self.key: tuple[object, ...] = (pending, masked, *optional)
 
 
 def _take_stock(model: Model, units: int) -> None:

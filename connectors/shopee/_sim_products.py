@@ -11,7 +11,10 @@ from __future__ import annotations
 import heapq
 import itertools
 import json
+from collections.abc import Collection
 from typing import Any
+
+import httpx
 
 from connectors._sim.routing import SimRequest
 from connectors.shopee._sim_core import (
@@ -29,6 +32,12 @@ from connectors.shopee._sim_core import (
     SimCore,
     is_number,
     to_int,
+)
+from connectors.shopee._sim_json import (
+    json_bool,
+    json_number,
+    json_string,
+    object_with_list,
 )
 
 #: The location id of a shop without warehouses [INF].
@@ -50,6 +59,8 @@ PRICE_STOCK_FIELDS = frozenset(
     }
 )
 ITEM_OFFSET_CEILING = 10_000
+#: ``brand`` of an item that has none.
+DEFAULT_BRAND: dict[str, Any] = {"brand_id": 0, "original_brand_name": "NoBrand"}
 BATCH_LIMIT = 50
 
 
@@ -75,6 +86,36 @@ def stock_info(models: list[Model]) -> dict[str, Any]:
         ],
         "shopee_stock": [],
     }
+
+
+def stock_info_json(models: Collection[Model]) -> str:
+    """The JSON of :func:`stock_info`, written directly (listings are read often)."""
+    if len(models) == 1:
+        (model,) = models
+        locations = model.stock
+        reserved, available = model.reserved_total, model.available
+    else:
+        locations = {}
+        for model in models:
+            for location, units in model.stock.items():
+                locations[location] = locations.get(location, 0) + units
+        reserved = sum(m.reserved_total for m in models)
+        available = sum(m.available for m in models)
+    if len(locations) == 1:  # one stock location, as most shops have
+        ((location, units),) = locations.items()
+        seller = f'{{"location_id":{json_string(location)},"stock":{units}}}'
+    else:
+        seller = ",".join(
+            [
+                f'{{"location_id":{json_string(location)},"stock":{units}}}'
+                for location, units in sorted(locations.items())
+            ]
+        )
+    return (
+        f'{{"summary_info":{{"total_reserved_stock":{reserved},'
+        f'"total_available_stock":{available}}},'
+        f'"seller_stock":[{seller}],"shopee_stock":[]}}'
+    )
 
 
 def price_info(price: int) -> dict[str, Any]:
@@ -160,6 +201,7 @@ class ProductsApi(SimCore):
         if not item.has_model and 0 in item.models:
             item.models[0].model_sku = sku
         self.index_item(item)
+        self.item_edited(item)
 
     def _limit(self, name: str, bound: str) -> int:
         return int(self.item_limits[name][bound])
@@ -538,39 +580,89 @@ class ProductsApi(SimCore):
             ]
         return echo
 
-    def item_info(self, item: Item) -> dict[str, Any]:
-        """One entry of ``get_item_base_info``."""
-        info: dict[str, Any] = {
-            "item_id": item.item_id,
-            "category_id": item.category_id,
-            "item_name": item.item_name,
-            "description": item.description,
-            "description_type": "normal",
-            "item_sku": item.item_sku,
-            "create_time": item.create_time,
-            "update_time": item.update_time,
-            "attribute_list": item.attribute_list,
-            "image": {
-                "image_id_list": list(item.image_ids),
-                "image_url_list": [image_url(i) for i in item.image_ids],
-            },
-            "weight": item.weight,
-            "dimension": item.dimension,
-            "logistic_info": item.logistic_info,
-            "pre_order": item.pre_order,
-            "wholesales": item.wholesale,
-            "condition": item.condition,
-            "item_status": item.item_status,
-            "has_model": item.has_model,
-            "promotion_id": 0,
-            "brand": item.brand or {"brand_id": 0, "original_brand_name": "NoBrand"},
-            "item_dangerous": item.item_dangerous,
-            "gtin_code": item.gtin_code,
-            "stock_info_v2": stock_info(list(item.models.values())),
-        }
-        if not item.has_model:
-            info["price_info"] = [price_info(item.models[0].price)]
-        return info
+    def item_json(self, item: Item) -> bytes:
+        """One entry of ``get_item_base_info``, as JSON."""
+        nested = self.nested_json.text
+        images, models, has_model = item.image_ids, item.models, item.has_model
+        price = ""
+        if not has_model:  # [{"currency": "IDR", "original_price", "current_price"}]
+            units = models[0].price
+            price = (
+                f',"price_info":[{{"currency":"IDR","original_price":{units},'
+                f'"current_price":{units}}}]'
+            )
+        if len(images) == 1:  # as seeded listings have
+            image_ids = json_string(images[0])
+            urls = json_string(image_url(images[0]))
+        else:
+            image_ids = ",".join(map(json_string, images))
+            urls = ",".join([json_string(image_url(image)) for image in images])
+        text = (
+            f'{{"item_id":{item.item_id},"category_id":{item.category_id},'
+            f'"item_name":{json_string(item.item_name)},'
+            f'"description":{json_string(item.description)},'
+            f'"description_type":"normal","item_sku":{json_string(item.item_sku)},'
+            f'"create_time":{item.create_time},"update_time":{item.update_time},'
+            f'"attribute_list":{nested(item.attribute_list)},'
+            f'"image":{{"image_id_list":[{image_ids}],"image_url_list":[{urls}]}},'
+            f'"weight":{json_number(item.weight)},'
+            f'"dimension":{nested(item.dimension)},'
+            f'"logistic_info":{nested(item.logistic_info)},'
+            f'"pre_order":{nested(item.pre_order)},'
+            f'"wholesales":{nested(item.wholesale)},'
+            f'"condition":{json_string(item.condition)},'
+            f'"item_status":{json_string(item.item_status)},'
+            f'"has_model":{json_bool(has_model)},"promotion_id":0,'
+            f'"brand":{nested(item.brand or DEFAULT_BRAND)},'
+            f'"item_dangerous":{item.item_dangerous},'
+            f'"gtin_code":{json_string(item.gtin_code)},'
+            f'"stock_info_v2":{stock_info_json(models.values())}{price}}}'
+        )
+        return text.encode()
+
+    def item_fragment(self, item: Item) -> bytes:
+        """:meth:`item_json`, rendered again only when the listing changes.
+
+        The signature holds what stock, price, order and status changes move (they
+        may leave ``update_time`` as it was on a frozen clock); edits of the listing
+        itself (``update_item``, variations) forget the fragment instead
+        (:meth:`item_edited`).
+        """
+        # Flat tuples of numbers and strings (no pairs from ``stock.items()``): the
+        # garbage collector stops tracking them, so kept entries cost it nothing.
+        models = item.models
+        if len(models) == 1:  # an item without variants: its model 0
+            (model,) = models.values()
+            stock = model.stock
+            signature: tuple[object, ...] = (
+                item.update_time,
+                item.item_status,
+                model.price,
+                model.reserved,
+                model.promo_reserved,
+                *stock.keys(),
+                *stock.values(),
+            )
+        else:
+            signature = (
+                item.update_time,
+                item.item_status,
+                *[
+                    (
+                        m.price,
+                        m.reserved,
+                        m.promo_reserved,
+                        *m.stock.keys(),
+                        *m.stock.values(),
+                    )
+                    for m in models.values()
+                ],
+            )
+        return self.item_fragments.get(item.item_id, signature, self.item_json, item)
+
+    def item_edited(self, item: Item) -> None:
+        """The listing's own fields changed: render its fragment afresh."""
+        self.item_fragments.discard(item.item_id)
 
     def model_info(self, item: Item, model: Model) -> dict[str, Any]:
         """One entry of ``get_model_list``."""
@@ -734,11 +826,14 @@ class ProductsApi(SimCore):
             )
         for key, value in changes.items():
             setattr(item, key, value)
+        if "image_ids" in changes:  # order details show an item's first image
+            self.order_fragments.clear()
         if sku is not None and sku != item.item_sku:
             self._set_item_sku(item, sku)
         if status is not None:
             self.set_item_status(item, status)
         item.update_time = self.now()
+        self.item_edited(item)
         return self.item_echo(item)
 
     def _delete_item(self, ctx: Ctx, req: SimRequest) -> dict[str, Any]:
@@ -932,7 +1027,7 @@ class ProductsApi(SimCore):
             raise self.param_error(ctx, "page_size should be between 1 and 100.")
         return size
 
-    def _get_item_list(self, ctx: Ctx, req: SimRequest) -> dict[str, Any]:
+    def _get_item_list(self, ctx: Ctx, req: SimRequest) -> httpx.Response:
         query = req.query
         shop = self.shop_of(ctx)
         statuses = self._statuses(ctx, req, required=True)
@@ -959,26 +1054,31 @@ class ProductsApi(SimCore):
             total, page = len(matching), matching[offset : offset + size]
         else:
             total = sum(len(values) for values in lists)
-            page = list(itertools.islice(ids, offset, offset + size))
+            if len(lists) == 1:  # one status: its sorted ids, no merging to skip
+                page = lists[0][offset : offset + size]
+            else:
+                page = list(itertools.islice(ids, offset, offset + size))
         next_offset = offset + len(page)
-        return {
-            "item": [
-                {
-                    "item_id": item_id,
-                    "item_status": self.items[item_id].item_status,
-                    "update_time": self.items[item_id].update_time,
-                    "tag": {"kit": False},
-                }
-                for item_id in page
-            ],
+        items = self.items
+        rows = [
+            # {"item_id", "item_status", "update_time", "tag": {"kit": false}}
+            f'{{"item_id":{item_id},"item_status":{json_string(item.item_status)},'
+            f'"update_time":{item.update_time},"tag":{{"kit":false}}}}'.encode()
+            for item_id, item in ((i, items[i]) for i in page)
+        ]
+        after = {
             "total_count": total,
             "has_next_page": next_offset < total,
             "next_offset": next_offset,
         }
+        return self.ok_encoded(object_with_list({}, "item", rows, after))
 
     def _id_list(self, ctx: Ctx, req: SimRequest, name: str) -> list[int]:
         ids: list[int] = []
         for raw in req.query.get_list(name):
+            if raw.isascii() and raw.replace(",", "").isdigit():  # plain ids
+                ids.extend([int(part) for part in raw.split(",") if part])
+                continue
             for part in raw.split(","):
                 if not part.strip():
                     continue
@@ -998,10 +1098,16 @@ class ProductsApi(SimCore):
             return None
         return item
 
-    def _get_item_base_info(self, ctx: Ctx, req: SimRequest) -> dict[str, Any]:
+    def _get_item_base_info(self, ctx: Ctx, req: SimRequest) -> httpx.Response:
         ids = self._id_list(ctx, req, "item_id_list")
-        found = [item for item in (self._visible(ctx, i) for i in ids) if item]
-        return {"item_list": [self.item_info(item) for item in found]}
+        shop_id = self.shop_of(ctx).shop_id
+        found = (self.items.get(item_id) for item_id in ids)
+        fragments = [
+            self.item_fragment(item)
+            for item in found
+            if item is not None and item.shop_id == shop_id
+        ]
+        return self.ok_encoded(object_with_list({}, "item_list", fragments, {}))
 
     def _get_model_list(self, ctx: Ctx, req: SimRequest) -> dict[str, Any]:
         item_id = to_int(req.query.get("item_id", ""))
@@ -1215,6 +1321,7 @@ class ProductsApi(SimCore):
         item.tier_variation = tiers
         item.models = {model.model_id: model for model in models}
         item.update_time = self.now()
+        self.item_edited(item)
         return {
             "item_id": item.item_id,
             "tier_variation": tiers,
@@ -1233,6 +1340,7 @@ class ProductsApi(SimCore):
         for model in models:
             item.models[model.model_id] = model
         item.update_time = self.now()
+        self.item_edited(item)
         return {"model": [self._model_echo(model) for model in models]}
 
     def _model_echo(self, model: Model) -> dict[str, Any]:

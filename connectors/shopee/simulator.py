@@ -82,7 +82,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -113,6 +113,7 @@ from connectors.shopee._sim_core import (
     Shop,
     module_of,
 )
+from connectors.shopee._sim_json import NestedJson, RenderCache
 from connectors.shopee._sim_orders import OrdersApi
 from connectors.shopee._sim_partner import PartnerApi
 from connectors.shopee._sim_products import DEFAULT_LOCATION, ProductsApi
@@ -120,6 +121,9 @@ from connectors.shopee._sim_products import DEFAULT_LOCATION, ProductsApi
 #: The production host of the reference (§1); tests use it as ``base_url``.
 BASE_URL = "https://partner.shopeemobile.com"
 STATE_VERSION = 1
+#: Rendered listings and order details kept for repeated reads (each kind): the
+#: working set of a sync engine; beyond it entries are rendered on each read.
+FRAGMENT_LIMIT = 10_000
 
 
 class ShopeeSimulator(ProductsApi, OrdersApi, PartnerApi):
@@ -166,6 +170,7 @@ class ShopeeSimulator(ProductsApi, OrdersApi, PartnerApi):
         self.mask_pii = mask_pii
         self.tracking_lag_calls = tracking_lag_calls
         self.buyer_cancel_seconds = buyer_cancel_seconds
+        self._seeded = SeededValues.make()
         self._clear_state()
         self._provision()
         self._initial = self.export_state()
@@ -176,6 +181,9 @@ class ShopeeSimulator(ProductsApi, OrdersApi, PartnerApi):
         self.codes, self.images = {}, set()
         self.items, self.items_by_status, self.items_by_sku = {}, {}, {}
         self.orders, self.order_index, self.cancel_due = {}, {}, []
+        self.item_fragments = RenderCache(FRAGMENT_LIMIT)
+        self.order_fragments = RenderCache(FRAGMENT_LIMIT)
+        self.nested_json = NestedJson()
         self.item_limits = _copy(DEFAULT_ITEM_LIMITS)
         self.quota_day, self.quota_used, self.quota_blocked_day = "", 0, ""
         self.repeat_cursor_faults = self.empty_page_faults = 0
@@ -590,32 +598,13 @@ class ShopeeSimulator(ProductsApi, OrdersApi, PartnerApi):
             item_status=status,
             weight=0.5,
             image_ids=[image_id],
-            logistic_info=[
-                {
-                    "logistic_id": lid,
-                    "logistic_name": lname,
-                    "enabled": True,
-                    "shipping_fee": 0,
-                    "size_id": 0,
-                    "is_free": False,
-                }
-                for lid, lname in LOGISTICS.items()
-            ],
-            attribute_list=[
-                {
-                    "attribute_id": 100_010,
-                    "attribute_value_list": [
-                        {
-                            "value_id": 0,
-                            "original_value_name": "NoBrand",
-                            "value_unit": "",
-                        }
-                    ],
-                }
-            ],
+            logistic_info=self._seeded.logistic_info,
+            attribute_list=self._seeded.attribute_list,
             create_time=now,
             update_time=now,
             models={0: Model(0, sku, price, {_location(shop): stock})},
+            pre_order=self._seeded.pre_order,
+            wholesale=self._seeded.wholesale,
         )
         self.items[item.item_id] = item
         self.index_item(item)
@@ -730,6 +719,39 @@ class ShopeeSimulator(ProductsApi, OrdersApi, PartnerApi):
         return self.transition(order, status)
 
 
+@dataclass(frozen=True)
+class SeededValues:
+    """The nested values of listings made by :meth:`ShopeeSimulator.seed_listing`,
+    one copy shared by all of them: the simulator replaces nested values and never
+    changes them in place, so sharing only saves memory (about 1.5 kB a listing).
+    """
+
+    logistic_info: list[dict[str, Any]]
+    attribute_list: list[dict[str, Any]]
+    pre_order: dict[str, Any]
+    wholesale: list[dict[str, Any]]
+
+    @classmethod
+    def make(cls) -> SeededValues:
+        """Every logistics channel enabled, brand "NoBrand", ships in 2 days, no
+        wholesale tiers."""
+        logistics = [
+            {
+                "logistic_id": lid,
+                "logistic_name": lname,
+                "enabled": True,
+                "shipping_fee": 0,
+                "size_id": 0,
+                "is_free": False,
+            }
+            for lid, lname in LOGISTICS.items()
+        ]
+        brand = {"value_id": 0, "original_value_name": "NoBrand", "value_unit": ""}
+        attributes = [{"attribute_id": 100_010, "attribute_value_list": [brand]}]
+        pre_order = {"is_pre_order": False, "days_to_ship": 2}
+        return cls(logistics, attributes, pre_order, [])
+
+
 def _location(shop: Shop) -> str:
     return shop.warehouses[0] if shop.warehouses else DEFAULT_LOCATION
 
@@ -739,16 +761,21 @@ def _copy(value: dict[str, Any]) -> dict[str, Any]:
     return copied
 
 
+def _fields(record: Item | Model | Order | OrderLine) -> dict[str, Any]:
+    """A record's fields by name, in their order (a shallow copy)."""
+    return {f.name: getattr(record, f.name) for f in fields(record)}
+
+
 def _item_json(item: Item) -> dict[str, Any]:
     """An item as JSON-ready data (nested values are replaced, never mutated, by the
     simulator, so top-level copies are enough)."""
-    data = dict(vars(item))
+    data = _fields(item)
     for key in ("image_ids", "logistic_info", "attribute_list", "wholesale"):
         data[key] = list(data[key])
     data["tier_variation"] = list(item.tier_variation)
     data["models"] = [
         {
-            **vars(model),
+            **_fields(model),
             "stock": dict(model.stock),
             "tier_index": list(model.tier_index),
         }
@@ -759,8 +786,8 @@ def _item_json(item: Item) -> dict[str, Any]:
 
 def _order_json(order: Order) -> dict[str, Any]:
     """An order as JSON-ready data."""
-    data = dict(vars(order))
-    data["lines"] = [dict(vars(line)) for line in order.lines]
+    data = _fields(order)
+    data["lines"] = [_fields(line) for line in order.lines]
     data["recipient"] = dict(order.recipient)
     return data
 
