@@ -2,8 +2,8 @@
 
 List pages and batch reads are mostly rendering: the same listing or order is encoded
 again on every page that shows it. A simulator keys each record's fragment on its id and
-a signature of what the fragment shows (update time, stock, price …); a page is then the
-fragments joined (:func:`json_array`), without re-encoding anything unchanged.
+a signature of what the fragment shows (update time, stock, price …); an answer is then
+the fragments joined (:func:`json_array`), without re-encoding anything unchanged.
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
-from typing import Any
+from typing import Any, TypeVarTuple
+
+Args = TypeVarTuple("Args")
 
 
 def encode(payload: Any) -> bytes:
@@ -25,33 +27,66 @@ def json_array(fragments: Iterable[bytes]) -> bytes:
 
 
 class FragmentCache:
-    """Encoded records, rebuilt when their signature changes; the least recently used
-    are evicted beyond ``limit`` entries."""
+    """Encoded records by key, rendered again when their signature changes.
 
-    def __init__(self, limit: int = 200_000) -> None:
+    With a ``limit``, the least recently used are evicted beyond it; without one, the
+    cache holds one fragment per key for good. Signatures are kept apart from the
+    fragments: flat tuples of plain values are then untracked by the garbage collector,
+    so a hundred thousand kept records do not make it walk the heap again and again.
+    """
+
+    def __init__(self, limit: int | None = 200_000) -> None:
         self._limit = limit
-        self._items: OrderedDict[Hashable, tuple[Hashable, bytes]] = OrderedDict()
+        self._signatures: OrderedDict[Hashable, Hashable] = OrderedDict()
+        self._encoded: dict[Hashable, bytes] = {}
 
-    def get(
-        self, key: Hashable, signature: Hashable, build: Callable[[], Any]
-    ) -> bytes:
-        """The encoded record for ``key``, built (and kept) again when ``signature``
-        differs from the one it was built with."""
-        found = self._items.get(key)
-        if found is not None and found[0] == signature:
-            self._items.move_to_end(key)
-            return found[1]
-        encoded = encode(build())
-        self._items[key] = (signature, encoded)
-        self._items.move_to_end(key)
-        if len(self._items) > self._limit:
-            self._items.popitem(last=False)
+    def find(self, key: Hashable, signature: Hashable) -> bytes | None:
+        """The fragment kept for ``key`` if it was rendered for ``signature``."""
+        if self._signatures.get(key) != signature or key not in self._encoded:
+            return None
+        if self._limit is not None:
+            self._signatures.move_to_end(key)
+        return self._encoded[key]
+
+    def keep(self, key: Hashable, signature: Hashable, encoded: bytes) -> bytes:
+        """Keep ``encoded`` as the fragment of ``key`` for ``signature``; returns it."""
+        self._signatures[key] = signature
+        self._encoded[key] = encoded
+        if self._limit is not None:
+            self._signatures.move_to_end(key)
+            if len(self._signatures) > self._limit:
+                evicted, _ = self._signatures.popitem(last=False)
+                del self._encoded[evicted]
         return encoded
 
+    def get(
+        self,
+        key: Hashable,
+        signature: Hashable,
+        render: Callable[[*Args], bytes | Any],
+        *args: *Args,
+    ) -> bytes:
+        """The fragment of ``key``, rendered again (``render(*args)``: bytes as they
+        are, anything else encoded as JSON) when ``signature`` changed."""
+        found = self.find(key, signature)
+        if found is not None:
+            return found
+        rendered = render(*args)
+        return self.keep(
+            key,
+            signature,
+            rendered if isinstance(rendered, bytes) else encode(rendered),
+        )
+
     def discard(self, key: Hashable) -> None:
-        """Forget one record (when it is deleted)."""
-        self._items.pop(key, None)
+        """Forget one record (deleted, or its shown fields changed)."""
+        self._signatures.pop(key, None)
+        self._encoded.pop(key, None)
 
     def clear(self) -> None:
         """Forget everything (after a state import)."""
-        self._items.clear()
+        self._signatures.clear()
+        self._encoded.clear()
+
+    def __len__(self) -> int:
+        return len(self._encoded)

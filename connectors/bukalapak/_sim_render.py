@@ -9,7 +9,7 @@ shape, and tests hold the two equal), at a third of the cost, so that a page of 
 never seen before is cheap too. Strings go through the JSON encoder's own string
 escaping; numbers are the records' integers.
 
-:class:`RenderCache` keeps those fragments like
+:class:`~connectors._sim.fragments.FragmentCache` keeps those fragments like
 :class:`~connectors._sim.fragments.FragmentCache` keeps what it encodes: per record,
 with the signature of what the fragment shows, the least recently used evicted.
 """
@@ -17,8 +17,6 @@ with the signature of what the fragment shows, the least recently used evicted.
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
-from collections.abc import Hashable
 from json.encoder import encode_basestring
 
 from connectors.bukalapak._sim_model import (
@@ -116,28 +114,3 @@ def transaction_fragment(txn: Transaction, *, mask_phone: bool) -> bytes:
         f'"consignee":{_object_text(consignee)}}},'
         f'"options":{{"buyer_note":{_text(txn.buyer_note)}}},"items":[{items}]}}'
     ).encode()
-
-
-class RenderCache:
-    """Encoded records, kept with the signature they were rendered for; the least
-    recently used are evicted beyond ``limit`` entries."""
-
-    def __init__(self, limit: int = 200_000) -> None:
-        self._limit = limit
-        self._items: OrderedDict[Hashable, tuple[object, bytes]] = OrderedDict()
-
-    def find(self, key: Hashable, signature: object) -> bytes | None:
-        """The fragment kept for ``key`` if it was rendered for ``signature``."""
-        found = self._items.get(key)
-        if found is None or found[0] != signature:
-            return None
-        self._items.move_to_end(key)
-        return found[1]
-
-    def keep(self, key: Hashable, signature: object, encoded: bytes) -> bytes:
-        """Keep ``encoded`` for ``key`` and ``signature``; returns it."""
-        self._items[key] = (signature, encoded)
-        self._items.move_to_end(key)
-        if len(self._items) > self._limit:
-            self._items.popitem(last=False)
-        return encoded

@@ -100,6 +100,7 @@ import httpx
 from connectors._sim.base import Simulator
 from connectors._sim.buyers import BuyerEvent, BuyerSettings
 from connectors._sim.clock import SimClock
+from connectors._sim.fragments import FragmentCache
 from connectors._sim.ratelimit import RateLimiter
 from connectors._sim.routing import Router, SimRequest
 from connectors.bukalapak._sim_book import Catalogue
@@ -131,7 +132,6 @@ from connectors.bukalapak._sim_oauth import (
 )
 from connectors.bukalapak._sim_orders import CARRIERS, OrderDesk
 from connectors.bukalapak._sim_render import (
-    RenderCache,
     product_fragment,
     transaction_fragment,
 )
@@ -216,7 +216,7 @@ class BukalapakSimulator(Simulator):
         self.stores_by_id: dict[int, Store] = {}  # by store id
         self.oauth = OAuthServer(self.rng, self.clock, self.stores)
         self._new_shelves()
-        self._render = RenderCache()
+        self._render = FragmentCache()
         self.attachments: dict[int, int] = {}
         self.bookings: dict[int, dict[str, Any]] = {}
         self._mismatch: list[_QueuedFault] = []
@@ -1138,7 +1138,7 @@ class BukalapakSimulator(Simulator):
 
     def import_state(self, state: dict[str, Any]) -> None:
         """Restore what :meth:`export_state` wrote."""
-        self._render = RenderCache()
+        self._render = FragmentCache()
         version, internal, gauss = state["rng"]
         self.rng.setstate((version, tuple(internal), gauss))
         self._seq = {k: int(v) for k, v in state["seq"].items()}

@@ -23,10 +23,11 @@ from typing import Any
 import httpx
 
 from connectors._sim.base import Simulator
+from connectors._sim.fragments import FragmentCache
 from connectors._sim.ratelimit import RateLimiter
 from connectors._sim.routing import Handler, SimRequest, json_response
 from connectors._sim.webhooks import Delivery
-from connectors.shopee._sim_json import JSON, NestedJson, RenderCache
+from connectors.shopee._sim_json import JSON, NestedJson
 
 API_PREFIX = "/api/v2/"
 TIMESTAMP_WINDOW = 300
@@ -525,8 +526,8 @@ class SimCore(Simulator):
     #: Encoded ``get_item_base_info`` entries by item_id, ``get_order_detail``
     #: entries by order_sn, and the JSON of nested item values (emptied with the
     #: state they were rendered from).
-    item_fragments: RenderCache
-    order_fragments: RenderCache
+    item_fragments: FragmentCache
+    order_fragments: FragmentCache
     nested_json: NestedJson
     cancel_due: list[tuple[int, str]]
     item_limits: dict[str, Any]

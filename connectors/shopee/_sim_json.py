@@ -3,16 +3,15 @@
 Batch reads (``get_item_base_info``, ``get_order_detail``) and list pages are mostly
 encoding. Their entries are written here as JSON text directly, in the same bytes
 :func:`connectors._sim.fragments.encode` gives for the same data, and kept in a
-:class:`RenderCache` while the record does not change; an answer is the kept entries
-joined (:func:`object_with_list`).
+:class:`~connectors._sim.fragments.FragmentCache` while the record does not change; an
+answer is the kept entries joined (:func:`object_with_list`).
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from json.encoder import encode_basestring
 from typing import Any, TypeVarTuple
 
@@ -81,50 +80,3 @@ class NestedJson:
         # The entry holds the value, so its id is not reused while it is kept.
         self._texts[id(value)] = (value, text)
         return text
-
-
-class RenderCache:
-    """Records rendered to JSON bytes, rendered again when their signature differs;
-    the least recently used are evicted beyond ``limit`` entries.
-
-    The contract of :class:`connectors._sim.fragments.FragmentCache`, for records
-    written as JSON text directly: three times faster than building them as data
-    and encoding that, which decides the rate when most reads miss (a read that
-    sweeps 100,000 listings).
-    """
-
-    def __init__(self, limit: int) -> None:
-        self._limit = limit
-        self._items: OrderedDict[Hashable, tuple[Hashable, bytes]] = OrderedDict()
-
-    def get(
-        self,
-        key: Hashable,
-        signature: Hashable,
-        render: Callable[[*Args], bytes],
-        *args: *Args,
-    ) -> bytes:
-        """The record for ``key``, rendered (``render(*args)``) and kept again when
-        ``signature`` differs from the one it was rendered with."""
-        items = self._items
-        found = items.get(key)
-        if found is not None:
-            items.move_to_end(key)
-            if found[0] == signature:
-                return found[1]
-        rendered = render(*args)
-        items[key] = (signature, rendered)
-        if len(items) > self._limit:
-            items.popitem(last=False)
-        return rendered
-
-    def discard(self, key: Hashable) -> None:
-        """Forget one record (its shown fields changed)."""
-        self._items.pop(key, None)
-
-    def clear(self) -> None:
-        """Forget everything."""
-        self._items.clear()
-
-    def __len__(self) -> int:
-        return len(self._items)

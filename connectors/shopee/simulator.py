@@ -90,6 +90,7 @@ import httpx
 
 from connectors._sim.buyers import BuyerEvent, BuyerSettings
 from connectors._sim.clock import SimClock
+from connectors._sim.fragments import FragmentCache
 from connectors._sim.ratelimit import RateLimiter
 from connectors._sim.routing import Router, SimRequest, json_response
 from connectors.shopee._sim_core import (
@@ -113,7 +114,7 @@ from connectors.shopee._sim_core import (
     Shop,
     module_of,
 )
-from connectors.shopee._sim_json import NestedJson, RenderCache
+from connectors.shopee._sim_json import NestedJson
 from connectors.shopee._sim_orders import OrdersApi
 from connectors.shopee._sim_partner import PartnerApi
 from connectors.shopee._sim_products import DEFAULT_LOCATION, ProductsApi
@@ -181,8 +182,8 @@ class ShopeeSimulator(ProductsApi, OrdersApi, PartnerApi):
         self.codes, self.images = {}, set()
         self.items, self.items_by_status, self.items_by_sku = {}, {}, {}
         self.orders, self.order_index, self.cancel_due = {}, {}, []
-        self.item_fragments = RenderCache(FRAGMENT_LIMIT)
-        self.order_fragments = RenderCache(FRAGMENT_LIMIT)
+        self.item_fragments = FragmentCache(FRAGMENT_LIMIT)
+        self.order_fragments = FragmentCache(FRAGMENT_LIMIT)
         self.nested_json = NestedJson()
         self.item_limits = _copy(DEFAULT_ITEM_LIMITS)
         self.quota_day, self.quota_used, self.quota_blocked_day = "", 0, ""

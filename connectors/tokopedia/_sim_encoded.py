@@ -4,8 +4,9 @@ Product info and order list pages are mostly encoding: ``json.dumps`` of an item
 as dictionaries (:func:`~connectors.tokopedia._sim_payloads.product_info`,
 :func:`~connectors.tokopedia._sim_payloads.order_row`) takes about 15 µs. The encoders
 here write the very same bytes from the record with one ``%``-format (a few µs), and
-:class:`EncodedItems` keeps each item, keyed on its id and a signature of everything
-the item shows that can change, so an unchanged record is not encoded again.
+:class:`~connectors._sim.fragments.FragmentCache` keeps each item, keyed on its id and a
+signature of everything the item shows that can change, so an unchanged record is not
+encoded again.
 
 The dictionaries stay the reference (the tests compare both byte for byte); a record
 holding a value the format would not write as ``json.dumps`` does (a number that is
@@ -15,7 +16,7 @@ not a plain ``int``, a weight that is not a finite ``float``, text that is not a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from json.encoder import encode_basestring
 from math import isfinite
 from operator import attrgetter
@@ -43,28 +44,6 @@ from connectors.tokopedia._sim_payloads import (
 
 _INT: frozenset[type] = frozenset({int})
 _FLOAT: frozenset[type] = frozenset({float})
-
-
-class EncodedItems:
-    """Encoded items by record id, made again when their signature differs from the
-    one they were made with. Records are never deleted, so this holds at most one
-    item per record. Callers hold the simulator lock.
-
-    Signatures are flat tuples of plain values and kept apart from the items: the
-    garbage collector stops tracking such tuples, so 100,000 kept items do not make
-    it walk the whole heap over and over."""
-
-    def __init__(self) -> None:
-        self._signatures: dict[int, Hashable] = {}
-        self._encoded: dict[int, bytes] = {}
-
-    def get(self, key: int, signature: Hashable, render: Callable[[], bytes]) -> bytes:
-        """The item of ``key``, rendered (and kept) again when ``signature`` changed."""
-        if self._signatures.get(key) == signature:
-            return self._encoded[key]
-        encoded = self._encoded[key] = render()
-        self._signatures[key] = signature
-        return encoded
 
 
 class _NotPlainError(Exception):

@@ -20,8 +20,8 @@ from typing import Any
 
 from connectors._sim.buyers import BuyerEvent
 from connectors._sim.clock import SimClock
+from connectors._sim.fragments import FragmentCache
 from connectors._sim.webhooks import WebhookDispatcher
-from connectors.tokopedia._sim_encoded import EncodedItems
 from connectors.tokopedia._sim_model import (
     BUYER_CANCELLABLE,
     CANCEL_REQUESTABLE,
@@ -120,8 +120,8 @@ class Store:
         self.counters = {"product": 0, "order": 0, "payment": 0, "sequence": 0}
         # Encoded list items (product info, order rows) by id, made again when what
         # they show changes; they go with the records they were made from.
-        self.product_items = EncodedItems()
-        self.order_rows = EncodedItems()
+        self.product_items = FragmentCache(limit=None)
+        self.order_rows = FragmentCache(limit=None)
 
     def provision(self) -> None:
         """Draw the id ranges, then one app with one linked shop."""

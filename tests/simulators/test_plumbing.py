@@ -15,6 +15,7 @@ from connectors._sim.base import Simulator
 from connectors._sim.buyers import BuyerEngine, BuyerEvent, BuyerSettings
 from connectors._sim.clock import SimClock
 from connectors._sim.faults import FaultKind
+from connectors._sim.fragments import FragmentCache, json_array
 from connectors._sim.ratelimit import RateLimiter
 from connectors._sim.routing import Router, SimRequest, json_response
 from connectors._sim.server import SimulatorServer
@@ -340,3 +341,39 @@ def test_served_over_http_with_timeouts_closing_the_connection(clock: SimClock) 
     finally:
         server.stop()
     assert not any(t.name == "serve" and t.is_alive() for t in threading.enumerate())
+
+
+def test_fragment_cache_keeps_the_most_recently_used() -> None:
+    cache = FragmentCache(limit=2)
+    renders: list[str] = []
+
+    def render(name: str) -> bytes:
+        renders.append(name)
+        return name.encode()
+
+    assert cache.get("a", 1, render, "a1") == b"a1"
+    assert cache.get("a", 1, render, "a2") == b"a1"  # kept
+    assert cache.get("a", 2, render, "a3") == b"a3"  # the signature changed
+    cache.get("b", 1, render, "b1")
+    cache.get("a", 2, render, "unused")  # a is now the most recent
+    cache.get("c", 1, render, "c1")  # evicts b
+    assert len(cache) == 2
+    assert cache.get("b", 1, render, "b2") == b"b2"
+    cache.discard("b")
+    assert cache.get("b", 1, render, "b3") == b"b3"
+    assert renders == ["a1", "a3", "b1", "c1", "b2", "b3"]
+
+
+def test_fragment_cache_encodes_data_and_can_keep_everything() -> None:
+    cache = FragmentCache(limit=None)
+    assert cache.get(1, ("v1",), lambda: {"id": 1, "name": "Kopi"}) == (
+        b'{"id":1,"name":"Kopi"}'
+    )
+    for key in range(2, 1_000):
+        cache.keep(key, ("v1",), b"{}")
+    assert len(cache) == 999
+    assert cache.find(1, ("v1",)) == b'{"id":1,"name":"Kopi"}'
+    assert cache.find(1, ("v2",)) is None
+    assert json_array([b"1", b'"a"']) == b'[1,"a"]'
+    cache.clear()
+    assert len(cache) == 0

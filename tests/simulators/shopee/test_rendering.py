@@ -11,7 +11,6 @@ import httpx
 
 from connectors._sim.buyers import BuyerEvent
 from connectors._sim.clock import SimClock
-from connectors.shopee._sim_json import RenderCache
 from connectors.shopee.simulator import ShopeeSimulator
 from tests.simulators.shopee._client import ShopSession
 
@@ -237,24 +236,3 @@ def test_reads_after_a_state_import_show_the_imported_state(
     assert stock_of(base_info(shop, item_id)[0])[0] == 3
     sim.import_state(saved)
     assert stock_of(base_info(shop, item_id)[0])[0] == 10
-
-
-def test_render_cache_keeps_the_most_recently_used() -> None:
-    cache = RenderCache(limit=2)
-    renders: list[str] = []
-
-    def render(name: str) -> bytes:
-        renders.append(name)
-        return name.encode()
-
-    assert cache.get("a", 1, render, "a1") == b"a1"
-    assert cache.get("a", 1, render, "a2") == b"a1"  # kept
-    assert cache.get("a", 2, render, "a3") == b"a3"  # the signature changed
-    cache.get("b", 1, render, "b1")
-    cache.get("a", 2, render, "unused")  # a is now the most recent
-    cache.get("c", 1, render, "c1")  # evicts b
-    assert len(cache) == 2
-    assert cache.get("b", 1, render, "b2") == b"b2"
-    cache.discard("b")
-    assert cache.get("b", 1, render, "b3") == b"b3"
-    assert renders == ["a1", "a3", "b1", "c1", "b2", "b3"]
