@@ -49,6 +49,7 @@ test-postgres: install
 
 bench: install
 	$(BIN)/python -m bench.import_catalogue
+	$(BIN)/python -m bench.simulators
 
 # Re-pin requirements.lock from pyproject.toml (needs network).
 lock:

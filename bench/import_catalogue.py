@@ -19,9 +19,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import platform
 import random
-import re
 import secrets
 import shlex
 import sqlite3
@@ -40,14 +38,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from bench._report import BENCHMARKS, ROOT, machine, markers, positive, write_section
 from core.catalogue.validate import PRODUCER_COLUMNS, PRODUCT_COLUMNS
 
-ROOT = Path(__file__).resolve().parents[1]
 CLI = ROOT / ".venv" / "bin" / "ikm-sync"
-BENCHMARKS = ROOT / "BENCHMARKS.md"
 NAME = "import_catalogue"
-START = f"<!-- bench:{NAME}:start -->"
-END = f"<!-- bench:{NAME}:end -->"
+START, END = markers(NAME)
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SEED = 20_250_601
 
@@ -56,14 +52,6 @@ GOAL_SQLITE_ROWS_PER_SECOND = 20_000
 GOAL_PEAK_RSS_MB = 300
 #: "Re-import costs a fraction of the first import", taken as at most half its time.
 GOAL_REIMPORT_FRACTION = 0.5
-
-HEADER = """# Benchmarks
-
-Figures measured by the benchmarks in `bench/` (`make bench` runs them). Each benchmark
-rewrites only its own section of this file, between its `<!-- bench:NAME:start -->` and
-`<!-- bench:NAME:end -->` markers, and leaves everything else here as it is, so notes
-written by hand outside the markers survive a re-run.
-"""
 
 
 class BenchError(Exception):
@@ -484,29 +472,6 @@ def postgres_databases(admin_url: str) -> DatabaseFactory:
 # ----------------------------------------------------------------------- report
 
 
-def machine() -> dict[str, str]:
-    """CPU, cores, memory and software versions of this machine."""
-    cpu = platform.processor() or platform.machine()
-    memory = "unknown"
-    try:
-        cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8")
-        meminfo = Path("/proc/meminfo").read_text(encoding="utf-8")
-    except OSError:
-        cpuinfo = meminfo = ""
-    if found := re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.MULTILINE):
-        cpu = found.group(1).strip()
-    if found := re.search(r"^MemTotal:\s*(\d+) kB", meminfo, re.MULTILINE):
-        memory = f"{int(found.group(1)) / 1024 / 1024:.1f} GiB"
-    return {
-        "CPU": cpu,
-        "cores": str(os.cpu_count() or "unknown"),
-        "RAM": memory,
-        "OS": f"{platform.system()} {platform.release()}",
-        "Python": platform.python_version(),
-        "SQLite": sqlite3.sqlite_version,
-    }
-
-
 def _mb(value: float) -> str:
     return f"{value:.0f}"
 
@@ -581,7 +546,7 @@ def render_section(
     runs: int,
 ) -> str:
     """This benchmark's section of BENCHMARKS.md, markers included."""
-    info = machine()
+    info = machine({"SQLite": sqlite3.sqlite_version})
     postgres = next((r for r in results if r.name == "PostgreSQL"), None)
     if postgres is not None and postgres.version:
         info["PostgreSQL server"] = postgres.version.removeprefix("PostgreSQL ")
@@ -613,25 +578,7 @@ def render_section(
     return "\n".join(lines) + "\n"
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace this benchmark's section of ``path`` (or add it), keeping the rest."""
-    text = path.read_text(encoding="utf-8") if path.exists() else HEADER
-    start, end = text.find(START), text.find(END)
-    if start != -1 and end > start:
-        text = text[:start] + section.rstrip("\n") + text[end + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
-
-
 # ------------------------------------------------------------------------ main
-
-
-def _positive(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError("expected a whole number, 1 or more")
-    return number
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -642,18 +589,18 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--rows",
-        type=_positive,
+        type=positive,
         default=100_000,
         help="product rows to generate (default 100000)",
     )
     parser.add_argument(
         "--producers",
-        type=_positive,
+        type=positive,
         default=200,
         help="producers to generate (default 200)",
     )
     parser.add_argument(
-        "--runs", type=_positive, default=3, help="runs per measurement (default 3)"
+        "--runs", type=positive, default=3, help="runs per measurement (default 3)"
     )
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     parser.add_argument(
@@ -735,7 +682,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         producers=options.producers,
         runs=options.runs,
     )
-    write_section(options.output, section)
+    write_section(options.output, NAME, section)
     print()
     print(section)
     print(f"written to {options.output}")

@@ -33,8 +33,6 @@ import hashlib
 import hmac
 import json
 import math
-import os
-import platform
 import re
 import resource
 import shlex
@@ -53,6 +51,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from bench._report import BENCHMARKS, ROOT, machine, markers, positive, write_section
 from connectors._sim.base import Simulator
 from connectors._sim.buyers import BuyerEvent
 from connectors._sim.clock import SimClock
@@ -61,11 +60,8 @@ from connectors.bukalapak.simulator import BukalapakSimulator
 from connectors.shopee.simulator import ShopeeSimulator
 from connectors.tokopedia.simulator import TokopediaSimulator
 
-ROOT = Path(__file__).resolve().parents[1]
-BENCHMARKS = ROOT / "BENCHMARKS.md"
 NAME = "simulators"
-START = f"<!-- bench:{NAME}:start -->"
-END = f"<!-- bench:{NAME}:end -->"
+START, END = markers(NAME)
 SEED = 7
 #: The simulated clock is frozen here (and moved by hand while orders are seeded).
 CLOCK_START = datetime(2025, 6, 2, 3, 0, tzinfo=UTC)
@@ -92,14 +88,6 @@ WEIGHTS = {key: weight for key, _, weight in KINDS}
 
 #: One query parameter, as ``httpx`` takes them.
 QueryItem = tuple[str, str | int | float | bool | None]
-
-HEADER = """# Benchmarks
-
-Figures measured by the benchmarks in `bench/` (`make bench` runs them). Each benchmark
-rewrites only its own section of this file, between its `<!-- bench:NAME:start -->` and
-`<!-- bench:NAME:end -->` markers, and leaves everything else here as it is, so notes
-written by hand outside the markers survive a re-run.
-"""
 
 
 class BenchError(Exception):
@@ -1177,29 +1165,6 @@ def bench_scale(name: str, budget: Budget, size: int) -> ScaleResult:
 # ------------------------------------------------------------------ report
 
 
-def machine() -> dict[str, str]:
-    """CPU, cores, memory and software versions of this machine."""
-    cpu = platform.processor() or platform.machine()
-    memory = "unknown"
-    try:
-        cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8")
-        meminfo = Path("/proc/meminfo").read_text(encoding="utf-8")
-    except OSError:
-        cpuinfo = meminfo = ""
-    if found := re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.MULTILINE):
-        cpu = found.group(1).strip()
-    if found := re.search(r"^MemTotal:\s*(\d+) kB", meminfo, re.MULTILINE):
-        memory = f"{int(found.group(1)) / 1024 / 1024:.1f} GiB"
-    return {
-        "CPU": cpu,
-        "cores": str(os.cpu_count() or "unknown"),
-        "RAM": memory,
-        "OS": f"{platform.system()} {platform.release()}",
-        "Python": platform.python_version(),
-        "httpx": httpx.__version__,
-    }
-
-
 def _rate(value: float) -> str:
     return f"{value:,.0f}"
 
@@ -1347,7 +1312,7 @@ def render_section(
 ) -> str:
     """This benchmark's section of BENCHMARKS.md, markers included."""
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    info = machine()
+    info = machine({"httpx": httpx.__version__})
     weights = ", ".join(f"{label} {weight}" for _, label, weight in KINDS)
     scale_text = (
         f"{scale:,} listings and {scale:,} orders"
@@ -1414,25 +1379,7 @@ def render_section(
     return "\n".join(lines) + "\n"
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace this benchmark's section of ``path`` (or add it), keeping the rest."""
-    text = path.read_text(encoding="utf-8") if path.exists() else HEADER
-    start, end = text.find(START), text.find(END)
-    if start != -1 and end > start:
-        text = text[:start] + section.rstrip("\n") + text[end + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
-
-
 # ------------------------------------------------------------------ main
-
-
-def _positive(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError("expected a whole number, 1 or more")
-    return number
 
 
 def _not_negative(value: str) -> int:
@@ -1456,11 +1403,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         description="Benchmark the marketplace simulators and write BENCHMARKS.md.",
     )
     parser.add_argument(
-        "--runs", type=_positive, default=3, help="runs per measurement (default 3)"
+        "--runs", type=positive, default=3, help="runs per measurement (default 3)"
     )
     parser.add_argument(
         "--requests",
-        type=_positive,
+        type=positive,
         default=3_000,
         help="requests per measurement at most (default 3000)",
     )
@@ -1472,7 +1419,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--catalogue",
-        type=_positive,
+        type=positive,
         default=1_000,
         help="listings and orders of the in-process simulator (default 1000)",
     )
@@ -1558,7 +1505,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         catalogue=options.catalogue,
         scale=options.scale or None,
     )
-    write_section(options.output, section)
+    write_section(options.output, NAME, section)
     print()
     print(section)
     print(f"written to {options.output}")
