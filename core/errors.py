@@ -8,17 +8,22 @@ IkmSyncError
 │   ├── InsufficientStockError   the movement would take on-hand below zero
 │   └── IdempotencyConflictError a key already names a different movement
 ├── InputRejectedError   a file or request failed validation; carries every issue found
-└── StoreError           the database is unreachable or not at the expected schema
+├── StoreError           the database is unreachable or not at the expected schema
+└── ConnectorError       raised by connectors; says where (marketplace, account, call)
+    ├── TransientError       network, timeout, 408, 5xx: retried by connectors/_http.py
+    │   └── RateLimitError       throttled; carries the wait the marketplace asked for
+    ├── AuthError            token revoked, shop unlinked: re-authorise, alert
+    ├── RejectedError        the marketplace refused the input; field reasons
+    ├── ContractError        the answer did not match the documented contract
+    └── OutcomeUnknownError  a create whose answer never came: look it up first
 ```
-
-Connector errors (transient, rate limited, auth, rejected, contract, outcome unknown)
-join this tree with the connectors.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypedDict, Unpack
 
 
 class IkmSyncError(Exception):
@@ -98,3 +103,97 @@ class InputRejectedError(IkmSyncError):
 
 class StoreError(IkmSyncError):
     """The database cannot be used: unreachable, or not at the expected schema."""
+
+
+class Where(TypedDict, total=False):
+    """Where a connector error happened (all optional)."""
+
+    marketplace: str
+    account: str
+    operation: str
+    request_id: str
+
+
+class ConnectorError(IkmSyncError):
+    """A marketplace call failed; raised only by connectors.
+
+    Messages never hold secrets, tokens or signed URLs; ``request_id`` is the
+    marketplace's id for the call when it gave one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        marketplace: str = "",
+        account: str = "",
+        operation: str = "",
+        request_id: str = "",
+    ) -> None:
+        self.marketplace, self.account = marketplace, account
+        self.operation, self.request_id = operation, request_id
+        self.reason = message
+        where = " ".join(
+            part
+            for part in (
+                marketplace,
+                f"account {account}" if account else "",
+                operation,
+            )
+            if part
+        )
+        suffix = f" (request {request_id})" if request_id else ""
+        super().__init__(f"{where}: {message}{suffix}" if where else message + suffix)
+
+
+class TransientError(ConnectorError):
+    """Worth retrying later: network trouble, a timeout, 408 or 5xx.
+
+    ``sent`` is False when the request provably never left (the connection was
+    refused), which makes even a non-idempotent call safe to repeat.
+    """
+
+    def __init__(
+        self, message: str, *, sent: bool = True, **where: Unpack[Where]
+    ) -> None:
+        super().__init__(message, **where)
+        self.sent = sent
+
+
+class RateLimitError(TransientError):
+    """Throttled; ``retry_after`` is the wait the marketplace asked for, if any."""
+
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, **where: Unpack[Where]
+    ) -> None:
+        super().__init__(message, **where)
+        self.retry_after = retry_after
+
+
+class AuthError(ConnectorError):
+    """The account cannot be used until it is authorised again; alert an officer."""
+
+
+class RejectedError(ConnectorError):
+    """The marketplace refused the input; ``fields`` maps field names to reasons."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "",
+        fields: dict[str, str] | None = None,
+        **where: Unpack[Where],
+    ) -> None:
+        super().__init__(message, **where)
+        self.code = code
+        self.fields = dict(fields or {})
+
+
+class ContractError(ConnectorError):
+    """The answer did not match the documented contract (unparseable, wrong shape)."""
+
+
+class OutcomeUnknownError(ConnectorError):
+    """A call that is not idempotent (a create) may or may not have been applied: the
+    answer never came. Resolve it by looking the item up before anything is retried."""

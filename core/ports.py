@@ -7,14 +7,26 @@ Adapters implement these Protocols structurally (``core.store`` for the database
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import ClassVar, Protocol, Self
 
 from core.domain.accounts import ChannelAccount
 from core.domain.catalogue import Producer, ProducerKind, Product, ProductStatus
 from core.domain.ids import AccountId
+from core.domain.remote import (
+    BatchLimits,
+    ChangeResult,
+    ListingChange,
+    OrderWindow,
+    PriceUpdate,
+    RemoteListing,
+    RemoteOrder,
+    Secret,
+    StockUpdate,
+)
 from core.domain.stock import Movement, NewMovement, RecordedMovement, StockLevel
 from core.domain.sync import ListingState
 
@@ -216,4 +228,125 @@ class UnitOfWork(Protocol):
 
     def rollback(self) -> None:
         """Discard everything not yet committed."""
+        ...
+
+
+# ------------------------------------------------------------------------ tokens
+
+
+@dataclass(frozen=True, slots=True)
+class TokenSet:
+    """An account's marketplace tokens as last stored.
+
+    ``version`` grows with every save; ``needs_reauthorisation`` is set when the
+    marketplace refused the account's authorisation for good (an officer must act).
+    """
+
+    access_token: Secret | None = None
+    refresh_token: Secret | None = None
+    access_expires_at: datetime | None = None
+    refresh_expires_at: datetime | None = None
+    version: int = 0
+    needs_reauthorisation: bool = False
+    reason: str = ""
+
+
+class TokenRefresh(Protocol):
+    """An account's tokens held for one refresh (see :meth:`TokenStore.refreshing`)."""
+
+    @property
+    def current(self) -> TokenSet:
+        """The tokens as stored now, read after the hold was taken."""
+        ...
+
+    def save(self, tokens: TokenSet) -> TokenSet:
+        """Store new tokens durably now, before anything uses them; returns them with
+        their new version."""
+        ...
+
+
+class TokenStore(Protocol):
+    """Where accounts' tokens live (the database; never settings or logs)."""
+
+    def load(self, account: AccountId) -> TokenSet:
+        """The stored tokens of ``account`` (an empty set when there are none)."""
+        ...
+
+    def refreshing(self, account: AccountId) -> AbstractContextManager[TokenRefresh]:
+        """Hold ``account``'s tokens for a refresh, across threads and processes.
+
+        Another holder waits until this one ends, then reads what this one saved: so
+        a single-use refresh token is spent by one holder only, and no new pair is
+        lost. Saved tokens are durable when :meth:`TokenRefresh.save` returns.
+        """
+        ...
+
+
+# -------------------------------------------------------------------- connectors
+
+
+class MarketplaceConnector(Protocol):
+    """One shop on one marketplace, in ikm-sync's vocabulary.
+
+    Every method raises only :class:`~core.errors.ConnectorError` subclasses. Transient
+    failures and rate limits of idempotent calls are retried inside (bounded); what
+    still fails surfaces as ``TransientError`` or ``RateLimitError``. Batch methods
+    return one :class:`ChangeResult` per item, in the order given: partial success is
+    normal, not an exception. Reads and stock/price updates are idempotent; creates are
+    not, and a create whose answer was lost is reported as ``OutcomeUnknownError`` in
+    its result, never retried blindly.
+    """
+
+    key: ClassVar[str]
+    limits: ClassVar[BatchLimits]
+
+    def check(self) -> None:
+        """Verify the credentials and access to the shop.
+
+        Raises:
+            AuthError: the account needs re-authorisation.
+            TransientError: the marketplace could not be reached.
+        """
+        ...
+
+    def find_listings(self, skus: Sequence[str]) -> dict[str, RemoteListing]:
+        """The marketplace's listings carrying these seller SKUs, by SKU key; SKUs
+        not found are absent. Used to resolve a create whose outcome is unknown."""
+        ...
+
+    def fetch_listings(self) -> Iterator[RemoteListing]:
+        """Every listing of the shop, across all pages, as the marketplace shows it."""
+        ...
+
+    def apply_listing_changes(
+        self, changes: Sequence[ListingChange]
+    ) -> list[ChangeResult]:
+        """Create, update or deactivate listings; one result per change, in order.
+        Creates return the new external ids."""
+        ...
+
+    def push_stock(self, updates: Sequence[StockUpdate]) -> list[ChangeResult]:
+        """Set stock, in the largest batches the marketplace allows; idempotent."""
+        ...
+
+    def push_prices(self, updates: Sequence[PriceUpdate]) -> list[ChangeResult]:
+        """Set prices (whole rupiah) in the largest batches allowed; idempotent."""
+        ...
+
+    def fetch_orders(self, window: OrderWindow) -> Iterator[RemoteOrder]:
+        """Every order updated in ``window`` (``since`` inclusive, ``until`` exclusive),
+        across pages and split into the marketplace's longest window, with details.
+        An order may appear more than once; callers upsert by external id."""
+        ...
+
+    def fetch_order(self, external_id: str) -> RemoteOrder:
+        """One order with its lines.
+
+        Raises:
+            RejectedError: no such order.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release what the connector opened itself (not an injected HTTP client)."""
         ...

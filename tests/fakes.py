@@ -8,8 +8,10 @@ fakes honest.
 from __future__ import annotations
 
 import itertools
-from collections import Counter
+import threading
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -26,7 +28,7 @@ from core.errors import (
     InsufficientStockError,
     UnknownSkuError,
 )
-from core.ports import ProductIndexEntry, StockTotals
+from core.ports import ProductIndexEntry, StockTotals, TokenSet
 
 
 class FakeClock:
@@ -287,3 +289,33 @@ def product(
         weight_grams=300,
     )
     return replace(base, **changes)  # type: ignore[arg-type]
+
+
+class FakeTokenStore:
+    """Tokens in memory; one holder per account at a time (a lock per account)."""
+
+    def __init__(self) -> None:
+        self.tokens: dict[str, TokenSet] = {}
+        self._locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
+
+    def load(self, account: AccountId) -> TokenSet:
+        return self.tokens.get(account, TokenSet())
+
+    @contextmanager
+    def refreshing(self, account: AccountId) -> Iterator[_FakeHold]:
+        with self._locks[account]:
+            yield _FakeHold(self, account)
+
+
+class _FakeHold:
+    def __init__(self, store: FakeTokenStore, account: AccountId) -> None:
+        self._store, self._account = store, account
+
+    @property
+    def current(self) -> TokenSet:
+        return self._store.load(self._account)
+
+    def save(self, tokens: TokenSet) -> TokenSet:
+        saved = replace(tokens, version=self.current.version + 1)
+        self._store.tokens[self._account] = saved
+        return saved

@@ -235,3 +235,17 @@ class SyncRunItemRow(SQLModel, table=True):
     error_code: str | None = Field(default=None, max_length=64)
     error_message: str | None = Field(default=None, sa_type=sa.Text)
     at: datetime = Field(sa_type=UtcDateTime)
+
+
+class AccountTokenRow(SQLModel, table=True):
+    __tablename__ = "account_tokens"
+
+    account_id: int = Field(foreign_key="channel_accounts.id", primary_key=True)
+    access_token: str | None = Field(default=None, sa_type=sa.Text)
+    refresh_token: str | None = Field(default=None, sa_type=sa.Text)
+    access_expires_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    refresh_expires_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    version: int = 0
+    needs_reauthorisation: bool = False
+    reason: str = Field(default="", sa_type=sa.Text)
+    updated_at: datetime = Field(sa_type=UtcDateTime)

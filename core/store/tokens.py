@@ -1,0 +1,122 @@
+"""Accounts' marketplace tokens in the database, refreshed one holder at a time.
+
+:meth:`SqlTokenStore.refreshing` locks the account's token row (``SELECT … FOR UPDATE``
+on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` queues every writer) until the new tokens
+are committed, so a single-use refresh token is spent once and the new pair is stored
+before anyone uses it — across threads, processes and machines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session, col
+
+from core.domain.ids import AccountId
+from core.domain.remote import Secret
+from core.errors import StoreError
+from core.ports import Clock, TokenSet
+from core.store._sql import insert_ignoring_conflicts
+from core.store.tables import AccountTokenRow, ChannelAccountRow, table_of
+
+
+def _token_set(row: AccountTokenRow) -> TokenSet:
+    return TokenSet(
+        access_token=None if row.access_token is None else Secret(row.access_token),
+        refresh_token=None if row.refresh_token is None else Secret(row.refresh_token),
+        access_expires_at=row.access_expires_at,
+        refresh_expires_at=row.refresh_expires_at,
+        version=row.version,
+        needs_reauthorisation=row.needs_reauthorisation,
+        reason=row.reason,
+    )
+
+
+class _HeldTokens:
+    """One account's token row, locked until :meth:`save` commits (or the hold ends)."""
+
+    def __init__(self, session: Session, row: AccountTokenRow, clock: Clock) -> None:
+        self._session, self._row, self._clock = session, row, clock
+        self._saved = False
+
+    @property
+    def current(self) -> TokenSet:
+        return _token_set(self._row)
+
+    def save(self, tokens: TokenSet) -> TokenSet:
+        if self._saved:
+            raise StoreError("tokens were saved already in this hold")
+        row = self._row
+        row.access_token = (
+            None if tokens.access_token is None else tokens.access_token.reveal()
+        )
+        row.refresh_token = (
+            None if tokens.refresh_token is None else tokens.refresh_token.reveal()
+        )
+        row.access_expires_at = tokens.access_expires_at
+        row.refresh_expires_at = tokens.refresh_expires_at
+        row.needs_reauthorisation = tokens.needs_reauthorisation
+        row.reason = tokens.reason
+        row.version += 1
+        row.updated_at = self._clock.now()
+        self._session.add(row)
+        self._session.commit()  # durable before anyone uses the new tokens
+        self._saved = True
+        return _token_set(row)
+
+
+class SqlTokenStore:
+    """``core.ports.TokenStore`` on the canonical store's database."""
+
+    def __init__(self, session_factory: sessionmaker[Session], clock: Clock) -> None:
+        self._session_factory, self._clock = session_factory, clock
+
+    def _account_row_id(self, session: Session, account: AccountId) -> int:
+        found = session.execute(
+            select(col(ChannelAccountRow.id)).where(
+                col(ChannelAccountRow.account_key) == account
+            )
+        ).scalar_one_or_none()
+        if found is None:
+            raise StoreError(
+                f"account {account!r} is not in the store; "
+                "run `ikm-sync accounts apply`"
+            )
+        return int(found)
+
+    def load(self, account: AccountId) -> TokenSet:
+        with self._session_factory() as session:
+            account_id = self._account_row_id(session, account)
+            row = session.get(AccountTokenRow, account_id)
+            return TokenSet() if row is None else _token_set(row)
+
+    @contextmanager
+    def refreshing(self, account: AccountId) -> Iterator[_HeldTokens]:
+        session = self._session_factory()
+        try:
+            account_id = self._account_row_id(session, account)
+            now: datetime = self._clock.now()
+            empty = {
+                "account_id": account_id,
+                "version": 0,
+                "needs_reauthorisation": False,
+                "reason": "",
+                "updated_at": now,
+            }
+            tokens = table_of(AccountTokenRow)
+            session.execute(
+                insert_ignoring_conflicts(session, tokens, ["account_id"]), [empty]
+            )
+            row = session.execute(
+                select(AccountTokenRow)
+                .where(col(AccountTokenRow.account_id) == account_id)
+                .with_for_update()
+            ).scalar_one()
+            yield _HeldTokens(session, row, self._clock)
+        finally:
+            session.rollback()  # releases the hold when nothing was saved
+            session.close()
