@@ -1,0 +1,238 @@
+"""Sending marketplace requests: rate budget, then the request, then classification,
+with retries in exactly one place.
+
+Every connector call goes through :func:`send`. It waits for the account's rate budget
+(instead of collecting 429s), builds the request afresh for each attempt (signatures and
+timestamps stay valid), turns transport failures into the connector error tree, lets the
+connector classify the answer by its body first, and retries — with tenacity — only
+transient failures and rate limits, only when the call is idempotent or provably never
+left, with exponential backoff and jitter, honouring the wait a marketplace asked for,
+bounded in attempts and in time, logging each retry.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+
+import httpx
+import structlog
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential_jitter,
+)
+
+from core.errors import (
+    ConnectorError,
+    OutcomeUnknownError,
+    RateLimitError,
+    TransientError,
+    Where,
+)
+
+log = structlog.get_logger(__name__)
+
+Classifier = Callable[[httpx.Response], None]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard :func:`send` tries: at most ``attempts`` tries within
+    ``max_seconds``, backing off exponentially (with jitter) from ``initial_backoff``
+    to ``max_backoff``."""
+
+    attempts: int = 5
+    max_seconds: float = 120.0
+    initial_backoff: float = 1.0
+    max_backoff: float = 60.0
+
+
+@dataclass
+class _Bucket:
+    rate: float
+    burst: float
+    tokens: float
+    updated: float
+    blocked_until: float = 0.0
+
+
+@dataclass
+class RateBudget:
+    """Token buckets per key — an account and an endpoint, as the marketplace meters
+    them — that requests wait for.
+
+    ``rate`` tokens a second, at most ``burst`` held. :meth:`observe` aligns a bucket
+    with what the marketplace reports (remaining calls, seconds until the next one);
+    :meth:`penalise` blocks a key after a throttling answer. Time comes from
+    ``monotonic`` and waiting goes through ``sleep``, so tests run on a fake clock.
+    """
+
+    rate: float
+    burst: int
+    monotonic: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    enabled: bool = True
+    waited: float = 0.0
+    _buckets: dict[Hashable, _Bucket] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _bucket(self, key: Hashable, now: float) -> _Bucket:
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = _Bucket(
+                self.rate, self.burst, self.burst, now
+            )
+        bucket.tokens = min(
+            bucket.burst, bucket.tokens + (now - bucket.updated) * bucket.rate
+        )
+        bucket.updated = now
+        return bucket
+
+    def _delay(self, bucket: _Bucket, now: float, wanted: float) -> float:
+        if now < bucket.blocked_until:
+            return bucket.blocked_until - now
+        if bucket.tokens + 1e-9 >= wanted:
+            return 0.0
+        return (wanted - bucket.tokens) / bucket.rate
+
+    def acquire(self, key: Hashable, cost: int = 1) -> None:
+        """Wait until ``cost`` tokens (at most a full bucket) are free; spend them."""
+        self.acquire_up_to(key, cost, minimum=min(cost, self.burst))
+
+    def acquire_up_to(self, key: Hashable, wanted: int, *, minimum: int = 1) -> int:
+        """Wait for at least ``minimum`` tokens, then spend as many as are free up to
+        ``wanted``; returns how many (size a bulk call by it)."""
+        if not self.enabled:
+            return wanted
+        while True:
+            with self._lock:
+                now = self.monotonic()
+                bucket = self._bucket(key, now)
+                delay = self._delay(bucket, now, minimum)
+                if delay <= 0:
+                    granted = max(minimum, min(wanted, int(bucket.tokens + 1e-9)))
+                    bucket.tokens -= granted
+                    return granted
+            self.waited += delay
+            self.sleep(delay)
+
+    def observe(
+        self, key: Hashable, *, remaining: float | None, reset_after: float | None
+    ) -> None:
+        """Align with the marketplace: ``remaining`` calls now; when none remain, the
+        next comes after ``reset_after`` seconds."""
+        with self._lock:
+            now = self.monotonic()
+            bucket = self._bucket(key, now)
+            if remaining is not None:
+                bucket.tokens = min(bucket.tokens, max(remaining, 0.0))
+                if remaining <= 0 and reset_after:
+                    bucket.blocked_until = max(bucket.blocked_until, now + reset_after)
+
+    def penalise(self, key: Hashable, seconds: float) -> None:
+        """The marketplace throttled ``key``: no request for ``seconds``."""
+        with self._lock:
+            now = self.monotonic()
+            bucket = self._bucket(key, now)
+            bucket.tokens = 0.0
+            bucket.blocked_until = max(bucket.blocked_until, now + seconds)
+
+
+class _Wait:
+    """Wait what a rate limit asked for, else back off exponentially with jitter."""
+
+    def __init__(self, policy: RetryPolicy) -> None:
+        self._backoff = wait_exponential_jitter(
+            initial=policy.initial_backoff, max=policy.max_backoff
+        )
+
+    def __call__(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, RateLimitError) and error.retry_after is not None:
+            return float(error.retry_after)
+        return float(self._backoff(state))
+
+
+def _log_retry(where: Where) -> Callable[[RetryCallState], None]:
+    def before_sleep(state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        log.warning(
+            "http.retrying",
+            attempt=state.attempt_number,
+            wait_seconds=round(state.upcoming_sleep, 3),
+            error=type(error).__name__,
+            reason=getattr(error, "reason", ""),
+            **where,
+        )
+
+    return before_sleep
+
+
+def send(
+    http: httpx.Client,
+    build: Callable[[], httpx.Request],
+    *,
+    classify: Classifier,
+    where: Where,
+    budget: RateBudget,
+    budget_key: Hashable,
+    cost: int = 1,
+    idempotent: bool = True,
+    policy: RetryPolicy | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> httpx.Response:
+    """Send one marketplace call and return its successful answer.
+
+    Raises:
+        TransientError, RateLimitError: still failing after the retries allowed.
+        OutcomeUnknownError: a call that is not ``idempotent`` got no answer; it may
+            have been applied.
+        ConnectorError: whatever ``classify`` raised for an error answer (not retried
+            unless it is transient).
+    """
+    policy = policy or RetryPolicy()
+
+    def attempt() -> httpx.Response:
+        budget.acquire(budget_key, cost)
+        request = build()
+        try:
+            response = http.send(request)
+        except (httpx.ConnectError, httpx.ConnectTimeout):
+            raise TransientError(
+                "could not connect; the request was not sent", sent=False, **where
+            ) from None
+        except (httpx.TimeoutException, httpx.TransportError) as exc:
+            if not idempotent:
+                raise OutcomeUnknownError(
+                    f"no answer ({type(exc).__name__}); it may have been applied",
+                    **where,
+                ) from None
+            raise TransientError(f"no answer ({type(exc).__name__})", **where) from None
+        try:
+            classify(response)
+        except RateLimitError as exc:
+            budget.penalise(budget_key, exc.retry_after or policy.initial_backoff)
+            raise
+        except ConnectorError:
+            raise
+        return response
+
+    retrying = Retrying(
+        retry=retry_if_exception(
+            lambda error: (
+                isinstance(error, TransientError) and (idempotent or not error.sent)
+            )
+        ),
+        wait=_Wait(policy),
+        stop=stop_after_attempt(policy.attempts) | stop_after_delay(policy.max_seconds),
+        sleep=sleep,
+        before_sleep=_log_retry(where),
+        reraise=True,
+    )
+    return retrying(attempt)

@@ -1,0 +1,97 @@
+"""Keeping an account's access token valid, one refresh at a time.
+
+A :class:`TokenKeeper` reads the stored tokens, refreshes them shortly before they
+expire and once after the marketplace refused them, always under the token store's hold:
+a second caller waiting for the hold finds the new tokens already saved and uses them,
+so a single-use refresh token is never spent twice and a new pair is never lost. A
+refusal of the refresh itself marks the account as needing re-authorisation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
+
+import structlog
+
+from core.domain.ids import AccountId
+from core.errors import AuthError, Where
+from core.ports import Clock, TokenSet, TokenStore
+
+log = structlog.get_logger(__name__)
+
+#: Refresh this long before an access token expires.
+REFRESH_MARGIN = timedelta(minutes=5)
+
+Refresher = Callable[[TokenSet], TokenSet]
+
+
+class TokenKeeper:
+    """Valid access tokens for one account; ``refresh`` turns the stored tokens into
+    new ones (it raises :class:`AuthError` when the marketplace refuses)."""
+
+    def __init__(
+        self,
+        store: TokenStore,
+        account: AccountId,
+        refresh: Refresher,
+        clock: Clock,
+        where: Where,
+        margin: timedelta = REFRESH_MARGIN,
+    ) -> None:
+        self._store, self._account, self._refresh = store, account, refresh
+        self._clock, self._where, self._margin = clock, where, margin
+
+    def _usable(self, tokens: TokenSet) -> bool:
+        if tokens.access_token is None:
+            return False
+        expires = tokens.access_expires_at
+        return expires is None or expires - self._margin > self._clock.now()
+
+    def current(self) -> TokenSet:
+        """Tokens whose access token is valid now, refreshed first if needed.
+
+        Raises:
+            AuthError: the account needs re-authorisation.
+        """
+        tokens = self._store.load(self._account)
+        if tokens.needs_reauthorisation:
+            raise AuthError(
+                f"needs re-authorisation ({tokens.reason or 'refused earlier'})",
+                **self._where,
+            )
+        if self._usable(tokens):
+            return tokens
+        return self._refreshed(tokens.version)
+
+    def after_auth_error(self, used: TokenSet) -> TokenSet:
+        """The marketplace refused ``used``: refresh once (unless someone already
+        did) and return the tokens to retry with."""
+        return self._refreshed(used.version, force=True)
+
+    def _refreshed(self, seen_version: int, *, force: bool = False) -> TokenSet:
+        with self._store.refreshing(self._account) as held:
+            current = held.current
+            if current.version != seen_version and self._usable(current):
+                return current  # refreshed by another holder while we waited
+            if current.needs_reauthorisation:
+                raise AuthError(
+                    f"needs re-authorisation ({current.reason or 'refused earlier'})",
+                    **self._where,
+                )
+            if not force and self._usable(current):
+                return current
+            try:
+                fresh = self._refresh(current)
+            except AuthError as exc:
+                held.save(
+                    replace(current, needs_reauthorisation=True, reason=exc.reason)
+                )
+                log.error(  # noqa: TRY400  (an expected outcome, not a crash)
+                    "tokens.reauthorisation_needed", reason=exc.reason, **self._where
+                )
+                raise
+            saved = held.save(fresh)
+        log.info("tokens.refreshed", version=saved.version, **self._where)
+        return saved

@@ -1,0 +1,1 @@
+"""Tests of the connectors and their shared plumbing."""

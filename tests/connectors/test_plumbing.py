@@ -1,0 +1,244 @@
+"""The connectors' shared plumbing: rate budgets, send() and its retries, tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+
+import httpx
+import pytest
+from structlog.testing import capture_logs
+
+from connectors._http import RateBudget, RetryPolicy, send
+from connectors._pagination import PageGuard
+from connectors._tokens import TokenKeeper
+from core.domain.ids import AccountId
+from core.domain.remote import Secret
+from core.errors import (
+    AuthError,
+    ContractError,
+    OutcomeUnknownError,
+    RateLimitError,
+    RejectedError,
+    TransientError,
+    Where,
+)
+from core.ports import TokenSet
+from tests.fakes import FakeClock, FakeTokenStore
+
+WHERE: Where = {"marketplace": "toy", "account": "toy-1", "operation": "update_stock"}
+
+
+class FakeTime:
+    """A monotonic clock that moves only when something sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def fake_time() -> FakeTime:
+    return FakeTime()
+
+
+def budget(fake_time: FakeTime, rate: float = 5, burst: int = 5) -> RateBudget:
+    return RateBudget(rate, burst, monotonic=fake_time.monotonic, sleep=fake_time.sleep)
+
+
+def test_requests_wait_for_the_budget_instead_of_exceeding_it(
+    fake_time: FakeTime,
+) -> None:
+    limiter = budget(fake_time)
+    for _ in range(15):
+        limiter.acquire(("toy-1", "stock"))
+    assert fake_time.now - 1_000.0 == pytest.approx(2.0)  # 5 at once, then 5 a second
+    limiter.acquire(("toy-1", "price"))  # another endpoint has its own bucket
+    assert fake_time.now - 1_000.0 == pytest.approx(2.0)
+
+
+def test_bulk_calls_are_sized_by_the_budget(fake_time: FakeTime) -> None:
+    limiter = budget(fake_time)
+    assert limiter.acquire_up_to("k", 100) == 5
+    assert limiter.acquire_up_to("k", 100) == 1  # waited for one token
+    assert fake_time.slept == [pytest.approx(0.2)]
+
+
+def test_the_budget_obeys_what_the_marketplace_reports(fake_time: FakeTime) -> None:
+    limiter = budget(fake_time)
+    limiter.observe("k", remaining=0, reset_after=2.5)
+    limiter.acquire("k")
+    assert fake_time.slept == [pytest.approx(2.5)]
+    limiter.penalise("k", 10)
+    limiter.acquire("k")
+    assert sum(fake_time.slept) == pytest.approx(12.5)
+
+
+def scripted(*answers: int | type[Exception]) -> tuple[httpx.Client, list[int]]:
+    """A client whose answers are ``answers`` in turn (a status, or an exception)."""
+    queue: Iterator[int | type[Exception]] = iter(answers)
+    calls: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        answer = next(queue)
+        if isinstance(answer, int):
+            return httpx.Response(answer, json={"status": answer})
+        raise answer("simulated", request=request)  # type: ignore[call-arg]
+
+    return httpx.Client(transport=httpx.MockTransport(handler)), calls
+
+
+def classify(response: httpx.Response) -> None:
+    if response.status_code == 429:
+        raise RateLimitError("slow down", retry_after=3.0, **WHERE)
+    if response.status_code >= 500:
+        raise TransientError(f"HTTP {response.status_code}", **WHERE)
+    if response.status_code >= 400:
+        raise RejectedError("bad input", code="E1", **WHERE)
+
+
+def call(
+    client: httpx.Client, fake_time: FakeTime, *, idempotent: bool = True
+) -> Callable[[], httpx.Response]:
+    return lambda: send(
+        client,
+        lambda: client.build_request("POST", "https://toy.example/stock"),
+        classify=classify,
+        where=WHERE,
+        budget=budget(fake_time, rate=100, burst=100),
+        budget_key="k",
+        idempotent=idempotent,
+        policy=RetryPolicy(attempts=4, initial_backoff=1, max_backoff=8),
+        sleep=fake_time.sleep,
+    )
+
+
+def test_transient_failures_are_retried_with_backoff_and_logged(
+    fake_time: FakeTime,
+) -> None:
+    client, calls = scripted(503, httpx.ReadTimeout, 200)
+    with capture_logs() as logs:
+        assert call(client, fake_time)().status_code == 200
+    assert len(calls) == 3
+    assert len(fake_time.slept) == 2
+    retries = [e for e in logs if e["event"] == "http.retrying"]
+    assert [(e["attempt"], e["error"]) for e in retries] == [
+        (1, "TransientError"),
+        (2, "TransientError"),
+    ]
+    assert all(e["account"] == "toy-1" for e in retries)
+
+
+def test_a_rate_limit_waits_what_the_marketplace_asked(fake_time: FakeTime) -> None:
+    client, _ = scripted(429, 200)
+    call(client, fake_time)()
+    assert 3.0 in fake_time.slept
+
+
+def test_persistent_server_errors_end_as_transient(fake_time: FakeTime) -> None:
+    client, calls = scripted(500, 502, 503, 504, 200)
+    with pytest.raises(TransientError, match="HTTP 504"):
+        call(client, fake_time)()
+    assert len(calls) == 4
+
+
+def test_rejections_are_not_retried(fake_time: FakeTime) -> None:
+    client, calls = scripted(400, 200)
+    with pytest.raises(RejectedError):
+        call(client, fake_time)()
+    assert len(calls) == 1
+
+
+def test_a_create_without_an_answer_is_outcome_unknown_never_retried(
+    fake_time: FakeTime,
+) -> None:
+    client, calls = scripted(httpx.ReadTimeout, 200)
+    with pytest.raises(OutcomeUnknownError, match="may have been applied"):
+        call(client, fake_time, idempotent=False)()
+    assert len(calls) == 1
+
+
+def test_a_create_that_never_left_is_retried(fake_time: FakeTime) -> None:
+    client, calls = scripted(httpx.ConnectError, 200)
+    assert call(client, fake_time, idempotent=False)().status_code == 200
+    assert len(calls) == 2
+
+
+def test_a_create_with_a_server_error_is_not_retried(fake_time: FakeTime) -> None:
+    client, calls = scripted(503, 200)
+    with pytest.raises(TransientError):
+        call(client, fake_time, idempotent=False)()
+    assert len(calls) == 1
+
+
+ACCOUNT = AccountId("toy-1")
+
+
+def keeper(
+    store: FakeTokenStore, clock: FakeClock, refresh: Callable[[TokenSet], TokenSet]
+) -> TokenKeeper:
+    return TokenKeeper(store, ACCOUNT, refresh, clock, WHERE)
+
+
+def test_a_valid_token_is_used_and_an_expiring_one_refreshed(clock: FakeClock) -> None:
+    store = FakeTokenStore()
+    refreshed: list[str] = []
+
+    def refresh(tokens: TokenSet) -> TokenSet:
+        assert tokens.refresh_token is not None
+        refreshed.append(tokens.refresh_token.reveal())
+        return TokenSet(
+            access_token=Secret(f"at-{len(refreshed)}"),
+            refresh_token=Secret(f"rt-{len(refreshed)}"),
+            access_expires_at=clock.now() + timedelta(hours=4),
+        )
+
+    store.tokens[ACCOUNT] = TokenSet(
+        access_token=Secret("at-0"),
+        refresh_token=Secret("rt-0"),
+        access_expires_at=clock.now() + timedelta(minutes=30),
+    )
+    tokens = keeper(store, clock, refresh)
+    assert tokens.current().access_token == Secret("at-0")
+    clock.advance(minutes=26)  # within five minutes of expiry
+    assert tokens.current().access_token == Secret("at-1")
+    assert refreshed == ["rt-0"]
+    used = tokens.current()
+    assert tokens.after_auth_error(used).access_token == Secret("at-2")
+    assert refreshed == ["rt-0", "rt-1"]
+
+
+def test_a_refused_refresh_marks_the_account_for_reauthorisation(
+    clock: FakeClock,
+) -> None:
+    store = FakeTokenStore()
+    store.tokens[ACCOUNT] = TokenSet(refresh_token=Secret("rt-0"))
+    attempts: list[int] = []
+
+    def refuse(_tokens: TokenSet) -> TokenSet:
+        attempts.append(1)
+        raise AuthError("refresh token expired", **WHERE)
+
+    tokens = keeper(store, clock, refuse)
+    with pytest.raises(AuthError):
+        tokens.current()
+    assert store.load(ACCOUNT).needs_reauthorisation
+    with pytest.raises(AuthError, match="needs re-authorisation"):
+        tokens.current()
+    assert attempts == [1]  # not asked again
+
+
+def test_a_repeated_page_token_stops_the_walk() -> None:
+    guard = PageGuard(WHERE)
+    guard.visit("cursor-1")
+    guard.visit("cursor-2")
+    with pytest.raises(ContractError, match="twice"):
+        guard.visit("cursor-1")
