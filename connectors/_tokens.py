@@ -70,6 +70,13 @@ class TokenKeeper:
         did) and return the tokens to retry with."""
         return self._refreshed(used.version, force=True)
 
+    def mark_unauthorised(self, reason: str) -> None:
+        """The marketplace withdrew the account's authorisation: remember it, so no
+        call is tried again until an officer authorises the shop anew."""
+        with self._store.refreshing(self._account) as held:
+            held.save(replace(held.current, needs_reauthorisation=True, reason=reason))
+        log.error("tokens.reauthorisation_needed", reason=reason, **self._where)
+
     def _refreshed(self, seen_version: int, *, force: bool = False) -> TokenSet:
         with self._store.refreshing(self._account) as held:
             current = held.current

@@ -300,6 +300,20 @@ class MarketplaceConnector(Protocol):
     key: ClassVar[str]
     limits: ClassVar[BatchLimits]
 
+    def authorization_url(self, redirect_uri: str, state: str) -> str | None:
+        """Where the seller approves this app for the shop (``None`` when the
+        marketplace links shops another way); the approval redirects to
+        ``redirect_uri`` with a code for :meth:`authorize`."""
+        ...
+
+    def authorize(self, code: str, redirect_uri: str) -> None:
+        """Exchange an approval code for tokens and store them.
+
+        Raises:
+            AuthError: the code was refused (used, expired or for another shop).
+        """
+        ...
+
     def check(self) -> None:
         """Verify the credentials and access to the shop.
 

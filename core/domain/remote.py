@@ -48,6 +48,9 @@ class BatchLimits:
     order_window: timedelta
     order_page_size: int
     order_details_per_call: int
+    #: False when the order list filters by creation time only: status changes of
+    #: older orders are then seen by re-reading open orders one by one.
+    orders_by_update_time: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,1 @@
+"""One contract suite for every registered connector, run against its simulator."""

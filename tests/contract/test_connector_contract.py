@@ -1,0 +1,193 @@
+"""The connector contract, for every registered connector, against its simulator.
+
+Each marketplace's ``tests/contract/harness_<key>.py`` builds its simulator and an
+authorised connector; everything below is the same for all of them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+import connectors
+from core.domain.ids import Sku, sku_key
+from core.domain.remote import (
+    ChangeKind,
+    ListingChange,
+    OrderWindow,
+    PriceUpdate,
+    StockUpdate,
+)
+from core.errors import (
+    AuthError,
+    OutcomeUnknownError,
+    RejectedError,
+    TransientError,
+)
+from tests.connectors.test_plumbing import FakeTime
+from tests.contract.harness import Harness
+
+
+@pytest.fixture(params=connectors.available())
+def market(request: pytest.FixtureRequest) -> Iterator[Harness]:
+    module = importlib.import_module(f"tests.contract.harness_{request.param}")
+    harness: Harness = module.build(FakeTime())
+    yield harness
+    harness.connector.close()
+
+
+def create(market: Harness, *skus: str) -> dict[str, str]:
+    changes = [ListingChange(ChangeKind.CREATE, market.draft(s)) for s in skus]
+    results = market.connector.apply_listing_changes(changes)
+    assert [r.sku for r in results] == list(skus)
+    assert all(r.ok and r.external_id for r in results), [r.error for r in results]
+    return {r.sku: str(r.external_id) for r in results}
+
+
+def stock_updates(
+    market: Harness, ids: dict[str, str], quantity: int
+) -> list[StockUpdate]:
+    listings = market.connector.find_listings(list(ids))
+    return [
+        StockUpdate(
+            Sku(sku),
+            ids[sku],
+            quantity,
+            external_variant_id=listings[sku_key(sku)].external_variant_id,
+        )
+        for sku in ids
+    ]
+
+
+def test_check_passes_and_wrong_credentials_are_an_auth_error(market: Harness) -> None:
+    market.connector.check()
+    with pytest.raises(AuthError):
+        market.connector_with_wrong_credentials().check()
+
+
+def test_created_listings_round_trip_by_sku(market: Harness) -> None:
+    ids = create(market, "KOPI-FLR-001", "TENUN-SKA-001")
+    found = market.connector.find_listings(["kopi-flr-001", "TENUN-SKA-001", "NOPE-1"])
+    assert set(found) == {"KOPI-FLR-001", "TENUN-SKA-001"}
+    kopi = found["KOPI-FLR-001"]
+    assert (kopi.external_id, kopi.price, kopi.stock) == (
+        ids["KOPI-FLR-001"],
+        85_000,
+        5,
+    )
+    listed = {sku_key(item.sku) for item in market.connector.fetch_listings()}
+    assert {"KOPI-FLR-001", "TENUN-SKA-001"} <= listed
+
+
+def test_creating_the_same_listing_twice_binds_instead_of_duplicating(
+    market: Harness,
+) -> None:
+    first = create(market, "KOPI-FLR-001")
+    again = create(market, "KOPI-FLR-001")
+    assert again == first
+    shown = [
+        x for x in market.simulator.inspect_listings() if x["sku"] == "KOPI-FLR-001"
+    ]
+    assert len(shown) == 1
+
+
+def test_stock_and_price_updates_are_visible(market: Harness) -> None:
+    ids = create(market, "KOPI-FLR-001", "TENUN-SKA-001")
+    results = market.connector.push_stock(stock_updates(market, ids, 17))
+    assert all(r.ok for r in results), [r.error for r in results]
+    prices = [PriceUpdate(Sku(s), ids[s], 91_000) for s in ids]
+    listings = market.connector.find_listings(list(ids))
+    prices = [
+        PriceUpdate(p.sku, p.external_id, p.price, listings[p.sku].external_variant_id)
+        for p in prices
+    ]
+    assert all(r.ok for r in market.connector.push_prices(prices))
+    after = market.connector.find_listings(list(ids))
+    assert {(x.stock, x.price) for x in after.values()} == {(17, 91_000)}
+
+
+def test_a_refused_item_fails_alone(market: Harness) -> None:
+    changes = [
+        ListingChange(ChangeKind.CREATE, market.draft("KOPI-FLR-001")),
+        ListingChange(ChangeKind.CREATE, market.invalid_draft("KOPI-FLR-002")),
+        ListingChange(ChangeKind.CREATE, market.draft("KOPI-FLR-003")),
+    ]
+    results = market.connector.apply_listing_changes(changes)
+    assert [r.ok for r in results] == [True, False, True]
+    assert isinstance(results[1].error, RejectedError)
+
+
+def test_a_partial_stock_failure_is_per_item(market: Harness) -> None:
+    ids = create(market, "KOPI-FLR-001", "TENUN-SKA-001")
+    market.fail_stock_item("TENUN-SKA-001")
+    results = market.connector.push_stock(stock_updates(market, ids, 9))
+    assert {r.sku: r.ok for r in results} == {
+        "KOPI-FLR-001": True,
+        "TENUN-SKA-001": False,
+    }
+    assert results[1].error is not None
+
+
+def test_rate_limits_are_waited_out(market: Harness) -> None:
+    ids = create(market, "KOPI-FLR-001")
+    market.simulator.faults.rate_limit_next(
+        2, endpoint=market.stock_endpoint, retry_after=2.0
+    )
+    results = market.connector.push_stock(stock_updates(market, ids, 4))
+    assert all(r.ok for r in results)
+    assert market.simulator.requests[market.stock_endpoint] >= 3
+
+
+def test_persistent_server_errors_end_as_transient(market: Harness) -> None:
+    ids = create(market, "KOPI-FLR-001")
+    market.simulator.faults.fail_next(50, endpoint=market.stock_endpoint, status=503)
+    results = market.connector.push_stock(stock_updates(market, ids, 4))
+    assert [isinstance(r.error, TransientError) for r in results] == [True]
+    assert not results[0].ok
+
+
+def test_a_lost_create_answer_is_outcome_unknown_and_never_a_duplicate(
+    market: Harness,
+) -> None:
+    market.simulator.faults.lose_response_next(endpoint=market.create_endpoint)
+    changes = [ListingChange(ChangeKind.CREATE, market.draft("KOPI-FLR-001"))]
+    (result,) = market.connector.apply_listing_changes(changes)
+    assert not result.ok
+    assert isinstance(result.error, OutcomeUnknownError)
+    assert "KOPI-FLR-001" in market.connector.find_listings(["KOPI-FLR-001"])
+    create(market, "KOPI-FLR-001")  # resolving it binds the listing
+    shown = [
+        x for x in market.simulator.inspect_listings() if x["sku"] == "KOPI-FLR-001"
+    ]
+    assert len(shown) == 1
+
+
+def test_an_expired_token_is_refreshed(market: Harness) -> None:
+    ids = create(market, "KOPI-FLR-001")
+    market.expire_access_token()
+    assert all(r.ok for r in market.connector.push_stock(stock_updates(market, ids, 2)))
+
+
+def test_a_withdrawn_authorisation_is_an_auth_error(market: Harness) -> None:
+    create(market, "KOPI-FLR-001")
+    market.revoke_authorisation()
+    with pytest.raises(AuthError):
+        market.connector.check()
+
+
+def test_every_order_in_a_window_is_fetched_once_across_pages(market: Harness) -> None:
+    create(market, "KOPI-FLR-001", "TENUN-SKA-001")
+    start = market.clock.now()
+    spread = market.connector.limits.order_window * 2 + timedelta(hours=5)
+    placed = market.place_paid_orders(["KOPI-FLR-001", "TENUN-SKA-001"], 150, spread)
+    assert placed > market.connector.limits.order_page_size
+    window = OrderWindow(start, market.clock.now() + timedelta(seconds=1))
+    orders = list(market.connector.fetch_orders(window))
+    ids = [o.external_id for o in orders]
+    assert len(set(ids)) == placed
+    assert all(o.lines and o.lines[0].quantity >= 1 for o in orders)
+    one = market.connector.fetch_order(ids[0])
+    assert one.external_id == ids[0]
