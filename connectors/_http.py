@@ -24,7 +24,7 @@ from tenacity import (
     Retrying,
     retry_if_exception,
     stop_after_attempt,
-    stop_after_delay,
+    stop_before_delay,
     wait_exponential_jitter,
 )
 
@@ -78,6 +78,8 @@ class RateBudget:
     monotonic: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     enabled: bool = True
+    #: A key blocked for longer than this raises instead of sleeping.
+    max_wait: float = 120.0
     waited: float = 0.0
     _buckets: dict[Hashable, _Bucket] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -107,7 +109,11 @@ class RateBudget:
 
     def acquire_up_to(self, key: Hashable, wanted: int, *, minimum: int = 1) -> int:
         """Wait for at least ``minimum`` tokens, then spend as many as are free up to
-        ``wanted``; returns how many (size a bulk call by it)."""
+        ``wanted``; returns how many (size a bulk call by it).
+
+        Raises:
+            RateLimitError: the key is blocked for longer than ``max_wait``.
+        """
         if not self.enabled:
             return wanted
         while True:
@@ -119,6 +125,12 @@ class RateBudget:
                     granted = max(minimum, min(wanted, int(bucket.tokens + 1e-9)))
                     bucket.tokens -= granted
                     return granted
+            if delay > self.max_wait:
+                raise RateLimitError(
+                    f"rate budget closed for {delay:.0f} s more",
+                    retry_after=delay,
+                    sent=False,
+                )
             self.waited += delay
             self.sleep(delay)
 
@@ -149,7 +161,7 @@ class _Wait:
 
     def __init__(self, policy: RetryPolicy) -> None:
         self._backoff = wait_exponential_jitter(
-            initial=policy.initial_backoff, max=policy.max_backoff
+            multiplier=policy.initial_backoff, max=policy.max_backoff
         )
 
     def __call__(self, state: RetryCallState) -> float:
@@ -230,7 +242,10 @@ def send(
             )
         ),
         wait=_Wait(policy),
-        stop=stop_after_attempt(policy.attempts) | stop_after_delay(policy.max_seconds),
+        # Never sleep past the policy: a wait longer than that (a daily quota) ends the
+        # call with the RateLimitError, its retry_after telling when to come back.
+        stop=stop_after_attempt(policy.attempts)
+        | stop_before_delay(policy.max_seconds),
         sleep=sleep,
         before_sleep=_log_retry(where),
         reraise=True,

@@ -92,6 +92,8 @@ class TokenKeeper:
             try:
                 fresh = self._refresh(current)
             except AuthError as exc:
+                if not exc.reauthorise:
+                    raise  # the app's own credentials: the account stays as it is
                 held.save(
                     replace(current, needs_reauthorisation=True, reason=exc.reason)
                 )

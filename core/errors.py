@@ -164,14 +164,29 @@ class RateLimitError(TransientError):
     """Throttled; ``retry_after`` is the wait the marketplace asked for, if any."""
 
     def __init__(
-        self, message: str, *, retry_after: float | None = None, **where: Unpack[Where]
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        sent: bool = True,
+        **where: Unpack[Where],
     ) -> None:
-        super().__init__(message, **where)
+        super().__init__(message, sent=sent, **where)
         self.retry_after = retry_after
 
 
 class AuthError(ConnectorError):
-    """The account cannot be used until it is authorised again; alert an officer."""
+    """The account cannot be used until it is authorised again; alert an officer.
+
+    ``reauthorise`` is False when the fault is the app's own credentials (a wrong
+    secret, an undeclared IP): fixing the settings is enough, the seller need not act.
+    """
+
+    def __init__(
+        self, message: str, *, reauthorise: bool = True, **where: Unpack[Where]
+    ) -> None:
+        super().__init__(message, **where)
+        self.reauthorise = reauthorise
 
 
 class RejectedError(ConnectorError):

@@ -242,3 +242,47 @@ def test_a_repeated_page_token_stops_the_walk() -> None:
     guard.visit("cursor-2")
     with pytest.raises(ContractError, match="twice"):
         guard.visit("cursor-1")
+
+
+def test_a_wait_longer_than_the_budget_allows_raises_instead_of_sleeping(
+    fake_time: FakeTime,
+) -> None:
+    limiter = budget(fake_time)
+    limiter.penalise("k", 6 * 3_600)  # a daily quota
+    with pytest.raises(RateLimitError, match="closed") as raised:
+        limiter.acquire("k")
+    assert raised.value.retry_after == pytest.approx(6 * 3_600)
+    assert not raised.value.sent
+    assert fake_time.slept == []
+
+
+def test_a_long_requested_wait_ends_the_call_instead_of_sleeping(
+    fake_time: FakeTime,
+) -> None:
+    def quota(response: httpx.Response) -> None:
+        raise RateLimitError("daily quota", retry_after=8 * 3_600.0, **WHERE)
+
+    client, calls = scripted(429, 200)
+    with pytest.raises(RateLimitError, match="daily quota"):
+        send(
+            client,
+            lambda: client.build_request("GET", "https://toy.example/x"),
+            classify=quota,
+            where=WHERE,
+            budget=budget(fake_time),
+            budget_key="k",
+            sleep=fake_time.sleep,
+        )
+    assert (len(calls), fake_time.slept) == (1, [])
+
+
+def test_app_credential_refusals_do_not_mark_the_account(clock: FakeClock) -> None:
+    store = FakeTokenStore()
+    store.tokens[ACCOUNT] = TokenSet(refresh_token=Secret("rt-0"))
+
+    def wrong_secret(_tokens: TokenSet) -> TokenSet:
+        raise AuthError("invalid_client", reauthorise=False, **WHERE)
+
+    with pytest.raises(AuthError):
+        keeper(store, clock, wrong_secret).current()
+    assert not store.load(ACCOUNT).needs_reauthorisation
