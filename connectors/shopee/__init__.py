@@ -1,5 +1,12 @@
-"""Shopee Open Platform v2: the connector (to come) and its simulator.
+"""Shopee Open Platform v2: the connector and its simulator.
 
-The simulator lives in :mod:`connectors.shopee.simulator`; the contract both follow is
-``shared/marketplaces/shopee.md``.
+This package exports :class:`ShopeeConnector` (``connectors.shopee.connector``), the
+``shopee`` entry point; the simulator lives in :mod:`connectors.shopee.simulator`.
+The contract both follow is ``shared/marketplaces/shopee.md``.
 """
+
+from __future__ import annotations
+
+from connectors.shopee.connector import ShopeeConnector
+
+__all__ = ["ShopeeConnector"]
