@@ -1,0 +1,1 @@
+"""Wire tests of the Tokopedia connector (respx routers, fixed clock and secrets)."""
