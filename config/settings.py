@@ -119,7 +119,15 @@ class MarketplaceSettings(_Section):
     enabled: bool = True
     base_url: str | None = None
     timeout_seconds: float = Field(default=30.0, gt=0, le=300)
-    options: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    #: Requests a second and burst per budget key (the marketplace's metering unit);
+    #: unset: the connector's documented default.
+    rate_per_second: float | None = Field(default=None, gt=0, le=10_000)
+    rate_burst: int | None = Field(default=None, ge=1, le=100_000)
+    retry_attempts: int = Field(default=5, ge=1, le=20)
+    retry_max_seconds: float = Field(default=120.0, gt=0, le=3_600)
+    options: dict[str, str | int | float | bool | list[int] | list[str]] = Field(
+        default_factory=dict
+    )
 
     @field_validator("base_url")
     @classmethod

@@ -10,12 +10,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+import httpx
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
+import connectors
 from config import AccountSettings, LoadedSettings, SecretRedactor, configure_logging
 from config.settings import AllocationOverrideSettings, AllocationSettings
+from connectors._context import ConnectorContext
+from connectors._http import RateBudget, RetryPolicy
 from core.clock import SystemClock
 from core.domain.accounts import (
     AllocationPolicy,
@@ -24,14 +28,16 @@ from core.domain.accounts import (
     Marketplace,
 )
 from core.domain.ids import AccountId, ProducerCode, sku_key
-from core.errors import StoreError
-from core.ports import Clock
+from core.domain.remote import Secret
+from core.errors import ConfigError, StoreError
+from core.ports import Clock, MarketplaceConnector
 from core.store.db import (
     ensure_current,
     make_engine,
     make_session_factory,
     missing_sqlite_file,
 )
+from core.store.tokens import SqlTokenStore
 from core.store.uow import SqlUnitOfWork
 
 
@@ -135,3 +141,79 @@ def account_from_settings(settings: AccountSettings) -> ChannelAccount:
         credentials_ref=settings.credentials,
         enabled=settings.enabled,
     )
+
+
+#: Documented (or, where the pages are silent, assumed) request rates per budget key.
+DEFAULT_RATES: dict[str, tuple[float, int]] = {
+    "shopee": (10.0, 10),
+    "tokopedia": (5.0, 5),
+    "bukalapak": (10.0, 10),
+}
+
+
+class Connections:
+    """Connectors for configured accounts, sharing one HTTP client and one rate budget
+    per marketplace (budgets are per account and endpoint inside)."""
+
+    def __init__(self, loaded: LoadedSettings, runtime: Runtime) -> None:
+        self._settings = loaded.settings
+        self._runtime = runtime
+        self._http = httpx.Client(follow_redirects=False)
+        self._budgets: dict[str, RateBudget] = {}
+        self._tokens = SqlTokenStore(runtime.session_factory, runtime.clock)
+
+    def _budget(self, marketplace: str) -> RateBudget:
+        if marketplace not in self._budgets:
+            options = self._settings.marketplaces.get(marketplace)  # type: ignore[call-overload]
+            rate, burst = DEFAULT_RATES.get(marketplace, (5.0, 5))
+            if options is not None:
+                rate = options.rate_per_second or rate
+                burst = options.rate_burst or burst
+            self._budgets[marketplace] = RateBudget(rate, burst)
+        return self._budgets[marketplace]
+
+    def connector(self, account: ChannelAccount) -> MarketplaceConnector:
+        """A connector for ``account``, built from its marketplace's settings.
+
+        Raises:
+            ConfigError: the marketplace is unknown, disabled or lacks a base URL, or
+                the account's credential set is missing.
+        """
+        key = account.marketplace.value
+        market = self._settings.marketplaces.get(key)  # type: ignore[call-overload]
+        if market is None or not market.enabled or not market.base_url:
+            raise ConfigError(
+                f"account {account.id!r}: marketplace {key!r} is not enabled with a "
+                f"base_url in the settings"
+            )
+        secrets: dict[str, Secret] = {}
+        if account.credentials_ref is not None:
+            entries = self._settings.credentials.get(account.credentials_ref)
+            if entries is None:
+                raise ConfigError(
+                    f"account {account.id!r}: credential set "
+                    f"{account.credentials_ref!r} is not configured"
+                )
+            secrets = {
+                name: Secret(v.get_secret_value()) for name, v in entries.items()
+            }
+        context = ConnectorContext(
+            account=account,
+            base_url=market.base_url,
+            http=self._http,
+            clock=self._runtime.clock,
+            tokens=self._tokens,
+            budget=self._budget(key),
+            credentials=secrets,
+            options=dict(market.options),
+            timeout=market.timeout_seconds,
+            policy=RetryPolicy(
+                attempts=market.retry_attempts, max_seconds=market.retry_max_seconds
+            ),
+        )
+        connector: MarketplaceConnector = connectors.load(key)(context)
+        return connector
+
+    def close(self) -> None:
+        """Close the shared HTTP client."""
+        self._http.close()

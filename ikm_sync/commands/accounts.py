@@ -4,13 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import httpx
+import structlog
 import typer
 
+from core.domain.accounts import ChannelAccount
+from core.errors import (
+    AuthError,
+    ConfigError,
+    ConnectorError,
+    StoreError,
+    TransientError,
+)
 from core.services.accounts import apply_accounts
 from ikm_sync._context import state
 from ikm_sync._output import console, emit_json, table
-from ikm_sync.bootstrap import account_from_settings
+from ikm_sync.bootstrap import Connections, account_from_settings
 
+log = structlog.get_logger(__name__)
 app = typer.Typer(
     help="Channel accounts (one shop on one marketplace).", no_args_is_help=True
 )
@@ -61,3 +72,153 @@ def apply_command(
     console().print(table(title, ("account", "result"), rows))
     if not accounts:
         console().print("no [[accounts]] in the settings")
+
+
+def _selected(
+    settings_accounts: list[ChannelAccount], wanted: str | None
+) -> list[ChannelAccount]:
+    if wanted is None:
+        return settings_accounts
+    chosen = [a for a in settings_accounts if a.id == wanted]
+    if not chosen:
+        known = ", ".join(a.id for a in settings_accounts) or "none"
+        raise ConfigError(f"--account {wanted!r}: no such account; configured: {known}")
+    return chosen
+
+
+def _verdict(error: BaseException | None) -> tuple[str, str]:
+    match error:
+        case None:
+            return "ok", ""
+        case AuthError():
+            return "needs re-authorisation", error.reason
+        case TransientError():
+            return "unreachable", error.reason
+        case ConnectorError():
+            return "error", error.reason
+        case _:
+            return "error", str(error)
+
+
+@app.command("check")
+def check_command(
+    ctx: typer.Context,
+    account: Annotated[
+        str | None, typer.Option(help="Check only this account (default: all).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Verify each configured account against its marketplace (or simulator).
+
+    Prints ok, needs re-authorisation or unreachable per account; exit code 1 when any
+    account is not ok. One account's failure never stops the others.
+    """
+    app_state = state(ctx)
+    app_state.json_errors = as_json
+    loaded = app_state.settings()
+    runtime = app_state.runtime()
+    accounts = _selected(
+        [account_from_settings(a) for a in loaded.settings.accounts], account
+    )
+    connections = Connections(loaded, runtime)
+    rows = []
+    try:
+        for item in accounts:
+            error: BaseException | None = None
+            try:
+                connector = connections.connector(item)
+                try:
+                    connector.check()
+                finally:
+                    connector.close()
+            except (ConnectorError, ConfigError, StoreError) as exc:
+                error = exc
+            verdict, reason = _verdict(error)
+            log.info("account.checked", account=item.id, verdict=verdict)
+            rows.append(
+                {
+                    "account": item.id,
+                    "marketplace": item.marketplace.value,
+                    "shop_id": item.shop_id,
+                    "result": verdict,
+                    "reason": app_state.redactor.redact_text(reason),
+                }
+            )
+    finally:
+        connections.close()
+    if as_json:
+        emit_json({"accounts": rows})
+    else:
+        console().print(
+            table(
+                "Accounts",
+                ("account", "marketplace", "shop", "result", "reason"),
+                [tuple(r.values()) for r in rows],
+            )
+        )
+    if any(r["result"] != "ok" for r in rows):
+        raise typer.Exit(1)
+
+
+@app.command("authorize")
+def authorize_command(
+    ctx: typer.Context,
+    account: Annotated[str, typer.Argument(help="The account to authorise.")],
+    redirect_uri: Annotated[
+        str, typer.Option(help="Where the marketplace sends the seller back.")
+    ] = "https://ikm-sync.example/oauth/callback",
+    code: Annotated[
+        str | None, typer.Option(help="The code from the approval's redirect.")
+    ] = None,
+    follow: Annotated[
+        bool,
+        typer.Option(
+            "--follow",
+            help="Open the approval link and take the code from its redirect "
+            "(simulators approve at once; real marketplaces need a browser).",
+        ),
+    ] = False,
+) -> None:
+    """Authorise ikm-sync for an account's shop: print the approval link, or exchange
+    the code from its redirect for tokens (stored in the database, never printed)."""
+    app_state = state(ctx)
+    loaded = app_state.settings()
+    runtime = app_state.runtime()
+    (chosen,) = _selected(
+        [account_from_settings(a) for a in loaded.settings.accounts], account
+    )
+    connections = Connections(loaded, runtime)
+    try:
+        connector = connections.connector(chosen)
+        link = connector.authorization_url(redirect_uri, state=chosen.id)
+        if link is None:
+            console().print(
+                f"{chosen.marketplace.value} links shops to the app outside the API; "
+                "nothing to authorise here"
+            )
+            return
+        if code is None and follow:
+            code = _code_from_redirect(link)
+        if code is None:
+            console().print("Open this link, approve, then run again with --code:")
+            console().print(link, markup=False)
+            return
+        connector.authorize(code, redirect_uri)
+        connector.check()
+    finally:
+        connections.close()
+    log.info("account.authorised", account=chosen.id)
+    console().print(f"{chosen.id}: authorised; tokens stored")
+
+
+def _code_from_redirect(link: str) -> str:
+    with httpx.Client(follow_redirects=False, timeout=30) as http:
+        answer = http.get(link)
+    location = answer.headers.get("location", "")
+    code = httpx.URL(location).params.get("code") if location else None
+    if not code:
+        raise ConfigError(
+            "the approval link did not redirect with a code; open it in a browser "
+            "and pass the code with --code"
+        )
+    return str(code)
