@@ -32,6 +32,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    JsonValue,
     SecretStr,
     ValidationError,
     field_validator,
@@ -125,9 +126,8 @@ class MarketplaceSettings(_Section):
     rate_burst: int | None = Field(default=None, ge=1, le=100_000)
     retry_attempts: int = Field(default=5, ge=1, le=20)
     retry_max_seconds: float = Field(default=120.0, gt=0, le=3_600)
-    options: dict[str, str | int | float | bool | list[int] | list[str]] = Field(
-        default_factory=dict
-    )
+    #: Marketplace-specific options, validated by the connector's own Settings model.
+    options: dict[str, JsonValue] = Field(default_factory=dict)
 
     @field_validator("base_url")
     @classmethod

@@ -262,7 +262,8 @@ def classify_token(response: httpx.Response, where: Where) -> None:
     if body.error_description:
         text += f": {body.error_description}"
     if body.error in _TOKEN_REFUSED or status in (401, 403):
-        raise AuthError(text, **where)
+        # Client credentials belong to the app: fix the settings, the shop is fine.
+        raise AuthError(text, reauthorise=False, **where)
     if status == 429:
         raise RateLimitError(text, retry_after=retry_after(response), **where)
     if status == 408 or status >= 500:

@@ -90,6 +90,8 @@ def _verdict(error: BaseException | None) -> tuple[str, str]:
     match error:
         case None:
             return "ok", ""
+        case AuthError(reauthorise=False):
+            return "credentials refused", error.reason  # fix the settings
         case AuthError():
             return "needs re-authorisation", error.reason
         case TransientError():
@@ -110,8 +112,9 @@ def check_command(
 ) -> None:
     """Verify each configured account against its marketplace (or simulator).
 
-    Prints ok, needs re-authorisation or unreachable per account; exit code 1 when any
-    account is not ok. One account's failure never stops the others.
+    Prints ok, needs re-authorisation (the seller must approve again), credentials
+    refused (fix the app's credentials in the settings) or unreachable per account; exit
+    code 1 when any account is not ok. One account's failure never stops the others.
     """
     app_state = state(ctx)
     app_state.json_errors = as_json

@@ -140,9 +140,11 @@ def test_wrong_client_credentials_are_an_auth_error(build: Build) -> None:
         )
     )
 
-    with pytest.raises(AuthError, match="invalid_client"):
+    with pytest.raises(AuthError, match="invalid_client") as refused:
         wire.connector.check()
-    assert wire.tokens.load(ACCOUNT).needs_reauthorisation
+    # The app's own credentials: fixed in the settings, the shop stays authorised.
+    assert refused.value.reauthorise is False
+    assert not wire.tokens.load(ACCOUNT).needs_reauthorisation
 
 
 def test_shops_are_linked_out_of_band(build: Build) -> None:

@@ -1,0 +1,148 @@
+"""Accounts against running simulators: authorise each shop, then check them all."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Cli
+from tests.e2e.test_simulate import IKM_SYNC, _read_announcement
+
+pytestmark = [pytest.mark.e2e, pytest.mark.db]
+
+
+@pytest.fixture
+def simulators(tmp_path: Path) -> Iterator[dict[str, dict[str, Any]]]:
+    """All three simulators in one real ``ikm-sync simulate`` process."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("IKMSYNC_")}
+    command = [IKM_SYNC, "simulate", "--json", "--duration", "120"]
+    for key in ("shopee", "tokopedia", "bukalapak"):
+        command += ["--port", f"{key}=0"]
+    with (tmp_path / "simulate.log").open("w") as errors:
+        process = subprocess.Popen(  # noqa: S603  (our own console script)
+            command, stdout=subprocess.PIPE, stderr=errors, text=True, env=environment
+        )
+        try:
+            announced = _read_announcement(process)
+            yield {s["marketplace"]: s for s in announced["simulators"]}
+        finally:
+            process.kill()
+            process.wait(timeout=10)
+            assert process.stdout is not None
+            process.stdout.close()
+
+
+def _settings(servers: dict[str, dict[str, Any]]) -> tuple[str, dict[str, str]]:
+    shopee, tokopedia, bukalapak = (
+        servers[k]["credentials"] for k in ("shopee", "tokopedia", "bukalapak")
+    )
+    urls = {k: servers[k]["url"] for k in servers}
+    toml = f"""
+environment = "development"
+
+[marketplaces.shopee]
+base_url = "{urls["shopee"]}"
+options = {{ partner_id = {shopee["partner_id"]} }}
+
+[marketplaces.tokopedia]
+base_url = "{urls["tokopedia"]}"
+options = {{ fs_id = {tokopedia["fs_id"]}, token_url = "{urls["tokopedia"]}/token" }}
+
+[marketplaces.bukalapak]
+base_url = "{urls["bukalapak"]}"
+options = {{ accounts_base_url = "{urls["bukalapak"]}" }}
+
+[[accounts]]
+id = "shopee-ntt"
+marketplace = "shopee"
+shop_id = "{shopee["shop_id"]}"
+producers = ["IKM-NTT-001"]
+credentials = "shopee_sim"
+
+[[accounts]]
+id = "tokopedia-lapas"
+marketplace = "tokopedia"
+shop_id = "{tokopedia["shop_id"]}"
+producers = ["WBP-KALBAR-001"]
+credentials = "tokopedia_sim"
+
+[[accounts]]
+id = "bukalapak-ikm"
+marketplace = "bukalapak"
+shop_id = "{bukalapak["store_id"]}"
+producers = ["IKM-NTT-001"]
+credentials = "bukalapak_sim"
+"""
+    secrets = {
+        "IKMSYNC_CREDENTIALS__SHOPEE_SIM__PARTNER_KEY": shopee["partner_key"],
+        "IKMSYNC_CREDENTIALS__TOKOPEDIA_SIM__CLIENT_ID": tokopedia["client_id"],
+        "IKMSYNC_CREDENTIALS__TOKOPEDIA_SIM__CLIENT_SECRET": tokopedia["client_secret"],
+        "IKMSYNC_CREDENTIALS__BUKALAPAK_SIM__CLIENT_ID": bukalapak["client_id"],
+        "IKMSYNC_CREDENTIALS__BUKALAPAK_SIM__CLIENT_SECRET": bukalapak["client_secret"],
+    }
+    return toml, secrets
+
+
+def test_authorise_then_check_every_account(
+    cli: Cli, demo_dir: Path, simulators: dict[str, dict[str, Any]]
+) -> None:
+    toml, secrets = _settings(simulators)
+    (cli.workdir / "ikm-sync.toml").write_text(toml)
+    cli.env.update(secrets)
+    imported = cli("catalog", "import", str(demo_dir / "producers.csv"))
+    assert imported.exit_code == 0, imported.output
+    assert cli("accounts", "apply").exit_code == 0
+
+    before = cli("accounts", "check", "--json")
+    assert before.exit_code == 1  # the OAuth shops are not authorised yet
+    verdicts = {
+        r["account"]: r["result"] for r in json.loads(before.stdout)["accounts"]
+    }
+    assert verdicts == {
+        "shopee-ntt": "needs re-authorisation",
+        "tokopedia-lapas": "ok",  # client credentials: nothing to authorise
+        "bukalapak-ikm": "needs re-authorisation",
+    }
+
+    for account in ("shopee-ntt", "bukalapak-ikm"):
+        printed = cli("accounts", "authorize", account)
+        assert printed.exit_code == 0
+        assert "Open this link" in printed.stdout
+        done = cli("accounts", "authorize", account, "--follow")
+        assert done.exit_code == 0, done.output
+        assert f"{account}: authorised" in done.stdout
+
+    after = cli("accounts", "check", "--json")
+    assert after.exit_code == 0, after.output
+    rows = json.loads(after.stdout)["accounts"]
+    assert {r["account"]: r["result"] for r in rows} == dict.fromkeys(verdicts, "ok")
+    table = cli("accounts", "check")
+    assert "needs re-authorisation" not in table.stdout
+    everything = after.stdout + after.stderr + table.stdout + table.stderr
+    for secret in secrets.values():
+        assert secret not in everything
+
+
+def test_a_wrong_app_secret_is_reported_per_account(
+    cli: Cli, demo_dir: Path, simulators: dict[str, dict[str, Any]]
+) -> None:
+    toml, secrets = _settings(simulators)
+    (cli.workdir / "ikm-sync.toml").write_text(toml)
+    cli.env.update(
+        {**secrets, "IKMSYNC_CREDENTIALS__TOKOPEDIA_SIM__CLIENT_SECRET": "wrong-secret"}
+    )
+    assert cli("catalog", "import", str(demo_dir / "producers.csv")).exit_code == 0
+    assert cli("accounts", "apply").exit_code == 0
+    result = cli("accounts", "check", "--json", "--account", "tokopedia-lapas")
+    assert result.exit_code == 1
+    (row,) = json.loads(result.stdout)["accounts"]
+    assert row["result"] == "credentials refused"
+    unknown = cli("accounts", "check", "--account", "nope")
+    assert unknown.exit_code == 3
+    assert "no such account" in unknown.stderr
