@@ -292,7 +292,11 @@ class TokopediaSimulator(Simulator):
         """Everything a client needs for the pre-provisioned app and shop."""
         with self.lock:
             app = next(iter(self.store.apps.values()))
-            shop = next(s for s in self.store.shops.values() if s.fs_id == app.fs_id)
+            # The provisioned shop, even while a test has unlinked it from the app.
+            shop = next(
+                (s for s in self.store.shops.values() if s.fs_id == app.fs_id),
+                next(iter(self.store.shops.values())),
+            )
             return {
                 "api_base_url": API_BASE_URL,
                 "token_url": TOKEN_URL,

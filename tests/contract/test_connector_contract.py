@@ -7,10 +7,12 @@ authorised connector; everything below is the same for all of them.
 from __future__ import annotations
 
 import importlib
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from structlog.testing import capture_logs
 
 import connectors
 from core.domain.ids import Sku, sku_key
@@ -191,3 +193,62 @@ def test_every_order_in_a_window_is_fetched_once_across_pages(market: Harness) -
     assert all(o.lines and o.lines[0].quantity >= 1 for o in orders)
     one = market.connector.fetch_order(ids[0])
     assert one.external_id == ids[0]
+
+
+def test_no_secret_reaches_a_log_line_or_an_error(market: Harness) -> None:
+    """Partner keys, client secrets, tokens and signed URLs never show: not in any
+    log line, exception message or per-item error of a busy session with faults."""
+    texts: list[str] = []
+    stored_tokens: set[str] = set()
+
+    def note(error: BaseException | None) -> None:
+        if error is not None:
+            texts.extend([str(error), repr(error)])
+
+    with capture_logs() as logs:
+        market.connector.check()
+        ids = create(market, "KOPI-FLR-001", "TENUN-SKA-001")
+        market.simulator.faults.rate_limit_next(endpoint=market.stock_endpoint)
+        for result in market.connector.push_stock(stock_updates(market, ids, 3)):
+            note(result.error)
+        market.simulator.faults.fail_next(50, endpoint=market.stock_endpoint)
+        for result in market.connector.push_stock(stock_updates(market, ids, 4)):
+            note(result.error)
+        market.simulator.faults.clear()
+        market.simulator.faults.lose_response_next(endpoint=market.create_endpoint)
+        changes = [ListingChange(ChangeKind.CREATE, market.draft("KOPI-FLR-009"))]
+        for result in market.connector.apply_listing_changes(changes):
+            note(result.error)
+        for tokens in getattr(market.tokens, "tokens", {}).values():
+            for secret in (tokens.access_token, tokens.refresh_token):
+                if secret is not None:
+                    stored_tokens.add(secret.reveal())
+        market.expire_access_token()
+        market.connector.push_stock(stock_updates(market, ids, 5))
+        list(market.connector.fetch_orders(
+            OrderWindow(market.clock.now() - timedelta(days=1), market.clock.now())
+        ))  # fmt: skip
+        try:
+            market.connector_with_wrong_credentials().check()
+        except AuthError as exc:
+            note(exc)
+        market.revoke_authorisation()
+        try:
+            market.connector.check()
+        except AuthError as exc:
+            note(exc)
+    texts.extend(json.dumps(entry, default=str) for entry in logs)
+    credentials = market.simulator.credentials()
+    secrets = {
+        value
+        for name, value in credentials.items()
+        if any(word in name for word in ("key", "secret", "password"))
+        and len(value) >= 8
+        and not name.endswith("_path")
+    } | stored_tokens
+    assert secrets  # the check below is about something
+    assert len(texts) > 10
+    for text in texts:
+        assert "sign=" not in text
+        for secret in secrets:
+            assert secret not in text
