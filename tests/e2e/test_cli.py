@@ -382,7 +382,8 @@ def test_config_check_shows_sources_and_masks_secrets(cli: Cli, demo_dir: Path) 
     )
     assert rows["environment"]["source"].endswith("ikm-sync.toml")
     assert rows["database.url"]["source"] == "environment variable IKMSYNC_DATABASE_URL"
-    assert "demo-only" not in result.stdout
+    for secret_file in (demo_dir / "secrets").iterdir():
+        assert secret_file.read_text().strip() not in result.stdout
 
 
 def test_a_bad_config_exits_3_naming_key_file_and_expectation(
