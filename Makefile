@@ -50,6 +50,7 @@ test-postgres: install
 bench: install
 	$(BIN)/python -m bench.import_catalogue
 	$(BIN)/python -m bench.simulators
+	$(BIN)/python -m bench.connectors
 
 # Re-pin requirements.lock from pyproject.toml (needs network).
 lock:
