@@ -112,10 +112,14 @@ def configure_logging(
         root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(level)
-    # Third-party chatter stays at WARNING unless the operator asks for DEBUG.
+    # Third-party chatter stays at WARNING unless the operator asks for DEBUG. The HTTP
+    # libraries stay at WARNING even then: their debug lines carry signed URLs and
+    # headers, which hold tokens and signatures the redactor cannot know.
     library_level = logging.DEBUG if level == "DEBUG" else logging.WARNING
-    for name in ("httpx", "httpcore", "sqlalchemy", "alembic", "apscheduler"):
+    for name in ("sqlalchemy", "alembic", "apscheduler"):
         logging.getLogger(name).setLevel(library_level)
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
     structlog.configure(
         processors=[

@@ -29,7 +29,6 @@ from tenacity import (
 )
 
 from core.errors import (
-    ConnectorError,
     OutcomeUnknownError,
     RateLimitError,
     TransientError,
@@ -219,19 +218,29 @@ def send(
             raise TransientError(
                 "could not connect; the request was not sent", sent=False, **where
             ) from None
-        except (httpx.TimeoutException, httpx.TransportError) as exc:
+        except httpx.RequestError as exc:
+            # Timeouts, dropped connections, bodies that cannot be decoded, redirect
+            # loops: the server may have acted on the request.
             if not idempotent:
                 raise OutcomeUnknownError(
-                    f"no answer ({type(exc).__name__}); it may have been applied",
+                    f"no usable answer ({type(exc).__name__}); "
+                    "it may have been applied",
                     **where,
                 ) from None
-            raise TransientError(f"no answer ({type(exc).__name__})", **where) from None
+            raise TransientError(
+                f"no usable answer ({type(exc).__name__})", **where
+            ) from None
         try:
             classify(response)
         except RateLimitError as exc:
             budget.penalise(budget_key, exc.retry_after or policy.initial_backoff)
             raise
-        except ConnectorError:
+        except TransientError as exc:
+            if not idempotent and exc.sent:
+                # A server error to a create does not say it was not applied.
+                raise OutcomeUnknownError(
+                    f"{exc.reason}; it may have been applied", **where
+                ) from None
             raise
         return response
 

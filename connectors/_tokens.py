@@ -77,6 +77,19 @@ class TokenKeeper:
             held.save(replace(held.current, needs_reauthorisation=True, reason=reason))
         log.error("tokens.reauthorisation_needed", reason=reason, **self._where)
 
+    def clear_mark(self) -> bool:
+        """An officer restored the authorisation outside the API: allow calls again.
+
+        Returns whether the account was marked.
+        """
+        with self._store.refreshing(self._account) as held:
+            marked = held.current.needs_reauthorisation
+            if marked:
+                held.save(replace(held.current, needs_reauthorisation=False, reason=""))
+        if marked:
+            log.info("tokens.reauthorisation_cleared", **self._where)
+        return marked
+
     def _refreshed(self, seen_version: int, *, force: bool = False) -> TokenSet:
         with self._store.refreshing(self._account) as held:
             current = held.current

@@ -161,14 +161,18 @@ class TransientError(ConnectorError):
 
 
 class RateLimitError(TransientError):
-    """Throttled; ``retry_after`` is the wait the marketplace asked for, if any."""
+    """Throttled; ``retry_after`` is the wait the marketplace asked for, if any.
+
+    A throttled request was refused before it was processed, so ``sent`` defaults to
+    False: even a create may be sent again after the wait.
+    """
 
     def __init__(
         self,
         message: str,
         *,
         retry_after: float | None = None,
-        sent: bool = True,
+        sent: bool = False,
         **where: Unpack[Where],
     ) -> None:
         super().__init__(message, sent=sent, **where)

@@ -11,6 +11,7 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from core.errors import InputIssue
 
@@ -31,12 +32,17 @@ def emit_json(payload: Any) -> None:
 def table(
     title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> Table:
-    """A plain rich table."""
+    """A plain rich table; cells are shown as written, never read as markup.
+
+    Cell text comes from files and marketplaces: a reason such as ``[stock] locked``
+    prints as is instead of vanishing as a style tag (or failing the command, for a
+    stray closing tag such as ``[/b]``).
+    """
     result = Table(title=title, title_justify="left", show_lines=False)
     for column in columns:
         result.add_column(column, overflow="fold")
     for row in rows:
-        result.add_row(*("" if cell is None else str(cell) for cell in row))
+        result.add_row(*(Text("" if cell is None else str(cell)) for cell in row))
     return result
 
 

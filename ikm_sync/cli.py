@@ -14,6 +14,7 @@ from typing import Annotated, Any, NoReturn
 
 import structlog
 import typer
+from rich.text import Text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from typer.core import TyperGroup
 
@@ -100,7 +101,7 @@ def _fail(ctx: Any, code: int, title: str, lines: list[str]) -> NoReturn:
         emit_json({"error": title, "detail": masked, "exit_code": code})
     else:
         err = console(stderr=True)
-        err.print(f"[bold red]{title}[/bold red]")
+        err.print(Text(title, style="bold red"))
         for line in masked:
             err.print(f"  {line}", markup=False)
     raise typer.Exit(code)

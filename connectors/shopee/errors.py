@@ -56,7 +56,15 @@ class AuthorisationGoneError(AuthError):
 
 
 class CredentialsRefusedError(AuthError):
-    """The app's own credentials or rights were refused; fix the settings."""
+    """The app's own credentials or rights were refused; fix the settings.
+
+    The seller need not authorise again, so ``reauthorise`` defaults to False.
+    """
+
+    def __init__(
+        self, message: str, *, reauthorise: bool = False, **where: Unpack[Where]
+    ) -> None:
+        super().__init__(message, reauthorise=reauthorise, **where)
 
 
 class DailyQuotaError(RateLimitError):

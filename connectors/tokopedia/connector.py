@@ -204,9 +204,14 @@ class TokopediaConnector:
         """``None``: Tokopedia links shops to the ``fs_id`` itself, out of band."""
         return None
 
-    def authorize(self, code: str, redirect_uri: str) -> None:
-        """Nothing to do: there is no approval code; tokens come from the app's
-        client credentials on first use."""
+    def authorize(self, code: str, redirect_uri: str) -> None:  # noqa: ARG002
+        """Clear a re-authorisation mark once the shop is linked to the app again.
+
+        There is no approval code: an officer links the shop to the ``fs_id`` in the
+        Tokopedia Seller Center, and tokens come from the app's client credentials on
+        first use. Call :meth:`check` afterwards to prove the link.
+        """
+        self._client.keeper.clear_mark()
 
     def check(self) -> None:
         """One product info page of one item: proves the token and the shop link.

@@ -136,6 +136,9 @@ def check_command(
                     connector.close()
             except (ConnectorError, ConfigError, StoreError) as exc:
                 error = exc
+            except Exception as exc:
+                log.exception("account.check_failed", account=item.id)
+                error = exc
             verdict, reason = _verdict(error)
             log.info("account.checked", account=item.id, verdict=verdict)
             rows.append(
@@ -195,9 +198,16 @@ def authorize_command(
         connector = connections.connector(chosen)
         link = connector.authorization_url(redirect_uri, state=chosen.id)
         if link is None:
+            # The marketplace links shops to the app outside the API: once an officer
+            # has restored the link, clear any mark and prove the link with a call.
+            connector.authorize("", redirect_uri)
+            connector.check()
+            log.info("account.authorised", account=chosen.id)
             console().print(
-                f"{chosen.marketplace.value} links shops to the app outside the API; "
-                "nothing to authorise here"
+                f"{chosen.id}: {chosen.marketplace.value} links shops to the app "
+                "outside the API; the link works and any re-authorisation mark is "
+                "cleared",
+                markup=False,
             )
             return
         if code is None and follow:
@@ -211,7 +221,7 @@ def authorize_command(
     finally:
         connections.close()
     log.info("account.authorised", account=chosen.id)
-    console().print(f"{chosen.id}: authorised; tokens stored")
+    console().print(f"{chosen.id}: authorised; tokens stored", markup=False)
 
 
 def _code_from_redirect(link: str) -> str:

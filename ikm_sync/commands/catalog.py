@@ -264,4 +264,4 @@ def export_command(
                 )
             ]
         ) from None
-    console().print(f"wrote {written} to {file}")
+    console().print(f"wrote {written} to {file}", markup=False)

@@ -28,7 +28,9 @@ def upgrade_command(
     database = loaded.settings.database_url_for_display()
     log.info("db.upgraded", database=database, before=before, after=after)
     if before == after:
-        console().print(f"database {database} is already at revision {after}")
+        console().print(
+            f"database {database} is already at revision {after}", markup=False
+        )
     else:
         console().print(
             f"database {database} migrated from {before or 'empty'} to {after}"

@@ -6,6 +6,7 @@ from enum import StrEnum
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from core.domain.stock import DEFAULT_LOCATION, MovementReason
 from core.services.stock import adjust_stock, show_stock
@@ -132,7 +133,7 @@ def show(
         )
         return
     out = console()
-    out.print(f"[bold]{view.product.sku}[/bold] {view.product.name}")
+    out.print(Text.assemble((view.product.sku, "bold"), " ", view.product.name))
     out.print(
         f"on hand {level.on_hand}   reserved {level.reserved}   "
         f"available {level.available}"

@@ -6,11 +6,19 @@ import json
 import os
 import subprocess
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
+from core.clock import SystemClock
+from core.domain.accounts import ChannelAccount
+from core.domain.ids import AccountId
+from core.store.db import make_session_factory
+from core.store.tokens import SqlTokenStore
+from ikm_sync.bootstrap import Connections
 from tests.conftest import Cli
 from tests.e2e.test_simulate import IKM_SYNC, _read_announcement
 
@@ -146,3 +154,67 @@ def test_a_wrong_app_secret_is_reported_per_account(
     unknown = cli("accounts", "check", "--account", "nope")
     assert unknown.exit_code == 3
     assert "no such account" in unknown.stderr
+
+
+def test_a_tokopedia_shop_linked_again_is_cleared_by_authorize(
+    cli: Cli,
+    demo_dir: Path,
+    simulators: dict[str, dict[str, Any]],
+    engine: sa.Engine,
+) -> None:
+    toml, secrets = _settings(simulators)
+    (cli.workdir / "ikm-sync.toml").write_text(toml)
+    cli.env.update(secrets)
+    assert cli("catalog", "import", str(demo_dir / "producers.csv")).exit_code == 0
+    assert cli("accounts", "apply").exit_code == 0
+    # The shop was once unlinked from the fs_id: the store remembers it.
+    store = SqlTokenStore(make_session_factory(engine), SystemClock())
+    with store.refreshing(AccountId("tokopedia-lapas")) as held:
+        held.save(
+            replace(held.current, needs_reauthorisation=True, reason="RBAC_MDLW_001")
+        )
+
+    def verdict() -> str:
+        checked = cli("accounts", "check", "--json", "--account", "tokopedia-lapas")
+        (row,) = json.loads(checked.stdout)["accounts"]
+        return str(row["result"])
+
+    assert verdict() == "needs re-authorisation"
+    cleared = cli("accounts", "authorize", "tokopedia-lapas")
+    assert cleared.exit_code == 0, cleared.output
+    assert "re-authorisation mark is cleared" in cleared.stdout
+    assert not store.load(AccountId("tokopedia-lapas")).needs_reauthorisation
+    assert verdict() == "ok"
+
+
+def test_one_account_failing_unexpectedly_never_stops_the_others(
+    cli: Cli,
+    demo_dir: Path,
+    simulators: dict[str, dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    toml, secrets = _settings(simulators)
+    (cli.workdir / "ikm-sync.toml").write_text(toml)
+    cli.env.update(secrets)
+    assert cli("catalog", "import", str(demo_dir / "producers.csv")).exit_code == 0
+    assert cli("accounts", "apply").exit_code == 0
+    real = Connections.connector
+
+    def connector(self: Connections, account: ChannelAccount) -> Any:
+        if account.id == "shopee-ntt":
+            raise RuntimeError("[stock] a bug in one connector [/b]")
+        return real(self, account)
+
+    monkeypatch.setattr(Connections, "connector", connector)
+    checked = cli("accounts", "check", "--json")
+    assert checked.exit_code == 1
+    verdicts = {
+        r["account"]: (r["result"], r["reason"])
+        for r in json.loads(checked.stdout)["accounts"]
+    }
+    assert verdicts["shopee-ntt"] == ("error", "[stock] a bug in one connector [/b]")
+    assert verdicts["tokopedia-lapas"] == ("ok", "")
+    assert verdicts["bukalapak-ikm"][0] == "needs re-authorisation"
+    # The table prints the reason as written: brackets are text, not markup.
+    table = cli("accounts", "check")
+    assert "[stock] a bug in one connector [/b]" in table.stdout

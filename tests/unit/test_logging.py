@@ -67,3 +67,15 @@ def test_redact_text_masks_longest_secret_first() -> None:
     assert redactor.redact_text("key=abcdefgh other=abcd short=xy") == (
         f"key={MASK} other={MASK} short=xy"
     )
+
+
+def test_http_library_debug_lines_stay_out_even_at_debug() -> None:
+    # httpx and httpcore log request lines and headers at DEBUG: signed URLs and
+    # bearer tokens no redactor can recognise.
+    stream = io.StringIO()
+    configure_logging("DEBUG", "json", stream=stream)
+    logging.getLogger("httpx").debug("HTTP Request: GET /api?access_token=raw")
+    logging.getLogger("httpcore.http11").debug("send_request_headers.started")
+    logging.getLogger("sqlalchemy.engine").debug("SELECT 1")
+    events = [json.loads(line)["event"] for line in stream.getvalue().splitlines()]
+    assert events == ["SELECT 1"]

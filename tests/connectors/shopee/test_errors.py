@@ -93,6 +93,10 @@ def test_the_error_name_decides_whatever_the_status(
     assert type(raised.value) is expected
     assert raised.value.request_id == "req-9"
     assert raised.value.marketplace == "shopee"
+    if isinstance(raised.value, AuthError):
+        # Only a refused app credential leaves the seller out of it.
+        credentials = isinstance(raised.value, CredentialsRefusedError)
+        assert raised.value.reauthorise is not credentials
 
 
 def test_the_misspelt_price_limit_names_name_their_field() -> None:

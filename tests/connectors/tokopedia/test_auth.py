@@ -128,6 +128,29 @@ def test_a_shop_no_longer_linked_needs_reauthorisation_and_is_not_called_again(
     assert info.call_count == 1  # no retry loop
 
 
+def test_authorising_again_clears_the_mark_once_the_shop_is_linked_again(
+    build: Build,
+) -> None:
+    wire = build()
+    info = wire.router.get(INFO).mock(
+        side_effect=[
+            fail(403, "RBAC_MDLW_001", f"shop {SHOP_ID} is not connected"),
+            ok([]),
+        ]
+    )
+    with pytest.raises(AuthError):
+        wire.connector.check()
+    assert wire.tokens.load(ACCOUNT).needs_reauthorisation
+
+    # The officer re-links the shop in the Seller Center, then authorises here.
+    wire.connector.authorize("", "https://ikm.example/cb")
+    stored = wire.tokens.load(ACCOUNT)
+    assert not stored.needs_reauthorisation
+    assert stored.reason == ""
+    wire.connector.check()
+    assert info.call_count == 2
+
+
 def test_wrong_client_credentials_are_an_auth_error(build: Build) -> None:
     wire = build(stored_token=False)
     wire.token_route(
@@ -151,7 +174,9 @@ def test_shops_are_linked_out_of_band(build: Build) -> None:
     wire = build()
     assert wire.connector.authorization_url("https://ikm.example/cb", "s") is None
     wire.connector.authorize("any-code", "https://ikm.example/cb")  # no request
-    assert wire.tokens.load(ACCOUNT).access_token is not None
+    stored = wire.tokens.load(ACCOUNT)
+    assert stored.access_token is not None
+    assert not stored.needs_reauthorisation
 
 
 @pytest.mark.parametrize(
