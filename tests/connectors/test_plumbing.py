@@ -172,11 +172,45 @@ def test_a_create_that_never_left_is_retried(fake_time: FakeTime) -> None:
     assert len(calls) == 2
 
 
-def test_a_create_with_a_server_error_is_not_retried(fake_time: FakeTime) -> None:
+def test_a_create_with_a_server_error_is_outcome_unknown_never_retried(
+    fake_time: FakeTime,
+) -> None:
+    # A 5xx does not say the create was not applied: repeating it could list twice.
     client, calls = scripted(503, 200)
-    with pytest.raises(TransientError):
+    with pytest.raises(OutcomeUnknownError, match="HTTP 503; it may have been"):
         call(client, fake_time, idempotent=False)()
     assert len(calls) == 1
+
+
+def test_a_throttled_create_is_retried_after_the_wait(fake_time: FakeTime) -> None:
+    # A 429 is refused before processing: sending the create again is safe.
+    client, calls = scripted(429, 200)
+    assert call(client, fake_time, idempotent=False)().status_code == 200
+    assert len(calls) == 2
+    assert 3.0 in fake_time.slept
+
+
+def undecodable() -> httpx.Client:
+    """A client whose answer says gzip but carries plain HTML (a broken proxy)."""
+
+    def handler(_request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200, content=b"<html>gateway</html>", headers={"Content-Encoding": "gzip"}
+        )
+
+    return httpx.Client(transport=httpx.MockTransport(handler))
+
+
+@pytest.mark.parametrize(
+    ("idempotent", "expected"),
+    [(True, TransientError), (False, OutcomeUnknownError)],
+    ids=["update", "create"],
+)
+def test_an_answer_that_cannot_be_decoded_is_no_answer(
+    fake_time: FakeTime, idempotent: bool, expected: type[Exception]
+) -> None:
+    with pytest.raises(expected, match="no usable answer \\(DecodingError\\)"):
+        call(undecodable(), fake_time, idempotent=idempotent)()
 
 
 ACCOUNT = AccountId("toy-1")
