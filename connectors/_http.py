@@ -7,14 +7,16 @@ timestamps stay valid), turns transport failures into the connector error tree, 
 connector classify the answer by its body first, and retries — with tenacity — only
 transient failures and rate limits, only when the call is idempotent or provably never
 left, with exponential backoff and jitter, honouring the wait a marketplace asked for,
-bounded in attempts and in time, logging each retry.
+bounded in attempts and in time, logging each retry. A create that got no usable answer
+(no answer, a server error, one that cannot be read) is outcome-unknown, never retried.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import httpx
@@ -29,6 +31,7 @@ from tenacity import (
 )
 
 from core.errors import (
+    ContractError,
     OutcomeUnknownError,
     RateLimitError,
     TransientError,
@@ -242,6 +245,10 @@ def send(
                     f"{exc.reason}; it may have been applied", **where
                 ) from None
             raise
+        except ContractError as exc:
+            if not idempotent:
+                raise _unknown(exc) from None
+            raise
         return response
 
     retrying = Retrying(
@@ -260,3 +267,24 @@ def send(
         reraise=True,
     )
     return retrying(attempt)
+
+
+def _unknown(error: ContractError) -> OutcomeUnknownError:
+    return OutcomeUnknownError(
+        f"{error.reason}; it may have been applied",
+        marketplace=error.marketplace,
+        account=error.account,
+        operation=error.operation,
+        request_id=error.request_id,
+    )
+
+
+@contextmanager
+def reading_create_answer() -> Iterator[None]:
+    """Read the answer to a create: one that cannot be understood leaves the outcome
+    unknown (:class:`~core.errors.OutcomeUnknownError`), never a plain failure that
+    invites sending the create again."""
+    try:
+        yield
+    except ContractError as exc:
+        raise _unknown(exc) from None

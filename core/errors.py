@@ -214,5 +214,6 @@ class ContractError(ConnectorError):
 
 
 class OutcomeUnknownError(ConnectorError):
-    """A call that is not idempotent (a create) may or may not have been applied: the
-    answer never came. Resolve it by looking the item up before anything is retried."""
+    """A call that is not idempotent (a create) may or may not have been applied: no
+    answer came, a server error or an answer that cannot be read. Resolve it by looking
+    the item up before anything is retried."""

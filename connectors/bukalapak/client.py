@@ -21,7 +21,7 @@ import httpx
 from pydantic import BaseModel
 
 from connectors._context import ConnectorContext
-from connectors._http import send
+from connectors._http import reading_create_answer, send
 from connectors._tokens import Refresher, TokenKeeper
 from connectors.bukalapak import errors
 from connectors.bukalapak.mapping import query_time
@@ -227,9 +227,13 @@ class BukalapakClient:
         body: BaseModel | None = None,
         idempotent: bool = True,
     ) -> _M:
-        payload = self._call(
-            operation, method, path, params=params, body=body, idempotent=idempotent
-        )
+        if not idempotent:
+            with reading_create_answer():
+                payload = self._call(
+                    operation, method, path, params=params, body=body, idempotent=False
+                )
+                return parse(model, payload, self._ctx.where(operation))
+        payload = self._call(operation, method, path, params=params, body=body)
         return parse(model, payload, self._ctx.where(operation))
 
     def _call(

@@ -32,7 +32,7 @@ import structlog
 from pydantic import BaseModel, ValidationError
 
 from connectors._context import ConnectorContext
-from connectors._http import send
+from connectors._http import reading_create_answer, send
 from connectors._tokens import TokenKeeper
 from connectors.shopee import schemas
 from connectors.shopee.errors import (
@@ -430,7 +430,8 @@ class ShopeeClient:
             json=body.model_dump(exclude_none=True),
             idempotent=False,
         )
-        return self._parse(response, schemas.AddedItem, op)
+        with reading_create_answer():
+            return self._parse(response, schemas.AddedItem, op)
 
     def update_item(self, body: schemas.UpdateItemRequest) -> None:
         """``product/update_item``: content or listing status, never price/stock."""

@@ -29,7 +29,7 @@ import httpx
 import structlog
 
 from connectors._context import ConnectorContext
-from connectors._http import send
+from connectors._http import reading_create_answer, send
 from connectors._tokens import TokenKeeper
 from connectors.tokopedia.errors import (
     ShopNotLinkedError,
@@ -318,6 +318,12 @@ class TokopediaClient:
             rows=rows,
             idempotent=idempotent,
         )
+        if idempotent:
+            return self._rows(response, operation)
+        with reading_create_answer():
+            return self._rows(response, operation)
+
+    def _rows(self, response: httpx.Response, operation: str) -> ProductRowsResult:
         result: ProductRowsResult = self._data(
             Envelope[ProductRowsResult], response, operation
         )

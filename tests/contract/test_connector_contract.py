@@ -151,10 +151,17 @@ def test_persistent_server_errors_end_as_transient(market: Harness) -> None:
     assert not results[0].ok
 
 
+@pytest.mark.parametrize("fault", ["lost", "malformed", "truncated"])
 def test_a_lost_create_answer_is_outcome_unknown_and_never_a_duplicate(
-    market: Harness,
+    market: Harness, fault: str
 ) -> None:
-    market.simulator.faults.lose_response_next(endpoint=market.create_endpoint)
+    # The create was applied; its answer never came, or came unreadable.
+    planned = {
+        "lost": market.simulator.faults.lose_response_next,
+        "malformed": market.simulator.faults.malformed_next,
+        "truncated": market.simulator.faults.truncated_next,
+    }[fault]
+    planned(endpoint=market.create_endpoint)
     changes = [ListingChange(ChangeKind.CREATE, market.draft("KOPI-FLR-001"))]
     (result,) = market.connector.apply_listing_changes(changes)
     assert not result.ok
@@ -165,6 +172,20 @@ def test_a_lost_create_answer_is_outcome_unknown_and_never_a_duplicate(
         x for x in market.simulator.inspect_listings() if x["sku"] == "KOPI-FLR-001"
     ]
     assert len(shown) == 1
+
+
+def test_a_server_error_on_create_is_outcome_unknown_and_not_resent(
+    market: Harness,
+) -> None:
+    market.simulator.faults.fail_next(endpoint=market.create_endpoint, status=500)
+    changes = [ListingChange(ChangeKind.CREATE, market.draft("KOPI-FLR-001"))]
+    (result,) = market.connector.apply_listing_changes(changes)
+    assert isinstance(result.error, OutcomeUnknownError)
+    assert market.simulator.requests[market.create_endpoint] == 1
+    # This simulator refused before applying: the look-up finds nothing to bind.
+    assert market.connector.find_listings(["KOPI-FLR-001"]) == {}
+    create(market, "KOPI-FLR-001")
+    assert len(market.simulator.inspect_listings()) == 1
 
 
 def test_an_expired_token_is_refreshed(market: Harness) -> None:

@@ -234,6 +234,20 @@ def test_a_lost_create_answer_is_outcome_unknown_and_not_resent(
     assert create.call_count == 1
 
 
+def test_a_create_answer_of_the_wrong_shape_is_outcome_unknown(
+    router: respx.MockRouter,
+) -> None:
+    # HTTP 201 without the product's id: the listing may exist.
+    router.get(PRODUCTS).respond(200, json=envelope([], total=0))
+    create = router.post("/products").respond(201, json=envelope({"name": "x"}))
+    (result,) = make().connector.apply_listing_changes(
+        [ListingChange(ChangeKind.CREATE, draft("KOPI-FLR-001"))]
+    )
+    assert isinstance(result.error, OutcomeUnknownError)
+    assert "may have been applied" in str(result.error)
+    assert create.call_count == 1
+
+
 def test_a_refused_create_fails_alone_and_unmapped_drafts_never_leave(
     router: respx.MockRouter,
 ) -> None:

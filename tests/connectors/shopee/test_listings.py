@@ -166,6 +166,22 @@ def test_a_lost_add_item_answer_is_outcome_unknown_and_not_retried() -> None:
     assert len(add.calls) == 1
 
 
+def test_an_add_item_answer_without_an_item_id_is_outcome_unknown() -> None:
+    # Shopee answered success but the body lacks the new item's id: it may exist.
+    setup = rig()
+    with respx.mock(
+        base_url=BASE, assert_all_called=True, assert_all_mocked=True
+    ) as router:
+        router.get(SEARCH).mock(return_value=not_found())
+        router.get(host=IMAGE_HOST).mock(return_value=httpx.Response(200, content=JPEG))
+        router.post(UPLOAD).mock(return_value=uploaded("img-1"))
+        add = router.post(ADD_ITEM).mock(return_value=ok({"item_name": "x"}))
+        (result,) = setup.connector.apply_listing_changes(create(draft()))
+    assert isinstance(result.error, OutcomeUnknownError)
+    assert "item_id" in str(result.error)
+    assert len(add.calls) == 1
+
+
 def test_an_image_that_cannot_be_fetched_fails_only_its_item() -> None:
     setup = rig()
     broken = draft("TENUN-SKA-001", image_urls=(f"https://{IMAGE_HOST}/gone.jpg",))

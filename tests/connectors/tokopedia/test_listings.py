@@ -255,6 +255,19 @@ def test_a_lost_create_answer_is_outcome_unknown_for_every_product_and_not_resen
     assert route.call_count == 1
 
 
+def test_a_create_answer_of_the_wrong_shape_is_outcome_unknown(build: Build) -> None:
+    # HTTP 200 whose data is not the rows result: the products may have been made.
+    wire = build()
+    wire.router.get(INFO).mock(return_value=ok([]))
+    route = wire.router.post(CREATE).mock(return_value=ok(["unexpected"]))
+
+    results = wire.connector.apply_listing_changes([create("A"), create("B")])
+
+    assert all(isinstance(r.error, OutcomeUnknownError) for r in results)
+    assert "may have been applied" in str(results[0].error)
+    assert route.call_count == 1
+
+
 def test_a_throttled_create_was_not_applied_so_it_is_sent_again(build: Build) -> None:
     wire = build()
     wire.router.get(INFO).mock(return_value=ok([]))
