@@ -806,11 +806,15 @@ class TokopediaConnector:
     # ================================================================ orders
 
     def fetch_orders(self, window: OrderWindow) -> Iterator[RemoteOrder]:
-        """Orders created in ``window`` (that reached 220), in pieces shorter than
+        """Orders paid by the end of ``window``: those created from
+        ``payment_lookback_hours`` before its start to its end (Tokopedia lists an
+        order by its creation time, once it reached 220), in pieces shorter than
         3 days, every page of each (100 a page)."""
         where = self._ctx.where("fetch_orders")
         per_page = self.limits.order_page_size
-        for piece in window.split(self.limits.order_window):
+        lookback = timedelta(hours=self._settings.payment_lookback_hours)
+        reach = OrderWindow(window.since - lookback, window.until)
+        for piece in reach.split(self.limits.order_window):
             from_date, to_date = mapping.order_list_bounds(piece.since, piece.until)
             pages, contents = PageGuard(where), PageGuard(where)
             page, after_empty = 1, False

@@ -40,6 +40,11 @@ class TokopediaSettings(BaseModel):
         bypass_update_product_status: send ``bypass_update_product_status=true``
             with stock updates, so stock 0 does not change the product's status
             (§5.3). Off by default: Tokopedia's own behaviour.
+        payment_lookback_hours: how far before a window's start the order list is
+            read (§6.1 lists orders by creation time, but only once payment is
+            verified: an order created before the window and paid inside it would
+            otherwise never be seen). Set it to the longest time a buyer may take to
+            pay; 48 hours by default, 0 to read the window only.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -51,6 +56,7 @@ class TokopediaSettings(BaseModel):
     product_status: Literal["LIMITED", "UNLIMITED"] = "LIMITED"
     min_order: int = Field(default=1, ge=1)
     bypass_update_product_status: bool = False
+    payment_lookback_hours: int = Field(default=48, ge=0, le=24 * 14)
 
     @field_validator("token_url")
     @classmethod

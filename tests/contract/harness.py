@@ -57,6 +57,11 @@ class Harness(Protocol):
         over ``spread`` of simulated time ending now; returns how many were placed."""
         ...
 
+    def place_unpaid_order(self, sku: str) -> str:
+        """A buyer orders one unit of this listing and has not paid yet; returns the
+        order's id as the connector reports it (pay with ``simulator.buyer_event``)."""
+        ...
+
     def expire_access_token(self) -> None:
         """The marketplace forgets the shop's current access token."""
         ...

@@ -157,6 +157,15 @@ class BukalapakHarness:
             placed += 1
         return placed
 
+    def place_unpaid_order(self, sku: str) -> str:
+        """A ``pending`` transaction of one unit."""
+        sim = self.simulator
+        with sim.lock:
+            (sku_id,) = [
+                int(x["sku_id"]) for x in sim.inspect_listings() if x["sku"] == sku
+            ]
+        return str(sim.create_transaction(sku_id, 1, paid=False))
+
     def expire_access_token(self) -> None:
         """Every live access token lapses now (the next call gets 401)."""
         self.simulator.expire_access_tokens()

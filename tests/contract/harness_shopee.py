@@ -156,6 +156,12 @@ class ShopeeHarness:
                 placed += 1
         return placed
 
+    def place_unpaid_order(self, sku: str) -> str:
+        """An ``UNPAID`` order of one unit."""
+        order = self.sim.place_order(f"{self._item_id(sku)}:0", 1, "buyer-unpaid")
+        assert order is not None
+        return order
+
     def expire_access_token(self) -> None:
         """Every access token of the shop is refused from now on."""
         self.sim.revoke_access_tokens()

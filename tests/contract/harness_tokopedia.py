@@ -101,6 +101,15 @@ class TokopediaHarness:
                 placed += 1
         return placed
 
+    def place_unpaid_order(self, sku: str) -> str:
+        """An order of one unit, status 100 (not listed until paid)."""
+        shop_id = int(self.credentials["shop_id"])
+        with self.sim.lock:
+            product_id = self.sim.store.skus[(shop_id, sku)]
+        order = self.sim.place_order(str(product_id), 1, "Pembeli")
+        assert order is not None
+        return order
+
     def expire_access_token(self) -> None:
         """Every current token of the app expires now."""
         self.sim.expire_tokens()

@@ -15,6 +15,7 @@ import pytest
 from structlog.testing import capture_logs
 
 import connectors
+from connectors._sim.buyers import BuyerEvent
 from core.domain.ids import Sku, sku_key
 from core.domain.remote import (
     ChangeKind,
@@ -23,6 +24,7 @@ from core.domain.remote import (
     PriceUpdate,
     StockUpdate,
 )
+from core.domain.sync import OrderStatus
 from core.errors import (
     AuthError,
     OutcomeUnknownError,
@@ -214,6 +216,39 @@ def test_every_order_in_a_window_is_fetched_once_across_pages(market: Harness) -
     assert all(o.lines and o.lines[0].quantity >= 1 for o in orders)
     one = market.connector.fetch_order(ids[0])
     assert one.external_id == ids[0]
+
+
+def test_an_order_paid_after_the_window_it_was_placed_in_is_not_missed(
+    market: Harness,
+) -> None:
+    """Placed in one poll's window, paid in the next: the second poll or a re-read
+    of the open order shows it paid, whatever time the marketplace lists by."""
+    create(market, "KOPI-FLR-001")
+    first_start = market.clock.now()
+    market.clock.advance(60)
+    order = market.place_unpaid_order("KOPI-FLR-001")
+    market.clock.advance(600)
+    first_end = market.clock.now()
+    first = {
+        o.external_id: o
+        for o in market.connector.fetch_orders(OrderWindow(first_start, first_end))
+    }
+    market.clock.advance(1_200)
+    assert market.simulator.buyer_event(order, BuyerEvent.PAY)
+    market.clock.advance(60)
+    second = {
+        o.external_id: o
+        for o in market.connector.fetch_orders(
+            OrderWindow(first_end, market.clock.now())
+        )
+    }
+    if order in second:
+        assert second[order].status is OrderStatus.PAID
+    else:
+        # Listed by creation time: seen unpaid in the first window, then re-read.
+        assert not market.connector.limits.orders_by_update_time
+        assert first[order].status is OrderStatus.PENDING_PAYMENT
+        assert market.connector.fetch_order(order).status is OrderStatus.PAID
 
 
 def test_no_secret_reaches_a_log_line_or_an_error(market: Harness) -> None:

@@ -190,6 +190,8 @@ def test_shops_are_linked_out_of_band(build: Build) -> None:
         ({"fs_id": FS_ID, "min_order": 0}, "min_order"),
         ({"fs_id": FS_ID, "product_status": "ACTIVE"}, "product_status"),
         ({"fs_id": FS_ID, "categories": {"Kopi": -1}}, "categories"),
+        ({"fs_id": FS_ID, "payment_lookback_hours": -1}, "payment_lookback_hours"),
+        ({"fs_id": FS_ID, "payment_lookback_hours": "2d"}, "payment_lookback_hours"),
     ],
 )
 def test_bad_options_are_config_errors_naming_the_option(

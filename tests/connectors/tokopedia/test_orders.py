@@ -14,7 +14,14 @@ from connectors.tokopedia.schemas import OrderRow
 from core.domain.remote import OrderWindow
 from core.domain.sync import OrderStatus
 from core.errors import ContractError, RejectedError
-from tests.connectors.tokopedia.conftest import FS_ID, NOW, SHOP_ID, Build, ok
+from tests.connectors.tokopedia.conftest import (
+    FS_ID,
+    NOW,
+    OPTIONS,
+    SHOP_ID,
+    Build,
+    ok,
+)
 
 LIST = "/v2/order/list"
 DETAIL = f"/v2/fs/{FS_ID}/order"
@@ -68,7 +75,9 @@ def test_limits_say_what_the_page_says() -> None:
 def test_a_week_is_split_into_windows_under_three_days_and_paged_from_one(
     build: Build,
 ) -> None:
-    wire = build(rate=1000.0, burst=1000)
+    wire = build(
+        rate=1000.0, burst=1000, options={**OPTIONS, "payment_lookback_hours": 0}
+    )
     since = NOW - timedelta(days=7)
     first_from = int(since.timestamp())
 
@@ -104,6 +113,27 @@ def test_a_week_is_split_into_windows_under_three_days_and_paged_from_one(
     assert pages_of_first == ["1", "2"]
     assert len(orders) == 107 + 2
     assert route.call_count == 4
+
+
+@pytest.mark.parametrize(("option", "hours"), [(None, 48), (12, 12), (0, 0)])
+def test_the_list_reads_back_the_payment_lookback_before_the_window(
+    build: Build, option: int | None, hours: int
+) -> None:
+    # Listed by creation time once paid: an order created before the window and
+    # paid inside it is only found by reading back.
+    options = (
+        OPTIONS if option is None else {**OPTIONS, "payment_lookback_hours": option}
+    )
+    wire = build(options=options)
+    route = wire.router.get(LIST).mock(return_value=ok([]))
+    since = NOW - timedelta(minutes=5)
+
+    assert list(wire.connector.fetch_orders(OrderWindow(since, NOW))) == []
+
+    (call,) = route.calls
+    params = call.request.url.params
+    assert int(params["from_date"]) == int((since - timedelta(hours=hours)).timestamp())
+    assert int(params["to_date"]) == int(NOW.timestamp())
 
 
 def test_an_order_row_is_mapped_to_the_canonical_order(build: Build) -> None:
