@@ -397,25 +397,10 @@ class BukalapakConnector:
         with bound_contextvars(operation="push_stock"):
             for update in updates:
                 problem = mapping.stock_problem(update.quantity)
-                if problem is not None:
-                    results.append(
-                        _failed(
-                            update.sku,
-                            RejectedError(
-                                problem, code="invalid", **self._where("update_sku")
-                            ),
-                            update.external_id,
-                            update.external_variant_id,
-                        )
-                    )
-                    continue
+                body = None if problem else UpdateSku(stock=int(update.quantity))
                 results.append(
-                    self._patch_one(
-                        update.sku,
-                        update.external_id,
-                        update.external_variant_id,
-                        UpdateSku(stock=int(update.quantity)),
-                        ("stock.pushed", "stock.rejected"),
+                    self._patch_checked(
+                        update, problem, body, ("stock.pushed", "stock.rejected")
                     )
                 )
         return results
@@ -427,28 +412,36 @@ class BukalapakConnector:
         with bound_contextvars(operation="push_prices"):
             for update in updates:
                 problem = mapping.price_problem(update.price)
-                if problem is not None:
-                    results.append(
-                        _failed(
-                            update.sku,
-                            RejectedError(
-                                problem, code="invalid", **self._where("update_sku")
-                            ),
-                            update.external_id,
-                            update.external_variant_id,
-                        )
-                    )
-                    continue
+                body = None if problem else UpdateSku(price=int(update.price))
                 results.append(
-                    self._patch_one(
-                        update.sku,
-                        update.external_id,
-                        update.external_variant_id,
-                        UpdateSku(price=int(update.price)),
-                        ("price.pushed", "price.rejected"),
+                    self._patch_checked(
+                        update, problem, body, ("price.pushed", "price.rejected")
                     )
                 )
         return results
+
+    def _patch_checked(
+        self,
+        update: StockUpdate | PriceUpdate,
+        problem: str | None,
+        body: UpdateSku | None,
+        events: tuple[str, str],
+    ) -> ChangeResult:
+        """Refuse an update ``problem`` names before calling; else patch its SKU."""
+        if problem is not None or body is None:
+            return _failed(
+                update.sku,
+                RejectedError(
+                    problem or "nothing to update",
+                    code="invalid",
+                    **self._where("update_sku"),
+                ),
+                update.external_id,
+                update.external_variant_id,
+            )
+        return self._patch_one(
+            update.sku, update.external_id, update.external_variant_id, body, events
+        )
 
     def _patch_one(
         self,
