@@ -142,6 +142,22 @@ def _refused(where: Where, error: mapping.DraftRefusedError) -> RejectedError:
     )
 
 
+def _without_product_id(
+    change: ListingChange, action: str, where: Where
+) -> ChangeResult:
+    """The failed result of a change whose listing has no Tokopedia product id."""
+    return ChangeResult(
+        change.draft.sku,
+        False,
+        error=RejectedError(
+            f"{action} needs the listing's Tokopedia product id, got "
+            f"{change.external_id!r}",
+            fields={"external_id": "missing or not numeric"},
+            **where,
+        ),
+    )
+
+
 def _product_id(external_id: str | None) -> int | None:
     text = (external_id or "").strip()
     return int(text) if text.isdigit() else None
@@ -481,16 +497,7 @@ class TokopediaConnector:
             change = changes[index]
             product_id = _product_id(change.external_id)
             if product_id is None:
-                results[index] = ChangeResult(
-                    change.draft.sku,
-                    False,
-                    error=RejectedError(
-                        f"an update needs the listing's Tokopedia product id, got "
-                        f"{change.external_id!r}",
-                        fields={"external_id": "missing or not numeric"},
-                        **where,
-                    ),
-                )
+                results[index] = _without_product_id(change, "an update", where)
                 continue
             try:
                 rows[index] = mapping.edit_row(change.draft, product_id, self._settings)
@@ -586,16 +593,7 @@ class TokopediaConnector:
             change = changes[index]
             product_id = _product_id(change.external_id)
             if product_id is None:
-                results[index] = ChangeResult(
-                    change.draft.sku,
-                    False,
-                    error=RejectedError(
-                        f"deactivating needs the listing's Tokopedia product id, got "
-                        f"{change.external_id!r}",
-                        fields={"external_id": "missing or not numeric"},
-                        **where,
-                    ),
-                )
+                results[index] = _without_product_id(change, "deactivating", where)
             else:
                 ids[index] = product_id
         outcomes = self._bulk(
