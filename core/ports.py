@@ -16,6 +16,8 @@ from typing import ClassVar, Protocol, Self
 from core.domain.accounts import ChannelAccount
 from core.domain.catalogue import Producer, ProducerKind, Product, ProductStatus
 from core.domain.ids import AccountId
+from core.domain.listings import Listing
+from core.domain.orders import StoredOrder
 from core.domain.remote import (
     BatchLimits,
     ChangeResult,
@@ -27,8 +29,9 @@ from core.domain.remote import (
     Secret,
     StockUpdate,
 )
+from core.domain.runs import RunItem, SyncRun
 from core.domain.stock import Movement, NewMovement, RecordedMovement, StockLevel
-from core.domain.sync import ListingState
+from core.domain.sync import ListingState, OrderStatus, RunOutcome, SyncKind
 
 
 class Clock(Protocol):
@@ -228,6 +231,144 @@ class UnitOfWork(Protocol):
 
     def rollback(self) -> None:
         """Discard everything not yet committed."""
+        ...
+
+
+# ------------------------------------------------------------------- sync engine
+
+
+class ListingRepository(Protocol):
+    """Listings (a SKU bound to an account) and what was last pushed to them."""
+
+    def for_account(self, account: AccountId) -> dict[str, Listing]:
+        """Every listing of ``account``, by SKU key."""
+        ...
+
+    def save_many(
+        self, account: AccountId, listings: Sequence[Listing], at: datetime
+    ) -> None:
+        """Insert or overwrite listings of ``account``, matched by SKU key; their
+        products must exist."""
+        ...
+
+    def accounts_listing(self, keys: Iterable[str]) -> dict[str, list[AccountId]]:
+        """For each SKU key, the accounts with a live listing of it."""
+        ...
+
+
+class OrderRepository(Protocol):
+    """Orders by (account, external id), their lines and each account's bookmark."""
+
+    def get_many(
+        self, account: AccountId, external_ids: Iterable[str]
+    ) -> dict[str, StoredOrder]:
+        """Stored orders of ``account`` by external id (missing ones are absent)."""
+        ...
+
+    def save_many(self, orders: Sequence[StoredOrder], at: datetime) -> None:
+        """Insert new orders with their lines; overwrite the status, amounts, times,
+        stock state and oversold flag of existing ones (their lines stay)."""
+        ...
+
+    def open_ids(self, account: AccountId, limit: int) -> list[str]:
+        """External ids of ``account``'s orders not yet in a final status, the most
+        recently updated first (at most ``limit``)."""
+        ...
+
+    def oversold(self, account: AccountId | None = None) -> list[StoredOrder]:
+        """Orders flagged as oversold (of one account, or of all)."""
+        ...
+
+    def count_by_status(self, account: AccountId) -> dict[OrderStatus, int]:
+        """How many orders of ``account`` in each status."""
+        ...
+
+    def bookmark(self, account: AccountId) -> datetime | None:
+        """Where the next order pull of ``account`` starts (before the overlap)."""
+        ...
+
+    def set_bookmark(
+        self, account: AccountId, position: datetime, at: datetime
+    ) -> None:
+        """Move the bookmark; commit it with the orders it covers."""
+        ...
+
+
+class RunRepository(Protocol):
+    """Sync runs and their per-item results."""
+
+    def start(
+        self,
+        kind: SyncKind,
+        account: AccountId | None,
+        trigger: str,
+        at: datetime,
+        window: OrderWindow | None = None,
+    ) -> int:
+        """Record a run as running; returns its id. A run of the same kind, account
+        and window start that never finished is taken over, not duplicated."""
+        ...
+
+    def add_items(self, run_id: int, items: Sequence[RunItem]) -> None:
+        """Append item results to a run."""
+        ...
+
+    def finish(
+        self, run_id: int, outcome: RunOutcome, counts: Mapping[str, int], at: datetime
+    ) -> None:
+        """Record how a run ended."""
+        ...
+
+    def recent(
+        self,
+        limit: int,
+        account: AccountId | None = None,
+        kind: SyncKind | None = None,
+    ) -> list[SyncRun]:
+        """The latest runs, newest first, without their items."""
+        ...
+
+    def get(self, run_id: int) -> SyncRun | None:
+        """One run with its items."""
+        ...
+
+
+class LeaseRepository(Protocol):
+    """Who writes for an account: one holder at a time, across processes."""
+
+    def acquire(
+        self, account: AccountId, holder: str, now: datetime, until: datetime
+    ) -> bool:
+        """Take or renew ``account``'s lease for ``holder`` until ``until``; False
+        when another holder's lease has not expired at ``now``. Commits at once."""
+        ...
+
+    def release(self, account: AccountId, holder: str) -> None:
+        """Give the lease back (only ``holder``'s own). Commits at once."""
+        ...
+
+
+class SyncUnitOfWork(UnitOfWork, Protocol):
+    """A unit of work with the sync engine's repositories too."""
+
+    @property
+    def listings(self) -> ListingRepository:
+        """Listings in this transaction."""
+        ...
+
+    @property
+    def orders(self) -> OrderRepository:
+        """Orders in this transaction."""
+        ...
+
+    @property
+    def runs(self) -> RunRepository:
+        """Sync runs in this transaction."""
+        ...
+
+    @property
+    def leases(self) -> LeaseRepository:
+        """Account leases (each call commits on its own)."""
         ...
 
 

@@ -337,6 +337,7 @@ class BukalapakConnector:
                     True,
                     bound.external_id,
                     bound.external_variant_id,
+                    bound=True,
                 )
                 log.info(
                     "listing.bound",

@@ -417,7 +417,11 @@ class ShopeeConnector:
                 log.info("listing.relisted", sku=draft.sku, item_id=item_id, **where)
             log.info("listing.bound", sku=draft.sku, item_id=found.external_id, **where)
             return ChangeResult(
-                draft.sku, True, found.external_id, found.external_variant_id
+                draft.sku,
+                True,
+                found.external_id,
+                found.external_variant_id,
+                bound=True,
             )
         category = self._category(draft)
         if not self._settings.logistics:

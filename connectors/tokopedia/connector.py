@@ -396,6 +396,7 @@ class TokopediaConnector:
                     True,
                     external_id=found.external_id,
                     external_variant_id=found.external_variant_id,
+                    bound=True,
                 )
                 log.info(
                     "listing.bound",

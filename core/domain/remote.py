@@ -146,7 +146,9 @@ class ChangeResult:
 
     ``error`` is a :class:`~core.errors.ConnectorError`: ``RejectedError`` (do not retry
     as is), ``TransientError``/``RateLimitError`` (retry later) or
-    ``OutcomeUnknownError`` (look the SKU up before anything else).
+    ``OutcomeUnknownError`` (look the SKU up before anything else). ``bound`` is True
+    for a create that found a listing with the SKU already there and took it over
+    instead of creating one: its price, stock and content are the marketplace's.
     """
 
     sku: Sku
@@ -154,6 +156,7 @@ class ChangeResult:
     external_id: str | None = None
     external_variant_id: str | None = None
     error: Exception | None = None
+    bound: bool = False
 
 
 @dataclass(frozen=True, slots=True)

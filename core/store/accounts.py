@@ -20,7 +20,7 @@ from core.domain.accounts import (
 )
 from core.domain.ids import AccountId, ProducerCode
 from core.domain.sync import ListingState
-from core.errors import DomainError
+from core.errors import DomainError, StoreError
 from core.store.tables import (
     ChannelAccountProducerRow,
     ChannelAccountRow,
@@ -56,6 +56,24 @@ def policy_from_json(document: Mapping[str, Any]) -> AllocationPolicy:
         ),
         excluded=frozenset(document.get("excluded", ())),
     )
+
+
+def account_row_id(session: Session, account: AccountId) -> int:
+    """The surrogate key of an account, for the other repositories.
+
+    Raises:
+        StoreError: the account is not in the store.
+    """
+    found = session.execute(
+        select(col(ChannelAccountRow.id)).where(
+            col(ChannelAccountRow.account_key) == account
+        )
+    ).scalar_one_or_none()
+    if found is None:
+        raise StoreError(
+            f"account {account!r} is not in the store; run `ikm-sync accounts apply`"
+        )
+    return int(found)
 
 
 class SqlAccountRepository:

@@ -189,6 +189,12 @@ class OrderRow(SQLModel, table=True):
     total_amount: int = Field(sa_type=sa.BigInteger)
     currency: str = Field(default="IDR", max_length=3)
     oversold: bool = False
+    #: How far the order's stock effects have gone in the ledger: ``none``,
+    #: ``reserved``, ``released``, ``shipped`` or ``returned`` (written in the same
+    #: transaction as the movements, whose keys keep them exactly once).
+    stock_state: str = Field(
+        default="none", max_length=16, sa_column_kwargs={"server_default": "none"}
+    )
     placed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     remote_updated_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     first_seen_at: datetime = Field(sa_type=UtcDateTime)
@@ -249,3 +255,23 @@ class AccountTokenRow(SQLModel, table=True):
     needs_reauthorisation: bool = False
     reason: str = Field(default="", sa_type=sa.Text)
     updated_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class OrderBookmarkRow(SQLModel, table=True):
+    """Where the next order pull of an account starts (minus the overlap)."""
+
+    __tablename__ = "order_bookmarks"
+
+    account_id: int = Field(foreign_key="channel_accounts.id", primary_key=True)
+    position: datetime = Field(sa_type=UtcDateTime)
+    updated_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class AccountLeaseRow(SQLModel, table=True):
+    """Who may write for an account until when: one writer per account."""
+
+    __tablename__ = "account_leases"
+
+    account_id: int = Field(foreign_key="channel_accounts.id", primary_key=True)
+    holder: str = Field(max_length=128)
+    expires_at: datetime = Field(sa_type=UtcDateTime)

@@ -9,18 +9,26 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from core.store.accounts import SqlAccountRepository
+from core.store.leases import SqlLeaseRepository
 from core.store.ledger import SqlStockLedger
+from core.store.listings import SqlListingRepository
+from core.store.orders import SqlOrderRepository
 from core.store.producers import SqlProducerRepository
 from core.store.products import SqlProductRepository
+from core.store.runs import SqlRunRepository
 
 
 class SqlUnitOfWork:
-    """``core.ports.UnitOfWork`` on a SQLAlchemy session; rolls back on exit."""
+    """``core.ports.SyncUnitOfWork`` on a SQLAlchemy session; rolls back on exit."""
 
     producers: SqlProducerRepository
     products: SqlProductRepository
     stock: SqlStockLedger
     accounts: SqlAccountRepository
+    listings: SqlListingRepository
+    orders: SqlOrderRepository
+    runs: SqlRunRepository
+    leases: SqlLeaseRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -33,6 +41,10 @@ class SqlUnitOfWork:
         self.products = SqlProductRepository(session)
         self.stock = SqlStockLedger(session)
         self.accounts = SqlAccountRepository(session)
+        self.listings = SqlListingRepository(session)
+        self.orders = SqlOrderRepository(session)
+        self.runs = SqlRunRepository(session)
+        self.leases = SqlLeaseRepository(self._session_factory)
         return self
 
     def __exit__(

@@ -89,9 +89,12 @@ def test_created_listings_round_trip_by_sku(market: Harness) -> None:
 def test_creating_the_same_listing_twice_binds_instead_of_duplicating(
     market: Harness,
 ) -> None:
-    first = create(market, "KOPI-FLR-001")
-    again = create(market, "KOPI-FLR-001")
-    assert again == first
+    changes = [ListingChange(ChangeKind.CREATE, market.draft("KOPI-FLR-001"))]
+    (first,) = market.connector.apply_listing_changes(changes)
+    (again,) = market.connector.apply_listing_changes(changes)
+    assert (first.ok, first.bound) == (True, False)
+    assert (again.ok, again.bound) == (True, True)
+    assert again.external_id == first.external_id
     shown = [
         x for x in market.simulator.inspect_listings() if x["sku"] == "KOPI-FLR-001"
     ]

@@ -1,0 +1,195 @@
+"""The pure planner: desired state + what was last pushed → the changes to send.
+
+The desired state of an account is each active product of its producers, showing the
+stock its allocation policy grants from the SKU's available stock, at the product's
+price, with the product's content. What was last pushed is each :class:`Listing`.
+:func:`plan_account` diffs the two into creates, content updates, deactivations, price
+updates and stock updates, with no I/O:
+
+* a product without a listing (or whose last create failed for a transient reason) is
+  created; a create refused by the marketplace is tried again only once the product's
+  content or price changed;
+* a listing whose create outcome is unknown (``creating``) is resolved by a lookup by
+  SKU before anything else: it is never created again blindly;
+* a live listing gets a content update, a price update and a stock update for exactly
+  what differs; a delisted one that is wanted again is updated (which lists it again);
+* a live listing whose product is no longer wanted (archived, draft, excluded by the
+  policy, its producer gone from the account) is deactivated;
+* stock updates that lower a listing's stock or take it to zero come first (they
+  prevent overselling); one SKU has at most one update of each kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from core.domain.accounts import ChannelAccount
+from core.domain.catalogue import Condition, Product, ProductStatus
+from core.domain.ids import Sku
+from core.domain.listings import Listing, content_hash
+from core.domain.remote import (
+    ChangeKind,
+    ListingChange,
+    ListingDraft,
+    PriceUpdate,
+    StockUpdate,
+)
+from core.domain.stock import StockLevel
+from core.domain.sync import ListingState
+
+
+@dataclass(frozen=True, slots=True)
+class Desired:
+    """What one SKU should look like on the account."""
+
+    draft: ListingDraft
+    content_hash: str
+
+
+@dataclass(slots=True)
+class AccountPlan:
+    """The changes one account needs, in the order they are sent."""
+
+    account: ChannelAccount
+    desired: dict[str, Desired] = field(default_factory=dict)
+    resolve: list[Sku] = field(default_factory=list)
+    creates: list[ListingChange] = field(default_factory=list)
+    updates: list[ListingChange] = field(default_factory=list)
+    deactivations: list[ListingChange] = field(default_factory=list)
+    prices: list[PriceUpdate] = field(default_factory=list)
+    stock: list[StockUpdate] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        """True when nothing is to be sent."""
+        return not any(self.counts().values())
+
+    def counts(self) -> dict[str, int]:
+        """How many items of each kind."""
+        return {
+            "resolve": len(self.resolve),
+            "create": len(self.creates),
+            "update": len(self.updates),
+            "deactivate": len(self.deactivations),
+            "price": len(self.prices),
+            "stock": len(self.stock),
+        }
+
+
+def desired_state(
+    account: ChannelAccount,
+    products: Iterable[Product],
+    levels: Mapping[str, StockLevel],
+) -> dict[str, Desired]:
+    """The listings ``account`` should carry, by SKU key: its producers' active
+    products that its policy does not exclude, each showing its allocation."""
+    producers = set(account.producer_codes)
+    wanted: dict[str, Desired] = {}
+    for product in products:
+        if product.status is not ProductStatus.ACTIVE:
+            continue
+        if product.producer_code not in producers:
+            continue
+        level = levels.get(product.key)
+        available = 0 if level is None else level.available
+        stock = account.policy.allocate(product.sku, available)
+        if stock is None:
+            continue
+        draft = ListingDraft.from_product(product, stock)
+        wanted[product.key] = Desired(draft, content_hash(draft))
+    return wanted
+
+
+def _retry_failed(listing: Listing, want: Desired) -> bool:
+    """A refused create is tried again once what it carried has changed."""
+    return (
+        listing.last_content_hash != want.content_hash
+        or listing.last_price != want.draft.price
+    )
+
+
+def plan_account(
+    account: ChannelAccount,
+    products: Mapping[str, Product],
+    levels: Mapping[str, StockLevel],
+    listings: Mapping[str, Listing],
+) -> AccountPlan:
+    """The changes that bring ``account`` from ``listings`` to the desired state.
+
+    ``products`` (by SKU key) holds at least the products of the account's producers
+    and those of its listings; ``levels`` and ``listings`` are by SKU key too.
+    """
+    plan = AccountPlan(
+        account, desired=desired_state(account, products.values(), levels)
+    )
+    decreases: list[StockUpdate] = []
+    increases: list[StockUpdate] = []
+    for key in sorted(plan.desired):
+        want = plan.desired[key]
+        draft = want.draft
+        listing = listings.get(key)
+        if listing is None or listing.state is ListingState.PENDING:
+            plan.creates.append(ListingChange(ChangeKind.CREATE, draft))
+            continue
+        match listing.state:
+            case ListingState.CREATING:
+                plan.resolve.append(draft.sku)
+                continue
+            case ListingState.FAILED:
+                if listing.external_id is None:
+                    if _retry_failed(listing, want):
+                        plan.creates.append(ListingChange(ChangeKind.CREATE, draft))
+                    continue
+            case ListingState.LIVE | ListingState.DELISTED:
+                pass
+        external_id = listing.external_id
+        if external_id is None:  # a bound listing always has its id
+            plan.creates.append(ListingChange(ChangeKind.CREATE, draft))
+            continue
+        variant = listing.external_variant_id
+        if (
+            listing.state is ListingState.DELISTED
+            or listing.last_content_hash != want.content_hash
+        ):
+            plan.updates.append(
+                ListingChange(ChangeKind.UPDATE, draft, external_id, variant)
+            )
+        if listing.last_price != draft.price:
+            plan.prices.append(
+                PriceUpdate(draft.sku, external_id, draft.price, variant)
+            )
+        if listing.last_stock != draft.stock:
+            update = StockUpdate(draft.sku, external_id, draft.stock, variant)
+            lowers = listing.last_stock is None or draft.stock < listing.last_stock
+            (decreases if lowers or draft.stock == 0 else increases).append(update)
+    plan.stock = decreases + increases
+    for key in sorted(listings.keys() - plan.desired.keys()):
+        listing = listings[key]
+        if listing.state is ListingState.LIVE and listing.external_id is not None:
+            plan.deactivations.append(
+                ListingChange(
+                    ChangeKind.DEACTIVATE,
+                    _retired_draft(listing, products.get(key)),
+                    listing.external_id,
+                    listing.external_variant_id,
+                )
+            )
+    return plan
+
+
+def _retired_draft(listing: Listing, product: Product | None) -> ListingDraft:
+    """The draft a deactivation carries: the product's, showing no stock (a bare one
+    when the product is gone from the store)."""
+    if product is not None:
+        return ListingDraft.from_product(product, 0)
+    return ListingDraft(
+        sku=listing.sku,
+        name=str(listing.sku),
+        description="",
+        category="",
+        price=listing.last_price or 1,
+        stock=0,
+        weight_grams=1,
+        condition=Condition.NEW,
+    )

@@ -1,0 +1,285 @@
+"""Orders, their lines and each account's order bookmark in the database.
+
+Orders are unique on (account, external id): :meth:`SqlOrderRepository.save_many`
+inserts the new ones with their lines in bulk and overwrites the changing fields of
+the others in one ``executemany``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import func, select
+from sqlmodel import Session, col
+
+from core.domain.ids import AccountId, Sku, sku_key
+from core.domain.orders import OrderLine, StockState, StoredOrder
+from core.domain.sync import OrderStatus
+from core.store._sql import bulk_insert, chunks, update_many_by
+from core.store.accounts import account_row_id
+from core.store.products import SqlProductRepository
+from core.store.tables import (
+    ChannelAccountRow,
+    OrderBookmarkRow,
+    OrderLineRow,
+    OrderRow,
+    ProductRow,
+    table_of,
+)
+
+#: Statuses after which an order no longer changes what ikm-sync does.
+FINAL = (
+    OrderStatus.CANCELLED.value,
+    OrderStatus.RETURNED.value,
+    OrderStatus.COMPLETED.value,
+)
+
+_ORDER_COLUMNS = (
+    col(OrderRow.id),
+    col(ChannelAccountRow.account_key),
+    col(OrderRow.external_id),
+    col(OrderRow.status),
+    col(OrderRow.raw_status),
+    col(OrderRow.total_amount),
+    col(OrderRow.stock_state),
+    col(OrderRow.oversold),
+    col(OrderRow.placed_at),
+    col(OrderRow.remote_updated_at),
+)
+
+
+def _changing(order: StoredOrder, at: datetime) -> dict[str, Any]:
+    return {
+        "status": order.status.value,
+        "raw_status": order.raw_status[:64],
+        "total_amount": order.total_amount,
+        "stock_state": order.stock_state.value,
+        "oversold": order.oversold,
+        "placed_at": order.placed_at,
+        "remote_updated_at": order.remote_updated_at,
+        "updated_at": at,
+    }
+
+
+class SqlOrderRepository:
+    """``core.ports.OrderRepository`` on SQLAlchemy."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    # ------------------------------------------------------------------ reads
+
+    def _select(self) -> Any:
+        return select(*_ORDER_COLUMNS).join(
+            ChannelAccountRow, col(ChannelAccountRow.id) == col(OrderRow.account_id)
+        )
+
+    def _with_lines(self, rows: Sequence[Any]) -> list[StoredOrder]:
+        lines: dict[int, list[OrderLine]] = defaultdict(list)
+        for batch in chunks([int(row[0]) for row in rows]):
+            for (
+                order_id,
+                line_no,
+                external_sku,
+                quantity,
+                price,
+                sku,
+            ) in self._session.execute(
+                select(
+                    col(OrderLineRow.order_id),
+                    col(OrderLineRow.line_no),
+                    col(OrderLineRow.external_sku),
+                    col(OrderLineRow.quantity),
+                    col(OrderLineRow.unit_price),
+                    col(ProductRow.sku),
+                )
+                .outerjoin(
+                    ProductRow, col(ProductRow.id) == col(OrderLineRow.product_id)
+                )
+                .where(col(OrderLineRow.order_id).in_(batch))
+                .order_by(col(OrderLineRow.order_id), col(OrderLineRow.line_no))
+            ):
+                lines[int(order_id)].append(
+                    OrderLine(
+                        line_no=int(line_no),
+                        external_sku=external_sku,
+                        quantity=int(quantity),
+                        unit_price=int(price),
+                        sku=None if sku is None else Sku(sku),
+                    )
+                )
+        return [
+            StoredOrder(
+                account=AccountId(account),
+                external_id=external_id,
+                status=OrderStatus(status),
+                raw_status=raw_status,
+                total_amount=int(total),
+                stock_state=StockState(stock_state),
+                oversold=bool(oversold),
+                placed_at=placed_at,
+                remote_updated_at=updated_at,
+                lines=tuple(lines.get(int(order_id), ())),
+            )
+            for (
+                order_id,
+                account,
+                external_id,
+                status,
+                raw_status,
+                total,
+                stock_state,
+                oversold,
+                placed_at,
+                updated_at,
+            ) in rows
+        ]
+
+    def get_many(
+        self, account: AccountId, external_ids: Iterable[str]
+    ) -> dict[str, StoredOrder]:
+        account_id = account_row_id(self._session, account)
+        found: dict[str, StoredOrder] = {}
+        for batch in chunks(set(external_ids)):
+            rows = self._session.execute(
+                self._select().where(
+                    col(OrderRow.account_id) == account_id,
+                    col(OrderRow.external_id).in_(batch),
+                )
+            ).all()
+            found.update((o.external_id, o) for o in self._with_lines(rows))
+        return found
+
+    def open_ids(self, account: AccountId, limit: int) -> list[str]:
+        account_id = account_row_id(self._session, account)
+        return list(
+            self._session.execute(
+                select(col(OrderRow.external_id))
+                .where(
+                    col(OrderRow.account_id) == account_id,
+                    col(OrderRow.status).not_in(FINAL),
+                )
+                .order_by(col(OrderRow.remote_updated_at).desc(), col(OrderRow.id))
+                .limit(limit)
+            ).scalars()
+        )
+
+    def oversold(self, account: AccountId | None = None) -> list[StoredOrder]:
+        statement = self._select().where(col(OrderRow.oversold).is_(True))
+        if account is not None:
+            statement = statement.where(
+                col(OrderRow.account_id) == account_row_id(self._session, account)
+            )
+        rows = self._session.execute(
+            statement.order_by(col(OrderRow.placed_at), col(OrderRow.id))
+        ).all()
+        return self._with_lines(rows)
+
+    def count_by_status(self, account: AccountId) -> dict[OrderStatus, int]:
+        account_id = account_row_id(self._session, account)
+        return {
+            OrderStatus(status): int(count)
+            for status, count in self._session.execute(
+                select(col(OrderRow.status), func.count())
+                .where(col(OrderRow.account_id) == account_id)
+                .group_by(col(OrderRow.status))
+            )
+        }
+
+    # ------------------------------------------------------------------ writes
+
+    def save_many(self, orders: Sequence[StoredOrder], at: datetime) -> None:
+        by_account: dict[AccountId, list[StoredOrder]] = defaultdict(list)
+        for order in orders:
+            by_account[order.account].append(order)
+        for account, batch in by_account.items():
+            self._save_account(account_row_id(self._session, account), batch, at)
+
+    def _ids(self, account_id: int, external_ids: Iterable[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for batch in chunks(set(external_ids)):
+            found.update(
+                (external_id, int(order_id))
+                for external_id, order_id in self._session.execute(
+                    select(col(OrderRow.external_id), col(OrderRow.id)).where(
+                        col(OrderRow.account_id) == account_id,
+                        col(OrderRow.external_id).in_(batch),
+                    )
+                )
+            )
+        return found
+
+    def _save_account(
+        self, account_id: int, orders: Sequence[StoredOrder], at: datetime
+    ) -> None:
+        existing = self._ids(account_id, (o.external_id for o in orders))
+        updates = [
+            {"id": existing[o.external_id], **_changing(o, at)}
+            for o in orders
+            if o.external_id in existing
+        ]
+        new = [o for o in orders if o.external_id not in existing]
+        update_many_by(self._session, table_of(OrderRow), "id", updates)
+        if not new:
+            return
+        bulk_insert(
+            self._session,
+            table_of(OrderRow),
+            [
+                {
+                    "external_id": o.external_id,
+                    "currency": "IDR",
+                    **_changing(o, at),
+                }
+                for o in new
+            ],
+            constants={"account_id": account_id, "first_seen_at": at},
+        )
+        ids = self._ids(account_id, (o.external_id for o in new))
+        keys = {sku_key(line.sku) for o in new for line in o.lines if line.sku}
+        products = SqlProductRepository(self._session).ids_by_key(keys)
+        bulk_insert(
+            self._session,
+            table_of(OrderLineRow),
+            [
+                {
+                    "order_id": ids[o.external_id],
+                    "line_no": line.line_no,
+                    "product_id": None
+                    if line.sku is None
+                    else products.get(sku_key(line.sku)),
+                    "external_sku": line.external_sku[:64],
+                    "quantity": line.quantity,
+                    "unit_price": line.unit_price,
+                }
+                for o in new
+                for line in o.lines
+            ],
+        )
+
+    # ------------------------------------------------------------------ bookmarks
+
+    def bookmark(self, account: AccountId) -> datetime | None:
+        account_id = account_row_id(self._session, account)
+        row = self._session.get(OrderBookmarkRow, account_id)
+        return None if row is None else row.position
+
+    def set_bookmark(
+        self, account: AccountId, position: datetime, at: datetime
+    ) -> None:
+        account_id = account_row_id(self._session, account)
+        moved = self._session.execute(
+            sa.update(OrderBookmarkRow)
+            .where(col(OrderBookmarkRow.account_id) == account_id)
+            .values(position=position, updated_at=at)
+        )
+        if moved.rowcount == 0:  # type: ignore[attr-defined]
+            self._session.execute(
+                sa.insert(OrderBookmarkRow).values(
+                    account_id=account_id, position=position, updated_at=at
+                )
+            )

@@ -1,0 +1,182 @@
+"""Sync runs and their item results in the database."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from core.domain.ids import AccountId
+from core.domain.remote import OrderWindow
+from core.domain.runs import RunItem, SyncRun
+from core.domain.sync import RunOutcome, SyncKind
+from core.store._sql import bulk_insert, chunks
+from core.store.accounts import account_row_id
+from core.store.tables import ChannelAccountRow, SyncRunItemRow, SyncRunRow, table_of
+
+_RUN_COLUMNS = (
+    col(SyncRunRow.id),
+    col(SyncRunRow.kind),
+    col(ChannelAccountRow.account_key),
+    col(SyncRunRow.trigger),
+    col(SyncRunRow.started_at),
+    col(SyncRunRow.outcome),
+    col(SyncRunRow.window_start),
+    col(SyncRunRow.window_end),
+    col(SyncRunRow.finished_at),
+    col(SyncRunRow.counts),
+)
+
+
+def _run(row: Any, items: Sequence[RunItem] = ()) -> SyncRun:
+    (id_, kind, account, trigger, started, outcome, start, end, finished, counts) = row
+    return SyncRun(
+        id=int(id_),
+        kind=SyncKind(kind),
+        account=None if account is None else AccountId(account),
+        trigger=trigger,
+        started_at=started,
+        outcome=RunOutcome(outcome),
+        window_start=start,
+        window_end=end,
+        finished_at=finished,
+        counts={str(k): int(v) for k, v in (counts or {}).items()},
+        items=tuple(items),
+    )
+
+
+class SqlRunRepository:
+    """``core.ports.RunRepository`` on SQLAlchemy."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def start(
+        self,
+        kind: SyncKind,
+        account: AccountId | None,
+        trigger: str,
+        at: datetime,
+        window: OrderWindow | None = None,
+    ) -> int:
+        account_id = None if account is None else account_row_id(self._session, account)
+        values: dict[str, Any] = {
+            "trigger": trigger[:128],
+            "window_end": None if window is None else window.until,
+            "started_at": at,
+            "finished_at": None,
+            "outcome": RunOutcome.RUNNING.value,
+            "counts": {},
+        }
+        if window is not None:
+            # A run over the same window that was cut short is taken over.
+            taken = self._session.execute(
+                sa.update(SyncRunRow)
+                .where(
+                    col(SyncRunRow.kind) == kind.value,
+                    col(SyncRunRow.account_id) == account_id,
+                    col(SyncRunRow.window_start) == window.since,
+                )
+                .values(**values)
+                .returning(col(SyncRunRow.id))
+            ).first()
+            if taken is not None:
+                return int(taken[0])
+        inserted = self._session.execute(
+            sa.insert(SyncRunRow)
+            .values(
+                kind=kind.value,
+                account_id=account_id,
+                window_start=None if window is None else window.since,
+                **values,
+            )
+            .returning(col(SyncRunRow.id))
+        ).one()
+        return int(inserted[0])
+
+    def add_items(self, run_id: int, items: Sequence[RunItem]) -> None:
+        for batch in chunks(items, 2000):
+            bulk_insert(
+                self._session,
+                table_of(SyncRunItemRow),
+                [
+                    {
+                        "subject": item.subject[:128],
+                        "operation": item.operation[:32],
+                        "ok": item.ok,
+                        "error_code": None
+                        if item.error_code is None
+                        else item.error_code[:64],
+                        "error_message": item.error_message,
+                        "at": item.at,
+                    }
+                    for item in batch
+                ],
+                constants={"run_id": run_id},
+            )
+
+    def finish(
+        self, run_id: int, outcome: RunOutcome, counts: Mapping[str, int], at: datetime
+    ) -> None:
+        self._session.execute(
+            sa.update(SyncRunRow)
+            .where(col(SyncRunRow.id) == run_id)
+            .values(outcome=outcome.value, counts=dict(counts), finished_at=at)
+        )
+
+    def _select(self) -> Any:
+        return select(*_RUN_COLUMNS).outerjoin(
+            ChannelAccountRow, col(ChannelAccountRow.id) == col(SyncRunRow.account_id)
+        )
+
+    def recent(
+        self,
+        limit: int,
+        account: AccountId | None = None,
+        kind: SyncKind | None = None,
+    ) -> list[SyncRun]:
+        statement = self._select()
+        if account is not None:
+            statement = statement.where(
+                col(SyncRunRow.account_id) == account_row_id(self._session, account)
+            )
+        if kind is not None:
+            statement = statement.where(col(SyncRunRow.kind) == kind.value)
+        rows = self._session.execute(
+            statement.order_by(col(SyncRunRow.id).desc()).limit(limit)
+        )
+        return [_run(row) for row in rows]
+
+    def get(self, run_id: int) -> SyncRun | None:
+        row = self._session.execute(
+            self._select().where(col(SyncRunRow.id) == run_id)
+        ).first()
+        if row is None:
+            return None
+        items = [
+            RunItem(
+                subject=subject,
+                operation=operation,
+                ok=bool(ok),
+                at=at,
+                error_code=code,
+                error_message=message,
+            )
+            for subject, operation, ok, code, message, at in self._session.execute(
+                select(
+                    col(SyncRunItemRow.subject),
+                    col(SyncRunItemRow.operation),
+                    col(SyncRunItemRow.ok),
+                    col(SyncRunItemRow.error_code),
+                    col(SyncRunItemRow.error_message),
+                    col(SyncRunItemRow.at),
+                )
+                .where(col(SyncRunItemRow.run_id) == run_id)
+                .order_by(col(SyncRunItemRow.id))
+            )
+        ]
+        return _run(row, items)
