@@ -128,6 +128,10 @@ class ProductRepository(Protocol):
         """Every product, ordered by SKU, streamed."""
         ...
 
+    def for_producers(self, codes: Iterable[str]) -> dict[str, Product]:
+        """Every product of these producers (any status), by SKU key."""
+        ...
+
     def count_by_status(self) -> dict[ProductStatus, int]:
         """How many products in each status."""
         ...

@@ -138,6 +138,14 @@ class FakeProducts:
         for key in sorted(self._state.products):
             yield self._state.products[key]
 
+    def for_producers(self, codes: Iterable[str]) -> dict[str, Product]:
+        wanted = set(codes)
+        return {
+            key: p
+            for key, p in self._state.products.items()
+            if p.producer_code in wanted
+        }
+
     def count_by_status(self) -> dict[ProductStatus, int]:
         return dict(Counter(p.status for p in self._state.products.values()))
 

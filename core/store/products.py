@@ -222,6 +222,16 @@ class SqlProductRepository:
         for row in result:
             yield _to_domain(row)
 
+    def for_producers(self, codes: Iterable[str]) -> dict[str, Product]:
+        found: dict[str, Product] = {}
+        for batch in chunks(set(codes)):
+            for row in self._session.execute(
+                self._select().where(col(ProducerRow.code).in_(batch))
+            ):
+                product = _to_domain(row)
+                found[product.key] = product
+        return found
+
     def count_by_status(self) -> dict[ProductStatus, int]:
         rows = self._session.execute(
             select(col(ProductRow.status), func.count()).group_by(
