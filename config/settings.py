@@ -114,6 +114,22 @@ class LoggingSettings(_Section):
     format: Literal["auto", "console", "json"] = "auto"
 
 
+class SyncSettings(_Section):
+    """How sync runs go: the account pool and the reach of order pulls."""
+
+    #: Accounts worked on at once (each within its own rate budget).
+    workers: int = Field(default=8, ge=1, le=256)
+    #: Each order pull reads this far before the account's bookmark.
+    order_overlap_minutes: int = Field(default=10, ge=0, le=24 * 60)
+    #: An account's first order pull starts this many hours before now.
+    first_pull_hours: int = Field(default=72, ge=1, le=24 * 90)
+    #: Orders stored per transaction.
+    order_batch: int = Field(default=500, ge=1, le=10_000)
+    #: Open orders re-read one by one per pull where the marketplace lists orders by
+    #: creation time only.
+    reread_limit: int = Field(default=1000, ge=0, le=100_000)
+
+
 class MarketplaceSettings(_Section):
     """One marketplace's endpoint and non-secret options."""
 
@@ -183,6 +199,7 @@ class Settings(BaseSettings):
     secrets_dir: Path | None = None
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    sync: SyncSettings = Field(default_factory=SyncSettings)
     marketplaces: dict[Marketplace, MarketplaceSettings] = Field(default_factory=dict)
     accounts: list[AccountSettings] = Field(default_factory=list)
     credentials: dict[str, dict[str, SecretStr]] = Field(default_factory=dict)

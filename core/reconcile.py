@@ -22,17 +22,19 @@ updates and stock updates, with no I/O:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
 
 from core.domain.accounts import ChannelAccount
 from core.domain.catalogue import Condition, Product, ProductStatus
-from core.domain.ids import Sku
+from core.domain.ids import Sku, sku_key
 from core.domain.listings import Listing, content_hash
 from core.domain.remote import (
     ChangeKind,
     ListingChange,
     ListingDraft,
     PriceUpdate,
+    RemoteListing,
     StockUpdate,
 )
 from core.domain.stock import StockLevel
@@ -193,3 +195,150 @@ def _retired_draft(listing: Listing, product: Product | None) -> ListingDraft:
         weight_grams=1,
         condition=Condition.NEW,
     )
+
+
+class FindingKind(StrEnum):
+    """What reconciling an account found."""
+
+    DRIFT = "drift"  # a value changed on the marketplace
+    ORPHAN = "orphan"  # a listing only on the marketplace
+    MISSING = "missing"  # a listing only here
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One difference between the store and the marketplace's own view.
+
+    ``fields`` maps a field to (ours, theirs) as text; ``known_sku`` says whether an
+    orphan carries a SKU of the catalogue.
+    """
+
+    kind: FindingKind
+    sku: Sku
+    external_id: str | None = None
+    fields: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    known_sku: bool = True
+
+
+def find_drift(
+    plan: AccountPlan,
+    listings: Mapping[str, Listing],
+    remote: Iterable[RemoteListing],
+    catalogue: Mapping[str, Product],
+) -> list[Finding]:
+    """Compare the marketplace's listings with the store.
+
+    A wanted SKU absent from the marketplace is *missing*. For one present, price,
+    stock and whether it is active are compared with what was last pushed (with the
+    desired value where nothing was pushed yet), and the name with the product's
+    when that content was pushed: differences are *drift*. A marketplace listing the
+    account does not want is an *orphan*.
+    """
+    shown = {sku_key(r.sku): r for r in remote}
+    findings: list[Finding] = []
+    for key in sorted(plan.desired):
+        want = plan.desired[key]
+        theirs = shown.get(key)
+        listing = listings.get(key)
+        if theirs is None:
+            findings.append(
+                Finding(
+                    FindingKind.MISSING,
+                    want.draft.sku,
+                    None if listing is None else listing.external_id,
+                )
+            )
+            continue
+        differences = _differences(want, listing, theirs)
+        if differences:
+            findings.append(
+                Finding(
+                    FindingKind.DRIFT, want.draft.sku, theirs.external_id, differences
+                )
+            )
+    for key in sorted(shown.keys() - plan.desired.keys()):
+        theirs = shown[key]
+        listing = listings.get(key)
+        if listing is not None and listing.state is ListingState.DELISTED:
+            if theirs.active:
+                findings.append(
+                    Finding(
+                        FindingKind.DRIFT,
+                        listing.sku,
+                        theirs.external_id,
+                        {"active": ("False", "True")},
+                    )
+                )
+            continue
+        findings.append(
+            Finding(
+                FindingKind.ORPHAN,
+                theirs.sku,
+                theirs.external_id,
+                known_sku=key in catalogue,
+            )
+        )
+    return findings
+
+
+def _differences(
+    want: Desired, listing: Listing | None, theirs: RemoteListing
+) -> dict[str, tuple[str, str]]:
+    draft = want.draft
+    if listing is None or listing.external_id is None:
+        return {"binding": ("not bound", theirs.external_id)}
+    ours_price = draft.price if listing.last_price is None else listing.last_price
+    ours_stock = draft.stock if listing.last_stock is None else listing.last_stock
+    ours_active = listing.state is not ListingState.DELISTED
+    found: dict[str, tuple[str, str]] = {}
+    if theirs.price != ours_price:
+        found["price"] = (str(ours_price), str(theirs.price))
+    if theirs.stock != ours_stock:
+        found["stock"] = (str(ours_stock), str(theirs.stock))
+    if theirs.active != ours_active:
+        found["active"] = (str(ours_active), str(theirs.active))
+    if listing.last_content_hash == want.content_hash and theirs.name != draft.name:
+        found["name"] = (draft.name, theirs.name)
+    return found
+
+
+def repaired_listings(
+    findings: Iterable[Finding], listings: Mapping[str, Listing]
+) -> list[Listing]:
+    """The listings to store so that the next push sends the store's values back:
+    a drifted value is forgotten (so it is pushed again), a missing listing is
+    created again, a listing active against our wish is deactivated."""
+    changed: list[Listing] = []
+    for finding in findings:
+        listing = listings.get(sku_key(finding.sku))
+        if listing is None or finding.kind is FindingKind.ORPHAN:
+            continue
+        if finding.kind is FindingKind.MISSING:
+            changed.append(
+                replace(
+                    listing,
+                    state=ListingState.PENDING,
+                    external_id=None,
+                    external_variant_id=None,
+                    last_price=None,
+                    last_stock=None,
+                    last_content_hash=None,
+                )
+            )
+            continue
+        fixed = listing
+        if "price" in finding.fields:
+            fixed = replace(fixed, last_price=None)
+        if "stock" in finding.fields:
+            fixed = replace(fixed, last_stock=None)
+        if "name" in finding.fields:
+            fixed = replace(fixed, last_content_hash=None)
+        if "active" in finding.fields:
+            theirs_active = finding.fields["active"][1] == "True"
+            fixed = replace(
+                fixed,
+                state=ListingState.LIVE if theirs_active else ListingState.DELISTED,
+            )
+        if fixed != listing:
+            changed.append(fixed)
+    return changed

@@ -42,9 +42,13 @@ from ikm_sync.commands import (
     catalog,
     config_cmd,
     db,
+    orders,
+    reconcile,
+    runs,
     simulate,
     status,
     stock,
+    sync,
 )
 
 log = structlog.get_logger(__name__)
@@ -220,6 +224,10 @@ def _register() -> None:
     app.add_typer(stock.app, name="stock")
     app.add_typer(config_cmd.app, name="config")
     app.add_typer(accounts.app, name="accounts")
+    app.add_typer(sync.app, name="sync")
+    app.add_typer(runs.app, name="runs")
+    app.command("orders")(orders.orders)
+    app.command("reconcile")(reconcile.reconcile)
     app.command("status")(status.status)
     app.command("simulate")(simulate.simulate)
 

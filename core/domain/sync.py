@@ -44,3 +44,5 @@ class RunOutcome(StrEnum):
     SUCCEEDED = "succeeded"
     PARTIAL = "partial"
     FAILED = "failed"
+    #: Not run: another process held the account (reported, never stored).
+    SKIPPED = "skipped"

@@ -19,6 +19,9 @@ from core.store._sql import insert_ignoring_conflicts
 from core.store.accounts import account_row_id
 from core.store.tables import AccountLeaseRow, table_of
 
+HOLDER_LENGTH = 128
+"""Holders are stored, matched and released by their first 128 characters."""
+
 
 class SqlLeaseRepository:
     """``core.ports.LeaseRepository`` on SQLAlchemy."""
@@ -29,6 +32,7 @@ class SqlLeaseRepository:
     def acquire(
         self, account: AccountId, holder: str, now: datetime, until: datetime
     ) -> bool:
+        holder = holder[:HOLDER_LENGTH]
         with self._session_factory() as session:
             account_id = account_row_id(session, account)
             renewed = session.execute(
@@ -40,28 +44,27 @@ class SqlLeaseRepository:
                         col(AccountLeaseRow.expires_at) <= now,
                     ),
                 )
-                .values(holder=holder[:128], expires_at=until)
+                .values(holder=holder, expires_at=until)
             )
             won: bool = renewed.rowcount == 1  # type: ignore[attr-defined]
             if not won:
                 created = session.execute(
                     insert_ignoring_conflicts(
                         session, table_of(AccountLeaseRow), ["account_id"]
-                    ).values(
-                        account_id=account_id, holder=holder[:128], expires_at=until
-                    )
+                    ).values(account_id=account_id, holder=holder, expires_at=until)
                 )
                 won = created.rowcount == 1  # type: ignore[attr-defined]
             session.commit()
             return won
 
     def release(self, account: AccountId, holder: str) -> None:
+        holder = holder[:HOLDER_LENGTH]
         with self._session_factory() as session:
             account_id = account_row_id(session, account)
             session.execute(
                 sa.delete(AccountLeaseRow).where(
                     col(AccountLeaseRow.account_id) == account_id,
-                    col(AccountLeaseRow.holder) == holder[:128],
+                    col(AccountLeaseRow.holder) == holder,
                 )
             )
             session.commit()

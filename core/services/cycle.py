@@ -1,0 +1,243 @@
+"""One sync cycle over many accounts: pull every account's orders, then push every
+account, so a sale on one marketplace reaches the others in the same cycle.
+
+Accounts run concurrently in a bounded pool, each within its own rate budget; one
+slow or failing shop never holds the others. Each account's work holds the account's
+lease (one writer per account, across processes): an account another process holds is
+skipped and reported, not waited for.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import structlog
+
+from core.domain.accounts import ChannelAccount
+from core.domain.sync import RunOutcome, SyncKind
+from core.ports import Clock, MarketplaceConnector
+from core.services.orders import PullOptions, pull_orders
+from core.services.publish import Progress, push_account
+from core.services.runs import RunReport, UnitOfWorkFactory, error_text
+
+log = structlog.get_logger(__name__)
+
+ConnectorFactory = Callable[[ChannelAccount], MarketplaceConnector]
+
+#: How long a lease lasts without renewal; longer than any one account's phase.
+LEASE = timedelta(minutes=15)
+
+
+def lease_holder() -> str:
+    """A name for this process, unique across machines."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass(frozen=True, slots=True)
+class CycleOptions:
+    """How a cycle runs: pool size, order pull reach, this process's lease name."""
+
+    workers: int = 8
+    pull: PullOptions = field(default_factory=PullOptions)
+    holder: str = field(default_factory=lease_holder)
+
+
+@dataclass(frozen=True, slots=True)
+class CycleReport:
+    """Every account's order pull and push, in account order."""
+
+    pulls: list[RunReport]
+    pushes: list[RunReport]
+
+    @property
+    def ok(self) -> bool:
+        """True when every run that ran succeeded."""
+        return all(
+            r.outcome in (RunOutcome.SUCCEEDED, RunOutcome.SKIPPED)
+            for r in [*self.pulls, *self.pushes]
+        )
+
+
+@contextmanager
+def _leased(
+    uow_factory: UnitOfWorkFactory,
+    account: ChannelAccount,
+    clock: Clock,
+    holder: str,
+) -> Iterator[bool]:
+    with uow_factory() as uow:
+        now = clock.now()
+        held = uow.leases.acquire(account.id, holder, now, now + LEASE)
+    try:
+        yield held
+    finally:
+        if held:
+            with uow_factory() as uow:
+                uow.leases.release(account.id, holder)
+
+
+def _guarded(
+    kind: SyncKind,
+    account: ChannelAccount,
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    holder: str,
+    work: Callable[[], RunReport],
+) -> RunReport:
+    """Run ``work`` for one account under its lease; any failure becomes the
+    account's report, so the other accounts carry on."""
+    with structlog.contextvars.bound_contextvars(
+        account=account.id, marketplace=account.marketplace.value, job=kind.value
+    ):
+        try:
+            with _leased(uow_factory, account, clock, holder) as held:
+                if not held:
+                    log.warning("account.skipped", reason="held by another process")
+                    return RunReport(
+                        account.id,
+                        kind,
+                        0,
+                        RunOutcome.SKIPPED,
+                        {},
+                        "the account is held by another process",
+                    )
+                return work()
+        except Exception as exc:
+            log.exception("account.crashed")
+            return RunReport(
+                account.id, kind, 0, RunOutcome.FAILED, {}, error_text(exc)
+            )
+
+
+def for_each_account(
+    accounts: Sequence[ChannelAccount],
+    work: Callable[[ChannelAccount], RunReport],
+    workers: int,
+) -> list[RunReport]:
+    """``work`` for every account in a bounded pool; reports in account order."""
+    if not accounts:
+        return []
+    if workers <= 1 or len(accounts) == 1:
+        return [work(account) for account in accounts]
+    with ThreadPoolExecutor(
+        max_workers=min(workers, len(accounts)), thread_name_prefix="account"
+    ) as pool:
+        return list(pool.map(work, accounts))
+
+
+def _with_connector(
+    connectors: ConnectorFactory,
+    account: ChannelAccount,
+    use: Callable[[MarketplaceConnector], RunReport],
+) -> RunReport:
+    connector = connectors(account)
+    try:
+        return use(connector)
+    finally:
+        connector.close()
+
+
+def pull_all(
+    uow_factory: UnitOfWorkFactory,
+    connectors: ConnectorFactory,
+    accounts: Sequence[ChannelAccount],
+    clock: Clock,
+    *,
+    trigger: str,
+    options: CycleOptions,
+) -> list[RunReport]:
+    """Pull the orders of every account."""
+
+    def one(account: ChannelAccount) -> RunReport:
+        return _guarded(
+            SyncKind.ORDERS,
+            account,
+            uow_factory,
+            clock,
+            options.holder,
+            lambda: _with_connector(
+                connectors,
+                account,
+                lambda c: pull_orders(
+                    uow_factory,
+                    c,
+                    account,
+                    clock,
+                    trigger=trigger,
+                    options=options.pull,
+                ),
+            ),
+        )
+
+    return for_each_account(accounts, one, options.workers)
+
+
+def push_all(
+    uow_factory: UnitOfWorkFactory,
+    connectors: ConnectorFactory,
+    accounts: Sequence[ChannelAccount],
+    clock: Clock,
+    *,
+    trigger: str,
+    options: CycleOptions,
+    progress: Progress | None = None,
+) -> list[RunReport]:
+    """Push every account."""
+
+    def one(account: ChannelAccount) -> RunReport:
+        return _guarded(
+            SyncKind.PUBLISH,
+            account,
+            uow_factory,
+            clock,
+            options.holder,
+            lambda: _with_connector(
+                connectors,
+                account,
+                lambda c: push_account(
+                    uow_factory, c, account, clock, trigger=trigger, progress=progress
+                ),
+            ),
+        )
+
+    return for_each_account(accounts, one, options.workers)
+
+
+def run_cycle(
+    uow_factory: UnitOfWorkFactory,
+    connectors: ConnectorFactory,
+    accounts: Sequence[ChannelAccount],
+    clock: Clock,
+    *,
+    trigger: str,
+    options: CycleOptions,
+    progress: Progress | None = None,
+) -> CycleReport:
+    """Orders, then push, for every enabled account in ``accounts``."""
+    enabled = [a for a in accounts if a.enabled]
+    pulls = pull_all(
+        uow_factory, connectors, enabled, clock, trigger=trigger, options=options
+    )
+    pushes = push_all(
+        uow_factory,
+        connectors,
+        enabled,
+        clock,
+        trigger=trigger,
+        options=options,
+        progress=progress,
+    )
+    log.info(
+        "sync_cycle.finished",
+        accounts=len(enabled),
+        pulls_failed=sum(r.outcome is RunOutcome.FAILED for r in pulls),
+        pushes_failed=sum(r.outcome is RunOutcome.FAILED for r in pushes),
+    )
+    return CycleReport(pulls, pushes)

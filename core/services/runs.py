@@ -1,0 +1,133 @@
+"""Recording sync runs: started at once, items as they happen, one finish line."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import structlog
+
+from core.domain.ids import AccountId
+from core.domain.remote import OrderWindow
+from core.domain.runs import RunItem
+from core.domain.sync import RunOutcome, SyncKind
+from core.errors import ConnectorError, RejectedError
+from core.ports import Clock, SyncUnitOfWork
+
+log = structlog.get_logger(__name__)
+
+UnitOfWorkFactory = Callable[[], SyncUnitOfWork]
+
+
+def error_code(error: BaseException) -> str:
+    """A short code for an item's error: the marketplace's code when it gave one."""
+    if isinstance(error, RejectedError) and error.code:
+        return f"{type(error).__name__}:{error.code}"
+    return type(error).__name__
+
+
+def error_text(error: BaseException) -> str:
+    """The text an item keeps of its error (connector errors carry no secrets)."""
+    if isinstance(error, ConnectorError):
+        return str(error)[:2000]
+    return f"{type(error).__name__}: {error}"[:2000]
+
+
+@dataclass(frozen=True, slots=True)
+class RunReport:
+    """How one account's run went (``run_id`` 0 when it was skipped)."""
+
+    account: AccountId
+    kind: SyncKind
+    run_id: int
+    outcome: RunOutcome
+    counts: dict[str, int]
+    error: str = ""
+    window: OrderWindow | None = None
+
+
+@dataclass
+class RunRecorder:
+    """One run in the store: :meth:`start` commits the ``running`` row at once, so a
+    run cut short is visible; items go in with the work they describe."""
+
+    uow_factory: UnitOfWorkFactory
+    clock: Clock
+    kind: SyncKind
+    account: AccountId | None
+    trigger: str
+    run_id: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+    failed: int = 0
+    _started: float = 0.0
+
+    def start(self, window: OrderWindow | None = None) -> int:
+        """Record the run as running; returns its id."""
+        self._started = time.monotonic()
+        with self.uow_factory() as uow:
+            self.run_id = uow.runs.start(
+                self.kind, self.account, self.trigger, self.clock.now(), window
+            )
+            uow.commit()
+        return self.run_id
+
+    def item(
+        self, subject: str, operation: str, error: BaseException | None = None
+    ) -> RunItem:
+        """An item result, counted (``<operation>`` or ``<operation>_failed``)."""
+        if error is None:
+            self.counts[operation] += 1
+        else:
+            self.counts[f"{operation}_failed"] += 1
+            self.failed += 1
+        return RunItem(
+            subject=subject,
+            operation=operation,
+            ok=error is None,
+            at=self.clock.now(),
+            error_code=None if error is None else error_code(error),
+            error_message=None if error is None else error_text(error),
+        )
+
+    def add(self, uow: SyncUnitOfWork, items: Sequence[RunItem]) -> None:
+        """Write items in ``uow`` (committed with the work they describe)."""
+        if items:
+            uow.runs.add_items(self.run_id, items)
+
+    def report(
+        self, outcome: RunOutcome, error: str = "", window: OrderWindow | None = None
+    ) -> RunReport:
+        """The report of this run."""
+        assert self.account is not None  # noqa: S101  (account runs only)
+        return RunReport(
+            self.account,
+            self.kind,
+            self.run_id,
+            outcome,
+            dict(self.counts),
+            error,
+            window,
+        )
+
+    def finish(self, outcome: RunOutcome | None = None, error: str = "") -> RunOutcome:
+        """Record how the run ended (``partial`` when some item failed, unless an
+        ``outcome`` is given) and log the one ``sync_run.finished`` line."""
+        final = outcome or (RunOutcome.PARTIAL if self.failed else RunOutcome.SUCCEEDED)
+        counts = dict(self.counts)
+        with self.uow_factory() as uow:
+            uow.runs.finish(self.run_id, final, counts, self.clock.now())
+            uow.commit()
+        log.info(
+            "sync_run.finished",
+            run_id=self.run_id,
+            kind=self.kind.value,
+            account=self.account,
+            trigger=self.trigger,
+            outcome=final.value,
+            counts=counts,
+            error=error or None,
+            duration_ms=round((time.monotonic() - self._started) * 1000),
+        )
+        return final

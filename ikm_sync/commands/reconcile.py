@@ -1,0 +1,130 @@
+"""``ikm-sync reconcile``: compare each shop with the store; repair on request."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from core.domain.accounts import ChannelAccount
+from core.reconcile import Finding
+from core.services.cycle import for_each_account
+from core.services.reconcile import ReconcileReport, reconcile_account
+from core.services.runs import RunReport
+from ikm_sync._context import state
+from ikm_sync._output import console, emit_json, table
+from ikm_sync.bootstrap import Connections
+from ikm_sync.commands.sync import (
+    chosen_accounts,
+    cycle_options,
+    exit_for,
+    print_reports,
+    reports_payload,
+    trigger,
+)
+
+
+def finding_payload(finding: Finding) -> dict[str, Any]:
+    """A finding as plain data."""
+    return {
+        "kind": finding.kind.value,
+        "sku": finding.sku,
+        "external_id": finding.external_id,
+        "fields": {
+            name: {"ours": ours, "theirs": theirs}
+            for name, (ours, theirs) in sorted(finding.fields.items())
+        },
+        "known_sku": finding.known_sku,
+    }
+
+
+def reconcile(
+    ctx: typer.Context,
+    account: Annotated[
+        str | None, typer.Option("--account", help="Only this account.")
+    ] = None,
+    every: Annotated[
+        bool, typer.Option("--all", help="Every enabled account (the default).")
+    ] = False,
+    repair: Annotated[
+        bool,
+        typer.Option(
+            "--repair", help="Push the store's values back where the shop differs."
+        ),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Report drift (changed on the marketplace), orphans (only there) and missing
+    listings (only here); exit code 1 when anything differs."""
+    app_state = state(ctx)
+    app_state.json_errors = as_json
+    accounts = chosen_accounts(app_state, account, every)
+    runtime = app_state.runtime()
+    connections = Connections(app_state.settings(), runtime)
+    found: dict[str, ReconcileReport] = {}
+
+    def one(chosen: ChannelAccount) -> RunReport:
+        connector = connections.connector(chosen)
+        try:
+            report = reconcile_account(
+                runtime.uow_factory(),
+                connector,
+                chosen,
+                runtime.clock,
+                trigger=trigger(),
+                repair=repair,
+            )
+        finally:
+            connector.close()
+        found[chosen.id] = report
+        return report.run
+
+    try:
+        runs = for_each_account(accounts, one, cycle_options(app_state).workers)
+    finally:
+        connections.close()
+    reports = [found[a.id] for a in accounts if a.id in found]
+    repairs = [r.repair for r in reports if r.repair is not None]
+    if as_json:
+        emit_json(
+            {
+                "accounts": [
+                    {
+                        "account": r.run.account,
+                        "run": reports_payload([r.run])[0],
+                        "findings": [finding_payload(f) for f in r.findings],
+                        "repair": None
+                        if r.repair is None
+                        else reports_payload([r.repair])[0],
+                    }
+                    for r in reports
+                ]
+            }
+        )
+    else:
+        console().print(
+            table(
+                "Reconcile",
+                ("account", "kind", "sku", "external id", "difference"),
+                [
+                    (
+                        r.run.account,
+                        f.kind.value,
+                        f.sku,
+                        f.external_id or "",
+                        "; ".join(
+                            f"{n}: ours {o}, theirs {t}"
+                            for n, (o, t) in sorted(f.fields.items())
+                        )
+                        or ("" if f.known_sku else "SKU not in the catalogue"),
+                    )
+                    for r in reports
+                    for f in r.findings
+                ],
+            )
+        )
+        if repairs:
+            print_reports("Repair", repairs)
+    exit_for([*runs, *repairs])
+    if any(r.findings for r in reports) and not repair:
+        raise typer.Exit(1)

@@ -1,0 +1,340 @@
+"""``ikm-sync sync``: plan, push, pull orders, or run a whole cycle."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from core.domain.accounts import ChannelAccount
+from core.domain.sync import RunOutcome
+from core.errors import ConfigError
+from core.reconcile import AccountPlan
+from core.services.cycle import CycleOptions, pull_all, push_all, run_cycle
+from core.services.orders import PullOptions
+from core.services.publish import Progress as ProgressCallback
+from core.services.publish import plan_push
+from core.services.runs import RunReport
+from ikm_sync._context import AppState, default_actor, state
+from ikm_sync._output import console, emit_json, table
+from ikm_sync.bootstrap import Connections
+
+app = typer.Typer(
+    help="Publish listings, push price and stock, pull orders.", no_args_is_help=True
+)
+
+AccountOption = Annotated[
+    str | None, typer.Option("--account", help="Only this account.")
+]
+AllOption = Annotated[
+    bool, typer.Option("--all", help="Every enabled account (the default).")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def chosen_accounts(
+    app_state: AppState, account: str | None, every: bool
+) -> list[ChannelAccount]:
+    """The accounts a command works on: one by id, or every enabled one."""
+    if account is not None and every:
+        raise typer.BadParameter("give --account or --all, not both")
+    with app_state.runtime().uow() as uow:
+        stored = uow.accounts.get_all()
+    if account is None:
+        return [a for a in stored if a.enabled]
+    chosen = [a for a in stored if a.id == account]
+    if not chosen:
+        known = ", ".join(a.id for a in stored) or "none"
+        raise ConfigError(
+            f"--account {account!r}: no such account in the store; known: {known} "
+            "(run `ikm-sync accounts apply` after changing [[accounts]])"
+        )
+    return chosen
+
+
+def cycle_options(app_state: AppState) -> CycleOptions:
+    """Pool size and order pull reach from the ``[sync]`` settings."""
+    sync = app_state.settings().settings.sync
+    return CycleOptions(
+        workers=sync.workers,
+        pull=PullOptions(
+            overlap=timedelta(minutes=sync.order_overlap_minutes),
+            first_lookback=timedelta(hours=sync.first_pull_hours),
+            batch_size=sync.order_batch,
+            reread_limit=sync.reread_limit,
+        ),
+    )
+
+
+def trigger() -> str:
+    """The trigger of a run started from the command line."""
+    return f"manual:{default_actor().removeprefix('cli:')}"
+
+
+# ---------------------------------------------------------------- plan
+
+
+def plan_payload(plan: AccountPlan) -> dict[str, Any]:
+    """One account's plan as plain data (the ``--json`` shape)."""
+    return {
+        "account": plan.account.id,
+        "marketplace": plan.account.marketplace.value,
+        "counts": plan.counts(),
+        "resolve": list(plan.resolve),
+        "create": [
+            {"sku": c.draft.sku, "price": c.draft.price, "stock": c.draft.stock}
+            for c in plan.creates
+        ],
+        "update": [
+            {"sku": c.draft.sku, "external_id": c.external_id} for c in plan.updates
+        ],
+        "deactivate": [
+            {"sku": c.draft.sku, "external_id": c.external_id}
+            for c in plan.deactivations
+        ],
+        "price": [
+            {"sku": u.sku, "external_id": u.external_id, "price": u.price}
+            for u in plan.prices
+        ],
+        "stock": [
+            {"sku": u.sku, "external_id": u.external_id, "quantity": u.quantity}
+            for u in plan.stock
+        ],
+    }
+
+
+@app.command("plan")
+def plan_command(
+    ctx: typer.Context,
+    account: AccountOption = None,
+    every: AllOption = False,
+    details: Annotated[
+        bool, typer.Option("--details", help="List every change, not only counts.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Show what a push would send to each account; changes nothing."""
+    app_state = state(ctx)
+    app_state.json_errors = as_json
+    accounts = chosen_accounts(app_state, account, every)
+    factory = app_state.runtime().uow_factory()
+    plans = [plan_push(factory, a) for a in accounts]
+    if as_json:
+        emit_json({"accounts": [plan_payload(p) for p in plans]})
+        return
+    columns = ("resolve", "create", "update", "deactivate", "price", "stock")
+    console().print(
+        table(
+            "Plan (nothing is sent)",
+            ("account", "marketplace", *columns),
+            [
+                (
+                    p.account.id,
+                    p.account.marketplace.value,
+                    *map(p.counts().get, columns),
+                )
+                for p in plans
+            ],
+        )
+    )
+    if details:
+        rows: list[tuple[str, str, str, str]] = []
+        for p in plans:
+            payload = plan_payload(p)
+            rows += [(p.account.id, "resolve", sku, "") for sku in payload["resolve"]]
+            rows += [
+                (p.account.id, kind, item["sku"], _detail(item))
+                for kind in ("create", "update", "deactivate", "price", "stock")
+                for item in payload[kind]
+            ]
+        console().print(table("Changes", ("account", "change", "sku", "value"), rows))
+
+
+def _detail(item: dict[str, Any]) -> str:
+    return ", ".join(
+        f"{k} {v}" for k, v in item.items() if k != "sku" and v is not None
+    )
+
+
+# ---------------------------------------------------------------- runs
+
+
+def reports_payload(reports: Sequence[RunReport]) -> list[dict[str, Any]]:
+    """Run reports as plain data."""
+    return [
+        {
+            "account": r.account,
+            "kind": r.kind.value,
+            "run_id": r.run_id or None,
+            "outcome": r.outcome.value,
+            "counts": r.counts,
+            "error": r.error or None,
+            "window": None
+            if r.window is None
+            else {
+                "since": r.window.since.isoformat(),
+                "until": r.window.until.isoformat(),
+            },
+        }
+        for r in reports
+    ]
+
+
+def print_reports(title: str, reports: Sequence[RunReport]) -> None:
+    """A table of run reports."""
+    console().print(
+        table(
+            title,
+            ("account", "run", "outcome", "counts", "error"),
+            [
+                (
+                    r.account,
+                    r.run_id or "",
+                    r.outcome.value,
+                    ", ".join(f"{k} {v}" for k, v in sorted(r.counts.items())),
+                    r.error,
+                )
+                for r in reports
+            ],
+        )
+    )
+
+
+def exit_for(reports: Sequence[RunReport]) -> None:
+    """Exit 1 when any account failed or had failed items."""
+    if any(r.outcome in (RunOutcome.FAILED, RunOutcome.PARTIAL) for r in reports):
+        raise typer.Exit(1)
+
+
+@contextmanager
+def push_progress(total: int) -> Iterator[ProgressCallback | None]:
+    """A progress bar on standard error (on a terminal) fed by push callbacks."""
+    err = console(stderr=True)
+    if not err.is_terminal or total == 0:
+        yield None
+        return
+    bar = Progress(
+        TextColumn("pushing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[phase]}"),
+        console=err,
+        transient=True,
+    )
+    task = bar.add_task("push", total=total, phase="")
+    lock = threading.Lock()
+
+    def advance(phase: str, done: int) -> None:
+        if phase == "intent":
+            return
+        with lock:
+            bar.update(task, advance=done, phase=phase)
+
+    with bar:
+        yield advance
+
+
+@app.command("push")
+def push_command(
+    ctx: typer.Context,
+    account: AccountOption = None,
+    every: AllOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Publish listings and push content, price and stock to each account."""
+    app_state = state(ctx)
+    app_state.json_errors = as_json
+    accounts = chosen_accounts(app_state, account, every)
+    runtime = app_state.runtime()
+    factory = runtime.uow_factory()
+    total = sum(sum(plan_push(factory, a).counts().values()) for a in accounts)
+    connections = Connections(app_state.settings(), runtime)
+    try:
+        with push_progress(total) as progress:
+            reports = push_all(
+                factory,
+                connections.connector,
+                accounts,
+                runtime.clock,
+                trigger=trigger(),
+                options=cycle_options(app_state),
+                progress=progress,
+            )
+    finally:
+        connections.close()
+    if as_json:
+        emit_json({"runs": reports_payload(reports)})
+    else:
+        print_reports("Push", reports)
+    exit_for(reports)
+
+
+@app.command("orders")
+def orders_command(
+    ctx: typer.Context,
+    account: AccountOption = None,
+    every: AllOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Pull each account's orders since its bookmark and move their stock."""
+    app_state = state(ctx)
+    app_state.json_errors = as_json
+    accounts = chosen_accounts(app_state, account, every)
+    runtime = app_state.runtime()
+    connections = Connections(app_state.settings(), runtime)
+    try:
+        reports = pull_all(
+            runtime.uow_factory(),
+            connections.connector,
+            accounts,
+            runtime.clock,
+            trigger=trigger(),
+            options=cycle_options(app_state),
+        )
+    finally:
+        connections.close()
+    if as_json:
+        emit_json({"runs": reports_payload(reports)})
+    else:
+        print_reports("Orders", reports)
+    exit_for(reports)
+
+
+@app.command("cycle")
+def cycle_command(
+    ctx: typer.Context,
+    as_json: JsonOption = False,
+) -> None:
+    """Orders, then push, for every enabled account: the unit a schedule runs."""
+    app_state = state(ctx)
+    app_state.json_errors = as_json
+    accounts = chosen_accounts(app_state, None, True)
+    runtime = app_state.runtime()
+    connections = Connections(app_state.settings(), runtime)
+    try:
+        report = run_cycle(
+            runtime.uow_factory(),
+            connections.connector,
+            accounts,
+            runtime.clock,
+            trigger=trigger(),
+            options=cycle_options(app_state),
+        )
+    finally:
+        connections.close()
+    if as_json:
+        emit_json(
+            {
+                "orders": reports_payload(report.pulls),
+                "push": reports_payload(report.pushes),
+            }
+        )
+    else:
+        print_reports("Orders", report.pulls)
+        print_reports("Push", report.pushes)
+    exit_for([*report.pulls, *report.pushes])

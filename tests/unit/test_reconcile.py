@@ -1,0 +1,520 @@
+"""The pure planner: desired state + what was last pushed → the changes to send."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from types import MappingProxyType
+
+import pytest
+
+from core.domain.accounts import (
+    AllocationPolicy,
+    AllocationRule,
+    ChannelAccount,
+    Marketplace,
+)
+from core.domain.catalogue import Condition, Product, ProductStatus
+from core.domain.ids import AccountId, ProducerCode, Sku, sku_key
+from core.domain.listings import Listing, content_hash
+from core.domain.remote import (
+    ChangeKind,
+    ListingChange,
+    ListingDraft,
+    PriceUpdate,
+    StockUpdate,
+)
+from core.domain.stock import StockLevel
+from core.domain.sync import ListingState
+from core.reconcile import AccountPlan, desired_state, plan_account
+from tests.fakes import product
+
+OWN = ProducerCode("IKM-NTT-001")
+OTHER = ProducerCode("IKM-JTG-002")
+ACCOUNT_ID = AccountId("shopee-ntt")
+ACCOUNT = ChannelAccount(ACCOUNT_ID, Marketplace.SHOPEE, "220011", (OWN,))
+KOPI = product("KOPI-1", OWN)
+#: KOPI's level in most tests: 10 on hand, 3 reserved, so 7 available.
+LEVELS = {KOPI.key: StockLevel(KOPI.sku, on_hand=10, reserved=3)}
+NOTHING = {"resolve": 0, "create": 0, "update": 0, "deactivate": 0}
+NOTHING |= {"price": 0, "stock": 0}
+
+
+def shown(item: Product, stock: int) -> ListingDraft:
+    return ListingDraft.from_product(item, stock)
+
+
+def listing(
+    item: Product = KOPI,
+    state: ListingState = ListingState.LIVE,
+    *,
+    stock: int | None = 7,
+    price: int | None = None,
+    digest: str | None = None,
+    external_id: str | None = "ext-1",
+    variant: str | None = "var-1",
+) -> Listing:
+    """A listing of ``item`` that was last told exactly what it should show now,
+    unless told otherwise."""
+    return Listing(
+        account=ACCOUNT_ID,
+        sku=item.sku,
+        state=state,
+        external_id=external_id,
+        external_variant_id=variant,
+        last_price=item.price if price is None else price,
+        last_stock=stock,
+        last_content_hash=content_hash(shown(item, 7)) if digest is None else digest,
+    )
+
+
+def plan(
+    *products: Product,
+    listings: tuple[Listing, ...] = (),
+    levels: dict[str, StockLevel] | None = None,
+    account: ChannelAccount = ACCOUNT,
+) -> AccountPlan:
+    return plan_account(
+        account,
+        {p.key: p for p in products},
+        LEVELS if levels is None else levels,
+        {sku_key(x.sku): x for x in listings},
+    )
+
+
+def counts(**non_zero: int) -> dict[str, int]:
+    return NOTHING | non_zero
+
+
+def with_policy(policy: AllocationPolicy) -> ChannelAccount:
+    return replace(ACCOUNT, policy=policy)
+
+
+# ------------------------------------------------------------------ creates
+
+
+def test_a_product_without_listing_is_created_showing_its_allocated_stock() -> None:
+    result = plan(KOPI)
+    assert result.counts() == counts(create=1)
+    assert result.creates == [ListingChange(ChangeKind.CREATE, shown(KOPI, 7))]
+    assert result.creates[0].external_id is None
+
+
+def test_the_desired_state_carries_the_draft_and_its_content_hash() -> None:
+    result = plan(KOPI)
+    want = result.desired[KOPI.key]
+    assert want.draft == shown(KOPI, 7)
+    assert want.content_hash == content_hash(shown(KOPI, 7))
+
+
+def test_a_creating_listing_is_resolved_and_never_created_again() -> None:
+    result = plan(
+        KOPI, listings=(listing(state=ListingState.CREATING, external_id=None),)
+    )
+    assert result.resolve == [KOPI.sku]
+    assert result.creates == []
+    assert result.counts() == counts(resolve=1)
+
+
+# ------------------------------------------------------------------ one listing,
+# every state: what the planner sends for it.
+
+CHANGED = "0" * 32  # a content hash no draft has
+
+
+@pytest.mark.parametrize(
+    ("existing", "expected"),
+    [
+        pytest.param(None, counts(create=1), id="no-listing"),
+        pytest.param(
+            listing(state=ListingState.PENDING, external_id=None, stock=None),
+            counts(create=1),
+            id="pending",
+        ),
+        pytest.param(
+            listing(state=ListingState.CREATING, external_id=None),
+            counts(resolve=1),
+            id="creating",
+        ),
+        pytest.param(
+            listing(state=ListingState.CREATING, digest=CHANGED, price=1, stock=0),
+            counts(resolve=1),
+            id="creating-with-an-id-and-all-differing",
+        ),
+        pytest.param(
+            listing(state=ListingState.FAILED, external_id=None),
+            NOTHING,
+            id="failed-same-attempt",
+        ),
+        pytest.param(
+            listing(state=ListingState.FAILED, external_id=None, stock=2),
+            NOTHING,
+            id="failed-only-stock-changed",
+        ),
+        pytest.param(
+            listing(state=ListingState.FAILED, external_id=None, digest=CHANGED),
+            counts(create=1),
+            id="failed-content-changed",
+        ),
+        pytest.param(
+            listing(state=ListingState.FAILED, external_id=None, price=1),
+            counts(create=1),
+            id="failed-price-changed",
+        ),
+        pytest.param(listing(), NOTHING, id="live-in-step"),
+        pytest.param(listing(digest=CHANGED), counts(update=1), id="live-content"),
+        pytest.param(listing(price=1), counts(price=1), id="live-price"),
+        pytest.param(listing(stock=2), counts(stock=1), id="live-stock"),
+        pytest.param(
+            listing(digest=CHANGED, price=1, stock=2),
+            counts(update=1, price=1, stock=1),
+            id="live-everything",
+        ),
+        pytest.param(
+            Listing(ACCOUNT_ID, KOPI.sku, ListingState.LIVE, external_id="ext-1"),
+            counts(update=1, price=1, stock=1),
+            id="live-nothing-known",
+        ),
+        pytest.param(
+            listing(state=ListingState.DELISTED),
+            counts(update=1),
+            id="delisted-wanted-again",
+        ),
+        pytest.param(
+            listing(state=ListingState.DELISTED, stock=0),
+            counts(update=1, stock=1),
+            id="delisted-wanted-again-with-stock",
+        ),
+        pytest.param(
+            listing(state=ListingState.FAILED, digest=CHANGED),
+            counts(update=1),
+            id="failed-update-of-a-bound-listing",
+        ),
+        pytest.param(
+            listing(external_id=None),
+            counts(create=1),
+            id="live-without-id",
+        ),
+    ],
+)
+def test_what_one_wanted_listing_gets(
+    existing: Listing | None, expected: dict[str, int]
+) -> None:
+    result = plan(KOPI, listings=() if existing is None else (existing,))
+    assert result.counts() == expected
+    assert result.empty is (expected == NOTHING)
+
+
+def test_nothing_differs_is_an_empty_plan() -> None:
+    result = plan(KOPI, listings=(listing(),))
+    assert result.empty
+    assert result.counts() == NOTHING
+    assert list(result.desired) == [KOPI.key]
+
+
+def test_an_update_names_the_listing_and_carries_the_draft() -> None:
+    result = plan(KOPI, listings=(listing(digest=CHANGED),))
+    assert result.updates == [
+        ListingChange(ChangeKind.UPDATE, shown(KOPI, 7), "ext-1", "var-1")
+    ]
+
+
+def test_a_new_price_is_a_price_update_only() -> None:
+    result = plan(KOPI, listings=(listing(price=KOPI.price + 1_000),))
+    assert result.prices == [PriceUpdate(KOPI.sku, "ext-1", KOPI.price, "var-1")]
+    assert result.updates == []
+    assert result.stock == []
+
+
+def test_a_new_stock_is_a_stock_update_only() -> None:
+    result = plan(KOPI, listings=(listing(stock=20),))
+    assert result.stock == [StockUpdate(KOPI.sku, "ext-1", 7, "var-1")]
+    assert result.updates == []
+    assert result.prices == []
+
+
+def test_a_content_change_is_an_update_but_not_a_price_or_stock_push() -> None:
+    renamed = replace(KOPI, name="Kopi Arabika Flores Bajawa 500 g")
+    result = plan(renamed, listings=(listing(),))
+    assert result.counts() == counts(update=1)
+    assert result.updates[0].draft == shown(renamed, 7)
+    assert result.desired[KOPI.key].content_hash != listing().last_content_hash
+
+
+def test_a_delisted_listing_wanted_again_is_updated_to_list_it() -> None:
+    result = plan(KOPI, listings=(listing(state=ListingState.DELISTED),))
+    assert result.updates == [
+        ListingChange(ChangeKind.UPDATE, shown(KOPI, 7), "ext-1", "var-1")
+    ]
+    assert result.deactivations == []
+
+
+def test_a_refused_create_is_retried_with_the_new_content() -> None:
+    renamed = replace(KOPI, name="Kopi Bajawa")
+    refused = listing(state=ListingState.FAILED, external_id=None)
+    result = plan(renamed, listings=(refused,))
+    assert result.creates == [ListingChange(ChangeKind.CREATE, shown(renamed, 7))]
+
+
+# ------------------------------------------------------------------ stock order
+
+
+def test_stock_decreases_and_zeros_go_before_increases() -> None:
+    rising, falling, emptied, unknown = (
+        product(sku, OWN) for sku in ("A-RISE", "B-FALL", "C-ZERO", "D-UNKNOWN")
+    )
+    levels = {
+        rising.key: StockLevel(rising.sku, 10),
+        falling.key: StockLevel(falling.sku, 3),
+        emptied.key: StockLevel(emptied.sku, 0),
+        unknown.key: StockLevel(unknown.sku, 6),
+    }
+    result = plan(
+        rising,
+        falling,
+        emptied,
+        unknown,
+        levels=levels,
+        listings=(
+            listing(rising, stock=5, external_id="r"),
+            listing(falling, stock=10, external_id="f"),
+            listing(emptied, stock=4, external_id="z"),
+            listing(unknown, stock=None, external_id="u"),
+        ),
+    )
+    assert [(u.sku, u.quantity) for u in result.stock] == [
+        ("B-FALL", 3),
+        ("C-ZERO", 0),
+        ("D-UNKNOWN", 6),
+        ("A-RISE", 10),
+    ]
+
+
+def test_each_kind_of_change_is_in_sku_key_order() -> None:
+    items = [product(sku, OWN) for sku in ("C", "A", "B")]
+    result = plan(*items, levels={})
+    assert [c.draft.sku for c in result.creates] == ["A", "B", "C"]
+
+
+# ------------------------------------------------------------------ deactivations
+
+ARCHIVED = replace(KOPI, status=ProductStatus.ARCHIVED)
+DRAFTED = replace(KOPI, status=ProductStatus.DRAFT)
+FOREIGN = product("KOPI-1", OTHER)
+EXCLUDED = with_policy(AllocationPolicy(excluded=frozenset({KOPI.key})))
+
+
+@pytest.mark.parametrize(
+    ("item", "account"),
+    [
+        pytest.param(ARCHIVED, ACCOUNT, id="archived"),
+        pytest.param(DRAFTED, ACCOUNT, id="draft"),
+        pytest.param(KOPI, EXCLUDED, id="excluded-by-policy"),
+        pytest.param(FOREIGN, ACCOUNT, id="producer-not-on-the-account"),
+    ],
+)
+def test_a_live_listing_no_longer_wanted_is_deactivated_showing_no_stock(
+    item: Product, account: ChannelAccount
+) -> None:
+    result = plan(item, listings=(listing(),), account=account)
+    assert result.desired == {}
+    assert result.deactivations == [
+        ListingChange(ChangeKind.DEACTIVATE, shown(item, 0), "ext-1", "var-1")
+    ]
+    assert result.counts() == counts(deactivate=1)
+
+
+def test_a_live_listing_whose_product_is_gone_is_deactivated_with_a_bare_draft() -> (
+    None
+):
+    result = plan(listings=(listing(price=92_000),))
+    assert result.deactivations == [
+        ListingChange(
+            ChangeKind.DEACTIVATE,
+            ListingDraft(
+                sku=KOPI.sku,
+                name="KOPI-1",
+                description="",
+                category="",
+                price=92_000,
+                stock=0,
+                weight_grams=1,
+                condition=Condition.NEW,
+            ),
+            "ext-1",
+            "var-1",
+        )
+    ]
+
+
+def test_a_bare_draft_without_a_known_price_carries_one_rupiah() -> None:
+    gone = Listing(ACCOUNT_ID, KOPI.sku, ListingState.LIVE, external_id="ext-1")
+    result = plan(listings=(gone,))
+    assert result.deactivations[0].draft.price == 1
+
+
+@pytest.mark.parametrize(
+    "existing",
+    [
+        pytest.param(listing(state=ListingState.DELISTED), id="delisted"),
+        pytest.param(listing(state=ListingState.FAILED), id="failed"),
+        pytest.param(
+            listing(state=ListingState.PENDING, external_id=None), id="pending"
+        ),
+        pytest.param(
+            listing(state=ListingState.CREATING, external_id=None), id="creating"
+        ),
+        pytest.param(listing(external_id=None), id="live-without-id"),
+    ],
+)
+def test_only_a_live_listing_with_an_id_is_deactivated(existing: Listing) -> None:
+    assert plan(ARCHIVED, listings=(existing,)).empty
+
+
+# ------------------------------------------------------------------ allocation
+
+
+@pytest.mark.parametrize(
+    ("policy", "on_hand", "reserved", "stock"),
+    [
+        pytest.param(AllocationPolicy(), 10, 3, 7, id="all-available"),
+        pytest.param(AllocationPolicy(), 2, 5, 0, id="oversold-shows-zero"),
+        pytest.param(
+            AllocationPolicy(AllocationRule(share_percent=50)), 10, 3, 3, id="share"
+        ),
+        pytest.param(
+            AllocationPolicy(AllocationRule(safety_buffer=2)), 10, 3, 5, id="buffer"
+        ),
+        pytest.param(
+            AllocationPolicy(AllocationRule(safety_buffer=9)),
+            10,
+            3,
+            0,
+            id="buffer-above-available",
+        ),
+        pytest.param(AllocationPolicy(AllocationRule(cap=4)), 10, 3, 4, id="cap"),
+        pytest.param(
+            AllocationPolicy(AllocationRule(min_to_list=8)),
+            10,
+            3,
+            0,
+            id="under-min-to-list",
+        ),
+        pytest.param(
+            AllocationPolicy(AllocationRule(min_to_list=7)),
+            10,
+            3,
+            7,
+            id="at-min-to-list",
+        ),
+        pytest.param(
+            AllocationPolicy(AllocationRule(share_percent=50, safety_buffer=1, cap=2)),
+            10,
+            3,
+            2,
+            id="share-buffer-then-cap",
+        ),
+        pytest.param(
+            AllocationPolicy(
+                AllocationRule(share_percent=0),
+                overrides=MappingProxyType({"KOPI-1": AllocationRule(cap=5)}),
+            ),
+            10,
+            3,
+            5,
+            id="override-beats-default",
+        ),
+        pytest.param(
+            AllocationPolicy(
+                AllocationRule(cap=1),
+                overrides=MappingProxyType({"OTHER-SKU": AllocationRule(cap=5)}),
+            ),
+            10,
+            3,
+            1,
+            id="override-of-another-sku",
+        ),
+    ],
+)
+def test_the_policy_allocates_available_stock_from_the_levels(
+    policy: AllocationPolicy, on_hand: int, reserved: int, stock: int
+) -> None:
+    levels = {KOPI.key: StockLevel(KOPI.sku, on_hand, reserved)}
+    result = plan(KOPI, levels=levels, account=with_policy(policy))
+    assert [c.draft.stock for c in result.creates] == [stock]
+
+
+def test_a_sku_without_a_level_is_listed_with_zero_stock() -> None:
+    result = plan(KOPI, levels={})
+    assert [c.draft.stock for c in result.creates] == [0]
+
+
+def test_an_excluded_sku_is_not_created() -> None:
+    result = plan(KOPI, account=EXCLUDED)
+    assert result.desired == {}
+    assert result.empty
+
+
+def test_overrides_and_exclusions_match_by_sku_key() -> None:
+    spaced = product("kopi 1", OWN)  # key "KOPI1"
+    capped = with_policy(
+        AllocationPolicy(overrides=MappingProxyType({"KOPI1": AllocationRule(cap=2)}))
+    )
+    levels = {"KOPI1": StockLevel(spaced.sku, 10)}
+    created = plan(spaced, levels=levels, account=capped).creates
+    assert [c.draft.stock for c in created] == [2]
+    excluded = with_policy(AllocationPolicy(excluded=frozenset({"KOPI1"})))
+    assert plan(spaced, levels=levels, account=excluded).empty
+
+
+def test_a_stock_change_in_the_ledger_is_a_stock_update() -> None:
+    sold = {KOPI.key: StockLevel(KOPI.sku, on_hand=10, reserved=8)}
+    result = plan(KOPI, listings=(listing(),), levels=sold)
+    assert result.stock == [StockUpdate(KOPI.sku, "ext-1", 2, "var-1")]
+
+
+# ------------------------------------------------------------------ producers
+
+
+def test_products_of_other_producers_are_ignored() -> None:
+    theirs = product("TENUN-1", OTHER)
+    result = plan(KOPI, theirs, levels={})
+    assert [c.draft.sku for c in result.creates] == [KOPI.sku]
+    assert list(result.desired) == [KOPI.key]
+
+
+def test_an_account_of_two_producers_wants_the_products_of_both() -> None:
+    theirs = product("TENUN-1", OTHER)
+    both = replace(ACCOUNT, producer_codes=(OWN, OTHER))
+    result = plan(KOPI, theirs, levels={}, account=both)
+    assert sorted(result.desired) == ["KOPI-1", "TENUN-1"]
+
+
+@pytest.mark.parametrize(
+    "status",
+    [ProductStatus.DRAFT, ProductStatus.ARCHIVED],
+)
+def test_desired_state_holds_only_active_products(status: ProductStatus) -> None:
+    inactive = product("KOPI-2", OWN, status=status)
+    foreign = product("TENUN-1", OTHER)
+    wanted = desired_state(ACCOUNT, [KOPI, inactive, foreign], LEVELS)
+    assert list(wanted) == [KOPI.key]
+    assert wanted[KOPI.key].draft == shown(KOPI, 7)
+
+
+def test_a_plan_counts_each_kind() -> None:
+    stale = product("KOPI-2", OWN)
+    retired = product("KOPI-3", OWN, status=ProductStatus.ARCHIVED)
+    result = plan(
+        KOPI,
+        stale,
+        retired,
+        levels={},
+        listings=(
+            listing(stale, stock=3, price=1, digest=CHANGED, external_id="s"),
+            listing(retired, external_id="a"),
+        ),
+    )
+    assert result.counts() == counts(create=1, update=1, deactivate=1, price=1, stock=1)
+    assert not result.empty
+    assert result.account == ACCOUNT
+    assert result.stock == [StockUpdate(Sku("KOPI-2"), "s", 0, "var-1")]
