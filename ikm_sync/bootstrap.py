@@ -149,6 +149,17 @@ DEFAULT_RATES: dict[str, tuple[float, int]] = {
     "tokopedia": (5.0, 5),
     "bukalapak": (10.0, 10),
 }
+#: Share of a documented rate and burst that is used: requests leave paced but arrive
+#: with jitter, and another process (or the last command) may have spent part of the
+#: marketplace's bucket, so spending exactly the limit would draw refusals.
+RATE_HEADROOM = 0.8
+
+
+def default_rate(marketplace: str) -> tuple[float, int]:
+    """The rate and burst used when the settings name none: the documented limit with
+    :data:`RATE_HEADROOM`."""
+    rate, burst = DEFAULT_RATES.get(marketplace, (5.0, 5))
+    return rate * RATE_HEADROOM, max(1, int(burst * RATE_HEADROOM))
 
 
 class Connections:
@@ -165,7 +176,7 @@ class Connections:
     def _budget(self, marketplace: str) -> RateBudget:
         if marketplace not in self._budgets:
             options = self._settings.marketplaces.get(marketplace)  # type: ignore[call-overload]
-            rate, burst = DEFAULT_RATES.get(marketplace, (5.0, 5))
+            rate, burst = default_rate(marketplace)
             if options is not None:
                 rate = options.rate_per_second or rate
                 burst = options.rate_burst or burst

@@ -230,6 +230,7 @@ def _register() -> None:
     app.command("reconcile")(reconcile.reconcile)
     app.command("status")(status.status)
     app.command("simulate")(simulate.simulate)
+    app.command("buyers")(simulate.buyers)
 
 
 _register()

@@ -74,6 +74,7 @@ class Simulator(ABC):
         self.router.add(
             "GET", "/_sim/webhooks", self._inspect_webhooks, "_sim.webhooks"
         )
+        self.router.add("POST", "/_sim/buyers", self._rush_buyers, "_sim.buyers")
         self.buyers = BuyerEngine(self, buyers or BuyerSettings(), self.clock, seed)
 
     # ------------------------------------------------------------------ subclass hooks
@@ -219,6 +220,26 @@ class Simulator(ABC):
 
     def _inspect_orders(self, _request: SimRequest) -> httpx.Response:
         return json_response(200, {"orders": self.inspect_orders()})
+
+    def _rush_buyers(self, request: SimRequest) -> httpx.Response:
+        """``POST /_sim/buyers`` with ``{"orders": N}``: N buyers order now and pay
+        as soon as their drawn life allows (see :meth:`BuyerEngine.rush`)."""
+        try:
+            body = request.json()
+        except BadRequestBodyError as exc:
+            return json_response(400, {"error": str(exc)})
+        count = body.get("orders") if isinstance(body, dict) else None
+        if (
+            not isinstance(count, int)
+            or isinstance(count, bool)
+            or not 0 < count <= 1000
+        ):
+            return json_response(
+                400, {"error": "expected a JSON object with orders: 1 to 1000"}
+            )
+        placed = self.buyers.rush(count)
+        self.tick()
+        return json_response(200, {"placed": placed})
 
     def _inspect_requests(self, _request: SimRequest) -> httpx.Response:
         return json_response(200, {"requests": dict(sorted(self.requests.items()))})

@@ -134,6 +134,16 @@ class BuyerEngine:
             self._plan(order, at or self._clock.now())
         return order
 
+    def rush(self, count: int) -> list[str]:
+        """``count`` buyers order now, their lives drawn as if they had ordered
+        ``pay_after`` ago: payment (or lapsing unpaid) is due at the next tick, later
+        steps keep their usual delays. For demonstrations and training; returns the
+        orders placed (fewer when stock runs out)."""
+        with self._lock:
+            back = self._clock.now() - timedelta(seconds=self.settings.pay_after[1])
+            placed = [self.place_one(back) for _ in range(count)]
+        return [order for order in placed if order is not None]
+
     def tick(self) -> int:
         """Place the orders due by now and apply the events due by now; returns how
         many things happened."""

@@ -18,8 +18,12 @@ Assumptions beyond the page:
   listing whose SKU differs in another way of writing it is not found.
 * ``item_id_list`` of ``get_item_base_info`` is sent comma-joined, like
   ``order_sn_list`` (the page names the form only for the latter).
-* A listing's ``stock`` is its seller stock over every location (what
-  ``update_stock`` sets), its ``price`` the ``original_price`` (not a promotion
+* Stock: ``seller_stock`` includes the units Shopee holds for open orders and
+  promotions (``total_reserved_stock``). A listing's ``stock`` is what buyers can still
+  order (seller stock over every location less the reserved units), and
+  ``push_stock`` sets ``seller_stock`` to the wanted quantity plus the units reserved
+  now, read with ``get_item_base_info`` (``get_model_list`` for items with variants)
+  just before. A listing's ``price`` is the ``original_price`` (not a promotion
   price). Items with variants are read with ``get_model_list``: one listing per
   model, ``external_variant_id`` = ``model_id``; items without have none (model 0).
 * ``fetch_listings`` lists the statuses NORMAL, UNLIST, BANNED and REVIEWING (deleted
@@ -48,7 +52,7 @@ Assumptions beyond the page:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import timedelta
 from typing import ClassVar, TypeVar
 from urllib.parse import urlencode
@@ -564,7 +568,7 @@ class ShopeeConnector:
         op: str,
         noun: str,
         updates: Sequence[StockUpdate | PriceUpdate],
-        values: list[int | RejectedError],
+        values: list[int | ConnectorError],
         call: Callable[[int, list[tuple[int, int]]], schemas.BatchAnswer],
     ) -> list[ChangeResult]:
         """Rows grouped into one call per item (``call(item_id, [(model_id,
@@ -576,11 +580,11 @@ class ShopeeConnector:
         for index, update in enumerate(updates):
             try:
                 value = values[index]
-                if isinstance(value, RejectedError):
+                if isinstance(value, ConnectorError):
                     raise value
                 item_id = mapping.item_id_of(update.external_id, where)
                 model_id = mapping.model_id_of(update.external_variant_id, where)
-            except RejectedError as exc:
+            except ConnectorError as exc:
                 results[index] = ChangeResult(
                     update.sku,
                     False,
@@ -671,7 +675,7 @@ class ShopeeConnector:
         models each, per-model results. A whole-call failure that survived the
         retries is every row's error; AuthError is raised."""
         where = self._ctx.where("product.update_stock")
-        values: list[int | RejectedError] = [
+        values: list[int | ConnectorError] = [
             update.quantity
             if type(update.quantity) is int and update.quantity >= 0
             else RejectedError(
@@ -682,16 +686,73 @@ class ShopeeConnector:
             )
             for update in updates
         ]
+        keys: dict[int, tuple[int, int]] = {}
+        for index, update in enumerate(updates):
+            if not isinstance(values[index], int):
+                continue
+            try:
+                keys[index] = (
+                    mapping.item_id_of(update.external_id, where),
+                    mapping.model_id_of(update.external_variant_id, where),
+                )
+            except RejectedError:
+                continue  # refused with its reason by _push
+        reserved, unread = (
+            self._reserved({key[0] for key in keys.values()}) if keys else ({}, {})
+        )
+        for index, (item_id, model_id) in keys.items():
+            value = values[index]
+            if isinstance(value, int):
+                problem = unread.get(item_id)
+                values[index] = (
+                    problem
+                    if problem is not None
+                    else value + reserved.get((item_id, model_id), 0)
+                )
         return self._push(
             "product.update_stock", "stock", updates, values, self._stock_call
         )
+
+    def _reserved(
+        self, item_ids: Collection[int]
+    ) -> tuple[dict[tuple[int, int], int], dict[int, ConnectorError]]:
+        """Units reserved now per (item id, model id), and the error of items whose
+        figures could not be read (their stock is not pushed blind)."""
+        where = self._ctx.where("product.get_item_base_info")
+        reserved: dict[tuple[int, int], int] = {}
+        unread: dict[int, ConnectorError] = {}
+        for chunk in _chunks(sorted(item_ids), BASE_INFO_BATCH):
+            try:
+                items = self._client.get_item_base_info(chunk).item_list
+                for item in items:
+                    if not item.has_model:
+                        reserved[item.item_id, 0] = mapping.reserved_stock(
+                            item.stock_info_v2
+                        )
+                        continue
+                    for model in self._client.get_model_list(item.item_id).model:
+                        reserved[item.item_id, model.model_id] = mapping.reserved_stock(
+                            model.stock_info_v2
+                        )
+            except AuthError:
+                raise
+            except ConnectorError as exc:
+                log.warning(
+                    "stock.reserved_unread",
+                    items=len(chunk),
+                    error=type(exc).__name__,
+                    reason=exc.reason,
+                    **where,
+                )
+                unread.update(dict.fromkeys(chunk, exc))
+        return reserved, unread
 
     def push_prices(self, updates: Sequence[PriceUpdate]) -> list[ChangeResult]:
         """Set prices (whole rupiah, refused before calling otherwise) with
         ``update_price``: one call per item, up to 50 models each, per-model
         results; AuthError is raised."""
         where = self._ctx.where("product.update_price")
-        values: list[int | RejectedError] = []
+        values: list[int | ConnectorError] = []
         for update in updates:
             try:
                 values.append(

@@ -268,11 +268,21 @@ def _price(prices: list[schemas.PriceInfo], where: Where) -> int:
     return rupiah_from_wire(prices[0].original_price, "original_price", where)
 
 
+def reserved_stock(info: schemas.StockInfo | None) -> int:
+    """Units held by open orders and promotions, part of the seller stock."""
+    if info is None or info.summary_info is None:
+        return 0
+    return max(info.summary_info.total_reserved_stock, 0)
+
+
 def _stock(info: schemas.StockInfo | None) -> int:
-    """The seller stock over every location: what ``update_stock`` sets."""
+    """What buyers can still order: the seller stock over every location (what
+    ``update_stock`` sets, reserved units included) less the reserved units."""
     if info is None:
         return 0
-    return sum(entry.stock for entry in info.seller_stock)
+    return max(
+        sum(entry.stock for entry in info.seller_stock) - reserved_stock(info), 0
+    )
 
 
 def _updated(item: schemas.ItemBaseInfo) -> datetime | None:

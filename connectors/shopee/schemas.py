@@ -271,9 +271,16 @@ class SellerStock(WireResponse):
     stock: int = 0
 
 
+class StockSummary(WireResponse):
+    """``stock_info_v2.summary_info``."""
+
+    total_reserved_stock: int = 0
+
+
 class StockInfo(WireResponse):
     """``stock_info_v2``."""
 
+    summary_info: StockSummary | None = None
     seller_stock: Annotated[list[SellerStock], _NoneIsEmpty] = Field(
         default_factory=list
     )

@@ -3,13 +3,14 @@
 :func:`push_account` keeps promise 1 (no duplicate listing, ever):
 
 1. listings whose create outcome is unknown (``creating``) are looked up by SKU first:
-   found ones are bound, the others become ``pending`` and are created next time;
+   found ones are bound, the others become ``pending`` and are created in this run;
 2. each chunk of creates is recorded as ``creating`` and committed *before* the
    request, so a crash mid-request leaves an intent the next run resolves by lookup;
 3. results land with their run items in one transaction per chunk: ``live`` with the
-   marketplace's ids, ``creating`` again when the outcome is unknown (resolved at the
-   end of the phase), ``failed`` when refused (not tried again until the product
-   changes), ``pending`` when the failure was transient;
+   marketplace's ids, ``creating`` again when the outcome is unknown (looked up at the
+   end of the phase; not found, they are created in the next run), ``failed`` when
+   refused (not tried again until the product changes), ``pending`` when the failure
+   was transient;
 4. the account is planned again, so listings just bound or resolved get their content,
    price and stock in the same run; then content updates, deactivations, prices and
    stock (decreases first) are sent.
@@ -388,9 +389,9 @@ def push_account(
             plan = applier.plan()
             if plan.resolve:
                 applier.resolve(plan.resolve)
+                plan = applier.plan()  # those not found are created now
             if plan.creates:
                 applier.create(plan.creates, plan)
-            if plan.resolve or plan.creates:
                 plan = applier.plan()  # bound and resolved listings get their values
             applier.change([*plan.updates, *plan.deactivations], plan)
             applier.prices(plan.prices)

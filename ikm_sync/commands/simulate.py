@@ -8,6 +8,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Annotated
 
+import httpx
 import structlog
 import typer
 
@@ -15,6 +16,7 @@ from connectors import available_simulators, load_simulator
 from connectors._sim.base import Simulator
 from connectors._sim.buyers import BuyerSettings
 from connectors._sim.faults import FaultKind
+from connectors._sim.pictures import PictureHost
 from connectors._sim.server import SimulatorServer
 from core.errors import ConfigError
 from ikm_sync._output import console, emit_json, table
@@ -23,6 +25,8 @@ log = structlog.get_logger(__name__)
 
 #: Where each simulator listens by default (demo/ikm-sync.toml points there).
 DEFAULT_PORTS = {"shopee": 8701, "tokopedia": 8702, "bukalapak": 8703}
+#: Where the sample picture host listens by default (demo/products.csv points there).
+PICTURES_PORT = 8700
 
 
 def _ports(keys: list[str], assigned: list[str]) -> dict[str, int]:
@@ -100,6 +104,15 @@ def simulate(
     rate_limits: Annotated[
         bool, typer.Option(help="Enforce the marketplaces' rate limits.")
     ] = True,
+    pictures_port: Annotated[
+        int,
+        typer.Option(
+            min=-1,
+            max=65535,
+            help="Port of the sample picture host that catalogue image URLs may "
+            "point at (0: any free port; -1: do not serve pictures).",
+        ),
+    ] = PICTURES_PORT,
     state: Annotated[
         Path | None,
         typer.Option(
@@ -133,7 +146,17 @@ def simulate(
         )
     ports = _ports(keys, port or [])
     servers: list[SimulatorServer] = []
+    pictures: PictureHost | None = None
     try:
+        if pictures_port >= 0:
+            try:
+                pictures = PictureHost(host, pictures_port)
+            except OSError as exc:
+                raise ConfigError(
+                    f"cannot listen on {host}:{pictures_port} for the picture host: "
+                    f"{exc.strerror} (--pictures-port -1 serves none)"
+                ) from None
+            pictures.start()
         for key in keys:
             simulator = build(
                 key,
@@ -155,15 +178,20 @@ def simulate(
             server.start()
             servers.append(server)
             log.info("simulator.started", marketplace=key, url=server.url)
-        _announce(servers, as_json)
+        _announce(servers, pictures, as_json)
         _wait(duration)
     finally:
+        if pictures is not None:
+            pictures.stop()
         for server in servers:
             server.stop()
             log.info("simulator.stopped", marketplace=server.simulator.key)
 
 
-def _announce(servers: list[SimulatorServer], as_json: bool) -> None:
+def _announce(
+    servers: list[SimulatorServer], pictures: PictureHost | None, as_json: bool
+) -> None:
+    pictures_url = None if pictures is None else pictures.url
     payload = [
         {
             "marketplace": s.simulator.key,
@@ -174,7 +202,7 @@ def _announce(servers: list[SimulatorServer], as_json: bool) -> None:
         for s in servers
     ]
     if as_json:
-        emit_json({"simulators": payload})
+        emit_json({"simulators": payload, "pictures": pictures_url})
         return
     out = console()
     for item in payload:
@@ -187,6 +215,8 @@ def _announce(servers: list[SimulatorServer], as_json: bool) -> None:
                 sorted(credentials.items()),
             )
         )
+    if pictures_url is not None:
+        out.print(f"sample pictures: {pictures_url}/<any path>.jpg")
     out.print(
         "inspect: <url>/_sim/listings, /_sim/orders, /_sim/requests; Ctrl-C stops"
     )
@@ -208,3 +238,53 @@ def _wait(duration: float | None) -> None:
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+def buyers(
+    orders: Annotated[
+        int, typer.Option(min=1, max=1000, help="Orders to place at each simulator.")
+    ] = 3,
+    url: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A running simulator's base URL (repeat; default: the three default "
+            "ports on 127.0.0.1)."
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the orders placed as JSON.")
+    ] = False,
+) -> None:
+    """Let simulated buyers order now at running simulators (demonstrations, training).
+
+    Each buyer pays at once (or lets the order lapse unpaid); shipping, delivery,
+    cancellations and returns follow on the simulator's clock as usual.
+    """
+    targets = url or [f"http://127.0.0.1:{port}" for port in DEFAULT_PORTS.values()]
+    placed: dict[str, list[str]] = {}
+    with httpx.Client(timeout=10) as http:
+        for base in targets:
+            try:
+                answer = http.post(
+                    f"{base.rstrip('/')}/_sim/buyers", json={"orders": orders}
+                )
+            except httpx.HTTPError as exc:
+                raise ConfigError(
+                    f"--url {base}: no simulator answered ({type(exc).__name__}); "
+                    f"start one with `ikm-sync simulate`"
+                ) from None
+            if answer.status_code != 200:
+                raise ConfigError(
+                    f"--url {base}: expected a simulator, got HTTP {answer.status_code}"
+                )
+            placed[base] = list(answer.json().get("placed", []))
+    if as_json:
+        emit_json({"placed": placed})
+        return
+    console().print(
+        table(
+            "Simulated buyers' orders",
+            ("simulator", "orders placed", "order ids"),
+            [(base, str(len(ids)), ", ".join(ids)) for base, ids in placed.items()],
+        )
+    )

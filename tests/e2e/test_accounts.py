@@ -30,6 +30,7 @@ def simulators(tmp_path: Path) -> Iterator[dict[str, dict[str, Any]]]:
     """All three simulators in one real ``ikm-sync simulate`` process."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("IKMSYNC_")}
     command = [IKM_SYNC, "simulate", "--json", "--duration", "120"]
+    command += ["--pictures-port", "0"]
     for key in ("shopee", "tokopedia", "bukalapak"):
         command += ["--port", f"{key}=0"]
     with (tmp_path / "simulate.log").open("w") as errors:

@@ -36,7 +36,14 @@ def _read_announcement(process: subprocess.Popen[str]) -> dict[str, Any]:
 def simulate(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, Any]]]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("IKMSYNC_")}
     command = [IKM_SYNC, "simulate", "-m", "tokopedia", "-m", "bukalapak"]
-    command += ["--port", "tokopedia=0", "--port", "bukalapak=0"]
+    command += [
+        "--port",
+        "tokopedia=0",
+        "--port",
+        "bukalapak=0",
+        "--pictures-port",
+        "0",
+    ]
     command += ["--state", str(tmp_path / "sim.json"), "--json", "--duration", "60"]
     with (tmp_path / "stderr.log").open("w") as errors:
         process = subprocess.Popen(  # noqa: S603  (our own console script)
@@ -84,6 +91,11 @@ def test_simulators_listen_answer_and_keep_their_state(
         assert wrong.status_code == 401
         counted = http.get("/_sim/requests").json()["requests"]
         assert counted["token"] == 2
+    with httpx.Client(base_url=announced["pictures"], timeout=10) as http:
+        jpeg = http.get("/KOPI-FLR-001/1.jpg")
+        assert jpeg.headers["content-type"] == "image/jpeg"
+        assert jpeg.content.startswith(b"\xff\xd8\xff")
+        assert http.get("/KOPI-FLR-001/notes.txt").status_code == 404
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=20) == 0
     for key in ("tokopedia", "bukalapak"):
@@ -109,7 +121,7 @@ def _readme_curl_example() -> str:
 def test_the_readme_curl_example_gets_a_signed_answer(tmp_path: Path) -> None:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("IKMSYNC_")}
     command = [IKM_SYNC, "simulate", "-m", "shopee", "--port", "shopee=0"]
-    command += ["--json", "--duration", "60"]
+    command += ["--json", "--duration", "60", "--pictures-port", "-1"]
     with (tmp_path / "stderr.log").open("w") as errors:
         process = subprocess.Popen(  # noqa: S603  (our own console script)
             command, stdout=subprocess.PIPE, stderr=errors, text=True, env=environment
