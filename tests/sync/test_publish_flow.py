@@ -245,30 +245,9 @@ def change(world: World, sku: str, **values: object) -> None:
     """An officer edits one product in the canonical store."""
     with world.uow() as uow:
         product = uow.products.get_many([sku])[sku]
-        uow.products.update_many(
-            [product.__class__(**{**_fields(product), **values})], world.clock.now()
-        )
+        changed = replace(product, **values)  # type: ignore[arg-type]
+        uow.products.update_many([changed], world.clock.now())
         uow.commit()
-
-
-def _fields(product: object) -> dict[str, object]:
-    return {
-        name: getattr(product, name)
-        for name in (
-            "sku",
-            "producer_code",
-            "name",
-            "price",
-            "weight_grams",
-            "description",
-            "category",
-            "dimensions",
-            "image_urls",
-            "condition",
-            "status",
-            "provenance",
-        )
-    }
 
 
 def test_one_account_failing_never_stops_the_others(world: World) -> None:

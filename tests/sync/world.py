@@ -30,7 +30,6 @@ from connectors._sim.pictures import picture_response
 from connectors.bukalapak import BukalapakConnector
 from connectors.bukalapak.simulator import (
     ACCOUNTS_BASE_URL,
-    DEFAULT_REDIRECT_URI,
     BukalapakSimulator,
 )
 from connectors.bukalapak.simulator import API_BASE_URL as BUKALAPAK_API
@@ -333,7 +332,7 @@ class World:
             }
             secrets = {"partner_key": Secret(credentials["partner_key"])}
             base_url = SHOPEE_API
-            build: type[MarketplaceConnector] = ShopeeConnector  # type: ignore[assignment]
+            build: type[MarketplaceConnector] = ShopeeConnector
         elif account.marketplace is Marketplace.TOKOPEDIA:
             options = {
                 "fs_id": int(credentials["fs_id"]),
@@ -345,7 +344,7 @@ class World:
                 "client_secret": Secret(credentials["client_secret"]),
             }
             base_url = credentials["api_base_url"]
-            build = TokopediaConnector  # type: ignore[assignment]
+            build = TokopediaConnector
         else:
             options = {
                 "accounts_base_url": ACCOUNTS_BASE_URL,
@@ -359,7 +358,7 @@ class World:
                 "client_secret": Secret(credentials["client_secret"]),
             }
             base_url = BUKALAPAK_API
-            build = BukalapakConnector  # type: ignore[assignment]
+            build = BukalapakConnector
         context = ConnectorContext(
             account=account,
             base_url=base_url,
