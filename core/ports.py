@@ -259,6 +259,11 @@ class ListingRepository(Protocol):
         """For each SKU key, the accounts with a live listing of it."""
         ...
 
+    def forget_stock(self, account: AccountId, keys: Iterable[str]) -> None:
+        """Forget the stock last pushed to these listings of ``account`` (the
+        marketplace changed it itself), so the next push sends it again."""
+        ...
+
 
 class OrderRepository(Protocol):
     """Orders by (account, external id), their lines and each account's bookmark."""

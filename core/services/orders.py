@@ -76,6 +76,10 @@ def _latest(orders: Iterable[RemoteOrder]) -> list[RemoteOrder]:
     return list(newest.values())
 
 
+#: Steps the ordering marketplace applies to its own listings' stock as well.
+_SHOWN_STEPS = frozenset({StockStep.RESERVE, StockStep.RELEASE})
+
+
 class OrderIngester:
     """Stores batches of orders of one account and moves their stock."""
 
@@ -189,6 +193,7 @@ class OrderIngester:
         if keys:
             uow.stock.lock(keys)  # sorted: concurrent accounts cannot deadlock
         now = self.clock.now()
+        shown_changed: set[str] = set()
         for index, todo in plans:
             order = orders[index]
             state, oversold = order.stock_state, order.oversold
@@ -224,6 +229,10 @@ class OrderIngester:
                     )
                     break
                 state = after(state, step)
+                if step in _SHOWN_STEPS:
+                    shown_changed.update(
+                        sku_key(line.sku) for line in order.lines if line.sku
+                    )
             if oversold and not order.oversold:
                 log.warning(
                     "orders.oversold", order=order.external_id, account=self.account.id
@@ -231,6 +240,10 @@ class OrderIngester:
                 self.recorder.counts["oversold"] += 1
             orders[index] = replace(order, stock_state=state, oversold=oversold)
             items.append(self.recorder.item(order.external_id, "order"))
+        if shown_changed:
+            # The marketplace took (or gave back) these units on its own listings:
+            # what was last pushed there is no longer what it shows.
+            uow.listings.forget_stock(self.account.id, shown_changed)
 
 
 def pull_orders(

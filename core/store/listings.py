@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import select
 from sqlmodel import Session, col
 
@@ -124,6 +125,22 @@ class SqlListingRepository:
                 )
         update_many_by(self._session, self._table, "id", updates)
         bulk_insert(self._session, self._table, inserts)
+
+    def forget_stock(self, account: AccountId, keys: Iterable[str]) -> None:
+        account_id = account_row_id(self._session, account)
+        for batch in chunks(set(keys)):
+            self._session.execute(
+                sa.update(ListingRow)
+                .where(
+                    col(ListingRow.account_id) == account_id,
+                    col(ListingRow.product_id).in_(
+                        select(col(ProductRow.id)).where(
+                            col(ProductRow.sku_key).in_(batch)
+                        )
+                    ),
+                )
+                .values(last_stock=None)
+            )
 
     def accounts_listing(self, keys: Iterable[str]) -> dict[str, list[AccountId]]:
         found: dict[str, list[AccountId]] = defaultdict(list)

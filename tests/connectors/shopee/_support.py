@@ -10,11 +10,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import respx
 
 from connectors._context import ConnectorContext
 from connectors._http import RateBudget, RetryPolicy
@@ -233,6 +235,17 @@ def draft(sku: str = "KOPI-FLR-001", **overrides: Any) -> ListingDraft:
     return ListingDraft(**values)
 
 
+def _stock_info(stock: int, reserved: int) -> dict[str, Any]:
+    """``stock_info_v2``: ``stock`` is the seller stock, reserved units included."""
+    return {
+        "summary_info": {
+            "total_reserved_stock": reserved,
+            "total_available_stock": max(stock - reserved, 0),
+        },
+        "seller_stock": [{"location_id": "IDZ", "stock": stock}],
+    }
+
+
 def item_info(
     item_id: int,
     sku: str,
@@ -240,9 +253,11 @@ def item_info(
     status: str = "NORMAL",
     price: float = 85_000,
     stock: int = 5,
+    reserved: int = 0,
     has_model: bool = False,
 ) -> dict[str, Any]:
-    """One ``get_item_base_info`` entry."""
+    """One ``get_item_base_info`` entry; ``stock`` is the seller stock (it includes
+    the ``reserved`` units)."""
     info: dict[str, Any] = {
         "item_id": item_id,
         "item_name": f"Item {sku}",
@@ -250,13 +265,117 @@ def item_info(
         "item_status": status,
         "update_time": TS - 60,
         "has_model": has_model,
-        "stock_info_v2": {
-            "summary_info": {"total_reserved_stock": 0, "total_available_stock": stock},
-            "seller_stock": [{"location_id": "IDZ", "stock": stock}],
-        },
+        "stock_info_v2": _stock_info(stock, reserved),
     }
     if not has_model:
         info["price_info"] = [
             {"currency": "IDR", "original_price": price, "current_price": price}
         ]
     return info
+
+
+def model_info(
+    model_id: int,
+    sku: str,
+    *,
+    price: float = 85_000,
+    stock: int = 5,
+    reserved: int = 0,
+) -> dict[str, Any]:
+    """One ``get_model_list`` model; ``stock`` is the seller stock."""
+    return {
+        "model_id": model_id,
+        "model_sku": sku,
+        "model_status": "MODEL_NORMAL",
+        "price_info": [{"original_price": price}],
+        "stock_info_v2": _stock_info(stock, reserved),
+    }
+
+
+BASE_INFO_PATH = "/api/v2/product/get_item_base_info"
+MODEL_LIST_PATH = "/api/v2/product/get_model_list"
+
+
+@dataclass
+class StockReads:
+    """The routes answering ``push_stock``'s read of the reserved units."""
+
+    base_info: respx.Route
+    model_list: respx.Route | None
+
+    def asked_items(self) -> list[list[int]]:
+        """The ``item_id_list`` of each ``get_item_base_info`` call, in order."""
+        return [
+            [int(i) for i in params(call.request)["item_id_list"][0].split(",")]
+            for call in self.base_info.calls
+        ]
+
+
+def stock_reads(
+    router: respx.MockRouter,
+    *,
+    reserved: int = 0,
+    models: Mapping[int, Iterable[int]] | None = None,
+    held: Mapping[tuple[int, int], int] | None = None,
+) -> StockReads:
+    """Answer ``get_item_base_info`` (and ``get_model_list`` for the items in
+    ``models``) with an entry per asked id, as Shopee would just before
+    ``update_stock``.
+
+    Each model (model 0 for items without models) has ``held.get((item_id,
+    model_id), reserved)`` units reserved and a seller stock of 10 more than that.
+    """
+    variants = {item: list(ids) for item, ids in (models or {}).items()}
+    units = dict(held or {})
+
+    def reserved_of(item_id: int, model_id: int) -> int:
+        return units.get((item_id, model_id), reserved)
+
+    def base_info(request: httpx.Request) -> httpx.Response:
+        asked = [int(i) for i in params(request)["item_id_list"][0].split(",")]
+        entries = []
+        for item_id in asked:
+            if item_id in variants:
+                total = sum(reserved_of(item_id, m) for m in variants[item_id])
+                entries.append(
+                    item_info(
+                        item_id,
+                        f"S-{item_id}",
+                        stock=total + 10,
+                        reserved=total,
+                        has_model=True,
+                    )
+                )
+            else:
+                held_now = reserved_of(item_id, 0)
+                entries.append(
+                    item_info(
+                        item_id, f"S-{item_id}", stock=held_now + 10, reserved=held_now
+                    )
+                )
+        return ok({"item_list": entries})
+
+    def model_list(request: httpx.Request) -> httpx.Response:
+        item_id = int(params(request)["item_id"][0])
+        return ok(
+            {
+                "model": [
+                    model_info(
+                        model_id,
+                        f"S-{item_id}-{model_id}",
+                        stock=reserved_of(item_id, model_id) + 10,
+                        reserved=reserved_of(item_id, model_id),
+                    )
+                    for model_id in variants[item_id]
+                ]
+            }
+        )
+
+    return StockReads(
+        base_info=router.get(BASE_INFO_PATH).mock(side_effect=base_info),
+        model_list=(
+            router.get(MODEL_LIST_PATH).mock(side_effect=model_list)
+            if variants
+            else None
+        ),
+    )

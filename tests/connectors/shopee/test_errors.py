@@ -29,7 +29,16 @@ from core.errors import (
     TransientError,
     Where,
 )
-from tests.connectors.shopee._support import BASE, NOW, fail, ok, rig, stored
+from tests.connectors.shopee._support import (
+    BASE,
+    NOW,
+    body,
+    fail,
+    ok,
+    rig,
+    stock_reads,
+    stored,
+)
 
 WHERE: Where = {"marketplace": "shopee", "account": "shopee-ntt", "operation": "x"}
 
@@ -205,6 +214,7 @@ def test_a_retry_after_is_obeyed_through_the_budget_without_real_sleep() -> None
     with respx.mock(
         base_url=BASE, assert_all_called=True, assert_all_mocked=True
     ) as router:
+        reads = stock_reads(router)
         route = router.post(UPDATE_STOCK).mock(
             side_effect=[
                 fail("error_rate_limit", "slow down", 429, {"Retry-After": "7"}),
@@ -213,7 +223,9 @@ def test_a_retry_after_is_obeyed_through_the_budget_without_real_sleep() -> None
         )
         (result,) = setup.connector.push_stock([StockUpdate(Sku("A-1"), "11", 3)])
     assert result.ok
+    assert len(reads.base_info.calls) == 1  # the read is not repeated by the retry
     assert len(route.calls) == 2
+    assert body(route.calls[0].request) == body(route.calls[1].request)
     assert setup.time.slept == [7.0]  # the wait asked for, on the fake clock
 
 
@@ -222,6 +234,7 @@ def test_a_burst_limit_without_retry_after_backs_off() -> None:
     with respx.mock(
         base_url=BASE, assert_all_called=True, assert_all_mocked=True
     ) as router:
+        stock_reads(router)
         router.post(UPDATE_STOCK).mock(
             side_effect=[
                 fail("error_rate_limit", "slow down", 200),
@@ -270,6 +283,7 @@ def test_persistent_server_errors_fail_every_row_of_that_call_only() -> None:
                 return fail("error_inner", "System error", 500)
             return ok({"success_list": [{"model_id": 0}], "failure_list": []})
 
+        stock_reads(router, models={11: [101, 102]})
         route = router.post(UPDATE_STOCK).mock(side_effect=answer)
         results = setup.connector.push_stock(
             [
@@ -289,11 +303,13 @@ def test_an_auth_error_in_a_batch_is_raised() -> None:
     with respx.mock(
         base_url=BASE, assert_all_called=True, assert_all_mocked=True
     ) as router:
-        router.post(UPDATE_STOCK).mock(
+        stock_reads(router)
+        route = router.post(UPDATE_STOCK).mock(
             return_value=fail("shop_no_linked", "no linked", 403)
         )
         with pytest.raises(AuthError):
             setup.connector.push_stock([StockUpdate(Sku("A-1"), "11", 3)])
+    assert len(route.calls) == 1  # raised by update_stock itself
 
 
 def test_quota_reset_math_is_in_utc() -> None:

@@ -37,6 +37,7 @@ from tests.connectors.shopee._support import (
     page_sign,
     params,
     rig,
+    stock_reads,
 )
 
 API = "/api/v2/"
@@ -546,8 +547,10 @@ def test_stock_rows_of_one_item_share_a_call_of_at_most_50_models() -> None:
                 }
             )
 
+        reads = stock_reads(router, models={77: range(500, 560)})
         route = router.post(UPDATE_STOCK).mock(side_effect=answer)
         results = setup.connector.push_stock(updates)
+    assert reads.asked_items() == [[77, 88]]  # one read for both items
     sent = [body(call.request) for call in route.calls]
     assert [(b["item_id"], len(b["stock_list"])) for b in sent] == [
         (77, 50),
@@ -570,6 +573,7 @@ def test_all_rows_failed_still_reports_each_reason() -> None:
     with respx.mock(
         base_url=BASE, assert_all_called=True, assert_all_mocked=True
     ) as router:
+        stock_reads(router, models={5: [1, 2]})
         router.post(UPDATE_STOCK).mock(
             return_value=fail(
                 "product.error_busi_update_stock_failed",

@@ -22,6 +22,7 @@ from tests.connectors.shopee._support import (
     ok,
     params,
     rig,
+    stock_reads,
     token_answer,
 )
 
@@ -59,6 +60,7 @@ def test_nothing_secret_is_logged_or_raised() -> None:
         add = router.post("/api/v2/product/add_item").mock(
             return_value=fail("product.error_param", "Image not exist.")
         )
+        reads = stock_reads(router, reserved=2)
         stock = router.post("/api/v2/product/update_stock").mock(
             return_value=fail("error_inner", "System error", 500)
         )
@@ -75,11 +77,11 @@ def test_nothing_secret_is_logged_or_raised() -> None:
             setup.connector.fetch_order("X")
         errors.append(raised.value)
     assert len(errors) == 3
-    routes = (refresh, shop, search, upload, add, stock)
+    routes = (refresh, shop, search, upload, add, reads.base_info, stock)
     requests = [call.request for route in routes for call in route.calls]
     signatures = {params(r)["sign"][0] for r in requests}
     urls = {str(r.url) for r in requests}
-    assert len(signatures) >= 5
+    assert len(signatures) >= 6
     text = "\n".join(flatten(event) for event in logs)
     text += "\n".join(f"{e!r} {e}" for e in errors)
     assert logs  # something was logged

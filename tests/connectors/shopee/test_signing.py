@@ -26,6 +26,7 @@ from tests.connectors.shopee._support import (
     page_sign,
     params,
     rig,
+    stock_reads,
     token_answer,
 )
 
@@ -64,13 +65,20 @@ def test_the_recorded_example_signature_is_lowercase_hex_of_the_page_algorithm()
     with respx.mock(
         base_url=BASE, assert_all_called=True, assert_all_mocked=True
     ) as router:
+        reads = stock_reads(router)  # push_stock reads the reserved units first
         route = router.post("/api/v2/product/update_stock").mock(
             return_value=ok({"success_list": [{"model_id": 0}], "failure_list": []})
         )
         (result,) = setup.connector.push_stock([StockUpdate(Sku("A-1"), "123", 7)])
     assert result.ok
     request = route.calls.last.request
+    assert request.url.path == "/api/v2/product/update_stock"
     assert params(request)["sign"] == [expected]
+    # The read before it is signed over its own path, not the recorded example's.
+    read = reads.base_info.calls.last.request
+    read_sign = page_sign(read.url.path, TS, ACCESS, SHOP_ID)
+    assert params(read)["sign"] == [read_sign]
+    assert read_sign != expected
     assert request.headers["content-type"] == "application/json"
     assert body(request) == {
         "item_id": 123,
