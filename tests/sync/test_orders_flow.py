@@ -49,7 +49,7 @@ def held_units(world: World, states: Sequence[str] = HELD) -> Counter[str]:
 
 
 def assert_ledger_matches_orders(world: World) -> None:
-    """Every SKU: available = receipts − units of its active orders."""
+    """Every SKU: available = receipts - units of its active orders."""
     held = held_units(world)
     available = world.available()
     assert available, "the store holds no stock levels"
@@ -106,11 +106,7 @@ class _Jumbled:
         yield from reversed(orders)
         yield from orders
         for order in orders:
-            earlier = (
-                None
-                if order.updated_at is None
-                else order.updated_at - timedelta(hours=1)
-            )
+            earlier = order.updated_at - timedelta(hours=1)
             yield replace(order, status=OrderStatus.PENDING_PAYMENT, updated_at=earlier)
 
 
@@ -186,9 +182,9 @@ def test_cancellations_shipments_and_returns_move_stock_once(world: World) -> No
         world.cycle()
         # one buyer changes their mind after paying (and after the pull saw it)
         assert world.sims[marketplace].buyer_event(placed[0], BuyerEvent.CANCEL)
-    # a week of cycles every two hours: buyers pay, cancel, receive and return
-    for _ in range(7 * 12):
-        world.advance(2 * 3600)
+    # six days of cycles every four hours: buyers cancel, receive and return
+    for _ in range(6 * 6):
+        world.advance(4 * 3600)
         assert all(r.outcome is RunOutcome.SUCCEEDED for r in world.cycle().pulls)
 
     states = Counter(o[3] for o in world.stored_orders())
@@ -211,7 +207,7 @@ def test_cancellations_shipments_and_returns_move_stock_once(world: World) -> No
 def test_every_buyers_order_is_stored_once_across_many_cycles(
     world: World, workers: int
 ) -> None:
-    rng = random.Random(workers)
+    rng = random.Random(workers)  # noqa: S311  (a reproducible test load)
     world.cycle(workers=workers)
     for _ in range(30):
         for marketplace in Marketplace:
