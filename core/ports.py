@@ -323,9 +323,14 @@ class RunRepository(Protocol):
         ...
 
     def finish(
-        self, run_id: int, outcome: RunOutcome, counts: Mapping[str, int], at: datetime
+        self,
+        run_id: int,
+        outcome: RunOutcome,
+        counts: Mapping[str, int],
+        at: datetime,
+        error: str = "",
     ) -> None:
-        """Record how a run ended."""
+        """Record how a run ended, and the error that ended it ``failed``."""
         ...
 
     def recent(

@@ -35,4 +35,6 @@ class SyncRun:
     window_end: datetime | None = None
     finished_at: datetime | None = None
     counts: dict[str, int] = field(default_factory=dict)
+    #: Why the run ended ``failed`` ("" otherwise).
+    error: str = ""
     items: tuple[RunItem, ...] = ()

@@ -117,7 +117,7 @@ class RunRecorder:
         final = outcome or (RunOutcome.PARTIAL if self.failed else RunOutcome.SUCCEEDED)
         counts = dict(self.counts)
         with self.uow_factory() as uow:
-            uow.runs.finish(self.run_id, final, counts, self.clock.now())
+            uow.runs.finish(self.run_id, final, counts, self.clock.now(), error)
             uow.commit()
         log.info(
             "sync_run.finished",

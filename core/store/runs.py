@@ -29,11 +29,24 @@ _RUN_COLUMNS = (
     col(SyncRunRow.window_end),
     col(SyncRunRow.finished_at),
     col(SyncRunRow.counts),
+    col(SyncRunRow.error),
 )
 
 
 def _run(row: Any, items: Sequence[RunItem] = ()) -> SyncRun:
-    (id_, kind, account, trigger, started, outcome, start, end, finished, counts) = row
+    (
+        id_,
+        kind,
+        account,
+        trigger,
+        started,
+        outcome,
+        start,
+        end,
+        finished,
+        counts,
+        error,
+    ) = row
     return SyncRun(
         id=int(id_),
         kind=SyncKind(kind),
@@ -45,6 +58,7 @@ def _run(row: Any, items: Sequence[RunItem] = ()) -> SyncRun:
         window_end=end,
         finished_at=finished,
         counts={str(k): int(v) for k, v in (counts or {}).items()},
+        error=error or "",
         items=tuple(items),
     )
 
@@ -120,12 +134,22 @@ class SqlRunRepository:
             )
 
     def finish(
-        self, run_id: int, outcome: RunOutcome, counts: Mapping[str, int], at: datetime
+        self,
+        run_id: int,
+        outcome: RunOutcome,
+        counts: Mapping[str, int],
+        at: datetime,
+        error: str = "",
     ) -> None:
         self._session.execute(
             sa.update(SyncRunRow)
             .where(col(SyncRunRow.id) == run_id)
-            .values(outcome=outcome.value, counts=dict(counts), finished_at=at)
+            .values(
+                outcome=outcome.value,
+                counts=dict(counts),
+                finished_at=at,
+                error=error or None,
+            )
         )
 
     def _select(self) -> Any:

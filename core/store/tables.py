@@ -228,6 +228,8 @@ class SyncRunRow(SQLModel, table=True):
     finished_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     outcome: str = Field(max_length=16)
     counts: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    #: Why a run ended ``failed`` (the marketplace's or the store's message).
+    error: str | None = Field(default=None, sa_type=sa.Text)
 
 
 class SyncRunItemRow(SQLModel, table=True):

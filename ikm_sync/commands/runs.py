@@ -35,6 +35,7 @@ def run_payload(run: SyncRun) -> dict[str, Any]:
         "started_at": iso(run.started_at),
         "finished_at": iso(run.finished_at),
         "counts": run.counts,
+        "error": run.error or None,
         "items": [
             {
                 "subject": item.subject,
@@ -74,7 +75,16 @@ def list_command(
     console().print(
         table(
             "Runs",
-            ("run", "kind", "account", "trigger", "started", "outcome", "counts"),
+            (
+                "run",
+                "kind",
+                "account",
+                "trigger",
+                "started",
+                "outcome",
+                "counts",
+                "error",
+            ),
             [
                 (
                     r.id,
@@ -84,6 +94,7 @@ def list_command(
                     r.started_at.isoformat(timespec="seconds"),
                     r.outcome.value,
                     ", ".join(f"{k} {v}" for k, v in sorted(r.counts.items())),
+                    r.error,
                 )
                 for r in runs
             ],
@@ -115,7 +126,7 @@ def show_command(
             [
                 (name, value)
                 for name, value in payload.items()
-                if name not in {"items", "counts"}
+                if name not in {"items", "counts"} and value is not None
             ]
             + [
                 ("counts", ", ".join(f"{k} {v}" for k, v in sorted(run.counts.items())))

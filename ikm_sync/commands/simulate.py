@@ -273,11 +273,18 @@ def buyers(
                     f"--url {base}: no simulator answered ({type(exc).__name__}); "
                     f"start one with `ikm-sync simulate`"
                 ) from None
-            if answer.status_code != 200:
+            try:
+                body = answer.json() if answer.status_code == 200 else None
+            except ValueError:
+                body = None
+            ids = body.get("placed") if isinstance(body, dict) else None
+            if not isinstance(ids, list):
                 raise ConfigError(
-                    f"--url {base}: expected a simulator, got HTTP {answer.status_code}"
+                    f"--url {base}: expected a simulator's answer, got HTTP "
+                    f"{answer.status_code} without a list of placed orders"
+                    + (f" (orders already placed: {placed})" if placed else "")
                 )
-            placed[base] = list(answer.json().get("placed", []))
+            placed[base] = [str(i) for i in ids]
     if as_json:
         emit_json({"placed": placed})
         return

@@ -162,7 +162,10 @@ def test_a_url_that_is_not_a_simulator_is_a_configuration_error(
     finally:
         pictures.stop()
     assert result.exit_code == EXIT_CONFIG
-    assert f"--url {pictures.url}: expected a simulator, got HTTP" in result.stderr
+    assert (
+        f"--url {pictures.url}: expected a simulator's answer, got HTTP"
+        in result.stderr
+    )
 
 
 @pytest.mark.parametrize("orders", ["0", "1001"])
