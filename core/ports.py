@@ -361,6 +361,17 @@ class LeaseRepository(Protocol):
         """Give the lease back (only ``holder``'s own). Commits at once."""
         ...
 
+    def holder(self, account: AccountId) -> str | None:
+        """Who holds ``account``'s lease now (expired or not), if anyone."""
+        ...
+
+    def take_over(
+        self, account: AccountId, previous: str, holder: str, until: datetime
+    ) -> bool:
+        """Hand ``previous``'s lease to ``holder`` (its process is known to be
+        gone); False when ``previous`` no longer holds it. Commits at once."""
+        ...
+
 
 class SyncUnitOfWork(UnitOfWork, Protocol):
     """A unit of work with the sync engine's repositories too."""

@@ -4,7 +4,8 @@ account, so a sale on one marketplace reaches the others in the same cycle.
 Accounts run concurrently in a bounded pool, each within its own rate budget; one
 slow or failing shop never holds the others. Each account's work holds the account's
 lease (one writer per account, across processes): an account another process holds is
-skipped and reported, not waited for.
+skipped and reported, not waited for. A lease whose holder was a process of this
+machine that no longer runs (killed, crashed) is taken over at once.
 """
 
 from __future__ import annotations
@@ -36,8 +37,28 @@ LEASE = timedelta(minutes=15)
 
 
 def lease_holder() -> str:
-    """A name for this process, unique across machines."""
+    """A name for this process, unique across machines: ``host:pid:nonce``."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def holder_is_gone(holder: str) -> bool:
+    """True when ``holder`` names a process of this machine that no longer runs
+    (killed, crashed): its lease can be taken over at once instead of waiting for
+    it to expire. Holders of other machines are never judged."""
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +96,12 @@ def _leased(
     with uow_factory() as uow:
         now = clock.now()
         held = uow.leases.acquire(account.id, holder, now, now + LEASE)
+        if not held:
+            previous = uow.leases.holder(account.id)
+            if previous is not None and holder_is_gone(previous):
+                held = uow.leases.take_over(account.id, previous, holder, now + LEASE)
+                if held:
+                    log.warning("account.lease_taken_over", previous=previous)
     try:
         yield held
     finally:

@@ -68,3 +68,30 @@ class SqlLeaseRepository:
                 )
             )
             session.commit()
+
+    def holder(self, account: AccountId) -> str | None:
+        with self._session_factory() as session:
+            account_id = account_row_id(session, account)
+            found = session.execute(
+                sa.select(col(AccountLeaseRow.holder)).where(
+                    col(AccountLeaseRow.account_id) == account_id
+                )
+            ).scalar_one_or_none()
+            return None if found is None else str(found)
+
+    def take_over(
+        self, account: AccountId, previous: str, holder: str, until: datetime
+    ) -> bool:
+        holder = holder[:HOLDER_LENGTH]
+        with self._session_factory() as session:
+            account_id = account_row_id(session, account)
+            moved = session.execute(
+                sa.update(AccountLeaseRow)
+                .where(
+                    col(AccountLeaseRow.account_id) == account_id,
+                    col(AccountLeaseRow.holder) == previous[:HOLDER_LENGTH],
+                )
+                .values(holder=holder, expires_at=until)
+            )
+            session.commit()
+            return bool(moved.rowcount == 1)  # type: ignore[attr-defined]

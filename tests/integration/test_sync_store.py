@@ -738,3 +738,19 @@ def test_contending_holders_never_both_win(
     assert len(won) == 1
     assert not acquire(seeded, "late", now, now + LEASE)
     assert acquire(seeded, won[0], now, now + LEASE)
+
+
+def test_a_lease_whose_holder_is_gone_is_taken_over_once(
+    seeded: Factory, clock: FakeClock
+) -> None:
+    now = clock.now()
+    assert acquire(seeded, "host:1:dead", now, now + LEASE)
+    with seeded() as uow:
+        assert uow.leases.holder(SHOPEE) == "host:1:dead"
+        assert uow.leases.take_over(SHOPEE, "host:1:dead", "host:2:new", now + LEASE)
+        # a second process judging the same dead holder loses the race
+        assert not uow.leases.take_over(
+            SHOPEE, "host:1:dead", "host:3:late", now + LEASE
+        )
+        assert uow.leases.holder(SHOPEE) == "host:2:new"
+        assert uow.leases.holder(TOKOPEDIA) is None
