@@ -23,13 +23,7 @@ $(STAMP): requirements.lock pyproject.toml
 install: $(STAMP)
 
 demo: install
-	rm -rf $(DEMO_DIR)
-	$(DEMO) db upgrade
-	$(DEMO) catalog import demo/producers.csv demo/products.csv --actor officer:demo --show 5
-	$(DEMO) accounts apply
-	$(DEMO) stock adjust KOPI-FLR-001 -2 --reason "two jars opened for a tasting at Plasa Pameran Industri" --actor officer:demo
-	$(DEMO) stock show KOPI-FLR-001 --limit 5
-	$(DEMO) status
+	BIN=$(BIN) DEMO_DIR=$(DEMO_DIR) bash demo/run.sh
 
 check: install
 	$(BIN)/ruff format --check .

@@ -292,6 +292,11 @@ class OrderRepository(Protocol):
         """How many orders of ``account`` in each status."""
         ...
 
+    def units_held(self, account: AccountId) -> int:
+        """Units of ``account``'s orders whose stock is held (reserved or shipped):
+        what it has sold, less cancellations and returns."""
+        ...
+
     def bookmark(self, account: AccountId) -> datetime | None:
         """Where the next order pull of ``account`` starts (before the overlap)."""
         ...

@@ -190,6 +190,21 @@ class SqlOrderRepository:
             )
         }
 
+    def units_held(self, account: AccountId) -> int:
+        account_id = account_row_id(self._session, account)
+        total = self._session.execute(
+            select(func.coalesce(func.sum(col(OrderLineRow.quantity)), 0))
+            .join(OrderRow, col(OrderRow.id) == col(OrderLineRow.order_id))
+            .where(
+                col(OrderRow.account_id) == account_id,
+                col(OrderRow.stock_state).in_(
+                    [StockState.RESERVED.value, StockState.SHIPPED.value]
+                ),
+                col(OrderLineRow.product_id).is_not(None),
+            )
+        ).scalar_one()
+        return int(total)
+
     # ------------------------------------------------------------------ writes
 
     def save_many(self, orders: Sequence[StoredOrder], at: datetime) -> None:

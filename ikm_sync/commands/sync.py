@@ -12,6 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from core.domain.accounts import ChannelAccount
+from core.domain.runs import SyncRun
 from core.domain.sync import RunOutcome
 from core.errors import ConfigError
 from core.reconcile import AccountPlan
@@ -19,6 +20,7 @@ from core.services.cycle import CycleOptions, pull_all, push_all, run_cycle
 from core.services.orders import PullOptions
 from core.services.publish import Progress as ProgressCallback
 from core.services.publish import plan_push
+from core.services.report import account_reports
 from core.services.runs import RunReport
 from ikm_sync._context import AppState, default_actor, state
 from ikm_sync._output import console, emit_json, table
@@ -338,3 +340,83 @@ def cycle_command(
         print_reports("Orders", report.pulls)
         print_reports("Push", report.pushes)
     exit_for([*report.pulls, *report.pushes])
+
+
+def _run_source(run: SyncRun | None, what: str) -> str:
+    if run is None:
+        return f"no {what} run yet"
+    at = run.finished_at or run.started_at
+    return f"run #{run.id} ({run.outcome.value}, {at.isoformat(timespec='seconds')})"
+
+
+@app.command("report")
+def report_command(
+    ctx: typer.Context,
+    account: AccountOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Per account: what is listed and what was sold, and the runs each figure
+    comes from."""
+    app_state = state(ctx)
+    app_state.json_errors = as_json
+    accounts = chosen_accounts(app_state, account, False)
+    with app_state.runtime().uow() as uow:
+        reports = account_reports(uow, accounts)
+    if as_json:
+        emit_json(
+            {
+                "accounts": [
+                    {
+                        "account": r.account.id,
+                        "marketplace": r.account.marketplace.value,
+                        "listed": r.listed,
+                        "units_shown": r.units_shown,
+                        "not_listed": r.not_listed,
+                        "orders": r.orders,
+                        "cancelled": r.cancelled,
+                        "units_sold": r.units_sold,
+                        "listings_from_run": None
+                        if r.last_push is None
+                        else r.last_push.id,
+                        "orders_from_run": None
+                        if r.last_pull is None
+                        else r.last_pull.id,
+                    }
+                    for r in reports
+                ]
+            }
+        )
+        return
+    console().print(
+        table(
+            "Accounts",
+            (
+                "account",
+                "listed",
+                "units shown",
+                "orders",
+                "units sold",
+                "listings as pushed by",
+                "orders as pulled by",
+            ),
+            [
+                (
+                    f"{r.account.id} ({r.account.marketplace.value})",
+                    f"{r.listed}" + (f" (+{r.not_listed} not)" if r.not_listed else ""),
+                    r.units_shown,
+                    f"{r.orders}"
+                    + (f" ({r.cancelled} cancelled)" if r.cancelled else ""),
+                    r.units_sold,
+                    _run_source(r.last_push, "publish"),
+                    _run_source(r.last_pull, "orders"),
+                )
+                for r in reports
+            ],
+        )
+    )
+    console().print(
+        "listed / units shown: live listings and the stock last sent to them; "
+        "units sold: units of paid orders not cancelled or returned, as the stock "
+        "ledger holds them (`ikm-sync runs show RUN` for the details of a run)",
+        markup=False,
+    )

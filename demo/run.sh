@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The whole story against the built-in simulators; `make demo` runs it.
+# Needs nothing but the project's virtual environment (BIN) and free ports 8700-8703.
+set -euo pipefail
+
+BIN=${BIN:-.venv/bin}
+DEMO_DIR=${DEMO_DIR:-var/demo}
+CONFIG=demo/ikm-sync.toml
+
+ikm() { "$BIN/ikm-sync" --config "$CONFIG" "$@"; }
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+rm -rf "$DEMO_DIR"
+mkdir -p "$DEMO_DIR"
+
+step "1. The canonical catalogue: producers, products, initial stock, channel accounts"
+ikm db upgrade
+ikm catalog import demo/producers.csv demo/products.csv --actor officer:demo --show 5
+ikm accounts apply
+ikm stock adjust KOPI-FLR-001 -2 --actor officer:demo \
+  --reason "two jars opened for a tasting at Plasa Pameran Industri"
+
+step "2. The marketplaces: Shopee, Tokopedia and Bukalapak simulators (log: $DEMO_DIR/simulate.log)"
+"$BIN/ikm-sync" simulate --duration 1800 >"$DEMO_DIR/simulate.out" 2>"$DEMO_DIR/simulate.log" &
+SIMULATORS=$!
+trap 'kill "$SIMULATORS" 2>/dev/null || true; wait "$SIMULATORS" 2>/dev/null || true' EXIT
+"$BIN/python" - <<'PY'
+import sys, time, httpx
+for attempt in range(100):
+    try:
+        for port in (8700, 8701, 8702, 8703):
+            httpx.get(f"http://127.0.0.1:{port}/_sim/requests", timeout=1)
+        break
+    except httpx.HTTPError:
+        time.sleep(0.1)
+else:
+    sys.exit("the simulators did not start; see var/demo/simulate.log (ports 8700-8703 in use?)")
+PY
+ikm accounts authorize shopee-ntt-flores --follow
+ikm accounts authorize bukalapak-esmart-ikm --follow
+ikm accounts check
+
+step "3. Plan: what each shop needs (nothing is sent)"
+ikm sync plan
+
+step "4. Publish: listings created in the largest batches each marketplace allows"
+ikm sync push
+
+step "5. Simulated buyers order on every marketplace, and pay"
+ikm buyers --orders 4
+
+step "6. One cycle: pull the orders, move their stock once, correct the other marketplaces"
+ikm sync cycle
+ikm orders
+
+step "7. The same cycle again: nothing changed, so nothing moves and nothing is sent"
+ikm sync cycle
+
+step "8. Per account: what is listed, what was sold, and which run each figure comes from"
+ikm sync report
+ikm runs list --limit 12
