@@ -17,6 +17,10 @@ updates and stock updates, with no I/O:
   policy, its producer gone from the account) is deactivated;
 * stock updates that lower a listing's stock or take it to zero come first (they
   prevent overselling); one SKU has at most one update of each kind.
+
+:func:`find_drift` compares a marketplace's own view with the same plan and listings
+(drift, orphans, missing listings), and :func:`repaired_listings` makes the store forget
+the values a marketplace changed, so the next plan sends the store's values back.
 """
 
 from __future__ import annotations
