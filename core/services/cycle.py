@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -32,8 +33,9 @@ log = structlog.get_logger(__name__)
 
 ConnectorFactory = Callable[[ChannelAccount], MarketplaceConnector]
 
-#: How long a lease lasts without renewal; longer than any one account's phase.
+#: How long a lease lasts without renewal, and how often a running account renews it.
 LEASE = timedelta(minutes=15)
+RENEW_EVERY = timedelta(minutes=5)
 
 
 def lease_holder() -> str:
@@ -102,12 +104,46 @@ def _leased(
                 held = uow.leases.take_over(account.id, previous, holder, now + LEASE)
                 if held:
                     log.warning("account.lease_taken_over", previous=previous)
+    if not held:
+        yield False
+        return
+    stop = threading.Event()
+    renewer = threading.Thread(
+        target=_renew,
+        args=(uow_factory, account, clock, holder, stop),
+        name=f"lease-{account.id}",
+        daemon=True,
+    )
+    renewer.start()
     try:
-        yield held
+        yield True
     finally:
-        if held:
+        stop.set()
+        renewer.join()
+        with uow_factory() as uow:
+            uow.leases.release(account.id, holder)
+
+
+def _renew(
+    uow_factory: UnitOfWorkFactory,
+    account: ChannelAccount,
+    clock: Clock,
+    holder: str,
+    stop: threading.Event,
+) -> None:
+    """Keep renewing the lease while the account's work runs (a publish of a large
+    catalogue under rate limits can outlast one lease)."""
+    while not stop.wait(RENEW_EVERY.total_seconds()):
+        try:
             with uow_factory() as uow:
-                uow.leases.release(account.id, holder)
+                now = clock.now()
+                kept = uow.leases.acquire(account.id, holder, now, now + LEASE)
+        except Exception:  # the store is unreachable: try again next time
+            log.exception("account.lease_renewal_failed", account=account.id)
+            continue
+        if not kept:
+            log.error("account.lease_lost", account=account.id)
+            return
 
 
 def _guarded(

@@ -2,7 +2,8 @@
 
 A lease is taken or renewed by one conditional ``UPDATE`` (its holder's own, or an
 expired one) or, for an account never leased, an ``INSERT … ON CONFLICT DO NOTHING``:
-whichever statement changes a row wins, so two processes cannot both hold one account.
+whichever statement changes a row (seen through ``RETURNING``: psycopg reports no row
+count for the insert) wins, so two processes cannot both hold one account.
 Each call runs and commits in a session of its own, outside any unit of work.
 """
 
@@ -45,15 +46,18 @@ class SqlLeaseRepository:
                     ),
                 )
                 .values(holder=holder, expires_at=until)
+                .returning(col(AccountLeaseRow.account_id))
             )
-            won: bool = renewed.rowcount == 1  # type: ignore[attr-defined]
+            won = renewed.first() is not None
             if not won:
                 created = session.execute(
                     insert_ignoring_conflicts(
                         session, table_of(AccountLeaseRow), ["account_id"]
-                    ).values(account_id=account_id, holder=holder, expires_at=until)
+                    )
+                    .values(account_id=account_id, holder=holder, expires_at=until)
+                    .returning(table_of(AccountLeaseRow).c.account_id)
                 )
-                won = created.rowcount == 1  # type: ignore[attr-defined]
+                won = created.first() is not None
             session.commit()
             return won
 
@@ -92,6 +96,8 @@ class SqlLeaseRepository:
                     col(AccountLeaseRow.holder) == previous[:HOLDER_LENGTH],
                 )
                 .values(holder=holder, expires_at=until)
+                .returning(col(AccountLeaseRow.account_id))
             )
+            won = moved.first() is not None
             session.commit()
-            return bool(moved.rowcount == 1)  # type: ignore[attr-defined]
+            return won
