@@ -291,8 +291,9 @@ class SqlOrderRepository:
             sa.update(OrderBookmarkRow)
             .where(col(OrderBookmarkRow.account_id) == account_id)
             .values(position=position, updated_at=at)
+            .returning(col(OrderBookmarkRow.account_id))
         )
-        if moved.rowcount == 0:  # type: ignore[attr-defined]
+        if moved.first() is None:
             self._session.execute(
                 sa.insert(OrderBookmarkRow).values(
                     account_id=account_id, position=position, updated_at=at
