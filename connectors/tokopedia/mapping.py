@@ -81,6 +81,8 @@ SKU_MAX = 50
 PICTURES_MAX = 5
 #: ``basic.status`` values of a live listing [INF].
 LIVE_PRODUCT_STATUSES = frozenset({1, 2})
+#: ``basic.status`` of a product set inactive by the seller, or EMPTY at stock 0.
+INACTIVE_PRODUCT_STATUS = 3
 
 ORDER_STATUSES: dict[int, OrderStatus] = {
     0: OrderStatus.CANCELLED,
@@ -291,7 +293,11 @@ def listing(item: ProductInfo) -> RemoteListing:
         name=item.basic.name,
         price=item.price.value,
         stock=stock,
-        active=item.basic.status in LIVE_PRODUCT_STATUSES,
+        # Stock 0 turns a product EMPTY, shown as status 3 like a seller's
+        # deactivation (§5.3): at stock 0 the status cannot tell the two apart, and
+        # the stock already says why nobody can buy it.
+        active=item.basic.status in LIVE_PRODUCT_STATUSES
+        or (item.basic.status == INACTIVE_PRODUCT_STATUS and stock == 0),
         raw_status=str(item.basic.status),
     )
 

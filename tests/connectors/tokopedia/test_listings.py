@@ -8,6 +8,8 @@ from typing import Any, cast
 import httpx
 import pytest
 
+from connectors.tokopedia import mapping
+from connectors.tokopedia.schemas import ProductInfo
 from core.domain.ids import Sku
 from core.domain.remote import ChangeKind, ListingChange, PriceUpdate, StockUpdate
 from core.errors import (
@@ -583,3 +585,22 @@ def test_an_auth_error_in_a_batch_propagates(build: Build) -> None:
 
 def body_of(request: httpx.Request) -> Any:
     return json.loads(request.content)
+
+
+@pytest.mark.parametrize(
+    ("status", "stock", "active"),
+    [(1, 5, True), (1, 0, True), (3, 0, True), (3, 5, False), (2, 4, True)],
+    ids=["active", "active-empty", "empty", "seller-inactive", "status-2"],
+)
+def test_a_product_at_stock_zero_is_live_though_tokopedia_shows_it_inactive(
+    status: int, stock: int, active: bool
+) -> None:
+    item = ProductInfo.model_validate(
+        product_item(7, "KOPI-1", stock=stock, status=status)
+    )
+
+    shown = mapping.listing(item)
+
+    assert shown.active is active
+    assert shown.stock == stock
+    assert shown.raw_status == str(status)
