@@ -61,6 +61,7 @@ class RunRecorder:
     run_id: int = 0
     counts: Counter[str] = field(default_factory=Counter)
     failed: int = 0
+    succeeded: int = 0
     _started: float = 0.0
 
     def start(self, window: OrderWindow | None = None) -> int:
@@ -79,6 +80,7 @@ class RunRecorder:
         """An item result, counted (``<operation>`` or ``<operation>_failed``)."""
         if error is None:
             self.counts[operation] += 1
+            self.succeeded += 1
         else:
             self.counts[f"{operation}_failed"] += 1
             self.failed += 1
@@ -112,9 +114,15 @@ class RunRecorder:
         )
 
     def finish(self, outcome: RunOutcome | None = None, error: str = "") -> RunOutcome:
-        """Record how the run ended (``partial`` when some item failed, unless an
-        ``outcome`` is given) and log the one ``sync_run.finished`` line."""
-        final = outcome or (RunOutcome.PARTIAL if self.failed else RunOutcome.SUCCEEDED)
+        """Record how the run ended (unless an ``outcome`` is given: ``partial`` when
+        some items failed, ``failed`` when all did) and log the one
+        ``sync_run.finished`` line."""
+        if outcome is not None:
+            final = outcome
+        elif not self.failed:
+            final = RunOutcome.SUCCEEDED
+        else:  # every item failed: nothing of the run took effect
+            final = RunOutcome.PARTIAL if self.succeeded else RunOutcome.FAILED
         counts = dict(self.counts)
         with self.uow_factory() as uow:
             uow.runs.finish(self.run_id, final, counts, self.clock.now(), error)

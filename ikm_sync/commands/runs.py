@@ -9,7 +9,7 @@ import typer
 from core.domain.ids import AccountId
 from core.domain.runs import SyncRun
 from core.domain.sync import SyncKind
-from core.errors import ConfigError
+from core.errors import DomainError
 from ikm_sync._context import state
 from ikm_sync._output import console, emit_json, table
 
@@ -114,7 +114,7 @@ def show_command(
     with app_state.runtime().uow() as uow:
         run = uow.runs.get(run_id)
     if run is None:
-        raise ConfigError(f"run {run_id}: no such run")
+        raise DomainError(f"run {run_id}: no such run")
     if as_json:
         emit_json(run_payload(run))
         return

@@ -16,7 +16,8 @@ from core.domain.orders import OrderLine, StockState, StoredOrder
 from core.domain.remote import OrderWindow
 from core.domain.runs import RunItem
 from core.domain.sync import ListingState, OrderStatus, RunOutcome, SyncKind
-from core.errors import StoreError, UnknownSkuError
+from core.errors import StoreError, TransientError, UnknownSkuError
+from core.services.runs import RunRecorder
 from core.store.uow import SqlUnitOfWork
 from tests.fakes import FakeClock, product
 
@@ -754,3 +755,34 @@ def test_a_lease_whose_holder_is_gone_is_taken_over_once(
         )
         assert uow.leases.holder(SHOPEE) == "host:2:new"
         assert uow.leases.holder(TOKOPEDIA) is None
+
+
+@pytest.mark.parametrize(
+    ("ok", "failed", "outcome"),
+    [
+        (0, 0, RunOutcome.SUCCEEDED),
+        (2, 0, RunOutcome.SUCCEEDED),
+        (1, 1, RunOutcome.PARTIAL),
+        (0, 2, RunOutcome.FAILED),
+    ],
+)
+def test_a_run_ends_as_its_items_did(
+    seeded: Factory, clock: FakeClock, ok: int, failed: int, outcome: RunOutcome
+) -> None:
+    recorder = RunRecorder(seeded, clock, SyncKind.PUBLISH, SHOPEE, "manual:test")
+    run_id = recorder.start()
+    items = [recorder.item(f"KOPI-{n}", "stock") for n in range(ok)]
+    items += [
+        recorder.item(f"TENUN-{n}", "stock", TransientError("no answer"))
+        for n in range(failed)
+    ]
+    with seeded() as uow:
+        recorder.add(uow, items)
+        uow.commit()
+
+    assert recorder.finish() is outcome
+    with seeded() as uow:
+        run = uow.runs.get(run_id)
+    assert run is not None
+    assert run.outcome is outcome
+    assert len(run.items) == ok + failed
