@@ -88,6 +88,10 @@ class SimTime:
 
     def sleep(self, seconds: float) -> None:
         if seconds > 0:
+            # The clock moves in whole microseconds: a shorter wait (a rate budget
+            # a rounding error short of a token) must still move it, or the waiter
+            # would wait again forever.
+            seconds = max(seconds, 1e-6)
             with self._lock:
                 self.slept += seconds
             self.clock.advance(seconds)
