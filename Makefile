@@ -45,6 +45,7 @@ bench: install
 	$(BIN)/python -m bench.import_catalogue
 	$(BIN)/python -m bench.simulators
 	$(BIN)/python -m bench.connectors
+	$(BIN)/python -m bench.sync
 
 # Re-pin requirements.lock from pyproject.toml (needs network).
 lock:

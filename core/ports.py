@@ -152,8 +152,18 @@ class StockLedger(Protocol):
         ...
 
     def record_many(self, movements: Sequence[NewMovement], at: datetime) -> int:
-        """Record increases in bulk, skipping keys already recorded; returns how many
-        were new. Only movements that cannot take stock below zero are accepted."""
+        """Record movements in bulk, in order, skipping keys already recorded (with no
+        check of their effect); returns how many were new.
+
+        If a movement would take on-hand below zero after the ones before it, nothing
+        is recorded and ``InsufficientStockError`` is raised; the SKUs whose on-hand
+        goes down are held as by :meth:`lock`. An unknown SKU raises
+        ``UnknownSkuError``.
+        """
+        ...
+
+    def recorded(self, keys: Iterable[str]) -> dict[str, Movement]:
+        """The movements already recorded under these idempotency keys, by key."""
         ...
 
     def lock(self, keys: Iterable[str]) -> None:

@@ -83,6 +83,24 @@ class AccountPlan:
         }
 
 
+#: Content hashes by product fingerprint. A fingerprint covers every field the
+#: content hash reads, so equal fingerprints have equal content hashes; planning a
+#: catalogue again (every cycle, every account) reuses them instead of hashing again.
+_CONTENT_HASHES: dict[str, str] = {}
+#: Above this many, the memo starts afresh (a bound on its memory).
+_CONTENT_HASHES_LIMIT = 200_000
+
+
+def _content_hash(product: Product, draft: ListingDraft) -> str:
+    """``content_hash(draft)`` of a draft made from ``product``, memoised."""
+    found = _CONTENT_HASHES.get(product.fingerprint)
+    if found is None:
+        if len(_CONTENT_HASHES) >= _CONTENT_HASHES_LIMIT:
+            _CONTENT_HASHES.clear()
+        found = _CONTENT_HASHES[product.fingerprint] = content_hash(draft)
+    return found
+
+
 def desired_state(
     account: ChannelAccount,
     products: Iterable[Product],
@@ -103,7 +121,7 @@ def desired_state(
         if stock is None:
             continue
         draft = ListingDraft.from_product(product, stock)
-        wanted[product.key] = Desired(draft, content_hash(draft))
+        wanted[product.key] = Desired(draft, _content_hash(product, draft))
     return wanted
 
 

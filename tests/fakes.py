@@ -192,17 +192,32 @@ class FakeLedger:
         return RecordedMovement(stored, created=True, level=self._level(product))
 
     def record_many(self, movements: Sequence[NewMovement], at: datetime) -> int:
-        if any(m.on_hand_delta < 0 or m.available_delta < 0 for m in movements):
-            raise DomainError("record_many takes only movements that add stock")
         keys = {m.idempotency_key for m in self._state.movements}
-        created = 0
+        on_hand: dict[str, int] = {}
+        todo: list[tuple[NewMovement, Product]] = []
         for movement in movements:
             product = self._product(movement.sku)
-            if movement.idempotency_key not in keys:
-                self._store(movement, product, at)
-                keys.add(movement.idempotency_key)
-                created += 1
-        return created
+            if movement.idempotency_key in keys:
+                continue
+            keys.add(movement.idempotency_key)
+            before = on_hand.get(product.key, self._level(product).on_hand)
+            if movement.on_hand_delta < 0 and before + movement.on_hand_delta < 0:
+                raise InsufficientStockError(
+                    product.sku, before, movement.on_hand_delta
+                )
+            on_hand[product.key] = before + movement.on_hand_delta
+            todo.append((movement, product))
+        for movement, product in todo:
+            self._store(movement, product, at)
+        return len(todo)
+
+    def recorded(self, keys: Iterable[str]) -> dict[str, Movement]:
+        wanted = set(keys)
+        return {
+            m.idempotency_key: m
+            for m in self._state.movements
+            if m.idempotency_key in wanted
+        }
 
     def lock(self, keys: Iterable[str]) -> None:
         """One in-memory writer at a time: nothing to lock."""

@@ -38,8 +38,15 @@ from core.domain.orders import (
 )
 from core.domain.remote import OrderWindow, RemoteOrder
 from core.domain.runs import RunItem
+from core.domain.stock import Movement, NewMovement
 from core.domain.sync import RunOutcome, SyncKind
-from core.errors import ConnectorError, InsufficientStockError, RejectedError
+from core.errors import (
+    ConnectorError,
+    DomainError,
+    IdempotencyConflictError,
+    InsufficientStockError,
+    RejectedError,
+)
 from core.ports import Clock, MarketplaceConnector, SyncUnitOfWork
 from core.services.runs import RunRecorder, RunReport, UnitOfWorkFactory, error_text
 
@@ -176,7 +183,15 @@ class OrderIngester:
         self, uow: SyncUnitOfWork, orders: list[StoredOrder], items: list[RunItem]
     ) -> None:
         """Record the movements each order's status implies; updates ``orders`` in
-        place with the stock state reached and the oversold flag."""
+        place with the stock state reached and the oversold flag.
+
+        Set-based, with the effect of recording each line's movement in turn: the
+        SKUs are locked, their balances and the movements already recorded under the
+        planned keys are read once, each movement is decided against the balances
+        the ones before it leave (a key recorded already moves nothing; a shipment
+        that would take on-hand below zero stops its order's steps there), and the
+        new movements are written in that order with one bulk statement.
+        """
         plans = [
             (index, steps(o.stock_state, target_state(o.status, o.stock_state)))
             for index, o in enumerate(orders)
@@ -193,39 +208,70 @@ class OrderIngester:
         if keys:
             uow.stock.lock(keys)  # sorted: concurrent accounts cannot deadlock
         now = self.clock.now()
+        marketplace = self.account.marketplace.value
+        planned = {
+            (index, step): [
+                line_movement(
+                    orders[index], line, step, actor=self.actor, marketplace=marketplace
+                )
+                for line in orders[index].lines
+                if line.sku is not None
+            ]
+            for index, todo in plans
+            for step in todo
+        }
+        recorded: dict[str, NewMovement | Movement] = dict(
+            uow.stock.recorded(
+                m.idempotency_key for movements in planned.values() for m in movements
+            )
+        )
+        balances = {
+            key: (level.on_hand, level.reserved)
+            for key, level in uow.stock.levels(keys).items()
+        }
+        new: list[NewMovement] = []
         shown_changed: set[str] = set()
         for index, todo in plans:
             order = orders[index]
             state, oversold = order.stock_state, order.oversold
             for step in todo:
-                try:
-                    for line in order.lines:
-                        if line.sku is None:
-                            continue
-                        movement = line_movement(
-                            order,
-                            line,
-                            step,
-                            actor=self.actor,
-                            marketplace=self.account.marketplace.value,
+                waiting: InsufficientStockError | None = None
+                for movement in planned[(index, step)]:
+                    key = sku_key(movement.sku)
+                    on_hand, reserved = balances.get(key, (0, 0))
+                    existing = recorded.get(movement.idempotency_key)
+                    if existing is not None:
+                        if not movement.same_effect_as(existing):
+                            raise IdempotencyConflictError(movement.idempotency_key)
+                    elif (
+                        movement.on_hand_delta < 0
+                        and on_hand + movement.on_hand_delta < 0
+                    ):
+                        waiting = InsufficientStockError(
+                            movement.sku, on_hand, movement.on_hand_delta
                         )
-                        recorded = uow.stock.record(movement, now)
-                        if recorded.created:
-                            self.recorder.counts[f"movement_{step.value}"] += 1
-                        if step is StockStep.RESERVE and recorded.level.available < 0:
-                            oversold = True
-                except InsufficientStockError as exc:
+                        break
+                    else:
+                        new.append(movement)
+                        recorded[movement.idempotency_key] = movement
+                        on_hand += movement.on_hand_delta
+                        reserved += movement.reserved_delta
+                        balances[key] = (on_hand, reserved)
+                        self.recorder.counts[f"movement_{step.value}"] += 1
+                    if step is StockStep.RESERVE and on_hand - reserved < 0:
+                        oversold = True
+                if waiting is not None:
                     oversold = True
                     items.append(
                         self.recorder.item(
-                            order.external_id, f"order_{step.value}", exc
+                            order.external_id, f"order_{step.value}", waiting
                         )
                     )
                     log.warning(
                         "orders.shipment_waiting",
                         order=order.external_id,
                         account=self.account.id,
-                        reason=str(exc),
+                        reason=str(waiting),
                     )
                     break
                 state = after(state, step)
@@ -240,6 +286,12 @@ class OrderIngester:
                 self.recorder.counts["oversold"] += 1
             orders[index] = replace(order, stock_state=state, oversold=oversold)
             items.append(self.recorder.item(order.external_id, "order"))
+        created = uow.stock.record_many(new, now)
+        if created != len(new):  # the locks above make this impossible
+            raise DomainError(
+                f"{len(new) - created} of {len(new)} order movements were recorded "
+                "by another writer meanwhile"
+            )
         if shown_changed:
             # The marketplace took (or gave back) these units on its own listings:
             # what was last pushed there is no longer what it shows.

@@ -2,7 +2,9 @@
 
 SQLite is the embedded default: one file, WAL journal, foreign keys on, and every
 transaction opened with ``BEGIN IMMEDIATE`` so concurrent writers queue instead of
-failing on a lock upgrade. PostgreSQL is the production database (driver psycopg 3).
+failing on a lock upgrade (a connection marked :data:`READ_ONLY` begins a plain
+snapshot instead: it never writes, so it need not queue). PostgreSQL is the production
+database (driver psycopg 3).
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ from core.errors import StoreError
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_SECONDS = 60
+#: Execution option of a connection that only reads: on SQLite its transaction begins
+#: as a plain (deferred) ``BEGIN``, so it neither takes nor waits for the write lock.
+READ_ONLY = "ikmsync_read_only"
 
 
 def normalise_url(url: str | URL) -> URL:
@@ -81,7 +86,11 @@ def _sqlite_engine(url: URL, *, echo: bool) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(READ_ONLY):
+            # A reader in WAL mode: a snapshot of what is committed, no write lock.
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 

@@ -153,36 +153,77 @@ class SqlStockLedger:
     def record_many(self, movements: Sequence[NewMovement], at: datetime) -> int:
         if not movements:
             return 0
-        if any(m.on_hand_delta < 0 or m.available_delta < 0 for m in movements):
-            raise DomainError("record_many takes only movements that add stock")
-        product_ids = self._product_ids({sku_key(m.sku) for m in movements})
-        unknown = sorted(
-            {m.sku for m in movements if sku_key(m.sku) not in product_ids}
-        )
+        products = self._products({sku_key(m.sku) for m in movements})
+        unknown = sorted({m.sku for m in movements if sku_key(m.sku) not in products})
         if unknown:
             raise UnknownSkuError(unknown[0])
+        lowering = {sku_key(m.sku) for m in movements if m.on_hand_delta < 0}
+        if lowering:
+            self._check_on_hand(movements, lowering, products)
         created = 0
         for batch in chunks(movements, 5000):
             created += bulk_insert(
                 self._session,
                 self._table,
-                [_row_values(m, product_ids[sku_key(m.sku)]) for m in batch],
+                [_row_values(m, products[sku_key(m.sku)][0]) for m in batch],
                 constants={"at": at},
                 skip_conflicts_on=["idempotency_key"],
             )
         return created
 
-    def _product_ids(self, keys: set[str]) -> dict[str, int]:
-        statement = select(col(ProductRow.sku_key), col(ProductRow.id))
+    def _check_on_hand(
+        self,
+        movements: Sequence[NewMovement],
+        lowering: set[str],
+        products: dict[str, tuple[int, str]],
+    ) -> None:
+        """Raise ``InsufficientStockError`` for the first movement that would take
+        on-hand below zero after those before it (keys already recorded move
+        nothing), holding the SKUs whose on-hand goes down as :meth:`lock` does."""
+        self.lock(lowering)
+        on_hand = {key: level.on_hand for key, level in self.levels(lowering).items()}
+        done = set(self.recorded(m.idempotency_key for m in movements))
+        for movement in movements:
+            key = sku_key(movement.sku)
+            if key not in lowering or movement.idempotency_key in done:
+                continue
+            done.add(movement.idempotency_key)
+            before = on_hand.get(key, 0)
+            if before + movement.on_hand_delta < 0 and movement.on_hand_delta < 0:
+                raise InsufficientStockError(
+                    products[key][1], before, movement.on_hand_delta
+                )
+            on_hand[key] = before + movement.on_hand_delta
+
+    def _products(self, keys: set[str]) -> dict[str, tuple[int, str]]:
+        """(surrogate key, stored SKU) by SKU key."""
+        statement = select(
+            col(ProductRow.sku_key), col(ProductRow.id), col(ProductRow.sku)
+        )
         if len(keys) > 4 * CHUNK:  # one scan beats many IN lists
             rows = self._session.execute(statement)
-            return {key: int(id_) for key, id_ in rows if key in keys}
-        found: dict[str, int] = {}
+            return {key: (int(id_), sku) for key, id_, sku in rows if key in keys}
+        found: dict[str, tuple[int, str]] = {}
         for batch in chunks(keys):
             rows = self._session.execute(
                 statement.where(col(ProductRow.sku_key).in_(batch))
             )
-            found.update({key: int(id_) for key, id_ in rows})
+            found.update({key: (int(id_), sku) for key, id_, sku in rows})
+        return found
+
+    def recorded(self, keys: Iterable[str]) -> dict[str, Movement]:
+        found: dict[str, Movement] = {}
+        for batch in chunks(set(keys)):
+            rows = self._session.execute(
+                select(*_MOVEMENT_COLUMNS)
+                .join(
+                    ProductRow, col(ProductRow.id) == col(StockMovementRow.product_id)
+                )
+                .where(col(StockMovementRow.idempotency_key).in_(batch))
+            )
+            for row in rows:
+                movement = _movement(row)
+                found[movement.idempotency_key] = movement
         return found
 
     def lock(self, keys: Iterable[str]) -> None:
@@ -218,17 +259,44 @@ class SqlStockLedger:
             .group_by(col(ProductRow.sku_key), col(ProductRow.sku))
         )
 
+    def _all_levels_query(self) -> Any:
+        """Every SKU with movements: sums grouped by product id, then named."""
+        sums = (
+            select(
+                col(StockMovementRow.product_id).label("product_id"),
+                func.sum(col(StockMovementRow.on_hand_delta)).label("on_hand"),
+                func.sum(col(StockMovementRow.reserved_delta)).label("reserved"),
+            )
+            .group_by(col(StockMovementRow.product_id))
+            .subquery()
+        )
+        return select(
+            col(ProductRow.sku_key),
+            col(ProductRow.sku),
+            sums.c.on_hand,
+            sums.c.reserved,
+        ).join(sums, sums.c.product_id == col(ProductRow.id))
+
     def levels(self, keys: Iterable[str] | None = None) -> dict[str, StockLevel]:
+        connection = self._session.connection()  # Core rows: no ORM processing
+
         def collect(statement: Any) -> dict[str, StockLevel]:
             return {
-                key: StockLevel(Sku(sku), int(on_hand), int(reserved))
-                for key, sku, on_hand, reserved in self._session.execute(statement)
+                key: StockLevel(sku, int(on_hand), int(reserved))
+                for key, sku, on_hand, reserved in connection.execute(statement).all()
             }
 
         if keys is None:
-            return collect(self._levels_query())
+            return collect(self._all_levels_query())
+        wanted = set(keys)
+        if len(wanted) > 4 * CHUNK:  # one grouped scan beats many IN lists
+            return {
+                k: v
+                for k, v in collect(self._all_levels_query()).items()
+                if k in wanted
+            }
         found: dict[str, StockLevel] = {}
-        for batch in chunks(set(keys)):
+        for batch in chunks(wanted):
             found.update(
                 collect(self._levels_query().where(col(ProductRow.sku_key).in_(batch)))
             )

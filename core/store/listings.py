@@ -33,6 +33,10 @@ _COLUMNS = (
 )
 
 
+#: Stored text to state by plain lookup (cheaper than calling the enum).
+_STATES = {state.value: state for state in ListingState}
+
+
 def _values(listing: Listing, at: datetime) -> dict[str, Any]:
     return {
         "external_id": listing.external_id,
@@ -56,16 +60,23 @@ class SqlListingRepository:
 
     def for_account(self, account: AccountId) -> dict[str, Listing]:
         account_id = account_row_id(self._session, account)
-        rows = self._session.execute(
-            select(*_COLUMNS)
-            .join(ProductRow, col(ProductRow.id) == col(ListingRow.product_id))
-            .where(col(ListingRow.account_id) == account_id)
+        # Core rows (no ORM result processing): planning reads every listing of an
+        # account every cycle.
+        rows = (
+            self._session.connection()
+            .execute(
+                select(*_COLUMNS)
+                .join(ProductRow, col(ProductRow.id) == col(ListingRow.product_id))
+                .where(col(ListingRow.account_id) == account_id)
+            )
+            .all()
         )
+        states = _STATES
         return {
             key: Listing(
                 account=account,
                 sku=Sku(sku),
-                state=ListingState(state),
+                state=states[state],
                 external_id=external_id,
                 external_variant_id=variant,
                 last_price=None if price is None else int(price),

@@ -13,7 +13,7 @@ from core.domain.catalogue import Condition, Dimensions, Product, ProductStatus
 from core.domain.ids import ProducerCode, Sku, sku_key
 from core.errors import DomainError
 from core.ports import ProductIndexEntry
-from core.store._sql import bulk_insert, chunks, update_many_by
+from core.store._sql import CHUNK, bulk_insert, chunks, update_many_by
 from core.store.tables import ProducerRow, ProductRow, table_of
 
 _COLUMNS = (
@@ -72,6 +72,21 @@ def _to_domain(row: Any) -> Product:
     )
 
 
+#: Products read before, by the fingerprint stored with their row. A fingerprint is a
+#: digest of every field of a product (and is rewritten with the row), so the product
+#: read under one is the product any row carrying it holds: the memo is keyed by
+#: content and shared by every session, database and thread of the process.
+_PRODUCTS: dict[str, Product] = {}
+#: Above this many, the memo starts afresh (a bound on its memory).
+_PRODUCTS_LIMIT = 100_000
+
+
+def _remember(fingerprint: str, product: Product) -> None:
+    if len(_PRODUCTS) >= _PRODUCTS_LIMIT:
+        _PRODUCTS.clear()
+    _PRODUCTS[fingerprint] = product
+
+
 #: Enum members to stored text by plain lookup (``.value`` is a slow descriptor).
 _CONDITIONS = {c: c.value for c in Condition}
 _STATUSES = {s: s.value for s in ProductStatus}
@@ -105,8 +120,15 @@ class SqlProductRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    def _select(self) -> Any:
-        return select(*_COLUMNS).join(
+    def _select(self, *, fingerprinted: bool = False) -> Any:
+        """Product rows; ``fingerprinted`` adds the SKU key and the stored
+        fingerprint as the last two columns."""
+        columns = (
+            (*_COLUMNS, col(ProductRow.sku_key), col(ProductRow.fingerprint))
+            if fingerprinted
+            else _COLUMNS
+        )
+        return select(*columns).join(
             ProducerRow, col(ProducerRow.id) == col(ProductRow.producer_id)
         )
 
@@ -143,14 +165,50 @@ class SqlProductRepository:
         return found
 
     def get_many(self, keys: Iterable[str]) -> dict[str, Product]:
+        return self._memoised(
+            [col(ProductRow.sku_key).in_(batch) for batch in chunks(set(keys))]
+        )
+
+    def _memoised(self, conditions: Sequence[Any]) -> dict[str, Product]:
+        """The products matching any of ``conditions``, by SKU key.
+
+        The stored fingerprints are read first; only the rows whose fingerprint is
+        not in the memo are read in full and made into products.
+        """
         found: dict[str, Product] = {}
-        for batch in chunks(set(keys)):
-            rows = self._session.execute(
-                self._select().where(col(ProductRow.sku_key).in_(batch))
-            )
-            for row in rows:
-                product = _to_domain(row)
+        unknown: list[str] = []
+        connection = self._session.connection()  # Core rows: no ORM processing
+        for condition in conditions:
+            rows = connection.execute(
+                select(col(ProductRow.sku_key), col(ProductRow.fingerprint))
+                .join(ProducerRow, col(ProducerRow.id) == col(ProductRow.producer_id))
+                .where(condition)
+            ).all()
+            for key, fingerprint in rows:
+                known = _PRODUCTS.get(fingerprint)
+                if known is not None and known.key == key:
+                    found[key] = known
+                else:
+                    unknown.append(key)
+        if len(unknown) > 4 * CHUNK:  # read again in full: beats many IN lists
+            statements = [
+                self._select(fingerprinted=True).where(condition)
+                for condition in conditions
+            ]
+        else:
+            statements = [
+                self._select(fingerprinted=True).where(
+                    col(ProductRow.sku_key).in_(batch)
+                )
+                for batch in chunks(unknown)
+            ]
+        for statement in statements:
+            for row in self._session.execute(statement):
+                if row[-2] in found:
+                    continue
+                product = _to_domain(row[:-2])
                 found[product.key] = product
+                _remember(row[-1], product)
         return found
 
     def _producer_ids(self, products: Sequence[Product]) -> dict[str, int]:
@@ -223,14 +281,11 @@ class SqlProductRepository:
             yield _to_domain(row)
 
     def for_producers(self, codes: Iterable[str]) -> dict[str, Product]:
-        found: dict[str, Product] = {}
-        for batch in chunks(set(codes)):
-            for row in self._session.execute(
-                self._select().where(col(ProducerRow.code).in_(batch))
-            ):
-                product = _to_domain(row)
-                found[product.key] = product
-        return found
+        # Planning reads a producer's whole catalogue every cycle: through the memo,
+        # only products changed since they were last read are read in full.
+        return self._memoised(
+            [col(ProducerRow.code).in_(batch) for batch in chunks(set(codes))]
+        )
 
     def count_by_status(self) -> dict[ProductStatus, int]:
         rows = self._session.execute(

@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import select
+import sqlalchemy as sa
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col
 
@@ -21,6 +22,7 @@ from core.domain.remote import Secret
 from core.errors import StoreError
 from core.ports import Clock, TokenSet
 from core.store._sql import insert_ignoring_conflicts
+from core.store.db import READ_ONLY
 from core.store.tables import AccountTokenRow, ChannelAccountRow, table_of
 
 
@@ -69,6 +71,25 @@ class _HeldTokens:
         return _token_set(row)
 
 
+_LOAD = (
+    select(
+        col(ChannelAccountRow.id),
+        col(AccountTokenRow.access_token),
+        col(AccountTokenRow.refresh_token),
+        col(AccountTokenRow.access_expires_at),
+        col(AccountTokenRow.refresh_expires_at),
+        col(AccountTokenRow.version),
+        col(AccountTokenRow.needs_reauthorisation),
+        col(AccountTokenRow.reason),
+    )
+    .outerjoin(
+        AccountTokenRow,
+        col(AccountTokenRow.account_id) == col(ChannelAccountRow.id),
+    )
+    .where(col(ChannelAccountRow.account_key) == sa.bindparam("account"))
+)
+
+
 class SqlTokenStore:
     """``core.ports.TokenStore`` on the canonical store's database."""
 
@@ -89,10 +110,36 @@ class SqlTokenStore:
         return int(found)
 
     def load(self, account: AccountId) -> TokenSet:
-        with self._session_factory() as session:
-            account_id = self._account_row_id(session, account)
-            row = session.get(AccountTokenRow, account_id)
-            return TokenSet() if row is None else _token_set(row)
+        # Connectors read the tokens before every request: one query for the account
+        # and its token row together, in a read-only transaction (on SQLite it does
+        # not queue behind writers for the write lock).
+        bind = self._session_factory.kw.get("bind")
+        if isinstance(bind, Engine):  # no session needed for one read
+            with bind.connect() as connection:
+                connection.execution_options(**{READ_ONLY: True})
+                row = connection.execute(_LOAD, {"account": account}).first()
+        else:
+            with self._session_factory() as session:
+                connection = session.connection(execution_options={READ_ONLY: True})
+                row = connection.execute(_LOAD, {"account": account}).first()
+        if row is None:
+            raise StoreError(
+                f"account {account!r} is not in the store; "
+                "run `ikm-sync accounts apply`"
+            )
+        if row.version is None:  # no token row yet
+            return TokenSet()
+        return TokenSet(
+            access_token=None if row.access_token is None else Secret(row.access_token),
+            refresh_token=None
+            if row.refresh_token is None
+            else Secret(row.refresh_token),
+            access_expires_at=row.access_expires_at,
+            refresh_expires_at=row.refresh_expires_at,
+            version=int(row.version),
+            needs_reauthorisation=bool(row.needs_reauthorisation),
+            reason=row.reason,
+        )
 
     @contextmanager
     def refreshing(self, account: AccountId) -> Iterator[_HeldTokens]:

@@ -159,6 +159,50 @@ def test_record_many_skips_known_keys(
         }
 
 
+def test_record_many_takes_stock_down_in_order_and_never_below_zero(
+    seeded: Callable[[], SqlUnitOfWork], clock: FakeClock
+) -> None:
+    reserve = NewMovement(Sku("KOPI-1"), MovementReason.ORDER_RESERVED, 0, 4, "o", "t")
+    ship = NewMovement(Sku("KOPI-1"), MovementReason.ORDER_SHIPPED, -4, -4, "s", "t")
+    with seeded() as uow:
+        assert (
+            uow.stock.record_many(
+                [receipt("KOPI-1", 4, "r"), reserve, ship], clock.now()
+            )
+            == 3
+        )
+        uow.commit()
+    with seeded() as uow:
+        # a replayed decrement moves nothing, so it does not count against on-hand
+        assert (
+            uow.stock.record_many([ship, receipt("KOPI-1", 1, "r2")], clock.now()) == 1
+        )
+        uow.commit()
+    with seeded() as uow, pytest.raises(InsufficientStockError, match="on hand is 1"):
+        uow.stock.record_many(
+            [adjust("KOPI-2", 2, "a"), adjust("KOPI-1", -2, "d")], clock.now()
+        )
+    with seeded() as uow:
+        assert {k: (v.on_hand, v.reserved) for k, v in uow.stock.levels().items()} == {
+            "KOPI-1": (1, 0)
+        }
+
+
+def test_recorded_finds_movements_by_key(
+    seeded: Callable[[], SqlUnitOfWork], clock: FakeClock
+) -> None:
+    record(seeded, receipt("KOPI-1", 5, "a"), clock.now())
+    record(seeded, receipt("kopi-2", 3, "b"), clock.now())
+    with seeded() as uow:
+        found = uow.stock.recorded(["a", "b", "missing"])
+    assert sorted(found) == ["a", "b"]
+    assert (found["b"].sku, found["b"].on_hand_delta, found["b"].reason) == (
+        "KOPI-2",
+        3,
+        MovementReason.RECEIPT,
+    )
+
+
 def test_uncommitted_movements_are_rolled_back(
     seeded: Callable[[], SqlUnitOfWork], clock: FakeClock
 ) -> None:
