@@ -690,8 +690,13 @@ def test_runs_list_and_show(published: Site) -> None:
         a: {"create": len(wanted(a))} for a in ACCOUNTS
     }
     failed = [r for r in runs if r["outcome"] == "failed"]
-    assert [(r["kind"], r["account"]) for r in failed] == [("orders", TOKOPEDIA)]
+    # newest first: the order pull, then the push whose every item failed
+    assert [(r["kind"], r["account"]) for r in failed] == [
+        ("orders", TOKOPEDIA),
+        ("publish", TOKOPEDIA),
+    ]
     assert "could not connect" in failed[0]["error"]
+    assert failed[1]["counts"] == {"stock_failed": 1}
     assert all(r["items"] == [] for r in runs)  # the list leaves items out
 
     chosen = published.json_of(
