@@ -36,10 +36,11 @@ pytest: install
 
 test: check pytest
 
-# The same suite against PostgreSQL (127.0.0.1:5432, database test, trust auth).
+# The tests that use the database under test (marked `db`, see tests/conftest.py), again
+# against PostgreSQL (127.0.0.1:5432, database test, trust auth).
 test-postgres: install
 	IKMSYNC_TEST_DATABASE_URL=$${IKMSYNC_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} \
-		$(BIN)/pytest -m "not live"
+		$(BIN)/pytest -m "db and not live"
 
 bench: install
 	$(BIN)/python -m bench.import_catalogue
