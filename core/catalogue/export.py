@@ -1,14 +1,16 @@
-"""Writing the catalogue back out in the shape ``catalog import`` reads."""
+"""Writing the catalogue back out in the shape ``catalog import`` reads.
+
+CSV goes through :func:`core.csvfile.write_csv`, which keeps text that starts like a
+formula from being run by a spreadsheet program; import takes its mark off again.
+"""
 
 from __future__ import annotations
 
-import csv
-import os
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from core.catalogue.validate import PRODUCER_COLUMNS, PRODUCT_COLUMNS
+from core.csvfile import replacing, write_csv
 from core.domain.catalogue import Producer, Product
 
 Row = list[str | int]
@@ -50,35 +52,6 @@ def product_row(product: Product, on_hand: int) -> Row:
     ]
 
 
-@contextmanager
-def _replacing(path: Path) -> Iterator[Path]:
-    """A temporary file beside ``path`` that replaces it only once fully written."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    try:
-        yield temporary
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
-def write_csv(path: Path, header: Iterable[str], rows: Iterable[Row]) -> int:
-    """Write a UTF-8 CSV (with BOM, so spreadsheet programs read it right).
-
-    The file appears whole or not at all; raises ``OSError`` when it cannot be written.
-    """
-    count = 0
-    with (
-        _replacing(path) as temporary,
-        temporary.open("w", encoding="utf-8-sig", newline="") as handle,
-    ):
-        writer = csv.writer(handle)
-        writer.writerow(list(header))
-        for row in rows:
-            writer.writerow(row)
-            count += 1
-    return count
-
-
 def write_xlsx(
     path: Path, sheets: Mapping[str, tuple[Iterable[str], Iterable[Row]]]
 ) -> int:
@@ -105,7 +78,7 @@ def write_xlsx(
                 cells.append(cell)
             sheet.append(cells)
             count += 1
-    with _replacing(path) as temporary:
+    with replacing(path) as temporary:
         workbook.save(temporary)
     return count
 

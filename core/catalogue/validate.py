@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Final, TypeVar
 
 from core.catalogue.sheets import Cell, Sheet, SheetReadError
+from core.csvfile import MARK, restore
 from core.domain.catalogue import (
     MAX_DESCRIPTION_LENGTH,
     MAX_NAME_LENGTH,
@@ -176,6 +177,8 @@ class _Row:
         control = _CONTROL_MULTILINE if multiline else _CONTROL
         if type(value) is str:  # the common case, checked without detours
             stripped = value.strip()
+            if stripped[:1] == MARK:  # written by an export to keep a formula inert
+                stripped = restore(stripped)
             if multiline and "\r" in stripped:
                 stripped = stripped.replace("\r\n", "\n").replace("\r", "\n")
             if (
@@ -187,6 +190,8 @@ class _Row:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         text = "" if value is None else str(value).strip()
+        if text[:1] == MARK:
+            text = restore(text)
         if multiline:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         if not text:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -265,6 +266,45 @@ def test_csv_export_imports_back_unchanged(demo_cli: Cli, tmp_path: Path) -> Non
     summary = json.loads(result.stdout)["summary"]
     assert (summary["products_unchanged"], summary["producers_unchanged"]) == (60, 12)
     assert summary["notices"] == 0
+    assert snapshot(demo_cli.database_url) == before
+
+
+RISKY_NAMES = {
+    "KOPI-FLR-001": '=HYPERLINK("http://evil.example/x","klik")',
+    "KOPI-FLR-002": "-Kopi Robusta- 250 g",
+    "KOPI-FLR-003": "+62 Kopi Flores",
+    "TENUN-SKA-001": "@Tenun Ikat Sikka",
+    "TENUN-SKA-002": "'Ndaru tenun",
+}
+
+
+def test_csv_export_keeps_formulas_inert_and_imports_back_unchanged(
+    demo_cli: Cli, tmp_path: Path
+) -> None:
+    exported = tmp_path / "out.csv"
+    assert demo_cli("catalog", "export", str(exported)).exit_code == 0
+    with exported.open(encoding="utf-8-sig", newline="") as handle:
+        by_sku = {row["sku"]: row for row in csv.DictReader(handle)}
+    renamed = write_csv(
+        tmp_path / "renamed.csv",
+        ["sku", "producer_code", "name", "price", "weight_grams"],
+        [
+            [sku, by_sku[sku]["producer_code"], name, by_sku[sku]["price"], 1]
+            for sku, name in RISKY_NAMES.items()
+        ],
+    )
+    assert demo_cli("catalog", "import", str(renamed)).exit_code == 0
+    assert demo_cli("catalog", "export", str(exported), "--force").exit_code == 0
+    with exported.open(encoding="utf-8-sig", newline="") as handle:
+        names = {row["sku"]: row["name"] for row in csv.DictReader(handle)}
+    for sku, name in RISKY_NAMES.items():
+        written = names[sku]
+        assert written[0] not in "=+-@", written
+        assert written == (name if name.startswith("'N") else "'" + name)
+    before = snapshot(demo_cli.database_url)
+    result = demo_cli("catalog", "import", str(exported), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["summary"]["products_unchanged"] == 60
     assert snapshot(demo_cli.database_url) == before
 
 
