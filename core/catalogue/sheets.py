@@ -154,19 +154,47 @@ class _CsvRows:
 
     def __iter__(self) -> Iterator[Row]:
         with self._path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle, delimiter=self._delimiter)
+            reader = csv.reader(handle, delimiter=self._delimiter, strict=True)
+            number, line = 0, 0  # the last record read, and its last line
             try:
                 for number, record in enumerate(reader, start=1):
+                    line = reader.line_num
                     if number > self._header_row and not _is_blank(record):
                         yield number, tuple(record)
             except csv.Error as exc:
                 raise SheetReadError(
-                    _issue(
-                        self._source,
-                        f"expected well-formed CSV: {exc}",
-                        row=reader.line_num,
-                    )
+                    _malformed(self._source, exc, number + 1, line + 1)
                 ) from None
+
+
+def _malformed(source: str, exc: csv.Error, row: int, line: int) -> InputIssue:
+    """The issue for a CSV record that cannot be read; ``line`` is where it starts."""
+    reason = str(exc)
+    if "field larger than" in reason:
+        found = (
+            f"a cell in this row (which starts on line {line}) runs past "
+            f'{csv.field_size_limit():,} characters, usually because a quote (") '
+            "opened there is never closed"
+        )
+        fix = 'close the quote, or write a quote inside a cell as two quotes ("")'
+    elif "unexpected end of data" in reason:
+        found = (
+            f'a quote (") opened in this row (which starts on line {line}) is never '
+            "closed, so the rest of the file reads as one cell"
+        )
+        fix = (
+            'close the quote, or write a quote inside a cell as two quotes (""); '
+            "saving the sheet again as CSV from the spreadsheet program does both"
+        )
+    elif "expected after" in reason:
+        found = (
+            f'a quote (") in a quoted cell of this row (which starts on line '
+            f"{line}) is followed by more text"
+        )
+        fix = 'write a quote inside a quoted cell as two quotes ("")'
+    else:
+        found, fix = f"{reason} (row starting on line {line})", "save the file again"
+    return _issue(source, f"expected well-formed CSV; {found}: {fix}", row=row)
 
 
 def _read_csv(path: Path, source: str) -> tuple[list[Sheet], list[InputIssue]]:
@@ -183,16 +211,17 @@ def _read_csv(path: Path, source: str) -> tuple[list[Sheet], list[InputIssue]]:
             if first_line.strip():
                 break
         handle.seek(0)
-        reader = csv.reader(handle, delimiter=_delimiter(first_line))
+        reader = csv.reader(handle, delimiter=_delimiter(first_line), strict=True)
         header: tuple[str, ...] = ()
-        header_row = 0
+        header_row, read, line = 0, 0, 0
         try:
-            for number, record in enumerate(reader, start=1):
+            for read, record in enumerate(reader, start=1):
                 if not _is_blank(record):
-                    header, header_row = tuple(record), number
+                    header, header_row = tuple(record), read
                     break
+                line = reader.line_num
         except csv.Error as exc:
-            return [], [_issue(source, f"expected well-formed CSV: {exc}", row=1)]
+            return [], [_malformed(source, exc, read + 1, line + 1)]
     rows = _CsvRows(path, source, _delimiter(first_line), header_row)
     size = max(lines - header_row, 0)  # an estimate, for progress bars
     sheet = Sheet(source, header, rows, size=size, header_row=header_row)

@@ -178,3 +178,49 @@ def test_rows_keep_their_spreadsheet_numbers_after_leading_blank_rows(
     assert issues == []
     (issue,) = validate_sheets(sheets).issues
     assert (issue.row, issue.column) == (3, "price")
+
+
+def test_an_unclosed_quote_is_a_malformed_csv_naming_the_row_it_opened(
+    tmp_path: Path,
+) -> None:
+    from core.catalogue.validate import validate_sheets
+
+    path = tmp_path / "p.csv"
+    path.write_text(
+        "sku,producer_code,name,price,weight_grams,description\n"
+        + 'A-1,IKM-1,Tenun,1000,10,"ikat\nmotif kuda"\n'  # a quoted line break is fine
+        + 'A-2,IKM-1,"Kopi 5,2000,20,x\n'
+        + "A-3,IKM-1,Teh,3000,30,y\n"
+    )
+    sheets, issues = read_catalogue_file(path)
+    assert issues == []
+    (issue,) = validate_sheets(sheets).issues
+    assert (issue.source, issue.row, issue.column) == ("p.csv", 3, None)
+    assert "well-formed CSV" in issue.expected
+    assert "never closed" in issue.expected
+    assert "starts on line 4" in issue.expected
+    assert "two quotes" in issue.expected
+    assert "price" not in issue.expected
+
+
+def test_an_unclosed_quote_in_the_header_is_a_malformed_csv(tmp_path: Path) -> None:
+    path = tmp_path / "p.csv"
+    path.write_text('\nsku,"name,price\nA-1,Kopi,1000\n')
+    sheets, issues = read_catalogue_file(path)
+    assert sheets == []
+    (issue,) = issues
+    assert issue.row == 2
+    assert "never closed" in issue.expected
+    assert "starts on line 2" in issue.expected
+
+
+def test_text_after_a_closing_quote_is_a_malformed_csv(tmp_path: Path) -> None:
+    from core.catalogue.validate import validate_sheets
+
+    path = tmp_path / "p.csv"
+    path.write_text(HEADER + 'A-1,IKM-1,"Kain "Ikat" Sikka",1000,10\n')
+    sheets, _ = read_catalogue_file(path)
+    (issue,) = validate_sheets(sheets).issues
+    assert issue.row == 2
+    assert "followed by more text" in issue.expected
+    assert "two quotes" in issue.expected
