@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import sys
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final, TypeVar
@@ -317,14 +318,36 @@ def sheet_kind(sheet: Sheet) -> str | None:
     return None
 
 
+def invisible_character(text: str) -> str | None:
+    """The first character of ``text`` that prints as nothing or as a blank, named.
+
+    ``"KOPI\u200b-1"`` → ``"U+200B ZERO WIDTH SPACE at position 5"``; ``None`` when
+    every character is visible.
+    """
+    for position, char in enumerate(text, start=1):
+        if char.isspace() or unicodedata.category(char)[0] in "CZ":
+            name = unicodedata.name(char, "unnamed character")
+            return f"U+{ord(char):04X} {name} at position {position}"
+    return None
+
+
+def _invisible_hint(text: str) -> str:
+    found = invisible_character(text)
+    if found is None:
+        return ""
+    return (
+        f"; found {found}, which prints as nothing or a blank (often pasted from a "
+        "web page or chat): delete it or type the code again"
+    )
+
+
+_CODE_RULE = "letters, digits, '.', '_' or '-', starting with a letter or digit"
+
+
 def _validate_producer(row: _Row) -> Producer | None:
     code = row.text("producer_code", required=True, max_length=32).upper()
     if code and not _CODE.match(code):
-        row.fail(
-            "producer_code",
-            code,
-            "letters, digits, '.', '_' or '-', starting with a letter or digit",
-        )
+        row.fail("producer_code", code, _CODE_RULE + _invisible_hint(code))
     name = row.text("name", required=True, max_length=MAX_NAME_LENGTH)
     kind = row.choice("kind", _KINDS, None)
     province = row.text("province", required=True, max_length=64)
@@ -364,12 +387,17 @@ def _validate_product(row: _Row) -> tuple[Product, int | None] | None:
     sku = row.text("sku", required=True, max_length=MAX_SKU_LENGTH)
     if sku and not _SKU.match(sku):
         row.fail(
-            "sku", raw_sku, "letters, digits, '.', '_', '/' or '-' only, no spaces"
+            "sku",
+            raw_sku,
+            "letters, digits, '.', '_', '/' or '-' only, no spaces"
+            + _invisible_hint(sku),
         )
     # Codes and categories repeat across thousands of rows: keep one copy of each.
     producer = sys.intern(
         row.text("producer_code", required=True, max_length=32).upper()
     )
+    if producer and not producer.isascii():  # no stored code can match it
+        row.fail("producer_code", producer, _CODE_RULE + _invisible_hint(producer))
     name = row.text("name", required=True, max_length=MAX_NAME_LENGTH)
     price = row.integer(
         "price", required=True, minimum=1, maximum=MAX_PRICE, expected=_PRICE

@@ -163,6 +163,19 @@ def _bad_file(case: str, tmp_path: Path) -> Path:
             return with_cell("price", "150000.50")
         case "missing_sku":
             return with_cell("sku", "")
+        case "sku_invisible":
+            return with_cell("sku", "KOPI\u200b-FLR-9")
+        case "unclosed_quote":
+            csv_path.write_text(
+                ",".join(HEADER)
+                + "\n"
+                + ",".join(GOOD)
+                + '\nKOPI-X,IKM-NTT-001,"Kopi 5,1000,10,1\n'
+                + ",".join(GOOD)
+                + "\n",
+                encoding="utf-8",
+            )
+            return csv_path
         case "duplicate_sku":
             return write_csv(csv_path, HEADER, [valid_change, valid_change])
         case "sku_case":
@@ -212,6 +225,8 @@ BAD_CASES = {
     "price_rp": ("3", "price", "whole rupiah as plain digits"),
     "price_decimal": ("3", "price", "whole rupiah as plain digits"),
     "missing_sku": ("3", "sku", "a value is required"),
+    "sku_invisible": ("3", "sku", "U+200B ZERO WIDTH SPACE at position 5"),
+    "unclosed_quote": ("3", "", "is never closed"),
     "duplicate_sku": ("3", "sku", "a SKU used once"),
     "sku_case": ("3", "sku", "ignoring case and spaces"),
     "sku_case_vs_store": ("2", "sku", "'KOPI-FLR-002'"),

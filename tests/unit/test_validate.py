@@ -323,3 +323,36 @@ def test_line_breaks_are_kept_and_normalised_in_multiline_text() -> None:
     product = result.products[0].product
     assert product.description == "Sangrai medium.\nPanen 2025.\tArabika"
     assert product.provenance == "Lapas\nKupang"
+
+
+@pytest.mark.parametrize(
+    ("sku", "found"),
+    [
+        ("KOPI\u200b-1", "U+200B ZERO WIDTH SPACE at position 5"),
+        ("\ufeffKOPI-1", "U+FEFF ZERO WIDTH NO-BREAK SPACE at position 1"),
+        ("KOPI-1\u200d", "U+200D ZERO WIDTH JOINER at position 7"),
+        ("KOPI\u00a01", "U+00A0 NO-BREAK SPACE at position 5"),
+    ],
+)
+def test_an_invisible_character_in_a_sku_is_named(sku: str, found: str) -> None:
+    row, column, shown, expected = only_issue(products(with_value("sku", sku)))
+    assert (row, column, shown) == (2, "sku", sku)
+    assert f"found {found}" in expected
+    assert "no spaces" in expected
+
+
+def test_a_visible_bad_character_in_a_sku_names_no_invisible_one() -> None:
+    _, column, _, expected = only_issue(products(with_value("sku", "KOPI#1")))
+    assert column == "sku"
+    assert "found" not in expected
+
+
+def test_an_invisible_character_in_a_producer_code_is_named() -> None:
+    code = "IKM-NTT\u200b-001"
+    row, column, _, expected = only_issue(products(with_value("producer_code", code)))
+    assert (row, column) == (2, "producer_code")
+    assert "U+200B ZERO WIDTH SPACE at position 8" in expected
+    sheet = producers(("IKM\u2060-1", "Koperasi", "ikm", "NTT", "Sikka", ""))
+    (issue,) = validate_sheets([sheet]).issues
+    assert issue.column == "producer_code"
+    assert "U+2060 WORD JOINER at position 4" in issue.expected
