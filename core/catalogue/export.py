@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from core.catalogue.validate import PRODUCER_COLUMNS, PRODUCT_COLUMNS
+from core.catalogue.columns import PRODUCER_COLUMNS, PRODUCT_COLUMNS
 from core.csvfile import replacing, write_csv
 from core.domain.catalogue import Producer, Product
 

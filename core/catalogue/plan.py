@@ -113,7 +113,7 @@ def plan_import(
     """Plan an import.
 
     Args:
-        catalogue: validated rows (its issues are carried into the plan).
+        catalogue: validated rows (its issues and notices are carried into the plan).
         producers: stored producers by code.
         index: stored SKU key → (SKU, fingerprint), for every product.
         stored: stored products whose fingerprint differs from the file's row.
@@ -122,6 +122,7 @@ def plan_import(
     """
     plan = ImportPlan(
         issues=list(catalogue.issues),
+        notices=list(catalogue.notices),
         unchanged_products=catalogue.rows_known_unchanged,
     )
     for row in catalogue.producers:

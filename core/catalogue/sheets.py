@@ -1,9 +1,12 @@
 """Reading catalogue spreadsheets (CSV and XLSX) into sheets of raw cells.
 
 This module knows file formats, not products: it turns a file into :class:`Sheet`
-objects (a header and numbered rows) and reports file-level problems (not UTF-8, empty,
-merged or formula cells) as :class:`~core.errors.InputIssue` values. Row numbers are the
-ones a spreadsheet program shows: the header is row 1, the first data row is row 2.
+objects (a header and numbered rows) and reports file-level problems (not UTF-8,
+malformed CSV, empty, merged or formula cells) as :class:`~core.errors.InputIssue`
+values. The header is the first row, among the first few non-blank ones, that holds a
+sheet's required columns (:mod:`core.catalogue.columns`), so a title above it is
+skipped; without such a row it is the first non-blank row. Row numbers are the ones a
+spreadsheet program shows.
 """
 
 from __future__ import annotations
@@ -16,12 +19,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 
+from core.catalogue.columns import (
+    HEADER_SEARCH_ROWS,
+    PRODUCER_SHEET,
+    PRODUCT_SHEET,
+    header_kind,
+    sheet_kind_named,
+)
 from core.errors import InputIssue
 
 Cell = str | int | float | bool | datetime | date | time | None
 
-PRODUCT_SHEET = "products"
-PRODUCER_SHEET = "producers"
 _DELIMITERS = (",", ";", "\t")
 
 
@@ -197,6 +205,29 @@ def _malformed(source: str, exc: csv.Error, row: int, line: int) -> InputIssue:
     return _issue(source, f"expected well-formed CSV; {found}: {fix}", row=row)
 
 
+_Malformed = tuple[csv.Error, int, int]  # the error, its row and its first line
+
+
+def _top_records(
+    path: Path, delimiter: str
+) -> tuple[list[tuple[int, tuple[str, ...]]], _Malformed | None]:
+    """The first non-blank records (as many as a header is searched in), numbered."""
+    found: list[tuple[int, tuple[str, ...]]] = []
+    read, line = 0, 0
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter, strict=True)
+        try:
+            for read, record in enumerate(reader, start=1):
+                if not _is_blank(record):
+                    found.append((read, tuple(record)))
+                    if len(found) == HEADER_SEARCH_ROWS:
+                        break
+                line = reader.line_num
+        except csv.Error as exc:
+            return found, (exc, read + 1, line + 1)
+    return found, None
+
+
 def _read_csv(path: Path, source: str) -> tuple[list[Sheet], list[InputIssue]]:
     lines, has_text, problem = _check_utf8(path, source)
     if problem is not None:
@@ -206,23 +237,31 @@ def _read_csv(path: Path, source: str) -> tuple[list[Sheet], list[InputIssue]]:
             _issue(source, "the file is empty; expected a header row, then data rows")
         ]
     with path.open(encoding="utf-8-sig", newline="") as handle:
-        first_line = ""
-        for first_line in handle:
-            if first_line.strip():
-                break
-        handle.seek(0)
-        reader = csv.reader(handle, delimiter=_delimiter(first_line), strict=True)
-        header: tuple[str, ...] = ()
-        header_row, read, line = 0, 0, 0
-        try:
-            for read, record in enumerate(reader, start=1):
-                if not _is_blank(record):
-                    header, header_row = tuple(record), read
-                    break
-                line = reader.line_num
-        except csv.Error as exc:
-            return [], [_malformed(source, exc, read + 1, line + 1)]
-    rows = _CsvRows(path, source, _delimiter(first_line), header_row)
+        first_line = next((line for line in handle if line.strip()), "")
+    preferred = _delimiter(first_line)
+    # The header is the first row, within the first few, that has the required
+    # columns (a title may stand above it); a title may also hide the delimiter.
+    for delimiter in (preferred, *(d for d in _DELIMITERS if d != preferred)):
+        records, error = _top_records(path, delimiter)
+        if delimiter == preferred:
+            fallback = records, error
+        found = next(((n, r) for n, r in records if header_kind(r)), None)
+        if found is not None:
+            break
+    else:
+        records, error = fallback
+        if not records and error is not None:
+            return [], [_malformed(source, *error)]
+        if not records:
+            return [], [
+                _issue(
+                    source,
+                    "the file has no values; expected a header row, then data rows",
+                )
+            ]
+        delimiter, found = preferred, records[0]
+    header_row, header = found
+    rows = _CsvRows(path, source, delimiter, header_row)
     size = max(lines - header_row, 0)  # an estimate, for progress bars
     sheet = Sheet(source, header, rows, size=size, header_row=header_row)
     return [sheet], []
@@ -241,23 +280,27 @@ def _read_xlsx(path: Path, source: str) -> tuple[list[Sheet], list[InputIssue]]:
             _issue(source, f"expected a valid XLSX workbook ({type(exc).__name__})")
         ]
     try:
-        names = {ws.title.strip().lower(): ws for ws in workbook.worksheets}
-        known = [n for n in (PRODUCER_SHEET, PRODUCT_SHEET) if n in names]
-        chosen = [names[n] for n in known] if known else workbook.worksheets[:1]
+        named: dict[str, object] = {}
+        for worksheet in workbook.worksheets:
+            kind = sheet_kind_named(worksheet.title)
+            if kind is not None:
+                named.setdefault(kind, worksheet)
+        known = [named[n] for n in (PRODUCER_SHEET, PRODUCT_SHEET) if n in named]
+        chosen = known or workbook.worksheets[:1]
         if not known and len(workbook.worksheets) > 1:
             titles = ", ".join(repr(ws.title) for ws in workbook.worksheets)
             return [], [
                 _issue(
                     source,
-                    "expected sheets named 'producers' and/or 'products'; "
-                    f"found {titles}",
+                    "expected sheets named 'producers' and/or 'products' (or "
+                    f"'produsen' and/or 'produk'); found {titles}",
                 )
             ]
         sheets: list[Sheet] = []
         issues: list[InputIssue] = []
         for worksheet in chosen:
             sheet, sheet_issues = _read_worksheet(
-                worksheet, f"{source}[{worksheet.title}]"
+                worksheet, f"{source}[{getattr(worksheet, 'title', '')}]"
             )
             issues.extend(sheet_issues)
             if sheet is not None:
@@ -278,26 +321,14 @@ def _cell_value(value: object) -> Cell:
 def _read_worksheet(
     worksheet: object, source: str
 ) -> tuple[Sheet | None, list[InputIssue]]:
-    issues: list[InputIssue] = [
-        _issue(
-            source,
-            f"merged cells {merged.coord} are not accepted; "
-            "unmerge them and fill every cell",
-            row=merged.min_row,
-        )
-        for merged in sorted(
-            worksheet.merged_cells.ranges,  # type: ignore[attr-defined]
-            key=lambda r: (r.min_row, r.min_col),
-        )
-    ]
-    header: tuple[str, ...] | None = None
-    header_row = 1
-    rows: list[Row] = []
+    kind = _title(worksheet)
+    formulas: list[InputIssue] = []
+    filled: list[Row] = []
     for row in worksheet.iter_rows():  # type: ignore[attr-defined]
         cells: list[Cell] = []
         for cell in row:
             if cell.data_type == "f":
-                issues.append(
+                formulas.append(
                     _issue(
                         source,
                         "a formula is not accepted; expected a plain value (copy the "
@@ -310,22 +341,35 @@ def _read_worksheet(
                 cells.append(None)
             else:
                 cells.append(_cell_value(cell.value))
-        number = row[0].row if row else 0
-        if _is_blank(cells):
-            continue
-        if header is None:
-            header = tuple("" if c is None else str(c) for c in cells)
-            header_row = number
-            continue
-        rows.append((number, tuple(cells)))
-    if header is None:
-        issues.append(
+        if row and not _is_blank(cells):
+            filled.append((row[0].row, tuple(cells)))
+    if not filled:
+        return None, [
             _issue(source, "the sheet is empty; expected a header row, then data rows")
+        ]
+    # The header is the first row, within the first few, that has the required
+    # columns: a title above it is skipped, merged or not.
+    top = filled[:HEADER_SEARCH_ROWS]
+    at = next((i for i, (_, c) in enumerate(top) if header_kind(c, kind)), 0)
+    header_row, header_cells = filled[at]
+    header = tuple("" if c is None else str(c) for c in header_cells)
+    issues = [
+        _issue(
+            source,
+            f"merged cells {merged.coord} are not accepted; "
+            "unmerge them and fill every cell",
+            row=merged.min_row,
         )
-        return None, issues
-    sheet = Sheet(source, header, rows, name=_title(worksheet), header_row=header_row)
+        for merged in sorted(
+            worksheet.merged_cells.ranges,  # type: ignore[attr-defined]
+            key=lambda r: (r.min_row, r.min_col),
+        )
+        if merged.max_row >= header_row
+    ]
+    issues.extend(f for f in formulas if f.row is None or f.row >= header_row)
+    sheet = Sheet(source, header, filled[at + 1 :], name=kind, header_row=header_row)
     return sheet, issues
 
 
-def _title(worksheet: object) -> str:
-    return str(getattr(worksheet, "title", "")).strip().lower()
+def _title(worksheet: object) -> str | None:
+    return sheet_kind_named(str(getattr(worksheet, "title", "")))

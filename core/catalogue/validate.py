@@ -1,9 +1,12 @@
 """Validating catalogue sheets into producers and products.
 
 Every row is checked and every problem is collected (not only the first), each naming
-the sheet, row and column, the value found and what was expected. A sheet is a producers
-sheet when its header has no ``sku`` column but a ``producer_code`` one, and a products
-sheet when it has ``sku``.
+the sheet, row and column, the value found and what was expected. A sheet's kind comes
+from its name (``products``/``produk``, ``producers``/``produsen``), else from its
+header: a products sheet has a ``sku`` column, a producers sheet a ``producer_code`` one
+and no ``sku`` (Indonesian column names count, see :mod:`core.catalogue.columns`).
+Columns that are not read are reported as notices, not refused. Prices may be written
+as Indonesians do (``Rp 275.000``); ambiguous numbers (``275,000``) are refused.
 """
 
 from __future__ import annotations
@@ -16,6 +19,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final, TypeVar
 
+from core.catalogue.columns import (
+    PRODUCER_COLUMNS,
+    PRODUCER_REQUIRED,
+    PRODUCERS,
+    PRODUCT_COLUMNS,
+    PRODUCT_OPTIONAL,
+    PRODUCT_REQUIRED,
+    PRODUCTS,
+    canonical_column,
+    header_kind,
+    normalise_header,
+)
 from core.catalogue.sheets import Cell, Sheet, SheetReadError
 from core.csvfile import MARK, restore
 from core.domain.catalogue import (
@@ -33,24 +48,6 @@ from core.domain.catalogue import (
 from core.domain.ids import ProducerCode, Sku, sku_key
 from core.errors import InputIssue
 
-PRODUCT_REQUIRED: Final = ("sku", "producer_code", "name", "price", "weight_grams")
-PRODUCT_OPTIONAL: Final = (
-    "description",
-    "category",
-    "length_cm",
-    "width_cm",
-    "height_cm",
-    "image_urls",
-    "condition",
-    "status",
-    "provenance",
-    "stock",
-)
-PRODUCT_COLUMNS: Final = PRODUCT_REQUIRED + PRODUCT_OPTIONAL
-PRODUCER_REQUIRED: Final = ("producer_code", "name", "kind", "province", "regency")
-PRODUCER_OPTIONAL: Final = ("sentra", "institution", "business_id")
-PRODUCER_COLUMNS: Final = PRODUCER_REQUIRED + PRODUCER_OPTIONAL
-
 MAX_SKU_LENGTH = 64
 MAX_IMAGES = 9
 MAX_STOCK = 1_000_000
@@ -59,6 +56,14 @@ _SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9._-]{0,31}$")
 _DIGITS = re.compile(r"^[0-9]+$")
 _NEGATIVE = re.compile(r"^-[0-9]+$")
+#: Rupiah as Indonesians write them: ``Rp 275.000``, ``Rp275.000,-``, ``275.000``.
+_RUPIAH = re.compile(
+    r"^(?:rp\.?\s*)?([0-9]{1,3}(?:\.[0-9]{3})+|[0-9]+)(?:,-|,00)?$", re.IGNORECASE
+)
+#: A whole number with id-ID thousands dots: ``1.500``.
+_GROUPED = re.compile(r"^([0-9]{1,3}(?:\.[0-9]{3})+)$")
+_COMMA_GROUPED = re.compile(r"^(?:rp\.?\s*)?[0-9]{1,3}(?:,[0-9]{3})+$", re.IGNORECASE)
+_DECIMALS = re.compile(r"[0-9](?:,[0-9]+|\.[0-9]{1,2})$")
 _URL = re.compile(r"^https?://[^\s/]+\S*$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 #: Multi-line text may hold line breaks and tabs, and no other control character.
@@ -119,6 +124,8 @@ class ValidatedCatalogue:
     producers: list[ProducerRecord] = field(default_factory=list)
     products: list[ProductRecord] = field(default_factory=list)
     issues: list[InputIssue] = field(default_factory=list)
+    #: Problems that block nothing, such as columns that are not read.
+    notices: list[InputIssue] = field(default_factory=list)
     rows_read: int = 0
     #: Product rows identical to the ones their products were last imported from.
     rows_known_unchanged: int = 0
@@ -132,11 +139,6 @@ def row_digest(header: tuple[str, ...], cells: tuple[Cell, ...]) -> str:
 
 def _is_empty(cell: Cell) -> bool:
     return cell is None or (isinstance(cell, str) and not cell.strip())
-
-
-def normalise_header(name: str) -> str:
-    """``" Weight Grams "`` → ``"weight_grams"``."""
-    return re.sub(r"[\s-]+", "_", name.strip().lower())
 
 
 def _shown(value: Cell) -> str:
@@ -219,7 +221,10 @@ class _Row:
         minimum: int,
         maximum: int,
         expected: str,
+        written: re.Pattern[str] | None = None,
     ) -> int | None:
+        """A whole number; text matching ``written`` is read from its group 1 with
+        the thousands dots taken out (only for values that are not plain digits)."""
         value = self._values.get(column)
         if type(value) is str and value.isascii() and value.isdigit():  # common case
             quick = int(value)
@@ -240,8 +245,10 @@ class _Row:
             stripped = value.strip()
             if _DIGITS.match(stripped) or _NEGATIVE.match(stripped):
                 number = int(stripped)
+            elif written is not None and (match := written.match(stripped)):
+                number = int(match.group(1).replace(".", ""))
         if number is None:
-            self.fail(column, value, expected)
+            self.fail(column, value, expected + _number_hint(value))
             return None
         if not minimum <= number <= maximum:
             self.fail(column, value, f"{expected}, from {minimum:,} to {maximum:,}")
@@ -263,58 +270,103 @@ class _Row:
         return options[text]
 
 
+def _number_hint(value: Cell) -> str:
+    """Why a number written as text was not read, when it looks like a number."""
+    if not isinstance(value, str):
+        return ""
+    text = value.strip()
+    if _COMMA_GROUPED.match(text):
+        return (
+            f"; {text!r} is ambiguous (a comma marks decimals in Indonesian and "
+            "thousands in English): write it without separators, or with dots "
+            "between thousands"
+        )
+    if _DECIMALS.search(text):
+        return f"; {text!r} has decimals (or a dot not followed by three digits)"
+    return ""
+
+
 def _check_header(
-    sheet: Sheet, columns: Sequence[str], required: Sequence[str], kind: str
-) -> tuple[dict[str, int], list[InputIssue]]:
+    sheet: Sheet, kind: str
+) -> tuple[tuple[str, ...], list[InputIssue], list[InputIssue]]:
+    """Canonical names of the header's columns (unknown ones keep their own), the
+    issues that stop the sheet, and notices of the columns that are not read."""
+    columns, required = (
+        (PRODUCT_COLUMNS, PRODUCT_REQUIRED)
+        if kind == PRODUCTS
+        else (PRODUCER_COLUMNS, PRODUCER_REQUIRED)
+    )
     issues: list[InputIssue] = []
-    index: dict[str, int] = {}
-    for position, raw in enumerate(sheet.header):
+    unknown: list[str] = []
+    names: list[str] = []
+    first: dict[str, str] = {}
+    for raw in sheet.header:
         name = normalise_header(raw)
+        column = canonical_column(name, kind) if name else None
         if not name:
-            continue
-        if name not in columns:
+            names.append("")
+        elif column is None:
+            unknown.append(raw)
+            names.append(name)
+        elif column in first:
             issues.append(
                 InputIssue(
                     sheet.source,
                     sheet.header_row,
                     raw,
                     None,
-                    f"unknown column for a {kind} sheet; expected columns: "
-                    + ", ".join(columns),
+                    f"each column only once; {first[column]!r} is the {column} "
+                    "column already",
                 )
             )
-        elif name in index:
-            issues.append(
-                InputIssue(
-                    sheet.source, sheet.header_row, raw, None, "each column only once"
-                )
-            )
+            names.append(f"{name}#{len(names) + 1}")  # read by no check
         else:
-            index[name] = position
-    missing = [c for c in required if c not in index]
+            first[column] = raw
+            names.append(column)
+    notices = [
+        InputIssue(
+            sheet.source,
+            sheet.header_row,
+            raw,
+            None,
+            f"a column that is not read: not a {kind[:-1]} column, so its values "
+            f"are ignored (columns read: {', '.join(columns)}, or their Indonesian "
+            "names, see README)",
+        )
+        for raw in unknown
+    ]
+    missing = [c for c in required if c not in first]
     if missing:
+        others = (
+            f"; columns not recognised: {', '.join(repr(u) for u in unknown)}"
+            if unknown
+            else ""
+        )
         issues.append(
             InputIssue(
                 sheet.source,
                 sheet.header_row,
                 None,
                 None,
-                f"missing required column(s) {', '.join(missing)} for a {kind} "
-                f"sheet (required: {', '.join(required)})",
+                f"missing required column(s) {', '.join(missing)} for a {kind[:-1]} "
+                f"sheet (required: {', '.join(required)}){others}",
             )
         )
-    return index, issues
+    return tuple(names), issues, notices
 
 
 def sheet_kind(sheet: Sheet) -> str | None:
     """``"products"``, ``"producers"`` or ``None`` when the header says neither."""
-    names = {normalise_header(h) for h in sheet.header}
-    if sheet.name in {"products", "producers"}:
+    if sheet.name in {PRODUCTS, PRODUCERS}:
         return sheet.name
-    if "sku" in names:
-        return "products"
-    if "producer_code" in names:
-        return "producers"
+    found = header_kind(sheet.header)
+    if found is not None:
+        return found
+    names = [normalise_header(h) for h in sheet.header]
+    if any(canonical_column(n, PRODUCTS) == "sku" for n in names):
+        return PRODUCTS
+    if any(canonical_column(n, PRODUCERS) == "producer_code" for n in names):
+        return PRODUCERS
     return None
 
 
@@ -377,8 +429,11 @@ def _validate_producer(row: _Row) -> Producer | None:
     )
 
 
-_PRICE = "whole rupiah as plain digits, e.g. 150000 (no 'Rp', dots, commas or decimals)"
-_GRAMS = "grams as a whole number"
+_PRICE = (
+    "whole rupiah, e.g. 150000, 150.000 or Rp 150.000 (dots between thousands; "
+    "no decimals)"
+)
+_GRAMS = "grams as a whole number, e.g. 1500 or 1.500"
 _CENTIMETRES = "centimetres as a whole number"
 
 
@@ -400,7 +455,12 @@ def _validate_product(row: _Row) -> tuple[Product, int | None] | None:
         row.fail("producer_code", producer, _CODE_RULE + _invisible_hint(producer))
     name = row.text("name", required=True, max_length=MAX_NAME_LENGTH)
     price = row.integer(
-        "price", required=True, minimum=1, maximum=MAX_PRICE, expected=_PRICE
+        "price",
+        required=True,
+        minimum=1,
+        maximum=MAX_PRICE,
+        expected=_PRICE,
+        written=_RUPIAH,
     )
     weight = row.integer(
         "weight_grams",
@@ -408,6 +468,7 @@ def _validate_product(row: _Row) -> tuple[Product, int | None] | None:
         minimum=1,
         maximum=MAX_WEIGHT_GRAMS,
         expected=_GRAMS,
+        written=_GROUPED,
     )
     sizes = [
         row.integer(
@@ -448,7 +509,8 @@ def _validate_product(row: _Row) -> tuple[Product, int | None] | None:
         required=False,
         minimum=0,
         maximum=MAX_STOCK,
-        expected="initial stock as a whole number, 0 or more",
+        expected="initial stock as a whole number, 0 or more (e.g. 1200 or 1.200)",
+        written=_GROUPED,
     )
     if not row.ok or price is None or weight is None:
         return None
@@ -500,17 +562,12 @@ class _Validator:
                 )
             )
             return
-        columns, required = (
-            (PRODUCT_COLUMNS, PRODUCT_REQUIRED)
-            if kind == "products"
-            else (PRODUCER_COLUMNS, PRODUCER_REQUIRED)
-        )
-        index, header_issues = _check_header(sheet, columns, required, kind[:-1])
+        names, header_issues, notices = _check_header(sheet, kind)
+        self.result.notices.extend(notices)
         if header_issues:
             issues.extend(header_issues)
             return
-        present = frozenset(index) & frozenset(PRODUCT_OPTIONAL)
-        names = tuple(normalise_header(h) for h in sheet.header)
+        present = frozenset(names) & frozenset(PRODUCT_OPTIONAL)
         handle = self._producer if kind == "producers" else self._product
         rows_before = self.result.rows_read
         # Cells under a column without a header would be lost: they are refused.
@@ -634,3 +691,19 @@ def validate_sheets(
     if on_progress is not None:
         on_progress(validator.result.rows_read)
     return validator.result
+
+
+__all__ = [
+    "PRODUCER_COLUMNS",
+    "PRODUCT_COLUMNS",
+    "PRODUCT_OPTIONAL",
+    "ProducerRecord",
+    "ProductRecord",
+    "RowRef",
+    "ValidatedCatalogue",
+    "invisible_character",
+    "normalise_header",
+    "row_digest",
+    "sheet_kind",
+    "validate_sheets",
+]

@@ -157,10 +157,10 @@ def _bad_file(case: str, tmp_path: Path) -> Path:
         return write_csv(csv_path, HEADER, [valid_change, row])
 
     match case:
-        case "price_rp":
-            return with_cell("price", "Rp 150.000")
+        case "price_ambiguous":
+            return with_cell("price", "150,000")
         case "price_decimal":
-            return with_cell("price", "150000.50")
+            return with_cell("price", "Rp 150.000,50")
         case "missing_sku":
             return with_cell("sku", "")
         case "sku_invisible":
@@ -222,8 +222,8 @@ def _bad_file(case: str, tmp_path: Path) -> Path:
 
 BAD_CASES = {
     # case: (row, column, text expected in the table)
-    "price_rp": ("3", "price", "whole rupiah as plain digits"),
-    "price_decimal": ("3", "price", "whole rupiah as plain digits"),
+    "price_ambiguous": ("3", "price", "'150,000' is ambiguous"),
+    "price_decimal": ("3", "price", "has decimals"),
     "missing_sku": ("3", "sku", "a value is required"),
     "sku_invisible": ("3", "sku", "U+200B ZERO WIDTH SPACE at position 5"),
     "unclosed_quote": ("3", "", "is never closed"),
@@ -321,6 +321,48 @@ def test_csv_export_keeps_formulas_inert_and_imports_back_unchanged(
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["summary"]["products_unchanged"] == 60
     assert snapshot(demo_cli.database_url) == before
+
+
+def test_an_officers_workbook_imports_and_exports_in_english(
+    cli: Cli, tmp_path: Path
+) -> None:
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    sheets: dict[str, list[list[object]]] = {
+        "Produsen": [
+            ["kode_produsen", "nama", "jenis", "provinsi", "kabupaten", "tgl_daftar"],
+            ["IKM-NTT-001", "Koperasi Kopi", "ikm", "NTT", "Ngada", "2026-01-05"],
+        ],
+        "Produk": [
+            ["kode_produk", "kode_produsen", "nama", "harga", "berat_gram", "stok"],
+            ["KOPI-1", "IKM-NTT-001", "Kopi Arabika", "Rp 275.000", "1.250", 7],
+        ],
+    }
+    for title, rows in sheets.items():
+        sheet = workbook.create_sheet(title)
+        sheet.append([f"Daftar {title} IKM Binaan"])
+        sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=5)
+        for row in rows:
+            sheet.append(row)
+    path = tmp_path / "ikm.xlsx"
+    workbook.save(path)
+    result = cli("catalog", "import", str(path))
+    assert result.exit_code == 0, result.output
+    assert "tgl_daftar" in result.stdout
+    assert "not read" in result.stdout
+    exported = tmp_path / "out.csv"
+    assert cli("catalog", "export", str(exported)).exit_code == 0
+    with exported.open(encoding="utf-8-sig", newline="") as handle:
+        (line,) = list(csv.DictReader(handle))
+    assert (line["sku"], line["price"], line["weight_grams"], line["stock"]) == (
+        "KOPI-1",
+        "275000",
+        "1250",
+        "7",
+    )
+    again = cli("catalog", "import", str(exported), "--json")
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["summary"]["products_unchanged"] == 1
 
 
 def test_xlsx_export_rebuilds_the_catalogue_in_an_empty_database(

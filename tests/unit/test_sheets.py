@@ -160,7 +160,7 @@ def test_rows_keep_their_spreadsheet_numbers_after_leading_blank_rows(
     from core.catalogue.validate import validate_sheets
 
     path = tmp_path / "p.csv"
-    path.write_text("\n\n\n" + HEADER + "A-1,IKM-1,Kopi,Rp 5,10\n")
+    path.write_text("\n\n\n" + HEADER + "A-1,IKM-1,Kopi,Rp 5.5,10\n")
     sheets, _ = read_catalogue_file(path)
     assert sheets[0].header_row == 4
     assert [n for n, _ in sheets[0].rows] == [5]
@@ -172,7 +172,7 @@ def test_rows_keep_their_spreadsheet_numbers_after_leading_blank_rows(
     sheet.title = "products"
     sheet.append([])
     sheet.append(["sku", "producer_code", "name", "price", "weight_grams"])
-    sheet.append(["A-1", "IKM-1", "Kopi", "Rp 5", 10])
+    sheet.append(["A-1", "IKM-1", "Kopi", "Rp 5.5", 10])
     workbook.save(xlsx)
     sheets, issues = read_catalogue_file(xlsx)
     assert issues == []
@@ -224,3 +224,104 @@ def test_text_after_a_closing_quote_is_a_malformed_csv(tmp_path: Path) -> None:
     assert issue.row == 2
     assert "followed by more text" in issue.expected
     assert "two quotes" in issue.expected
+
+
+PRODUSEN: list[list[object]] = [
+    ["kode_produsen", "nama", "jenis", "provinsi", "kabupaten", "tanggal_daftar"],
+    ["IKM-NTT-001", "Koperasi Kopi Bajawa", "ikm", "NTT", "Ngada", "2026-01-05"],
+]
+PRODUK: list[list[object]] = [
+    ["kode_produk", "kode_produsen", "nama", "harga", "berat_gram", "stok", "catatan"],
+    ["KOPI-1", "IKM-NTT-001", "Kopi Arabika", "Rp 275.000", "1.250", "1.200", "x"],
+    ["KOPI-2", "IKM-NTT-001", "Kopi Robusta", "85.000", 250, 12, ""],
+]
+
+
+def _officer_workbook(path: Path) -> None:
+    """Sheets named in Indonesian, a merged title row above each header."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for title, rows in (("Produsen", PRODUSEN), ("Produk", PRODUK)):
+        sheet = workbook.create_sheet(title)
+        sheet.append([f"Daftar {title} IKM Binaan 2026"])
+        sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=5)
+        for row in rows:
+            sheet.append(row)
+    workbook.save(path)
+
+
+def test_an_officers_workbook_is_read_as_it_is(tmp_path: Path) -> None:
+    from core.catalogue.validate import validate_sheets
+
+    path = tmp_path / "ikm.xlsx"
+    _officer_workbook(path)
+    sheets, issues = read_catalogue_file(path)
+    assert issues == []
+    assert [(s.source, s.name, s.header_row) for s in sheets] == [
+        ("ikm.xlsx[Produsen]", "producers", 2),
+        ("ikm.xlsx[Produk]", "products", 2),
+    ]
+    result = validate_sheets(sheets)
+    assert result.issues == []
+    assert [r.producer.code for r in result.producers] == ["IKM-NTT-001"]
+    assert [
+        (r.product.sku, r.product.price, r.product.weight_grams, r.stock, r.ref.row)
+        for r in result.products
+    ] == [("KOPI-1", 275_000, 1250, 1200, 3), ("KOPI-2", 85_000, 250, 12, 4)]
+    assert [(n.source, n.row, n.column) for n in result.notices] == [
+        ("ikm.xlsx[Produsen]", 2, "tanggal_daftar"),
+        ("ikm.xlsx[Produk]", 2, "catatan"),
+    ]
+    assert all("not read" in n.expected for n in result.notices)
+
+
+def test_a_csv_with_a_title_row_and_semicolons_is_read(tmp_path: Path) -> None:
+    from core.catalogue.validate import validate_sheets
+
+    path = tmp_path / "produk.csv"
+    lines = ["Daftar Produk IKM, Kabupaten Sikka", ""]
+    lines += [";".join(str(c) for c in row) for row in PRODUK]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    sheets, issues = read_catalogue_file(path)
+    assert issues == []
+    assert sheets[0].header_row == 3
+    result = validate_sheets(sheets)
+    assert result.issues == []
+    assert [(r.product.price, r.ref.row) for r in result.products] == [
+        (275_000, 4),
+        (85_000, 5),
+    ]
+    assert [n.column for n in result.notices] == ["catatan"]
+
+
+def test_the_header_is_searched_in_the_first_ten_rows_only(tmp_path: Path) -> None:
+    from core.catalogue.validate import validate_sheets
+
+    path = tmp_path / "p.csv"
+    path.write_text("".join(f"catatan {n}\n" for n in range(10)) + HEADER)
+    sheets, issues = read_catalogue_file(path)
+    assert issues == []
+    assert sheets[0].header == ("catatan 0",)
+    (issue,) = validate_sheets(sheets).issues
+    assert issue.row == 1
+    assert "'sku' column" in issue.expected
+    path.write_text(
+        "".join(f"catatan {n}\n" for n in range(9)) + HEADER + "A,B,C,1,1\n"
+    )
+    sheets, _ = read_catalogue_file(path)
+    assert (sheets[0].header_row, sheets[0].header[0]) == (10, "sku")
+
+
+def test_a_merged_cell_below_the_title_is_still_refused(tmp_path: Path) -> None:
+    path = tmp_path / "ikm.xlsx"
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Produk"
+    sheet.append(["Daftar Produk"])
+    sheet.merge_cells("A1:C1")
+    for row in PRODUK:
+        sheet.append(row)
+    sheet.merge_cells("C3:C4")
+    workbook.save(path)
+    _, issues = read_catalogue_file(path)
+    assert [(i.row, "C3:C4" in i.expected) for i in issues] == [(3, True)]

@@ -46,12 +46,22 @@ def test_a_good_row_becomes_a_product_with_defaults() -> None:
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        ("Rp 150.000", "whole rupiah as plain digits"),
-        ("150000.50", "whole rupiah as plain digits"),
-        ("150.000", "whole rupiah as plain digits"),
-        ("150,000", "whole rupiah as plain digits"),
-        (150000.5, "whole rupiah as plain digits"),
+        ("150000.50", "has decimals"),
+        ("150.000,50", "has decimals"),
+        ("1.50", "has decimals"),
+        ("Rp 1.50", "has decimals"),
+        ("150,000", "ambiguous"),
+        ("275,000", "ambiguous"),
+        ("Rp 275,000", "ambiguous"),
+        ("1.000.00", "whole rupiah, e.g. 150000, 150.000 or Rp 150.000"),
+        ("15.0000", "whole rupiah"),
+        ("Rp", "whole rupiah"),
+        ("IDR 5.000", "whole rupiah"),
+        ("Rp -5.000", "whole rupiah"),
+        ("Rp 1.000 2.000", "whole rupiah"),
+        (150000.5, "whole rupiah"),
         ("0", "from 1 to"),
+        ("Rp 0", "from 1 to"),
         ("-5", "from 1 to"),
         ("", "a value is required"),
     ],
@@ -62,6 +72,63 @@ def test_bad_prices_are_named(value: Cell, expected: str) -> None:
     assert expected in message
     if value not in ("", None):
         assert shown == str(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "rupiah"),
+    [
+        ("Rp 275.000", 275_000),
+        ("275.000", 275_000),
+        ("Rp275.000", 275_000),
+        ("rp. 275.000", 275_000),
+        ("Rp\u00a0275.000", 275_000),
+        ("Rp 1.250.000,-", 1_250_000),
+        ("Rp 275.000,00", 275_000),
+        ("Rp 500", 500),
+        (" 85000 ", 85_000),
+    ],
+)
+def test_rupiah_as_indonesians_write_them_are_read(value: str, rupiah: int) -> None:
+    result = validate_sheets([products(with_value("price", value))])
+    assert result.issues == []
+    assert result.products[0].product.price == rupiah
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "number"),
+    [
+        ("weight_grams", "1.500", 1500),
+        ("stock", "1.200", 1200),
+        ("stock", "0", 0),
+    ],
+)
+def test_thousands_dots_in_weight_and_stock_are_read(
+    column: str, value: str, number: int
+) -> None:
+    result = validate_sheets([products(with_value(column, value))])
+    assert result.issues == []
+    (record,) = result.products
+    found = record.product.weight_grams if column == "weight_grams" else record.stock
+    assert found == number
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "expected"),
+    [
+        ("weight_grams", "1,5", "has decimals"),
+        ("weight_grams", "1.5", "has decimals"),
+        ("weight_grams", "1,500", "ambiguous"),
+        ("weight_grams", "Rp 1.500", "grams as a whole number"),
+        ("stock", "1,200", "ambiguous"),
+        ("stock", "Rp 12", "0 or more"),
+    ],
+)
+def test_ambiguous_weights_and_stock_are_refused(
+    column: str, value: str, expected: str
+) -> None:
+    row, found, shown, message = only_issue(products(with_value(column, value)))
+    assert (row, found, shown) == (2, column, value)
+    assert expected in message
 
 
 def test_whole_numbers_from_spreadsheet_cells_are_accepted() -> None:
@@ -123,7 +190,7 @@ def test_negative_or_non_numeric_stock(stock: Cell) -> None:
 
 
 def test_every_bad_cell_of_every_row_is_reported() -> None:
-    bad = ("", "ikm", "", "Rp 5", "berat", "-1")
+    bad = ("", "ikm", "", "Rp 5,5", "berat", "-1")
     result = validate_sheets([products(bad, bad)])
     columns = [(i.row, i.column) for i in result.issues]
     assert columns == [
@@ -179,18 +246,19 @@ def test_optional_column_errors(column: str, value: str, expected: str) -> None:
     assert expected in only_issue(products((*GOOD, value), header=header))[3]
 
 
-def test_wrong_headers_list_unknown_and_missing_columns() -> None:
+def test_wrong_headers_name_the_missing_and_the_unrecognised_columns() -> None:
     sheet = products(
         GOOD, header=("sku", "producer", "nama", "harga", "weight_grams", "stock")
     )
     result = validate_sheets([sheet])
-    messages = [(i.column, i.expected) for i in result.issues]
-    assert ("producer", messages[0][1]) == messages[0]
-    assert all(i.row == 1 for i in result.issues)
-    assert any(
-        "missing required column(s) producer_code, name, price" in m
-        for _, m in messages
+    (issue,) = result.issues
+    assert (issue.row, issue.column) == (1, None)
+    assert "missing required column(s) producer_code for a product sheet" in (
+        issue.expected
     )
+    assert "columns not recognised: 'producer'" in issue.expected
+    (notice,) = result.notices
+    assert (notice.row, notice.column) == (1, "producer")
     assert result.products == []
 
 
@@ -356,3 +424,52 @@ def test_an_invisible_character_in_a_producer_code_is_named() -> None:
     (issue,) = validate_sheets([sheet]).issues
     assert issue.column == "producer_code"
     assert "U+2060 WORD JOINER at position 4" in issue.expected
+
+
+def test_indonesian_column_names_are_read_as_their_english_columns() -> None:
+    header = (
+        "Kode Produk",
+        "kode_produsen",
+        "Nama",
+        "Harga (Rp)",
+        "Berat (gram)",
+        "Stok",
+    )
+    result = validate_sheets([products(GOOD, header=header)])
+    assert result.issues == result.notices == []
+    (record,) = result.products
+    assert (record.product.sku, record.product.price, record.stock) == (
+        "KOPI-1",
+        85000,
+        12,
+    )
+    assert record.columns == frozenset({"stock"})
+
+
+def test_a_column_named_twice_in_two_languages_is_refused() -> None:
+    header = ("sku", "producer_code", "name", "price", "weight_grams", "nama")
+    _, column, _, expected = only_issue(products(GOOD, header=header))
+    assert column == "nama"
+    assert "each column only once; 'name' is the name column already" in expected
+
+
+def test_an_unknown_column_is_a_notice_and_its_values_are_ignored() -> None:
+    header = (*PRODUCT_HEADER, "tanggal_daftar")
+    result = validate_sheets([products((*GOOD, "=not read"), header=header)])
+    assert result.issues == []
+    assert len(result.products) == 1
+    (notice,) = result.notices
+    assert (notice.row, notice.column, notice.value) == (1, "tanggal_daftar", None)
+    assert "its values are ignored" in notice.expected
+
+
+def test_indonesian_producer_columns() -> None:
+    header = ("kode_produsen", "nama", "jenis", "provinsi", "kabupaten", "institusi")
+    sheet = Sheet(
+        "produsen.csv",
+        header,
+        [(2, ("LPS-PTK", "Bengkel Lapas", "wbp", "Kalbar", "Pontianak", "Lapas IIA"))],
+    )
+    result = validate_sheets([sheet])
+    assert result.issues == []
+    assert result.producers[0].producer.institution == "Lapas IIA"
