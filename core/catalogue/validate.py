@@ -374,10 +374,10 @@ def invisible_character(text: str) -> str | None:
     """The first character of ``text`` that prints as nothing or as a blank, named.
 
     ``"KOPI\u200b-1"`` → ``"U+200B ZERO WIDTH SPACE at position 5"``; ``None`` when
-    every character is visible.
+    every character is visible or an ordinary space.
     """
     for position, char in enumerate(text, start=1):
-        if char.isspace() or unicodedata.category(char)[0] in "CZ":
+        if char != " " and (char.isspace() or unicodedata.category(char)[0] in "CZ"):
             name = unicodedata.name(char, "unnamed character")
             return f"U+{ord(char):04X} {name} at position {position}"
     return None

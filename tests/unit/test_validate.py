@@ -409,8 +409,9 @@ def test_an_invisible_character_in_a_sku_is_named(sku: str, found: str) -> None:
     assert "no spaces" in expected
 
 
-def test_a_visible_bad_character_in_a_sku_names_no_invisible_one() -> None:
-    _, column, _, expected = only_issue(products(with_value("sku", "KOPI#1")))
+@pytest.mark.parametrize("sku", ["KOPI#1", "KOPI 1"])
+def test_a_visible_bad_character_in_a_sku_names_no_invisible_one(sku: str) -> None:
+    _, column, _, expected = only_issue(products(with_value("sku", sku)))
     assert column == "sku"
     assert "found" not in expected
 
