@@ -149,7 +149,7 @@ def _shown(value: Cell) -> str:
 class _Row:
     """Typed access to one row's cells; each failed check records an issue."""
 
-    __slots__ = ("_issues", "_source", "_values", "number", "ok")
+    __slots__ = ("_issues", "_labels", "_source", "_values", "number", "ok")
 
     def __init__(
         self,
@@ -158,16 +158,18 @@ class _Row:
         cells: tuple[Cell, ...],
         names: tuple[str, ...],
         issues: list[InputIssue],
+        labels: Mapping[str, str],
     ) -> None:
         self._source, self.number = source, number
         self._values: dict[str, Cell] = dict(zip(names, cells, strict=False))
-        self._issues, self.ok = issues, True
+        self._issues, self._labels, self.ok = issues, labels, True
 
     def fail(self, column: str, value: Cell, expected: str) -> None:
         self.ok = False
         shown = None if value is None or value == "" else _shown(value)
+        label = self._labels.get(column, column)
         self._issues.append(
-            InputIssue(self._source, self.number, column, shown, expected)
+            InputIssue(self._source, self.number, label, shown, expected)
         )
 
     def raw(self, column: str) -> Cell:
@@ -568,6 +570,12 @@ class _Validator:
             issues.extend(header_issues)
             return
         present = frozenset(names) & frozenset(PRODUCT_OPTIONAL)
+        # Issues name a column as the sheet does: "harga (price)".
+        labels = {
+            name: f"{str(raw).strip()} ({name})"
+            for raw, name in zip(sheet.header, names, strict=True)
+            if name and normalise_header(raw) != name
+        }
         handle = self._producer if kind == "producers" else self._product
         rows_before = self.result.rows_read
         # Cells under a column without a header would be lost: they are refused.
@@ -578,7 +586,7 @@ class _Validator:
                 self.result.rows_read += 1
                 if self._on_progress is not None and self.result.rows_read % 1000 == 0:
                     self._on_progress(self.result.rows_read)
-                row = _Row(sheet.source, number, cells, names, issues)
+                row = _Row(sheet.source, number, cells, names, issues, labels)
                 stray = (
                     (*unnamed, *range(width, len(cells)))
                     if unnamed or (len(cells) > width)

@@ -474,3 +474,15 @@ def test_indonesian_producer_columns() -> None:
     result = validate_sheets([sheet])
     assert result.issues == []
     assert result.producers[0].producer.institution == "Lapas IIA"
+
+
+def test_issues_name_a_column_as_the_sheet_does() -> None:
+    header = ("sku", "producer_code", "nama", "Harga (Rp)", "weight_grams", "stok")
+    result = validate_sheets([products(with_value("price", "275,000"), header=header)])
+    (issue,) = result.issues
+    assert (issue.row, issue.column, issue.value) == (
+        2,
+        "Harga (Rp) (price)",
+        "275,000",
+    )
+    assert "ambiguous" in issue.expected
