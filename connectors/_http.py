@@ -9,6 +9,12 @@ transient failures and rate limits, only when the call is idempotent or provably
 left, with exponential backoff and jitter, honouring the wait a marketplace asked for,
 bounded in attempts and in time, logging each retry. A create that got no usable answer
 (no answer, a server error, one that cannot be read) is outcome-unknown, never retried.
+
+An answer is read (``read``, e.g. parsed into a DTO) inside the attempt: a read — an
+idempotent ``GET`` or ``HEAD`` — whose answer cannot be read (not JSON, cut short, not
+the documented shape: :class:`~core.errors.UnreadableAnswerError`) is sent again like a
+transient failure, within the same policy. Writes keep their rule: an unreadable answer
+to a create is outcome-unknown, to an idempotent write a ``ContractError`` not retried.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import time
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TypeVar, overload
 
 import httpx
 import structlog
@@ -35,12 +42,17 @@ from core.errors import (
     OutcomeUnknownError,
     RateLimitError,
     TransientError,
+    UnreadableAnswerError,
     Where,
 )
 
 log = structlog.get_logger(__name__)
 
 Classifier = Callable[[httpx.Response], None]
+_T = TypeVar("_T")
+
+#: Methods that only read (RFC 9110 §9.2.1): an unreadable answer is asked for again.
+READ_METHODS = frozenset({"GET", "HEAD"})
 
 
 @dataclass(frozen=True)
@@ -188,6 +200,7 @@ def _log_retry(where: Where) -> Callable[[RetryCallState], None]:
     return before_sleep
 
 
+@overload
 def send(
     http: httpx.Client,
     build: Callable[[], httpx.Request],
@@ -196,25 +209,64 @@ def send(
     where: Where,
     budget: RateBudget,
     budget_key: Hashable,
+    cost: int = ...,
+    idempotent: bool = ...,
+    policy: RetryPolicy | None = ...,
+    sleep: Callable[[float], None] = ...,
+) -> httpx.Response: ...
+
+
+@overload
+def send(
+    http: httpx.Client,
+    build: Callable[[], httpx.Request],
+    *,
+    classify: Classifier,
+    where: Where,
+    budget: RateBudget,
+    budget_key: Hashable,
+    read: Callable[[httpx.Response], _T],
+    cost: int = ...,
+    idempotent: bool = ...,
+    policy: RetryPolicy | None = ...,
+    sleep: Callable[[float], None] = ...,
+) -> _T: ...
+
+
+def send(
+    http: httpx.Client,
+    build: Callable[[], httpx.Request],
+    *,
+    classify: Classifier,
+    where: Where,
+    budget: RateBudget,
+    budget_key: Hashable,
+    read: Callable[[httpx.Response], object] | None = None,
     cost: int = 1,
     idempotent: bool = True,
     policy: RetryPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
-) -> httpx.Response:
-    """Send one marketplace call and return its successful answer.
+) -> object:
+    """Send one marketplace call and return its successful answer, read by ``read``
+    when given (a ``ContractError`` it raises means the answer cannot be read).
 
     Raises:
         TransientError, RateLimitError: still failing after the retries allowed.
-        OutcomeUnknownError: a call that is not ``idempotent`` got no answer; it may
-            have been applied.
+        UnreadableAnswerError: a read whose answer still cannot be read after the
+            retries allowed.
+        OutcomeUnknownError: a call that is not ``idempotent`` got no answer, or one
+            that cannot be read; it may have been applied.
         ConnectorError: whatever ``classify`` raised for an error answer (not retried
             unless it is transient).
     """
     policy = policy or RetryPolicy()
+    reads = False  # set per attempt from the request built: a GET or HEAD
 
-    def attempt() -> httpx.Response:
+    def attempt() -> object:
+        nonlocal reads
         budget.acquire(budget_key, cost)
         request = build()
+        reads = idempotent and request.method in READ_METHODS
         try:
             response = http.send(request)
         except (httpx.ConnectError, httpx.ConnectTimeout):
@@ -249,14 +301,24 @@ def send(
             if not idempotent:
                 raise _unknown(exc) from None
             raise
-        return response
+        if read is None:
+            return response
+        try:
+            return read(response)
+        except ContractError as exc:
+            if not idempotent:
+                raise _unknown(exc) from None
+            if reads and not isinstance(exc, UnreadableAnswerError):
+                raise _unreadable(exc) from None
+            raise
+
+    def retryable(error: BaseException) -> bool:
+        if isinstance(error, TransientError):
+            return idempotent or not error.sent
+        return reads and isinstance(error, UnreadableAnswerError)
 
     retrying = Retrying(
-        retry=retry_if_exception(
-            lambda error: (
-                isinstance(error, TransientError) and (idempotent or not error.sent)
-            )
-        ),
+        retry=retry_if_exception(retryable),
         wait=_Wait(policy),
         # Never sleep past the policy: a wait longer than that (a daily quota) ends the
         # call with the RateLimitError, its retry_after telling when to come back.
@@ -267,6 +329,16 @@ def send(
         reraise=True,
     )
     return retrying(attempt)
+
+
+def _unreadable(error: ContractError) -> UnreadableAnswerError:
+    return UnreadableAnswerError(
+        error.reason,
+        marketplace=error.marketplace,
+        account=error.account,
+        operation=error.operation,
+        request_id=error.request_id,
+    )
 
 
 def _unknown(error: ContractError) -> OutcomeUnknownError:

@@ -15,6 +15,7 @@ IkmSyncError
     ├── AuthError            token revoked, shop unlinked: re-authorise, alert
     ├── RejectedError        the marketplace refused the input; field reasons
     ├── ContractError        the answer did not match the documented contract
+    │   └── UnreadableAnswerError  not JSON, cut short, wrong shape: reads retried
     └── OutcomeUnknownError  a create whose answer never came: look it up first
 ```
 """
@@ -211,6 +212,13 @@ class RejectedError(ConnectorError):
 
 class ContractError(ConnectorError):
     """The answer did not match the documented contract (unparseable, wrong shape)."""
+
+
+class UnreadableAnswerError(ContractError):
+    """The answer could not be read: not JSON, cut short, or not the documented shape.
+
+    A read (an idempotent ``GET``) is sent again like a transient failure; a create's
+    unreadable answer leaves its outcome unknown (:class:`OutcomeUnknownError`)."""
 
 
 class OutcomeUnknownError(ConnectorError):

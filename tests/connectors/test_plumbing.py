@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 
@@ -21,6 +22,7 @@ from core.errors import (
     RateLimitError,
     RejectedError,
     TransientError,
+    UnreadableAnswerError,
     Where,
 )
 from core.ports import TokenSet
@@ -211,6 +213,130 @@ def test_an_answer_that_cannot_be_decoded_is_no_answer(
 ) -> None:
     with pytest.raises(expected, match="no usable answer \\(DecodingError\\)"):
         call(undecodable(), fake_time, idempotent=idempotent)()
+
+
+def bodies(*answers: bytes) -> tuple[httpx.Client, list[str]]:
+    """A client answering HTTP 200 with ``answers`` in turn (the last one repeated);
+    ``calls`` records each request's method."""
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.method)
+        body = answers[min(len(calls), len(answers)) - 1]
+        return httpx.Response(
+            200, content=body, headers={"content-type": "application/json"}
+        )
+
+    return httpx.Client(transport=httpx.MockTransport(handler)), calls
+
+
+def stock_of(response: httpx.Response) -> int:
+    """The documented answer ``{"stock": n}``; anything else cannot be read."""
+    try:
+        stock = json.loads(response.content)["stock"]
+    except (ValueError, KeyError, TypeError):
+        raise ContractError("the answer is not {stock: int}", **WHERE) from None
+    if not isinstance(stock, int):
+        raise ContractError("stock is not a whole number", **WHERE)
+    return stock
+
+
+def read_stock(
+    client: httpx.Client,
+    fake_time: FakeTime,
+    *,
+    method: str = "GET",
+    idempotent: bool = True,
+    classifier: Callable[[httpx.Response], None] = classify,
+) -> int:
+    return send(
+        client,
+        lambda: client.build_request(method, "https://toy.example/stock"),
+        classify=classifier,
+        where=WHERE,
+        budget=budget(fake_time, rate=100, burst=100),
+        budget_key="k",
+        read=stock_of,
+        idempotent=idempotent,
+        policy=RetryPolicy(attempts=4, initial_backoff=1, max_backoff=8),
+        sleep=fake_time.sleep,
+    )
+
+
+GOOD = b'{"stock": 7}'
+MALFORMED = b"<html><body>502 Bad Gateway</body></html>"
+TRUNCATED = GOOD[: len(GOOD) // 2]
+WRONG_SHAPE = b'{"stock": "seven"}'
+
+
+@pytest.mark.parametrize(
+    "bad", [MALFORMED, TRUNCATED, WRONG_SHAPE], ids=["malformed", "truncated", "shape"]
+)
+def test_a_read_whose_answer_cannot_be_read_is_sent_again(
+    fake_time: FakeTime, bad: bytes
+) -> None:
+    client, calls = bodies(bad, bad, GOOD)
+    with capture_logs() as logs:
+        assert read_stock(client, fake_time) == 7
+    assert calls == ["GET", "GET", "GET"]
+    assert len(fake_time.slept) == 2  # backed off as for a transient failure
+    retries = [e for e in logs if e["event"] == "http.retrying"]
+    assert [(e["attempt"], e["error"]) for e in retries] == [
+        (1, "UnreadableAnswerError"),
+        (2, "UnreadableAnswerError"),
+    ]
+    assert all(e["operation"] == "update_stock" for e in retries)
+
+
+def test_a_read_that_stays_unreadable_fails_after_the_retries(
+    fake_time: FakeTime,
+) -> None:
+    client, calls = bodies(MALFORMED)
+    with pytest.raises(UnreadableAnswerError, match="not \\{stock: int\\}") as raised:
+        read_stock(client, fake_time)
+    assert len(calls) == 4  # the policy's attempts, no more
+    assert isinstance(raised.value, ContractError)
+    assert raised.value.account == "toy-1"
+
+
+def test_an_unreadable_answer_to_a_create_is_outcome_unknown_never_resent(
+    fake_time: FakeTime,
+) -> None:
+    client, calls = bodies(MALFORMED, GOOD)
+    with pytest.raises(OutcomeUnknownError, match="may have been applied"):
+        read_stock(client, fake_time, method="POST", idempotent=False)
+    assert calls == ["POST"]
+    assert fake_time.slept == []
+
+
+def test_an_unreadable_answer_to_an_idempotent_write_is_not_resent(
+    fake_time: FakeTime,
+) -> None:
+    client, calls = bodies(TRUNCATED, GOOD)
+    with pytest.raises(ContractError) as raised:
+        read_stock(client, fake_time, method="PATCH")
+    assert not isinstance(raised.value, OutcomeUnknownError)
+    assert calls == ["PATCH"]
+
+
+def test_a_classifier_names_which_contract_errors_of_a_read_are_retried(
+    fake_time: FakeTime,
+) -> None:
+    def not_json(response: httpx.Response) -> None:
+        if not response.content.startswith(b"{"):
+            raise UnreadableAnswerError("not JSON", **WHERE)
+
+    client, calls = bodies(MALFORMED, GOOD)
+    assert read_stock(client, fake_time, classifier=not_json) == 7
+    assert len(calls) == 2
+
+    def wrong_call(_response: httpx.Response) -> None:
+        raise ContractError("HTTP 405: the call does not match the API", **WHERE)
+
+    client, calls = bodies(GOOD)
+    with pytest.raises(ContractError, match="405"):
+        read_stock(client, fake_time, classifier=wrong_call)
+    assert len(calls) == 1  # an answer that was read and says "wrong call": final
 
 
 ACCOUNT = AccountId("toy-1")
