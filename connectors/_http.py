@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Hashable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import TypeVar, overload
 
@@ -349,14 +348,3 @@ def _unknown(error: ContractError) -> OutcomeUnknownError:
         operation=error.operation,
         request_id=error.request_id,
     )
-
-
-@contextmanager
-def reading_create_answer() -> Iterator[None]:
-    """Read the answer to a create: one that cannot be understood leaves the outcome
-    unknown (:class:`~core.errors.OutcomeUnknownError`), never a plain failure that
-    invites sending the create again."""
-    try:
-        yield
-    except ContractError as exc:
-        raise _unknown(exc) from None

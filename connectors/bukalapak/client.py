@@ -12,7 +12,7 @@ meters 10 requests/s per access token; tokens rotate, so the budget key is the a
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
@@ -21,7 +21,7 @@ import httpx
 from pydantic import BaseModel
 
 from connectors._context import ConnectorContext
-from connectors._http import reading_create_answer, send
+from connectors._http import send
 from connectors._tokens import Refresher, TokenKeeper
 from connectors.bukalapak import errors
 from connectors.bukalapak.mapping import query_time
@@ -42,7 +42,7 @@ from connectors.bukalapak.schemas import (
     parse,
 )
 from connectors.bukalapak.settings import Settings
-from core.errors import AuthError, ContractError, Where
+from core.errors import AuthError, UnreadableAnswerError, Where
 from core.ports import TokenSet
 
 #: Refresh this long before the access token expires (page §2.2).
@@ -227,44 +227,34 @@ class BukalapakClient:
         body: BaseModel | None = None,
         idempotent: bool = True,
     ) -> _M:
-        if not idempotent:
-            with reading_create_answer():
-                payload = self._call(
-                    operation, method, path, params=params, body=body, idempotent=False
-                )
-                return parse(model, payload, self._ctx.where(operation))
-        payload = self._call(operation, method, path, params=params, body=body)
-        return parse(model, payload, self._ctx.where(operation))
+        """Send with a valid token and read the answer as ``model`` within the
+        attempt (an unreadable answer to a read is asked for again); after a 401,
+        refresh once and send once more."""
+        where = self._ctx.where(operation)
 
-    def _call(
-        self,
-        operation: str,
-        method: str,
-        path: str,
-        *,
-        params: Params = (),
-        body: BaseModel | None = None,
-        idempotent: bool = True,
-    ) -> Any:
-        """Send with a valid token; after a 401, refresh once and send once more."""
+        def read(response: httpx.Response) -> _M:
+            return parse(model, _json(response, where), where)
+
         tokens = self.keeper.current()
         try:
-            return self._send(operation, method, path, tokens, params, body, idempotent)
+            return self._send(
+                where, method, path, tokens, params, body, idempotent, read
+            )
         except AuthError:
             tokens = self.keeper.after_auth_error(tokens)
-        return self._send(operation, method, path, tokens, params, body, idempotent)
+        return self._send(where, method, path, tokens, params, body, idempotent, read)
 
     def _send(
         self,
-        operation: str,
+        where: Where,
         method: str,
         path: str,
         tokens: TokenSet,
         params: Params,
         body: BaseModel | None,
         idempotent: bool,
-    ) -> Any:
-        where = self._ctx.where(operation)
+        read: Callable[[httpx.Response], _M],
+    ) -> _M:
         if tokens.access_token is None:
             raise AuthError("no access token; authorise the shop", **where)
         token = tokens.access_token
@@ -287,22 +277,22 @@ class BukalapakClient:
         def classify(answer: httpx.Response) -> None:
             errors.classify(answer, where)
 
-        response = send(
+        return send(
             self._ctx.http,
             build,
             classify=classify,
             where=where,
             budget=self._ctx.budget,
             budget_key=self._budget_key,
+            read=read,
             idempotent=idempotent,
             policy=self._ctx.policy,
             sleep=self._ctx.sleep,
         )
-        return _json(response, where)
 
 
 def _json(response: httpx.Response, where: Where) -> Any:
     try:
         return json.loads(response.content)
     except ValueError:
-        raise ContractError("the answer is not JSON", **where) from None
+        raise UnreadableAnswerError("the answer is not JSON", **where) from None

@@ -190,18 +190,13 @@ class BukalapakConnector:
         """Listings by seller SKU key: a keyword search per SKU (as written, then in
         its key form when that differs and the first found nothing), kept only where
         a SKU's ``sku_name`` has the same SKU key."""
-        wanted: dict[str, str] = {}
-        for sku in skus:
-            wanted.setdefault(sku_key(sku), sku)
+        wanted = _wanted(skus)
         found: dict[str, RemoteListing] = {}
         with bound_contextvars(operation="find_listings"):
             for key, sku in wanted.items():
-                # as written first; then in its key form, should the search care
-                for keywords in dict.fromkeys((sku.strip(), key)):
-                    hit = self._find_one(keywords)
-                    if hit is not None:
-                        found[key] = hit
-                        break
+                hit = self._find_key(key, sku)
+                if hit is not None:
+                    found[key] = hit
         log.info(
             "listings.found",
             wanted=len(wanted),
@@ -209,6 +204,41 @@ class BukalapakConnector:
             **self._where("find"),
         )
         return found
+
+    def _find_key(self, key: str, sku: str) -> RemoteListing | None:
+        # as written first; then in its key form, should the search care
+        for keywords in dict.fromkeys((sku.strip(), key)):
+            hit = self._find_one(keywords)
+            if hit is not None:
+                return hit
+        return None
+
+    def _look_up_each(
+        self, skus: Sequence[str]
+    ) -> tuple[dict[str, RemoteListing], dict[str, ConnectorError]]:
+        """:meth:`find_listings`, one SKU at a time: the listings found, and the
+        error of each SKU whose look-up failed (``AuthError`` is raised)."""
+        found: dict[str, RemoteListing] = {}
+        failed: dict[str, ConnectorError] = {}
+        with bound_contextvars(operation="find_listings"):
+            for key, sku in _wanted(skus).items():
+                try:
+                    hit = self._find_key(key, sku)
+                except AuthError:
+                    raise
+                except ConnectorError as exc:
+                    failed[key] = exc
+                    log.warning(
+                        "listing.lookup_failed",
+                        sku=sku,
+                        error=type(exc).__name__,
+                        reason=exc.reason,
+                        **self._where("find_listings"),
+                    )
+                    continue
+                if hit is not None:
+                    found[key] = hit
+        return found, failed
 
     def _find_one(self, sku: str) -> RemoteListing | None:
         guard = PageGuard(self._where("find_listings"))
@@ -260,8 +290,9 @@ class BukalapakConnector:
     def apply_listing_changes(
         self, changes: Sequence[ListingChange]
     ) -> list[ChangeResult]:
-        """Creates (after a lookup by SKU that binds existing listings), then
-        deactivations; updates are refused (no documented v4 update call)."""
+        """Creates (after a lookup by SKU that binds existing listings; a SKU whose
+        lookup fails is not created and fails alone), then deactivations; updates
+        are refused (no documented v4 update call)."""
         results: dict[int, ChangeResult] = {}
         with bound_contextvars(operation="apply_listing_changes"):
             creates = [
@@ -318,18 +349,14 @@ class BukalapakConnector:
                 planned.append((index, change, plan.request))
         if not planned:
             return results
-        try:
-            existing = self.find_listings(
-                [change.draft.sku for _, change, _ in planned]
-            )
-        except AuthError:
-            raise
-        except ConnectorError as exc:  # creating blind could duplicate: not now
-            for index, change, _ in planned:
-                results[index] = _failed(change.draft.sku, exc)
-            return results
+        existing, unknown = self._look_up_each(
+            [change.draft.sku for _, change, _ in planned]
+        )
         for index, change, request in planned:
             key = sku_key(change.draft.sku)
+            if key in unknown:  # creating blind could duplicate: not this one, now
+                results[index] = _failed(change.draft.sku, unknown[key])
+                continue
             bound = existing.get(key)
             if bound is not None:
                 results[index] = ChangeResult(
@@ -603,6 +630,14 @@ class BukalapakConnector:
 
     def close(self) -> None:
         """Nothing to release: the HTTP client is injected and stays open."""
+
+
+def _wanted(skus: Sequence[str]) -> dict[str, str]:
+    """Each SKU key once, with the first SKU given for it."""
+    wanted: dict[str, str] = {}
+    for sku in skus:
+        wanted.setdefault(sku_key(sku), sku)
+    return wanted
 
 
 def _last_page(rows: Sequence[object], total: int | None, reached: int) -> bool:

@@ -19,6 +19,7 @@ decide the class of token answers.
 other 4xx (400, 403, 404,   RejectedError, ``code`` = the status (``"403"`` …)
 409, 422 …)
 2xx with ``errors[]``       ContractError (success and failure at once)
+2xx, no JSON envelope       UnreadableAnswerError (a read is asked for again)
 ==========================  ===================================================
 
 No rate-limit headers are documented (page §9), so nothing feeds ``budget.observe``.
@@ -39,6 +40,7 @@ from core.errors import (
     RateLimitError,
     RejectedError,
     TransientError,
+    UnreadableAnswerError,
     Where,
 )
 
@@ -127,7 +129,7 @@ def classify(response: httpx.Response, where: Where) -> None:
     """Raise for an API answer that is not a success (body first, then HTTP)."""
     status, errors, body = status_of(response)
     if body is None and 200 <= response.status_code < 300:
-        raise ContractError(
+        raise UnreadableAnswerError(
             f"HTTP {response.status_code} without a JSON envelope", **where
         )
     raise_for_status(status, errors, response, where)

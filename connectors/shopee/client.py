@@ -32,7 +32,7 @@ import structlog
 from pydantic import BaseModel, ValidationError
 
 from connectors._context import ConnectorContext
-from connectors._http import reading_create_answer, send
+from connectors._http import send
 from connectors._tokens import TokenKeeper
 from connectors.shopee import schemas
 from connectors.shopee.errors import (
@@ -64,6 +64,7 @@ ALL_ROWS_FAILED = frozenset({"error_busi_update_stock_failed"})
 _JPEG, _PNG = b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n"
 
 ResponseModel = TypeVar("ResponseModel", bound=BaseModel)
+T = TypeVar("T")
 #: One query parameter (repeated keys are repeated items).
 QueryItem = tuple[str, str | int | float | bool | None]
 
@@ -94,6 +95,10 @@ def _problems(exc: ValidationError) -> str:
     ]
     more = f" (+{len(found) - 3} more)" if len(found) > 3 else ""
     return "; ".join(parts) + more
+
+
+def _ignore(_response: httpx.Response) -> None:
+    """For calls whose successful answer carries nothing to read."""
 
 
 class _RefreshRefusedError(ConnectorError):
@@ -150,10 +155,11 @@ class ShopeeClient:
         op: str,
         build: Callable[[], httpx.Request],
         *,
+        read: Callable[[httpx.Response], T],
         budget_key: Hashable,
         idempotent: bool = True,
         passthrough: Collection[str] = (),
-    ) -> httpx.Response:
+    ) -> T:
         where = self._ctx.where(op)
         resets_at = self._quota_resets_at
         if resets_at is not None:
@@ -173,6 +179,7 @@ class ShopeeClient:
                 where=where,
                 budget=self._ctx.budget,
                 budget_key=budget_key,
+                read=read,
                 idempotent=idempotent,
                 policy=self._ctx.policy,
                 sleep=self._ctx.sleep,
@@ -194,11 +201,12 @@ class ShopeeClient:
         method: str,
         path: str,
         *,
+        read: Callable[[httpx.Response], T],
         params: Sequence[QueryItem] = (),
         json: Any = None,
         files: Any = None,
         data: dict[str, str] | None = None,
-    ) -> httpx.Response:
+    ) -> T:
         """A public / auth / partner call: base ``partner_id + path + timestamp``."""
         url = self._base + path
 
@@ -221,7 +229,9 @@ class ShopeeClient:
                 timeout=self._ctx.timeout,
             )
 
-        return self._send(op, build, budget_key=("partner", self._partner_id, op))
+        return self._send(
+            op, build, read=read, budget_key=("partner", self._partner_id, op)
+        )
 
     def _shop_build(
         self,
@@ -262,13 +272,16 @@ class ShopeeClient:
         method: str,
         path: str,
         *,
+        read: Callable[[httpx.Response], T],
         params: Sequence[QueryItem] = (),
         json: Any = None,
         idempotent: bool = True,
         passthrough: Collection[str] = (),
-    ) -> httpx.Response:
-        """A shop-level call; a refused access token is refreshed once and the call
-        retried once; a shop no longer linked marks the account."""
+    ) -> T:
+        """A shop-level call whose answer ``read`` reads within the attempt (an
+        unreadable answer to a read is asked for again); a refused access token is
+        refreshed once and the call retried once; a shop no longer linked marks the
+        account."""
         where = self._ctx.where(op)
         key = ("shop", self._shop_id, op)
         tokens = self._tokens()
@@ -277,6 +290,7 @@ class ShopeeClient:
                 return self._send(
                     op,
                     self._shop_build(method, path, params, json, tokens),
+                    read=read,
                     budget_key=key,
                     idempotent=idempotent,
                     passthrough=passthrough,
@@ -288,6 +302,7 @@ class ShopeeClient:
                     return self._send(
                         op,
                         self._shop_build(method, path, params, json, tokens),
+                        read=read,
                         budget_key=key,
                         idempotent=idempotent,
                         passthrough=passthrough,
@@ -320,17 +335,23 @@ class ShopeeClient:
             )
         return tokens
 
-    def _parse(
-        self, response: httpx.Response, model: type[ResponseModel], op: str
-    ) -> ResponseModel:
+    def _reader(
+        self, model: type[ResponseModel], op: str
+    ) -> Callable[[httpx.Response], ResponseModel]:
+        """Reads an answer's ``response`` as ``model``; ``ContractError`` otherwise."""
         where = self._ctx.where(op)
-        try:
-            envelope = schemas.Envelope.model_validate_json(response.content)
-            return model.model_validate(envelope.response or {})
-        except ValidationError as exc:
-            raise ContractError(
-                f"the answer did not match the contract: {_problems(exc)}", **where
-            ) from exc
+
+        def read(response: httpx.Response) -> ResponseModel:
+            try:
+                envelope = schemas.Envelope.model_validate_json(response.content)
+                return model.model_validate(envelope.response or {})
+            except ValidationError as exc:
+                raise ContractError(
+                    f"the answer did not match the contract: {_problems(exc)}",
+                    **where,
+                ) from exc
+
+        return read
 
     def _token_answer(self, response: httpx.Response, op: str) -> schemas.TokenAnswer:
         try:
@@ -376,10 +397,13 @@ class ShopeeClient:
         body = schemas.TokenRequest(
             code=code, partner_id=self._partner_id, shop_id=self._shop_id
         )
-        response = self._public(
-            op, "POST", API + "auth/token/get", json=body.model_dump()
+        answer = self._public(
+            op,
+            "POST",
+            API + "auth/token/get",
+            read=lambda response: self._token_answer(response, op),
+            json=body.model_dump(),
         )
-        answer = self._token_answer(response, op)
         if answer.shop_id_list and self._shop_id not in answer.shop_id_list:
             raise AuthError(
                 "the approval code was issued for another shop", **self._ctx.where(op)
@@ -402,20 +426,28 @@ class ShopeeClient:
             shop_id=self._shop_id,
         )
         try:
-            response = self._public(
-                op, "POST", API + "auth/access_token/get", json=body.model_dump()
+            answer = self._public(
+                op,
+                "POST",
+                API + "auth/access_token/get",
+                read=lambda response: self._token_answer(response, op),
+                json=body.model_dump(),
             )
         except CredentialsRefusedError as exc:
             raise _RefreshRefusedError(exc.reason, **where) from None
-        return self._token_set(self._token_answer(response, op))
+        return self._token_set(answer)
 
     # ------------------------------------------------------------------ shop
 
     def get_shop_info(self) -> schemas.ShopInfo:
         """``shop/get_shop_info``: a cheap authenticated call."""
         op = "shop.get_shop_info"
-        response = self._shop(op, "GET", API + "shop/get_shop_info")
-        return self._parse(response, schemas.ShopInfo, op)
+        return self._shop(
+            op,
+            "GET",
+            API + "shop/get_shop_info",
+            read=self._reader(schemas.ShopInfo, op),
+        )
 
     # ------------------------------------------------------------------ products
 
@@ -423,15 +455,14 @@ class ShopeeClient:
         """``product/add_item``: one item; not idempotent (a lost answer is
         :class:`~core.errors.OutcomeUnknownError`)."""
         op = "product.add_item"
-        response = self._shop(
+        return self._shop(
             op,
             "POST",
             API + "product/add_item",
+            read=self._reader(schemas.AddedItem, op),
             json=body.model_dump(exclude_none=True),
             idempotent=False,
         )
-        with reading_create_answer():
-            return self._parse(response, schemas.AddedItem, op)
 
     def update_item(self, body: schemas.UpdateItemRequest) -> None:
         """``product/update_item``: content or listing status, never price/stock."""
@@ -440,31 +471,37 @@ class ShopeeClient:
             op,
             "POST",
             API + "product/update_item",
+            read=_ignore,
             json=body.model_dump(exclude_none=True),
         )
 
     def _batch(
         self, op: str, path: str, body: BaseModel, passthrough: Collection[str]
     ) -> schemas.BatchAnswer:
-        response = self._shop(
+        where = self._ctx.where(op)
+
+        def read(response: httpx.Response) -> schemas.BatchAnswer:
+            try:
+                envelope = schemas.Envelope.model_validate_json(response.content)
+                result = schemas.BatchResult.model_validate(envelope.response or {})
+            except ValidationError as exc:
+                raise ContractError(
+                    f"the answer did not match the contract: {_problems(exc)}",
+                    **where,
+                ) from exc
+            return schemas.BatchAnswer(
+                error=error_name(envelope.error) if envelope.error else "",
+                message=envelope.message,
+                result=result,
+            )
+
+        return self._shop(
             op,
             "POST",
             API + path,
+            read=read,
             json=body.model_dump(exclude_none=True),
             passthrough=passthrough,
-        )
-        where = self._ctx.where(op)
-        try:
-            envelope = schemas.Envelope.model_validate_json(response.content)
-            result = schemas.BatchResult.model_validate(envelope.response or {})
-        except ValidationError as exc:
-            raise ContractError(
-                f"the answer did not match the contract: {_problems(exc)}", **where
-            ) from exc
-        return schemas.BatchAnswer(
-            error=error_name(envelope.error) if envelope.error else "",
-            message=envelope.message,
-            result=result,
         )
 
     def update_stock(self, body: schemas.UpdateStockRequest) -> schemas.BatchAnswer:
@@ -496,25 +533,36 @@ class ShopeeClient:
             params.append(("update_time_from", update_time_from))
         if update_time_to is not None:
             params.append(("update_time_to", update_time_to))
-        response = self._shop(op, "GET", API + "product/get_item_list", params=params)
-        return self._parse(response, schemas.ItemListPage, op)
+        return self._shop(
+            op,
+            "GET",
+            API + "product/get_item_list",
+            read=self._reader(schemas.ItemListPage, op),
+            params=params,
+        )
 
     def get_item_base_info(self, item_ids: Sequence[int]) -> schemas.ItemBaseInfoList:
         """``product/get_item_base_info``: up to 50 ids, comma-joined."""
         op = "product.get_item_base_info"
         params: list[QueryItem] = [("item_id_list", ",".join(str(i) for i in item_ids))]
-        response = self._shop(
-            op, "GET", API + "product/get_item_base_info", params=params
+        return self._shop(
+            op,
+            "GET",
+            API + "product/get_item_base_info",
+            read=self._reader(schemas.ItemBaseInfoList, op),
+            params=params,
         )
-        return self._parse(response, schemas.ItemBaseInfoList, op)
 
     def get_model_list(self, item_id: int) -> schemas.ModelList:
         """``product/get_model_list``: the models of an item with variants."""
         op = "product.get_model_list"
-        response = self._shop(
-            op, "GET", API + "product/get_model_list", params=[("item_id", item_id)]
+        return self._shop(
+            op,
+            "GET",
+            API + "product/get_model_list",
+            read=self._reader(schemas.ModelList, op),
+            params=[("item_id", item_id)],
         )
-        return self._parse(response, schemas.ModelList, op)
 
     def search_item(self, sku: str, offset: int, page_size: int) -> schemas.SearchPage:
         """``product/search_item`` by ``item_sku``."""
@@ -524,8 +572,13 @@ class ShopeeClient:
             ("offset", offset),
             ("page_size", page_size),
         ]
-        response = self._shop(op, "GET", API + "product/search_item", params=params)
-        return self._parse(response, schemas.SearchPage, op)
+        return self._shop(
+            op,
+            "GET",
+            API + "product/search_item",
+            read=self._reader(schemas.SearchPage, op),
+            params=params,
+        )
 
     # ------------------------------------------------------------------ images
 
@@ -582,14 +635,14 @@ class ShopeeClient:
             ("image", (f"image-{n}.{kind.rsplit('/', 1)[-1]}", content, kind))
             for n, (content, kind) in enumerate(images, start=1)
         ]
-        response = self._public(
+        answer = self._public(
             op,
             "POST",
             API + "media_space/upload_image",
+            read=self._reader(schemas.UploadedImages, op),
             files=files,
             data={"scene": "normal"},
         )
-        answer = self._parse(response, schemas.UploadedImages, op)
         if answer.image_info_list:
             return sorted(answer.image_info_list, key=lambda result: result.id)
         if answer.image_info is not None and len(images) == 1:
@@ -613,8 +666,13 @@ class ShopeeClient:
         ]
         if cursor:
             params.append(("cursor", cursor))
-        response = self._shop(op, "GET", API + "order/get_order_list", params=params)
-        return self._parse(response, schemas.OrderListPage, op)
+        return self._shop(
+            op,
+            "GET",
+            API + "order/get_order_list",
+            read=self._reader(schemas.OrderListPage, op),
+            params=params,
+        )
 
     def get_order_detail(self, order_sns: Sequence[str]) -> schemas.OrderDetailList:
         """``order/get_order_detail``: 1-50 ``order_sn`` with the line items, total
@@ -624,5 +682,10 @@ class ShopeeClient:
             ("order_sn_list", ",".join(order_sns)),
             ("response_optional_fields", ORDER_FIELDS),
         ]
-        response = self._shop(op, "GET", API + "order/get_order_detail", params=params)
-        return self._parse(response, schemas.OrderDetailList, op)
+        return self._shop(
+            op,
+            "GET",
+            API + "order/get_order_detail",
+            read=self._reader(schemas.OrderDetailList, op),
+            params=params,
+        )

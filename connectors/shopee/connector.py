@@ -54,6 +54,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import timedelta
+from functools import partial
 from typing import ClassVar, TypeVar
 from urllib.parse import urlencode
 
@@ -259,29 +260,79 @@ class ShopeeConnector:
     def find_listings(self, skus: Sequence[str]) -> dict[str, RemoteListing]:
         """Listings by seller SKU (``search_item``, then ``get_item_base_info``),
         keyed by SKU key; SKUs not found are absent."""
+        return self._find(skus, None)
+
+    def _find(
+        self, skus: Sequence[str], failed: dict[str, ConnectorError] | None
+    ) -> dict[str, RemoteListing]:
+        """:meth:`find_listings`. With ``failed``, a call that fails (``AuthError``
+        aside) is recorded there for the SKU keys it concerns — a search for its SKU,
+        a ``get_item_base_info`` chunk for the SKUs whose search found its items —
+        and the others go on; without it, the error is raised."""
         wanted: dict[str, str] = {}
         for sku in skus:
             wanted.setdefault(sku_key(sku), sku)
-        item_ids: dict[int, None] = {}
+        searched: dict[int, set[str]] = {}  # item id -> the keys whose search found it
         for key, sku in wanted.items():
-            for text in dict.fromkeys((sku.strip(), key)):
-                if text:
-                    item_ids.update(dict.fromkeys(self._search(text)))
+            forms = [text for text in dict.fromkeys((sku.strip(), key)) if text]
+            ids = self._attempt(failed, [key], partial(self._search_all, forms))
+            for item_id in ids or ():
+                searched.setdefault(item_id, set()).add(key)
         found: dict[str, RemoteListing] = {}
-        for listing in self._listings(list(item_ids)):
-            key = sku_key(listing.sku)
-            if key not in wanted:
-                continue
-            kept = found.get(key)
-            if kept is None or (listing.active and not kept.active):
-                found[key] = listing
+        for chunk in _chunks(list(searched), BASE_INFO_BATCH):
+            concerned = [key for item_id in chunk for key in searched[item_id]]
+            listings = self._attempt(
+                failed, concerned, partial(self._listing_list, chunk)
+            )
+            for listing in listings or ():
+                key = sku_key(listing.sku)
+                if key not in wanted or key in (failed or {}):
+                    continue
+                kept = found.get(key)
+                if kept is None or (listing.active and not kept.active):
+                    found[key] = listing
+        for key in failed or {}:
+            found.pop(key, None)
         log.info(
             "listings.found",
             asked=len(wanted),
             found=len(found),
+            failed=len(failed or {}),
             **self._ctx.where("find_listings"),
         )
         return found
+
+    def _search_all(self, forms: Sequence[str]) -> list[int]:
+        return [item_id for text in forms for item_id in self._search(text)]
+
+    def _listing_list(self, item_ids: Sequence[int]) -> list[RemoteListing]:
+        return list(self._listings(item_ids))
+
+    def _attempt(
+        self,
+        failed: dict[str, ConnectorError] | None,
+        keys: Sequence[str],
+        call: Callable[[], T],
+    ) -> T | None:
+        """``call()``; when it fails (``AuthError`` aside) and ``failed`` collects
+        failures, the error is kept there for ``keys`` and None returned."""
+        if failed is None:
+            return call()
+        try:
+            return call()
+        except AuthError:
+            raise
+        except ConnectorError as exc:
+            for key in keys:
+                failed.setdefault(key, exc)
+            log.warning(
+                "listing.lookup_failed",
+                skus=sorted(keys),
+                error=type(exc).__name__,
+                reason=exc.reason,
+                **self._ctx.where("find_listings"),
+            )
+            return None
 
     def _item_pages(
         self, low: int | None, high: int | None, seen: set[int], horizon: int
@@ -477,9 +528,10 @@ class ShopeeConnector:
     def apply_listing_changes(
         self, changes: Sequence[ListingChange]
     ) -> list[ChangeResult]:
-        """Create (after a lookup by SKU that binds existing listings), update
-        content, or unlist; one result per change, in order. A create whose answer
-        was lost carries ``OutcomeUnknownError`` and is never retried here.
+        """Create (after a lookup by SKU that binds existing listings; a SKU whose
+        lookup fails is not created and fails alone), update content, or unlist; one
+        result per change, in order. A create whose answer was lost carries
+        ``OutcomeUnknownError`` and is never retried here.
 
         Raises:
             AuthError: the shop's authorisation is refused (no result is partial).
@@ -487,19 +539,15 @@ class ShopeeConnector:
         where = self._ctx.where("apply_listing_changes")
         creates = [c.draft.sku for c in changes if c.kind is ChangeKind.CREATE]
         existing: dict[str, RemoteListing] = {}
-        lookup_error: ConnectorError | None = None
+        unknown: dict[str, ConnectorError] = {}  # look-up failed: unsafe to create
         if creates:
-            try:
-                existing = self.find_listings(creates)
-            except AuthError:
-                raise
-            except ConnectorError as exc:  # unsafe to create without the lookup
-                lookup_error = exc
+            existing = self._find(creates, unknown)
         results: list[ChangeResult] = []
         for change in changes:
             try:
                 match change.kind:
                     case ChangeKind.CREATE:
+                        lookup_error = unknown.get(sku_key(change.draft.sku))
                         if lookup_error is not None:
                             results.append(
                                 ChangeResult(

@@ -5,7 +5,8 @@ HTTP status (errors may come with HTTP 200), and names are matched without their
 prefix (``product.error_param`` → ``error_param``). Shopee's own misspellings are the
 real names (``invalid_acceess_token``, ``error_price_exceed_max_limitt``); the correct
 spellings are accepted too. Only when the body names no error does the HTTP status
-decide (429, 408, 5xx, 401/403, other 4xx).
+decide (429, 408, 5xx, 401/403, other 4xx). A success whose body is not a JSON object
+is an :class:`~core.errors.UnreadableAnswerError` (a read is asked for again).
 
 Three :class:`~core.errors.AuthError` subclasses tell the client what to do:
 
@@ -36,10 +37,10 @@ import httpx
 from core.errors import (
     AuthError,
     ConnectorError,
-    ContractError,
     RateLimitError,
     RejectedError,
     TransientError,
+    UnreadableAnswerError,
     Where,
 )
 
@@ -261,6 +262,6 @@ def classify(
     if status >= 400:
         raise RejectedError(f"HTTP {status}", code=f"http_{status}", **where)
     if body is None:
-        raise ContractError(
+        raise UnreadableAnswerError(
             f"HTTP {status} with a body that is not a JSON object", **where
         )

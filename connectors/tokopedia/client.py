@@ -23,13 +23,13 @@ import base64
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import structlog
 
 from connectors._context import ConnectorContext
-from connectors._http import reading_create_answer, send
+from connectors._http import send
 from connectors._tokens import TokenKeeper
 from connectors.tokopedia.errors import (
     ShopNotLinkedError,
@@ -76,6 +76,7 @@ CLIENT_ID = "client_id"
 CLIENT_SECRET = "client_secret"  # noqa: S105 - a credential's name
 
 Params = Mapping[str, str | int]
+_D = TypeVar("_D")
 
 
 class TokopediaClient:
@@ -167,14 +168,17 @@ class TokopediaClient:
         endpoint: str,
         method: str,
         path: str,
+        model: type[Envelope[_D]],
         *,
         params: Params | None = None,
         body: Any = None,
         rows: int = 0,
         idempotent: bool = True,
-    ) -> httpx.Response:
-        """Send one authenticated call; ``rows`` > 0 for a bulk call whose row
-        tokens :meth:`grant` already spent.
+    ) -> _D:
+        """Send one authenticated call and return its answer's ``data`` as ``model``
+        says, read within the attempt (an unreadable answer to a read is asked for
+        again); ``rows`` > 0 for a bulk call whose row tokens :meth:`grant` already
+        spent.
 
         Raises:
             AuthError: refused twice in a row, or the shop is not linked (the
@@ -205,6 +209,10 @@ class TokopediaClient:
                 timeout=ctx.timeout,
             )
 
+        def read(response: httpx.Response) -> _D:
+            data: _D = parse(model, response, where).data
+            return data
+
         for attempt in (1, 2):
             try:
                 return send(
@@ -214,6 +222,7 @@ class TokopediaClient:
                     where=where,
                     budget=ctx.budget,
                     budget_key=key,
+                    read=read,
                     cost=0 if rows else 1,
                     idempotent=idempotent,
                     policy=ctx.policy,
@@ -229,11 +238,6 @@ class TokopediaClient:
                 raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _data(
-        self, model: type[Envelope[Any]], response: httpx.Response, operation: str
-    ) -> Any:
-        return parse(model, response, self._ctx.where(operation)).data
-
     def _shop(self, **extra: str | int) -> dict[str, str | int]:
         return {"shop_id": self._shop_id, **extra}
 
@@ -243,33 +247,29 @@ class TokopediaClient:
         self, page: int, per_page: int, *, operation: str = "fetch_listings"
     ) -> list[ProductInfo]:
         """``GET /inventory/v1/fs/{fs_id}/product/info?shop_id=&page=&per_page=``."""
-        response = self._call(
+        items = self._call(
             operation,
             PRODUCT_INFO,
             "GET",
             f"/inventory/v1/fs/{self._fs_id}/product/info",
+            Envelope[list[ProductInfo] | None],
             params=self._shop(page=page, per_page=per_page),
         )
-        items: list[ProductInfo] = (
-            self._data(Envelope[list[ProductInfo] | None], response, operation) or []
-        )
-        return items
+        return items or []
 
     def products_by_sku(
         self, sku: str, *, operation: str = "find_listings"
     ) -> list[ProductInfo]:
         """``GET /inventory/v1/fs/{fs_id}/product/info?sku=&shop_id=``."""
-        response = self._call(
+        items = self._call(
             operation,
             PRODUCT_INFO,
             "GET",
             f"/inventory/v1/fs/{self._fs_id}/product/info",
+            Envelope[list[ProductInfo] | None],
             params=self._shop(sku=sku),
         )
-        items: list[ProductInfo] = (
-            self._data(Envelope[list[ProductInfo] | None], response, operation) or []
-        )
-        return items
+        return items or []
 
     def create_products(self, products: Sequence[CreateProduct]) -> ProductRowsResult:
         """``POST /v3/products/fs/{fs_id}/create?shop_id=`` — not idempotent: a lost
@@ -308,42 +308,32 @@ class TokopediaClient:
         *,
         idempotent: bool = True,
     ) -> ProductRowsResult:
-        response = self._call(
+        # A create's answer that cannot be read leaves it outcome-unknown (send()).
+        return self._call(
             operation,
             endpoint,
             method,
             path,
+            Envelope[ProductRowsResult],
             params=self._shop(),
             body=body,
             rows=rows,
             idempotent=idempotent,
         )
-        if idempotent:
-            return self._rows(response, operation)
-        with reading_create_answer():
-            return self._rows(response, operation)
-
-    def _rows(self, response: httpx.Response, operation: str) -> ProductRowsResult:
-        result: ProductRowsResult = self._data(
-            Envelope[ProductRowsResult], response, operation
-        )
-        return result
 
     def deactivate(self, product_ids: Sequence[int]) -> ActiveResult:
         """``POST /v1/products/fs/{fs_id}/inactive?shop_id=`` (≤ 25 ids); rows sized
         by :meth:`grant` (``PRODUCT_INACTIVE``)."""
         operation = "deactivate_listings"
-        response = self._call(
+        result = self._call(
             operation,
             PRODUCT_INACTIVE,
             "POST",
             f"/v1/products/fs/{self._fs_id}/inactive",
+            Envelope[ActiveResult | None],
             params=self._shop(),
             body=ProductIdsBody(product_id=list(product_ids)).wire(),
             rows=len(product_ids),
-        )
-        result: ActiveResult | None = self._data(
-            Envelope[ActiveResult | None], response, operation
         )
         return result or ActiveResult()
 
@@ -368,19 +358,16 @@ class TokopediaClient:
         rows: Sequence[StockRow] | Sequence[PriceRow],
         params: Params,
     ) -> RowUpdateResult:
-        response = self._call(
+        return self._call(
             operation,
             endpoint,
             "POST",
             f"/inventory/v1/fs/{self._fs_id}/{what}/update",
+            Envelope[RowUpdateResult],
             params=params,
             body=[row.wire() for row in rows],
             rows=len(rows),
         )
-        result: RowUpdateResult = self._data(
-            Envelope[RowUpdateResult], response, operation
-        )
-        return result
 
     # ---------------------------------------------------------------- orders
 
@@ -390,11 +377,12 @@ class TokopediaClient:
         """``GET /v2/order/list?fs_id=&shop_id=&from_date=&to_date=&page=&per_page=``
         (``fs_id`` in the query here, §6.1)."""
         operation = "fetch_orders"
-        response = self._call(
+        rows = self._call(
             operation,
             ORDER_LIST,
             "GET",
             "/v2/order/list",
+            Envelope[list[OrderRow] | None],
             params={
                 "fs_id": self._fs_id,
                 "shop_id": self._shop_id,
@@ -404,23 +392,19 @@ class TokopediaClient:
                 "per_page": per_page,
             },
         )
-        rows: list[OrderRow] = (
-            self._data(Envelope[list[OrderRow] | None], response, operation) or []
-        )
-        return rows
+        return rows or []
 
     def order(self, order_id: int) -> OrderDetail:
         """``GET /v2/fs/{fs_id}/order?order_id=`` (§6.2)."""
         operation = "fetch_order"
-        response = self._call(
+        return self._call(
             operation,
             ORDER_DETAIL,
             "GET",
             f"/v2/fs/{self._fs_id}/order",
+            Envelope[OrderDetail],
             params={"order_id": order_id},
         )
-        detail: OrderDetail = self._data(Envelope[OrderDetail], response, operation)
-        return detail
 
 
 __all__ = [

@@ -244,18 +244,45 @@ class TokopediaConnector:
 
     def find_listings(self, skus: Sequence[str]) -> dict[str, RemoteListing]:
         """Listings by SKU key; SKUs not found are absent (one call per SKU form)."""
-        wanted: dict[str, str] = {}
-        for sku in skus:
-            if sku.strip():
-                wanted.setdefault(sku_key(sku), sku)
         found: dict[str, RemoteListing] = {}
-        for key, given in wanted.items():
-            for form in dict.fromkeys((given.strip(), key)):
-                match = self._pick(key, self._client.products_by_sku(form))
-                if match is not None:
-                    found[key] = mapping.listing(match)
-                    break
+        for key, given in _wanted(skus).items():
+            listing = self._find_key(key, given)
+            if listing is not None:
+                found[key] = listing
         return found
+
+    def _find_key(self, key: str, given: str) -> RemoteListing | None:
+        for form in dict.fromkeys((given.strip(), key)):
+            match = self._pick(key, self._client.products_by_sku(form))
+            if match is not None:
+                return mapping.listing(match)
+        return None
+
+    def _look_up_each(
+        self, skus: Sequence[str]
+    ) -> tuple[dict[str, RemoteListing], dict[str, ConnectorError]]:
+        """:meth:`find_listings`, one SKU at a time: the listings found, and the
+        error of each SKU whose look-up failed (``AuthError`` is raised)."""
+        found: dict[str, RemoteListing] = {}
+        failed: dict[str, ConnectorError] = {}
+        for key, given in _wanted(skus).items():
+            try:
+                listing = self._find_key(key, given)
+            except AuthError:
+                raise
+            except ConnectorError as exc:
+                failed[key] = exc
+                log.warning(
+                    "listing.lookup_failed",
+                    sku=given,
+                    error=type(exc).__name__,
+                    reason=exc.reason,
+                    **self._ctx.where("find_listings"),
+                )
+                continue
+            if listing is not None:
+                found[key] = listing
+        return found, failed
 
     def _pick(self, key: str, items: list[ProductInfo]) -> ProductInfo | None:
         mine = [
@@ -373,21 +400,19 @@ class TokopediaConnector:
         results: list[ChangeResult | None],
         where: Where,
     ) -> None:
-        """Listings whose SKU exists already are bound, not created again."""
+        """Listings whose SKU exists already are bound, not created again; a row
+        whose look-up failed is not created either (it fails alone)."""
         if not rows:
             return
-        try:
-            existing = self.find_listings([row.sku for row in rows.values()])
-        except AuthError:
-            raise
-        except ConnectorError as exc:  # unknown whether they exist: do not create
-            for index in rows:
-                results[index] = ChangeResult(
-                    changes[index].draft.sku, False, error=exc
-                )
-            rows.clear()
-            return
+        existing, unknown = self._look_up_each([row.sku for row in rows.values()])
         for index in list(rows):
+            lookup_error = unknown.get(sku_key(rows[index].sku))
+            if lookup_error is not None:  # unknown whether it exists: do not create
+                del rows[index]
+                results[index] = ChangeResult(
+                    changes[index].draft.sku, False, error=lookup_error
+                )
+                continue
             found = existing.get(sku_key(rows[index].sku))
             if found is not None:
                 del rows[index]
@@ -456,19 +481,17 @@ class TokopediaConnector:
     ) -> dict[int, _Outcome]:
         """Rows the create answer does not account for: look their SKUs up."""
         log.warning("listings.create_unmatched", rows=len(indices), **where)
-        try:
-            found = self.find_listings([rows[i].sku for i in indices])
-        except AuthError:
-            raise
-        except ConnectorError:
-            unknown = OutcomeUnknownError(
-                "the create answer did not account for this row and the lookup "
-                "failed; look the SKU up before creating it again",
-                **where,
-            )
-            return {index: _Outcome(False, error=unknown) for index in indices}
+        found, failed = self._look_up_each([rows[i].sku for i in indices])
+        unknown = OutcomeUnknownError(
+            "the create answer did not account for this row and the lookup "
+            "failed; look the SKU up before creating it again",
+            **where,
+        )
         outcomes: dict[int, _Outcome] = {}
         for index in indices:
+            if sku_key(rows[index].sku) in failed:
+                outcomes[index] = _Outcome(False, error=unknown)
+                continue
             listing = found.get(sku_key(rows[index].sku))
             outcomes[index] = (
                 _Outcome(True, listing.external_id)
@@ -878,3 +901,12 @@ class TokopediaConnector:
 
 
 __all__ = ["TokopediaConnector"]
+
+
+def _wanted(skus: Sequence[str]) -> dict[str, str]:
+    """Each SKU key once (blank SKUs left out), with the first SKU given for it."""
+    wanted: dict[str, str] = {}
+    for sku in skus:
+        if sku.strip():
+            wanted.setdefault(sku_key(sku), sku)
+    return wanted

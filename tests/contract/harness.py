@@ -37,6 +37,8 @@ class Harness(Protocol):
     tokens: TokenStore
     #: Simulator endpoint names (route names) for planned faults.
     create_endpoint: str
+    #: The look-up by SKU that runs before a create (``find_listings``).
+    lookup_endpoint: str
     stock_endpoint: str
     orders_endpoint: str
 

@@ -77,6 +77,7 @@ class BukalapakHarness:
     budget: RateBudget
     creds: dict[str, str]
     create_endpoint: str = "products.create"
+    lookup_endpoint: str = "stores.products"
     stock_endpoint: str = "skus.update"
     orders_endpoint: str = "transactions.list"
 

@@ -93,6 +93,7 @@ class ShopeeHarness:
     sim: ShopeeSimulator
     context: ConnectorContext
     create_endpoint: str = "product.add_item"
+    lookup_endpoint: str = "product.search_item"
     stock_endpoint: str = "product.update_stock"
     orders_endpoint: str = "order.get_order_list"
 

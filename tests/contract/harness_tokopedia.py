@@ -48,6 +48,7 @@ class TokopediaHarness:
     http: httpx.Client
     credentials: dict[str, str]
     create_endpoint: str = "product_create"
+    lookup_endpoint: str = "product_info"
     stock_endpoint: str = "stock_update"
     orders_endpoint: str = "order_list"
 

@@ -15,6 +15,7 @@ import pytest
 from structlog.testing import capture_logs
 
 import connectors
+from connectors._http import RetryPolicy
 from connectors._sim.buyers import BuyerEvent
 from core.domain.ids import Sku, sku_key
 from core.domain.remote import (
@@ -30,6 +31,7 @@ from core.errors import (
     OutcomeUnknownError,
     RejectedError,
     TransientError,
+    UnreadableAnswerError,
 )
 from tests.connectors.test_plumbing import FakeTime
 from tests.contract.harness import Harness
@@ -177,6 +179,51 @@ def test_a_lost_create_answer_is_outcome_unknown_and_never_a_duplicate(
         x for x in market.simulator.inspect_listings() if x["sku"] == "KOPI-FLR-001"
     ]
     assert len(shown) == 1
+
+
+@pytest.mark.parametrize("fault", ["malformed", "truncated"])
+def test_an_unreadable_look_up_before_a_create_is_asked_again(
+    market: Harness, fault: str
+) -> None:
+    planned = {
+        "malformed": market.simulator.faults.malformed_next,
+        "truncated": market.simulator.faults.truncated_next,
+    }[fault]
+    planned(endpoint=market.lookup_endpoint)
+    skus = ["KOPI-FLR-001", "TENUN-SKA-001", "MADU-SBW-001"]
+    with capture_logs() as logs:
+        ids = create(market, *skus)
+    assert (market.lookup_endpoint, fault) in [
+        (endpoint, kind.value) for endpoint, kind in market.simulator.faults.injected
+    ]
+    retries = [e for e in logs if e["event"] == "http.retrying"]
+    assert [e["error"] for e in retries] == ["UnreadableAnswerError"]
+    listed = sorted(x["sku"] for x in market.simulator.inspect_listings())
+    assert listed == sorted(skus)
+    assert len(set(ids.values())) == 3
+
+
+def test_a_look_up_that_stays_unreadable_fails_only_its_item(market: Harness) -> None:
+    # Every attempt of the first SKU's look-up gets an answer that is not JSON.
+    market.simulator.faults.malformed_next(
+        RetryPolicy().attempts, endpoint=market.lookup_endpoint
+    )
+    skus = ["KOPI-FLR-001", "TENUN-SKA-001", "MADU-SBW-001"]
+    changes = [ListingChange(ChangeKind.CREATE, market.draft(s)) for s in skus]
+    results = market.connector.apply_listing_changes(changes)
+    assert [(r.sku, r.ok) for r in results] == [
+        ("KOPI-FLR-001", False),
+        ("TENUN-SKA-001", True),
+        ("MADU-SBW-001", True),
+    ]
+    assert isinstance(results[0].error, UnreadableAnswerError)
+    assert results[0].external_id is None
+    assert all(r.external_id and not r.bound for r in results[1:])
+    listed = sorted(x["sku"] for x in market.simulator.inspect_listings())
+    assert listed == ["MADU-SBW-001", "TENUN-SKA-001"]  # never created blind
+    (again,) = market.connector.apply_listing_changes(changes[:1])
+    assert (again.ok, again.bound) == (True, False)
+    assert len(market.simulator.inspect_listings()) == 3
 
 
 def test_a_server_error_on_create_is_outcome_unknown_and_not_resent(

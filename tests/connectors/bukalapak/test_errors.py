@@ -22,6 +22,7 @@ from core.errors import (
     RateLimitError,
     RejectedError,
     TransientError,
+    UnreadableAnswerError,
     Where,
 )
 from tests.connectors.bukalapak._support import API, envelope, failure, make
@@ -71,8 +72,9 @@ def answer(
         # no envelope: the HTTP status decides
         (502, b"<html>502 Bad Gateway</html>", TransientError),
         (429, b"slow down", RateLimitError),
-        (200, b"<html><body>oops</body></html>", ContractError),
-        (200, b'{"data": {"id": 1', ContractError),
+        # not JSON, or cut short: unreadable (a read is asked for again)
+        (200, b"<html><body>oops</body></html>", UnreadableAnswerError),
+        (200, b'{"data": {"id": 1', UnreadableAnswerError),
         # a success status with errors[] is not trusted
         (
             200,

@@ -23,10 +23,10 @@ from core.domain.remote import StockUpdate
 from core.errors import (
     AuthError,
     ConnectorError,
-    ContractError,
     RateLimitError,
     RejectedError,
     TransientError,
+    UnreadableAnswerError,
     Where,
 )
 from tests.connectors.shopee._support import (
@@ -134,8 +134,8 @@ def test_error_param_messages_name_their_field() -> None:
         (401, b"", AuthError),
         (403, b"<html>forbidden</html>", AuthError),
         (404, b"not found", RejectedError),
-        (200, b"<html>not json</html>", ContractError),
-        (200, b"[1, 2]", ContractError),
+        (200, b"<html>not json</html>", UnreadableAnswerError),
+        (200, b"[1, 2]", UnreadableAnswerError),
     ],
 )
 def test_without_an_error_name_the_status_decides(

@@ -12,6 +12,7 @@ from core.errors import (
     RateLimitError,
     RejectedError,
     TransientError,
+    UnreadableAnswerError,
 )
 from tests.connectors.tokopedia.conftest import (
     FS_ID,
@@ -83,9 +84,14 @@ CASES = [
     (httpx.Response(408, text="timeout"), TransientError, RateLimitError),
     (httpx.Response(429, headers={"Retry-After": "1"}), RateLimitError, None),
     (httpx.Response(404, text="not found"), RejectedError, None),
-    (httpx.Response(200, text="<html>ok?</html>"), ContractError, None),
-    (httpx.Response(200, json={"header": {"messages": "ok"}}), ContractError, None),
-    (httpx.Response(302, text="elsewhere"), ContractError, None),
+    # a read whose answer cannot be read is asked for again; a redirect is final
+    (httpx.Response(200, text="<html>ok?</html>"), UnreadableAnswerError, None),
+    (
+        httpx.Response(200, json={"header": {"messages": "ok"}}),
+        UnreadableAnswerError,
+        None,
+    ),
+    (httpx.Response(302, text="elsewhere"), ContractError, UnreadableAnswerError),
 ]
 
 
@@ -112,7 +118,9 @@ def test_each_error_maps_to_what_the_caller_must_do(
     if not_a is not None:
         assert not isinstance(caught.value, not_a)
     assert caught.value.operation == "fetch_order"  # type: ignore[attr-defined]
-    retried = issubclass(expected, TransientError) or expected is TokenRefusedError
+    retried = issubclass(expected, TransientError | UnreadableAnswerError) or (
+        expected is TokenRefusedError
+    )
     assert route.call_count == (2 if retried else 1)
 
 
