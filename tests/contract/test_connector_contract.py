@@ -268,6 +268,25 @@ def test_every_order_in_a_window_is_fetched_once_across_pages(market: Harness) -
     assert one.external_id == ids[0]
 
 
+@pytest.mark.parametrize("fault", ["malformed", "truncated"])
+def test_an_unreadable_order_page_is_asked_for_again(
+    market: Harness, fault: str
+) -> None:
+    create(market, "KOPI-FLR-001")
+    start = market.clock.now()
+    placed = market.place_paid_orders(["KOPI-FLR-001"], 3, timedelta(hours=1))
+    planned = {
+        "malformed": market.simulator.faults.malformed_next,
+        "truncated": market.simulator.faults.truncated_next,
+    }[fault]
+    planned(2, endpoint=market.orders_endpoint)
+    window = OrderWindow(start, market.clock.now() + timedelta(seconds=1))
+    orders = list(market.connector.fetch_orders(window))
+    assert len({o.external_id for o in orders}) == len(orders) == placed
+    hit = [e for e, _ in market.simulator.faults.injected]
+    assert hit.count(market.orders_endpoint) == 2
+
+
 def test_an_order_paid_after_the_window_it_was_placed_in_is_not_missed(
     market: Harness,
 ) -> None:
