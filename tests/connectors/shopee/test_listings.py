@@ -10,6 +10,7 @@ import httpx
 import pytest
 import respx
 
+from connectors._http import RetryPolicy
 from core.domain.ids import Sku
 from core.domain.remote import (
     ChangeKind,
@@ -21,6 +22,7 @@ from core.errors import (
     ContractError,
     OutcomeUnknownError,
     RejectedError,
+    UnreadableAnswerError,
 )
 from tests.connectors.shopee._support import (
     BASE,
@@ -28,6 +30,7 @@ from tests.connectors.shopee._support import (
     JPEG,
     PARTNER_ID,
     TS,
+    FakeTime,
     body,
     draft,
     fail,
@@ -39,6 +42,7 @@ from tests.connectors.shopee._support import (
     rig,
     stock_reads,
 )
+from tests.contract import harness_shopee
 
 API = "/api/v2/"
 SEARCH = API + "product/search_item"
@@ -646,3 +650,46 @@ def test_an_impossible_stock_is_refused_before_calling(quantity: Any) -> None:
     with respx.mock(base_url=BASE, assert_all_called=True, assert_all_mocked=True):
         (result,) = setup.connector.push_stock([StockUpdate(Sku("A"), "5", quantity)])
     assert isinstance(result.error, RejectedError)
+
+
+# ---------------------------------------------------------------- unreadable look-ups
+
+
+def test_an_unreadable_base_info_chunk_fails_only_the_skus_it_concerns() -> None:
+    """A SKU already listed is read back with ``get_item_base_info``; when that
+    answer stays unreadable, that SKU fails (it might exist) while a SKU whose search
+    found nothing is created."""
+    built = harness_shopee.build(FakeTime())
+    assert isinstance(built, harness_shopee.ShopeeHarness)
+    connector, sim = built.connector, built.sim
+    (first,) = connector.apply_listing_changes(
+        [ListingChange(ChangeKind.CREATE, built.draft("KOPI-OLD-1"))]
+    )
+    assert first.ok, first.error
+    sim.faults.truncated_next(
+        RetryPolicy().attempts, endpoint="product.get_item_base_info"
+    )
+    results = connector.apply_listing_changes(
+        [
+            ListingChange(ChangeKind.CREATE, built.draft("KOPI-OLD-1")),
+            ListingChange(ChangeKind.CREATE, built.draft("KOPI-NEW-1")),
+        ]
+    )
+    assert [(r.sku, r.ok) for r in results] == [
+        ("KOPI-OLD-1", False),
+        ("KOPI-NEW-1", True),
+    ]
+    assert isinstance(results[0].error, UnreadableAnswerError)
+    assert results[0].error.operation == "product.get_item_base_info"
+    assert sorted(x["sku"] for x in sim.inspect_listings()) == [
+        "KOPI-NEW-1",
+        "KOPI-OLD-1",
+    ]
+    (again,) = connector.apply_listing_changes(
+        [ListingChange(ChangeKind.CREATE, built.draft("KOPI-OLD-1"))]
+    )
+    assert (again.ok, again.bound, again.external_id) == (
+        True,
+        True,
+        first.external_id,
+    )
