@@ -19,8 +19,10 @@ updates and stock updates, with no I/O:
   prevent overselling); one SKU has at most one update of each kind.
 
 :func:`find_drift` compares a marketplace's own view with the same plan and listings
-(drift, orphans, missing listings), and :func:`repaired_listings` makes the store forget
-the values a marketplace changed, so the next plan sends the store's values back.
+(drift, orphans, missing listings, duplicates, listings without a SKU),
+:func:`repaired_listings` makes the store forget the values a marketplace changed (and
+binds SKUs to the listing kept), so the next plan sends the store's values back, and
+:func:`duplicate_deactivations` are the changes that take duplicates off sale.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from enum import StrEnum
 
 from core.domain.accounts import ChannelAccount
 from core.domain.catalogue import Condition, Product, ProductStatus
-from core.domain.ids import Sku, sku_key
+from core.domain.ids import AccountId, Sku, sku_key
 from core.domain.listings import Listing, content_hash
 from core.domain.remote import (
     ChangeKind,
@@ -207,12 +209,17 @@ def _retired_draft(listing: Listing, product: Product | None) -> ListingDraft:
     when the product is gone from the store)."""
     if product is not None:
         return ListingDraft.from_product(product, 0)
+    return _bare_draft(listing.sku, listing.last_price)
+
+
+def _bare_draft(sku: Sku, price: int | None) -> ListingDraft:
+    """A draft of a SKU the store has no product for, showing no stock."""
     return ListingDraft(
-        sku=listing.sku,
-        name=str(listing.sku),
+        sku=sku,
+        name=str(sku),
         description="",
         category="",
-        price=listing.last_price or 1,
+        price=price or 1,
         stock=0,
         weight_grams=1,
         condition=Condition.NEW,
@@ -225,6 +232,8 @@ class FindingKind(StrEnum):
     DRIFT = "drift"  # a value changed on the marketplace
     ORPHAN = "orphan"  # a listing only on the marketplace
     MISSING = "missing"  # a listing only here
+    DUPLICATE = "duplicate"  # a second active listing of a SKU we list
+    NO_SKU = "no_sku"  # a listing without a seller SKU: nothing can match it
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +241,9 @@ class Finding:
     """One difference between the store and the marketplace's own view.
 
     ``fields`` maps a field to (ours, theirs) as text; ``known_sku`` says whether an
-    orphan carries a SKU of the catalogue.
+    orphan carries a SKU of the catalogue. ``remote`` is the marketplace's listing the
+    finding is about (None for a missing one); ``kept`` is, for a duplicate, the
+    external id of the listing the SKU keeps.
     """
 
     kind: FindingKind
@@ -240,6 +251,60 @@ class Finding:
     external_id: str | None = None
     fields: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     known_sku: bool = True
+    remote: RemoteListing | None = None
+    kept: str | None = None
+
+    @property
+    def repairable_duplicate(self) -> bool:
+        """A duplicate that repair deactivates: a listing of its own, not another
+        variant of the kept one (deactivating that may take the whole listing, the
+        kept one with it, off sale)."""
+        return (
+            self.kind is FindingKind.DUPLICATE
+            and self.remote is not None
+            and self.kept is not None
+            and self.remote.external_id != self.kept
+        )
+
+
+def _age(theirs: RemoteListing) -> tuple[int, str, int, str]:
+    """Oldest first: the marketplaces hand out growing ids, so the shorter id, then
+    the lower one, is the older listing (then the same for variants)."""
+    variant = theirs.external_variant_id or ""
+    return (len(theirs.external_id), theirs.external_id, len(variant), variant)
+
+
+def _keeper(candidates: Iterable[RemoteListing]) -> RemoteListing:
+    """The listing an unbound SKU keeps: an active one first, then the oldest."""
+    return min(candidates, key=lambda r: (not r.active, _age(r)))
+
+
+def _bound(
+    listing: Listing | None, candidates: list[RemoteListing]
+) -> RemoteListing | None:
+    """The marketplace's listing ``listing`` is bound to, if it is still there."""
+    if listing is None or listing.external_id is None:
+        return None
+    same = [r for r in candidates if r.external_id == listing.external_id]
+    exact = [r for r in same if r.external_variant_id == listing.external_variant_id]
+    if exact:
+        return exact[0]
+    if same and listing.external_variant_id is None:
+        return _keeper(same)
+    return None
+
+
+def _duplicates(
+    sku: Sku, kept: RemoteListing, candidates: list[RemoteListing]
+) -> list[Finding]:
+    """Every other active listing of the SKU, oldest first."""
+    return [
+        Finding(
+            FindingKind.DUPLICATE, sku, r.external_id, remote=r, kept=kept.external_id
+        )
+        for r in sorted(candidates, key=_age)
+        if r is not kept and r.active
+    ]
 
 
 def find_drift(
@@ -250,19 +315,31 @@ def find_drift(
 ) -> list[Finding]:
     """Compare the marketplace's listings with the store.
 
-    A wanted SKU absent from the marketplace is *missing*. For one present, price,
-    stock and whether it is active are compared with what was last pushed (with the
-    desired value where nothing was pushed yet), and the name with the product's
-    when that content was pushed: differences are *drift*. A marketplace listing the
-    account does not want is an *orphan*.
+    A wanted SKU absent from the marketplace is *missing*. For one present, the
+    listing compared is the one the store is bound to; price, stock and whether it
+    is active are compared with what was last pushed (with the desired value where
+    nothing was pushed yet), and the name with the product's when that content was
+    pushed: differences are *drift*. When the store is bound to none of them (never
+    bound, or its listing is gone), one is kept — an active one first, then the
+    oldest (lowest id) — and reported as drift of ``binding``. Every other *active*
+    listing of a SKU that has a bound or kept listing is a *duplicate* of it (an
+    inactive one sells nothing). A marketplace listing the account does not want,
+    and is not bound to, is an *orphan*, each one reported; a listing without a
+    seller SKU is *no_sku*.
     """
-    shown = {sku_key(r.sku): r for r in remote}
+    shown: dict[str, list[RemoteListing]] = {}
+    for theirs in remote:
+        shown.setdefault(sku_key(theirs.sku), []).append(theirs)
+    unnamed = [
+        Finding(FindingKind.NO_SKU, r.sku, r.external_id, known_sku=False, remote=r)
+        for r in sorted(shown.pop("", []), key=_age)
+    ]
     findings: list[Finding] = []
     for key in sorted(plan.desired):
         want = plan.desired[key]
-        theirs = shown.get(key)
+        candidates = shown.get(key, [])
         listing = listings.get(key)
-        if theirs is None:
+        if not candidates:
             findings.append(
                 Finding(
                     FindingKind.MISSING,
@@ -271,44 +348,70 @@ def find_drift(
                 )
             )
             continue
-        differences = _differences(want, listing, theirs)
+        bound = _bound(listing, candidates)
+        if listing is None or bound is None:
+            kept = _keeper(candidates)
+            ours = None if listing is None else listing.external_id
+            differences = {"binding": (ours or "not bound", kept.external_id)}
+        else:
+            kept = bound
+            differences = _differences(want, listing, kept)
         if differences:
             findings.append(
                 Finding(
-                    FindingKind.DRIFT, want.draft.sku, theirs.external_id, differences
+                    FindingKind.DRIFT,
+                    want.draft.sku,
+                    kept.external_id,
+                    differences,
+                    remote=kept,
                 )
             )
+        findings.extend(_duplicates(want.draft.sku, kept, candidates))
     for key in sorted(shown.keys() - plan.desired.keys()):
-        theirs = shown[key]
+        candidates = shown[key]
         listing = listings.get(key)
-        if listing is not None and listing.state is ListingState.DELISTED:
-            if theirs.active:
+        bound = _bound(listing, candidates)
+        if listing is None or bound is None:
+            findings.extend(
+                Finding(
+                    FindingKind.ORPHAN,
+                    r.sku,
+                    r.external_id,
+                    known_sku=key in catalogue,
+                    remote=r,
+                )
+                for r in sorted(candidates, key=_age)
+            )
+            continue
+        if listing.state is ListingState.DELISTED:
+            if bound.active:
                 findings.append(
                     Finding(
                         FindingKind.DRIFT,
                         listing.sku,
-                        theirs.external_id,
+                        bound.external_id,
                         {"active": ("False", "True")},
+                        remote=bound,
                     )
                 )
-            continue
-        findings.append(
-            Finding(
-                FindingKind.ORPHAN,
-                theirs.sku,
-                theirs.external_id,
-                known_sku=key in catalogue,
+        else:
+            findings.append(
+                Finding(
+                    FindingKind.ORPHAN,
+                    bound.sku,
+                    bound.external_id,
+                    known_sku=key in catalogue,
+                    remote=bound,
+                )
             )
-        )
-    return findings
+        findings.extend(_duplicates(listing.sku, bound, candidates))
+    return findings + unnamed
 
 
 def _differences(
-    want: Desired, listing: Listing | None, theirs: RemoteListing
+    want: Desired, listing: Listing, theirs: RemoteListing
 ) -> dict[str, tuple[str, str]]:
     draft = want.draft
-    if listing is None or listing.external_id is None:
-        return {"binding": ("not bound", theirs.external_id)}
     ours_price = draft.price if listing.last_price is None else listing.last_price
     ours_stock = draft.stock if listing.last_stock is None else listing.last_stock
     ours_active = listing.state is not ListingState.DELISTED
@@ -325,15 +428,35 @@ def _differences(
 
 
 def repaired_listings(
-    findings: Iterable[Finding], listings: Mapping[str, Listing]
+    findings: Iterable[Finding],
+    listings: Mapping[str, Listing],
+    account: AccountId,
 ) -> list[Listing]:
     """The listings to store so that the next push sends the store's values back:
     a drifted value is forgotten (so it is pushed again), a missing listing is
-    created again, a listing active against our wish is deactivated."""
+    created again, a listing active against our wish is deactivated, and a SKU not
+    bound (or bound to a listing gone from the marketplace) is bound to the listing
+    kept, which then gets the store's content, price and stock. Duplicates, orphans
+    and listings without a SKU change nothing here."""
     changed: list[Listing] = []
     for finding in findings:
         listing = listings.get(sku_key(finding.sku))
-        if listing is None or finding.kind is FindingKind.ORPHAN:
+        if "binding" in finding.fields and finding.remote is not None:
+            theirs = finding.remote
+            changed.append(
+                Listing(
+                    account,
+                    finding.sku if listing is None else listing.sku,
+                    ListingState.LIVE if theirs.active else ListingState.DELISTED,
+                    theirs.external_id,
+                    theirs.external_variant_id,
+                )
+            )
+            continue
+        if listing is None or finding.kind not in (
+            FindingKind.DRIFT,
+            FindingKind.MISSING,
+        ):
             continue
         if finding.kind is FindingKind.MISSING:
             changed.append(
@@ -364,3 +487,30 @@ def repaired_listings(
         if fixed != listing:
             changed.append(fixed)
     return changed
+
+
+def duplicate_deactivations(
+    findings: Iterable[Finding], catalogue: Mapping[str, Product]
+) -> list[ListingChange]:
+    """The DEACTIVATE changes that take repairable duplicates off sale; each carries
+    the product's draft showing no stock (a bare one when the product is unknown)."""
+    changes: list[ListingChange] = []
+    for finding in findings:
+        theirs = finding.remote
+        if not finding.repairable_duplicate or theirs is None:
+            continue
+        product = catalogue.get(sku_key(finding.sku))
+        draft = (
+            ListingDraft.from_product(product, 0)
+            if product is not None
+            else _bare_draft(finding.sku, theirs.price)
+        )
+        changes.append(
+            ListingChange(
+                ChangeKind.DEACTIVATE,
+                draft,
+                theirs.external_id,
+                theirs.external_variant_id,
+            )
+        )
+    return changes

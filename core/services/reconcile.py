@@ -2,24 +2,34 @@
 
 :func:`reconcile_account` reads every listing of the shop, compares it with the store
 (:func:`core.reconcile.find_drift`) and records a run with one item per finding. With
-``repair``, the store forgets the values the marketplace changed and a push sends the
-store's values back (missing listings are created again; orphans are only reported:
-ikm-sync never removes a listing it does not own).
+``repair``, duplicates of a listing of ours are deactivated first (one ``deactivate``
+item each in the same run), then the store forgets the values the marketplace changed
+(and binds SKUs to the listing kept) and a push sends the store's values back (missing
+listings are created again). Orphans and listings without a SKU are only reported:
+ikm-sync never removes a listing it does not own.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import structlog
 
 from core.domain.accounts import ChannelAccount
 from core.domain.ids import sku_key
+from core.domain.remote import ChangeResult, ListingChange
 from core.domain.runs import RunItem
 from core.domain.sync import RunOutcome, SyncKind
 from core.errors import ConnectorError
 from core.ports import Clock, MarketplaceConnector
-from core.reconcile import Finding, FindingKind, find_drift, repaired_listings
+from core.reconcile import (
+    Finding,
+    FindingKind,
+    duplicate_deactivations,
+    find_drift,
+    repaired_listings,
+)
 from core.services.publish import load_plan, push_account
 from core.services.runs import RunRecorder, RunReport, UnitOfWorkFactory, error_text
 
@@ -35,16 +45,78 @@ class ReconcileReport:
     repair: RunReport | None = None
 
 
-def _describe(finding: Finding) -> str:
-    if finding.kind is FindingKind.ORPHAN:
-        owner = "a catalogue SKU" if finding.known_sku else "a SKU not in the catalogue"
-        return f"listed only on the marketplace, with {owner}"
-    if finding.kind is FindingKind.MISSING:
-        return "wanted here, not on the marketplace"
-    return "; ".join(
-        f"{name}: ours {ours}, theirs {theirs}"
-        for name, (ours, theirs) in sorted(finding.fields.items())
-    )
+#: Kinds whose repair goes through the store and a push.
+_PUSHED = frozenset({FindingKind.DRIFT, FindingKind.MISSING})
+
+
+def describe(finding: Finding) -> str:
+    """What a finding means, in a line."""
+    match finding.kind:
+        case FindingKind.ORPHAN:
+            owner = (
+                "a catalogue SKU" if finding.known_sku else "a SKU not in the catalogue"
+            )
+            return f"listed only on the marketplace, with {owner}"
+        case FindingKind.MISSING:
+            return "wanted here, not on the marketplace"
+        case FindingKind.NO_SKU:
+            return (
+                f"listing {finding.external_id} has no seller SKU: nothing can "
+                "match it; give it one on the marketplace"
+            )
+        case FindingKind.DUPLICATE:
+            if finding.repairable_duplicate:
+                return (
+                    f"another active listing {finding.external_id} of the SKU "
+                    f"besides {finding.kept}, the one kept; repair deactivates it"
+                )
+            return (
+                f"another active variant of listing {finding.kept} with the same "
+                "SKU; repair leaves it (deactivating it could take the kept one "
+                "off sale): fix it on the marketplace"
+            )
+        case _:
+            return "; ".join(
+                f"{name}: ours {ours}, theirs {theirs}"
+                for name, (ours, theirs) in sorted(finding.fields.items())
+            )
+
+
+def _deactivate_duplicates(
+    uow_factory: UnitOfWorkFactory,
+    connector: MarketplaceConnector,
+    recorder: RunRecorder,
+    changes: Sequence[ListingChange],
+) -> None:
+    """Send the deactivations; one ``deactivate`` item each in the run."""
+    if not changes:
+        return
+    try:
+        results = connector.apply_listing_changes(changes)
+    except ConnectorError as exc:  # outside the contract (or auth): each one failed
+        results = [ChangeResult(c.draft.sku, False, error=exc) for c in changes]
+    if len(results) != len(changes):
+        wrong = ConnectorError(
+            f"the connector returned {len(results)} results for {len(changes)} items"
+        )
+        results = [ChangeResult(c.draft.sku, False, error=wrong) for c in changes]
+    items = []
+    for change, result in zip(changes, results, strict=True):
+        error: Exception | None = None
+        if not result.ok:
+            error = result.error or ConnectorError("no outcome reported")
+        items.append(recorder.item(change.draft.sku, "deactivate", error))
+        log.info(
+            "reconcile.duplicate_deactivated"
+            if error is None
+            else "reconcile.duplicate_not_deactivated",
+            sku=change.draft.sku,
+            external_id=change.external_id,
+            reason=None if error is None else error_text(error),
+        )
+    with uow_factory() as uow:
+        recorder.add(uow, items)
+        uow.commit()
 
 
 def reconcile_account(
@@ -56,9 +128,10 @@ def reconcile_account(
     trigger: str,
     repair: bool = False,
 ) -> ReconcileReport:
-    """Report ``account``'s drift, orphans and missing listings; with ``repair``,
-    push the store's values back. The marketplace's failures end the run
-    ``failed``; nothing is raised for them."""
+    """Report ``account``'s drift, orphans, missing listings, duplicates and listings
+    without a SKU; with ``repair``, deactivate the duplicates and push the store's
+    values back. The marketplace's failures end the run ``failed`` (``partial`` when
+    only deactivations failed); nothing is raised for them."""
     recorder = RunRecorder(uow_factory, clock, SyncKind.RECONCILE, account.id, trigger)
     recorder.start()
     with structlog.contextvars.bound_contextvars(
@@ -74,7 +147,9 @@ def reconcile_account(
         with uow_factory() as uow:
             plan = load_plan(uow, account)
             listings = uow.listings.for_account(account.id)
-            catalogue = uow.products.get_many(sku_key(r.sku) for r in remote)
+            catalogue = uow.products.get_many(
+                key for key in {sku_key(r.sku) for r in remote} if key
+            )
             findings = find_drift(plan, listings, remote, catalogue)
             now = clock.now()
             items = []
@@ -87,20 +162,30 @@ def reconcile_account(
                         ok=False,
                         at=now,
                         error_code=finding.kind.value,
-                        error_message=_describe(finding),
+                        error_message=describe(finding),
                     )
                 )
             recorder.add(uow, items)
             if repair:
                 uow.listings.save_many(
-                    account.id, repaired_listings(findings, listings), clock.now()
+                    account.id,
+                    repaired_listings(findings, listings, account.id),
+                    clock.now(),
                 )
             uow.commit()
         recorder.counts["listings_seen"] = len(remote)
         log.info("reconcile.compared", **recorder.counts)
-        run = recorder.report(recorder.finish(RunOutcome.SUCCEEDED))
+        if repair:
+            _deactivate_duplicates(
+                uow_factory,
+                connector,
+                recorder,
+                duplicate_deactivations(findings, catalogue),
+            )
+        outcome = RunOutcome.PARTIAL if recorder.failed else RunOutcome.SUCCEEDED
+        run = recorder.report(recorder.finish(outcome))
     repaired = None
-    if repair and any(f.kind is not FindingKind.ORPHAN for f in findings):
+    if repair and any(f.kind in _PUSHED for f in findings):
         repaired = push_account(
             uow_factory, connector, account, clock, trigger=f"{trigger} (repair)"
         )

@@ -21,11 +21,21 @@ from core.domain.remote import (
     ListingChange,
     ListingDraft,
     PriceUpdate,
+    RemoteListing,
     StockUpdate,
 )
 from core.domain.stock import StockLevel
 from core.domain.sync import ListingState
-from core.reconcile import AccountPlan, desired_state, plan_account
+from core.reconcile import (
+    AccountPlan,
+    Finding,
+    FindingKind,
+    desired_state,
+    duplicate_deactivations,
+    find_drift,
+    plan_account,
+    repaired_listings,
+)
 from tests.fakes import product
 
 OWN = ProducerCode("IKM-NTT-001")
@@ -518,3 +528,233 @@ def test_a_plan_counts_each_kind() -> None:
     assert not result.empty
     assert result.account == ACCOUNT
     assert result.stock == [StockUpdate(Sku("KOPI-2"), "s", 0, "var-1")]
+
+
+# ------------------------------------------------------------------ drift: duplicates
+
+
+def remote(
+    external_id: str,
+    *,
+    sku: str = "KOPI-1",
+    variant: str | None = "var-1",
+    active: bool = True,
+    stock: int = 7,
+) -> RemoteListing:
+    """KOPI as the marketplace shows it, in step with the store unless told."""
+    return RemoteListing(
+        sku=Sku(sku),
+        external_id=external_id,
+        name=KOPI.name,
+        price=KOPI.price,
+        stock=stock,
+        active=active,
+        raw_status="NORMAL" if active else "UNLIST",
+        external_variant_id=variant,
+    )
+
+
+def drift(
+    *products: Product,
+    listings: tuple[Listing, ...] = (),
+    shown: tuple[RemoteListing, ...] = (),
+) -> list[Finding]:
+    by_key = {sku_key(x.sku): x for x in listings}
+    return find_drift(
+        plan(*products, listings=listings),
+        by_key,
+        shown,
+        {p.key: p for p in products},
+    )
+
+
+@pytest.mark.parametrize("bound_first", [True, False], ids=["bound-first", "last"])
+def test_a_second_listing_of_a_bound_sku_is_a_duplicate_of_the_bound_one(
+    bound_first: bool,
+) -> None:
+    bound, extra = remote("ext-1"), remote("ext-9", variant="var-9", stock=40)
+    found = drift(
+        KOPI,
+        listings=(listing(),),
+        shown=(bound, extra) if bound_first else (extra, bound),
+    )
+    assert [(f.kind, f.sku, f.external_id) for f in found] == [
+        ("duplicate", KOPI.sku, "ext-9")
+    ]
+    (duplicate,) = found
+    assert duplicate.kept == "ext-1"
+    assert duplicate.remote == extra
+
+
+def test_a_duplicate_is_reported_beside_the_bound_listings_own_drift() -> None:
+    found = drift(
+        KOPI,
+        listings=(listing(),),
+        shown=(remote("ext-1", stock=2), remote("ext-9", variant="var-9")),
+    )
+    assert [(f.kind, f.external_id, f.fields) for f in found] == [
+        (FindingKind.DRIFT, "ext-1", {"stock": ("7", "2")}),
+        (FindingKind.DUPLICATE, "ext-9", {}),
+    ]
+
+
+def test_every_extra_listing_is_a_duplicate_oldest_first() -> None:
+    found = drift(
+        KOPI,
+        listings=(listing(),),
+        shown=(remote("ext-30"), remote("ext-1"), remote("ext-4"), remote("ext-200")),
+    )
+    assert [(f.kind, f.external_id, f.kept) for f in found] == [
+        (FindingKind.DUPLICATE, "ext-4", "ext-1"),
+        (FindingKind.DUPLICATE, "ext-30", "ext-1"),
+        (FindingKind.DUPLICATE, "ext-200", "ext-1"),
+    ]
+
+
+def test_an_inactive_extra_listing_sells_nothing_and_is_not_reported() -> None:
+    found = drift(
+        KOPI,
+        listings=(listing(),),
+        shown=(remote("ext-1"), remote("ext-9", active=False)),
+    )
+    assert found == []
+
+
+def test_the_bound_listing_is_matched_by_its_variant_too() -> None:
+    same_item = remote("ext-1", variant="var-2", stock=40)
+    found = drift(KOPI, listings=(listing(),), shown=(same_item, remote("ext-1")))
+    assert [(f.kind, f.external_id, f.kept) for f in found] == [
+        (FindingKind.DUPLICATE, "ext-1", "ext-1")
+    ]
+    assert found[0].remote == same_item
+    assert not found[0].repairable_duplicate  # another variant of the kept listing
+
+
+@pytest.mark.parametrize(
+    ("shown", "kept", "duplicates"),
+    [
+        pytest.param(
+            (remote("20"), remote("3"), remote("100")), "3", ["20", "100"], id="oldest"
+        ),
+        pytest.param(
+            (remote("3", active=False), remote("20"), remote("100")),
+            "20",
+            ["100"],
+            id="an-active-one-first",
+        ),
+        pytest.param(
+            (remote("3", active=False), remote("20", active=False)),
+            "3",
+            [],
+            id="all-inactive",
+        ),
+    ],
+)
+def test_an_unbound_sku_keeps_one_listing_and_reports_the_others(
+    shown: tuple[RemoteListing, ...], kept: str, duplicates: list[str]
+) -> None:
+    found = drift(KOPI, shown=shown)
+    assert [(f.kind, f.external_id, f.fields, f.kept) for f in found] == [
+        (FindingKind.DRIFT, kept, {"binding": ("not bound", kept)}, None),
+        *((FindingKind.DUPLICATE, d, {}, kept) for d in duplicates),
+    ]
+
+
+def test_a_sku_whose_bound_listing_is_gone_keeps_another_one() -> None:
+    found = drift(KOPI, listings=(listing(),), shown=(remote("ext-6"), remote("ext-5")))
+    assert [(f.kind, f.external_id, f.fields) for f in found] == [
+        (FindingKind.DRIFT, "ext-5", {"binding": ("ext-1", "ext-5")}),
+        (FindingKind.DUPLICATE, "ext-6", {}),
+    ]
+
+
+def test_each_listing_without_a_sku_is_reported_last() -> None:
+    found = drift(
+        KOPI,
+        listings=(listing(),),
+        shown=(remote("n-2", sku=" "), remote("ext-1"), remote("n-1", sku="")),
+    )
+    assert [(f.kind, f.sku, f.external_id, f.known_sku) for f in found] == [
+        (FindingKind.NO_SKU, "", "n-1", False),
+        (FindingKind.NO_SKU, " ", "n-2", False),
+    ]
+
+
+def test_each_orphan_of_one_sku_is_reported() -> None:
+    found = drift(
+        KOPI,
+        listings=(listing(),),
+        shown=(
+            remote("ext-1"),
+            remote("o-2", sku="ROTAN-9"),
+            remote("o-1", sku="rotan-9"),
+        ),
+    )
+    assert [(f.kind, f.sku, f.external_id, f.known_sku) for f in found] == [
+        (FindingKind.ORPHAN, "rotan-9", "o-1", False),
+        (FindingKind.ORPHAN, "ROTAN-9", "o-2", False),
+    ]
+
+
+def test_a_listing_no_longer_wanted_is_an_orphan_and_its_extras_duplicates() -> None:
+    found = drift(
+        ARCHIVED,
+        listings=(listing(),),
+        shown=(remote("ext-9", variant="var-9"), remote("ext-1")),
+    )
+    assert [(f.kind, f.external_id, f.known_sku, f.kept) for f in found] == [
+        (FindingKind.ORPHAN, "ext-1", True, None),
+        (FindingKind.DUPLICATE, "ext-9", True, "ext-1"),
+    ]
+
+
+def test_repair_binds_the_kept_listing_and_leaves_duplicates_to_deactivations() -> None:
+    extra = remote("20", variant="v-20")
+    found = drift(KOPI, shown=(extra, remote("3", variant="v-3")))
+    assert repaired_listings(found, {}, ACCOUNT_ID) == [
+        Listing(ACCOUNT_ID, KOPI.sku, ListingState.LIVE, "3", "v-3")
+    ]
+    assert duplicate_deactivations(found, {KOPI.key: KOPI}) == [
+        ListingChange(ChangeKind.DEACTIVATE, shown(KOPI, 0), "20", "v-20")
+    ]
+
+
+def test_repair_binds_an_inactive_kept_listing_as_delisted_to_list_it_again() -> None:
+    failed = listing(state=ListingState.FAILED, external_id=None, variant=None)
+    found = drift(KOPI, listings=(failed,), shown=(remote("3", active=False),))
+    (bound,) = repaired_listings(found, {KOPI.key: failed}, ACCOUNT_ID)
+    assert bound == Listing(ACCOUNT_ID, KOPI.sku, ListingState.DELISTED, "3", "var-1")
+    assert plan(KOPI, listings=(bound,)).counts() == counts(update=1, price=1, stock=1)
+
+
+def test_only_a_duplicate_of_its_own_listing_is_deactivated() -> None:
+    found = drift(
+        ARCHIVED,
+        listings=(listing(),),
+        shown=(
+            remote("ext-1"),
+            remote("ext-1", variant="var-2"),
+            remote("ext-9", variant=None),
+            remote("n-1", sku=""),
+            remote("o-1", sku="ROTAN-9"),
+        ),
+    )
+    assert {f.kind for f in found} == {
+        FindingKind.ORPHAN,
+        FindingKind.DUPLICATE,
+        FindingKind.NO_SKU,
+    }
+    assert repaired_listings(found, {KOPI.key: listing()}, ACCOUNT_ID) == []
+    bare = ListingDraft(
+        sku=KOPI.sku,
+        name=str(KOPI.sku),
+        description="",
+        category="",
+        price=KOPI.price,
+        stock=0,
+        weight_grams=1,
+        condition=Condition.NEW,
+    )
+    assert duplicate_deactivations(found, {}) == [
+        ListingChange(ChangeKind.DEACTIVATE, bare, "ext-9", None)
+    ]
