@@ -7,9 +7,9 @@ from typing import Annotated, Any
 import typer
 
 from core.domain.accounts import ChannelAccount
-from core.reconcile import Finding
+from core.reconcile import Finding, FindingKind
 from core.services.cycle import for_each_account
-from core.services.reconcile import ReconcileReport, reconcile_account
+from core.services.reconcile import ReconcileReport, describe, reconcile_account
 from core.services.runs import RunReport
 from ikm_sync._context import state
 from ikm_sync._output import console, emit_json, table
@@ -25,17 +25,34 @@ from ikm_sync.commands.sync import (
 
 
 def finding_payload(finding: Finding) -> dict[str, Any]:
-    """A finding as plain data."""
+    """A finding as plain data (``kept_external_id``: for a duplicate, the listing
+    the SKU keeps)."""
     return {
         "kind": finding.kind.value,
         "sku": finding.sku,
         "external_id": finding.external_id,
+        "external_variant_id": None
+        if finding.remote is None
+        else finding.remote.external_variant_id,
+        "kept_external_id": finding.kept,
         "fields": {
             name: {"ours": ours, "theirs": theirs}
             for name, (ours, theirs) in sorted(finding.fields.items())
         },
         "known_sku": finding.known_sku,
     }
+
+
+def difference(finding: Finding) -> str:
+    """The table's "difference" cell of a finding."""
+    if finding.fields:
+        return "; ".join(
+            f"{name}: ours {ours}, theirs {theirs}"
+            for name, (ours, theirs) in sorted(finding.fields.items())
+        )
+    if finding.kind in (FindingKind.DUPLICATE, FindingKind.NO_SKU):
+        return describe(finding)
+    return "" if finding.known_sku else "SKU not in the catalogue"
 
 
 def reconcile(
@@ -49,13 +66,16 @@ def reconcile(
     repair: Annotated[
         bool,
         typer.Option(
-            "--repair", help="Push the store's values back where the shop differs."
+            "--repair",
+            help="Push the store's values back where the shop differs and "
+            "deactivate duplicate listings.",
         ),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Report drift (changed on the marketplace), orphans (only there) and missing
-    listings (only here); exit code 1 when anything differs."""
+    """Report drift (changed on the marketplace), orphans (only there), missing
+    listings (only here), duplicates (a second active listing of a SKU of ours) and
+    listings without a SKU; exit code 1 when anything differs."""
     app_state = state(ctx)
     app_state.json_errors = as_json
     accounts = chosen_accounts(app_state, account, every)
@@ -112,11 +132,7 @@ def reconcile(
                         f.kind.value,
                         f.sku,
                         f.external_id or "",
-                        "; ".join(
-                            f"{n}: ours {o}, theirs {t}"
-                            for n, (o, t) in sorted(f.fields.items())
-                        )
-                        or ("" if f.known_sku else "SKU not in the catalogue"),
+                        difference(f),
                     )
                     for r in reports
                     for f in r.findings
