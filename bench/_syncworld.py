@@ -44,6 +44,7 @@ from core.domain.remote import Secret
 from core.domain.stock import MovementReason, NewMovement
 from core.ports import MarketplaceConnector, TokenStore
 from core.services.publish import plan_push
+from core.store.crypto import TokenCipher
 from core.store.db import make_session_factory
 from core.store.tokens import SqlTokenStore
 from core.store.uow import SqlUnitOfWork
@@ -102,6 +103,14 @@ WRITE_ROUTES = frozenset(
 PAYING_BUYERS = BuyerSettings(
     orders_per_hour=0, cancel_share=0.0, return_share=0.0, unpaid_share=0.0
 )
+
+#: The token key of the benchmarks' throwaway databases.
+BENCH_TOKEN_KEY = "bLXHlqh6c1y4_-G988eIHGqkXvEQKntcaQ42CENpB1k="  # noqa: S105  (throwaway)
+
+
+def bench_cipher() -> TokenCipher:
+    """The cipher of the benchmarks' stored tokens."""
+    return TokenCipher([BENCH_TOKEN_KEY])
 
 
 class Waits:
@@ -422,7 +431,9 @@ class SyncWorld:
             http=self.http,
             clock=self.clock,
             tokens=self.tokens
-            or SqlTokenStore(make_session_factory(self.engine), self.clock),
+            or SqlTokenStore(
+                make_session_factory(self.engine), self.clock, bench_cipher()
+            ),
             budget=self.budgets[account.marketplace],
             credentials=secrets,
             options=options,

@@ -79,7 +79,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from bench._report import BENCHMARKS, ROOT, machine, markers, positive, write_section
-from bench._syncworld import SyncWorld, product_of, requests_made, write_calls
+from bench._syncworld import (
+    SyncWorld,
+    bench_cipher,
+    product_of,
+    requests_made,
+    write_calls,
+)
 from bench.connectors import MemoryTokens
 from config.logging import configure_logging
 from connectors._sim.buyers import BuyerEvent
@@ -369,7 +375,7 @@ def connectors_alone(url: str, products: int) -> Figures:
     engine = make_engine(url)
     upgrade(engine)
     world = SyncWorld.build(engine, products=products, stock=STOCK)
-    stored = SqlTokenStore(make_session_factory(engine), world.clock)
+    stored = SqlTokenStore(make_session_factory(engine), world.clock, bench_cipher())
     memory = MemoryTokens()
     for account in world.accounts:
         memory.tokens[account.id] = stored.load(account.id)

@@ -3,7 +3,9 @@
 Called once by the entrypoint, never at import. Lines go to standard error: a readable
 console format on a terminal, JSON lines otherwise. A redaction processor masks the
 values of secret-looking keys and every occurrence of a configured secret value, in
-event fields, messages and rendered tracebacks alike.
+event fields, messages and rendered tracebacks alike. SQLAlchemy's row lines (its
+DEBUG level) are never written: rows hold tokens; its statements are logged at DEBUG
+with their values hidden by the engine (``hide_parameters``).
 """
 
 from __future__ import annotations
@@ -34,6 +36,19 @@ SECRET_KEYS = frozenset(
         "token",
     }
 )
+
+
+#: SQLAlchemy's loggers whose DEBUG lines print result rows (tokens among them).
+ROW_LOGGERS = ("sqlalchemy.engine", "sqlalchemy.orm")
+
+
+class _NoRows(logging.Filter):
+    """Drops SQLAlchemy's DEBUG records (result rows), whatever a logger's level."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            record.levelno < logging.INFO and record.name.startswith(ROW_LOGGERS)
+        )
 
 
 class SecretRedactor:
@@ -107,6 +122,7 @@ def configure_logging(
     )
     handler = logging.StreamHandler(stream)
     handler.setFormatter(formatter)
+    handler.addFilter(_NoRows())
     root = logging.getLogger()
     for existing in list(root.handlers):
         root.removeHandler(existing)
@@ -118,6 +134,10 @@ def configure_logging(
     library_level = logging.DEBUG if level == "DEBUG" else logging.WARNING
     for name in ("sqlalchemy", "alembic", "apscheduler"):
         logging.getLogger(name).setLevel(library_level)
+    # SQLAlchemy prints every result row at DEBUG: its engine logs statements (INFO,
+    # values hidden) and no further.
+    for name in ROW_LOGGERS:
+        logging.getLogger(name).setLevel(max(library_level, logging.INFO))
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)
 

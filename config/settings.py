@@ -28,6 +28,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
+from cryptography.fernet import Fernet
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -203,6 +204,37 @@ class Settings(BaseSettings):
     marketplaces: dict[Marketplace, MarketplaceSettings] = Field(default_factory=dict)
     accounts: list[AccountSettings] = Field(default_factory=list)
     credentials: dict[str, dict[str, SecretStr]] = Field(default_factory=dict)
+    #: Keys that encrypt the marketplace tokens in the database: Fernet keys separated
+    #: by commas, newest first (it encrypts; every key decrypts).
+    token_keys: SecretStr | None = None
+
+    @field_validator("token_keys")
+    @classmethod
+    def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        keys = _split_keys(value.get_secret_value())
+        if not keys:
+            raise ValueError(
+                "empty; expected one or more Fernet keys separated by commas "
+                "(`ikm-sync db token-key` prints a new one)"
+            )
+        for position, key in enumerate(keys, start=1):
+            try:
+                Fernet(key)
+            except (ValueError, TypeError):
+                raise ValueError(
+                    f"key {position} is not a Fernet key; expected 32 URL-safe "
+                    "base64-encoded bytes (44 characters, as `ikm-sync db token-key` "
+                    "prints)"
+                ) from None
+        return value
+
+    def token_key_list(self) -> list[str]:
+        """The token keys, newest first (empty when none is configured)."""
+        if self.token_keys is None:
+            return []
+        return _split_keys(self.token_keys.get_secret_value())
 
     @classmethod
     def settings_customise_sources(
@@ -271,6 +303,8 @@ class Settings(BaseSettings):
         for set_name, entries in sorted(self.credentials.items()):
             for name, value in sorted(entries.items()):
                 yield f"credentials.{set_name}.{name}", value.get_secret_value()
+        for position, key in enumerate(self.token_key_list(), start=1):
+            yield f"token_keys[{position}]", key
 
     def database_url(self) -> str:
         """The database URL with ``database.password`` filled in (engine only)."""
@@ -284,12 +318,17 @@ class Settings(BaseSettings):
         return make_url(self.database.url).render_as_string(hide_password=True)
 
 
+def _split_keys(text: str) -> list[str]:
+    return [key.strip() for key in text.split(",") if key.strip()]
+
+
 # --------------------------------------------------------------------------- layers
 
 #: Keys whose values are secrets: refused in settings files, masked on display.
 _SECRET_PREFIXES: tuple[tuple[str, ...], ...] = (
     ("database", "password"),
     ("credentials",),
+    ("token_keys",),
 )
 
 

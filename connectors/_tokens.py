@@ -5,6 +5,13 @@ expire and once after the marketplace refused them, always under the token store
 a second caller waiting for the hold finds the new tokens already saved and uses them,
 so a single-use refresh token is never spent twice and a new pair is never lost. A
 refusal of the refresh itself marks the account as needing re-authorisation.
+
+When the store refuses the new pair after the marketplace issued it, the save is tried
+once more in a new hold; if that fails too and the refresh token was single-use (the
+marketplace rotated it), the account is marked for re-authorisation with the reason
+(as far as the store still accepts a write), ``tokens.unsaved`` is logged, and
+:class:`~core.errors.StoreError` is raised: the account is never left silently with a
+spent refresh token.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from datetime import timedelta
 import structlog
 
 from core.domain.ids import AccountId
-from core.errors import AuthError, Where
+from core.errors import AuthError, StoreError, Where
 from core.ports import Clock, TokenSet, TokenStore
 
 log = structlog.get_logger(__name__)
@@ -114,6 +121,55 @@ class TokenKeeper:
                     "tokens.reauthorisation_needed", reason=exc.reason, **self._where
                 )
                 raise
-            saved = held.save(fresh)
+            refused: StoreError | None = None
+            try:
+                saved = held.save(fresh)
+            except StoreError as exc:
+                refused = exc
+        if refused is not None:
+            saved = self._save_again(current, fresh, refused)
         log.info("tokens.refreshed", version=saved.version, **self._where)
         return saved
+
+    def _save_again(
+        self, spent: TokenSet, fresh: TokenSet, refused: StoreError
+    ) -> TokenSet:
+        """The marketplace issued ``fresh`` for ``spent`` but the store refused it:
+        save it once more; failing that, mark the account (its refresh token is
+        spent) and raise."""
+        log.warning("tokens.save_failed", reason=str(refused), **self._where)
+        try:
+            with self._store.refreshing(self._account) as held:
+                current = held.current
+                if current.version != spent.version and self._usable(current):
+                    return current  # another holder saved usable tokens meanwhile
+                return held.save(fresh)
+        except StoreError as exc:
+            refused = exc
+        rotated = (
+            spent.refresh_token is not None
+            and fresh.refresh_token != spent.refresh_token
+        )
+        reason = f"new tokens could not be saved ({refused})"
+        marked = False
+        if rotated:
+            reason += (
+                "; the refresh token they replace is spent, so the shop must be "
+                f"authorised again (`ikm-sync accounts authorize {self._account}`)"
+            )
+            try:
+                with self._store.refreshing(self._account) as held:
+                    held.save(
+                        replace(held.current, needs_reauthorisation=True, reason=reason)
+                    )
+                marked = True
+            except StoreError:
+                marked = False
+        log.error(
+            "tokens.unsaved",
+            reason=reason,
+            refresh_token_spent=rotated,
+            marked_for_reauthorisation=marked,
+            **self._where,
+        )
+        raise StoreError(reason)

@@ -6,17 +6,26 @@ per process.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import httpx
+import structlog
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 import connectors
-from config import AccountSettings, LoadedSettings, SecretRedactor, configure_logging
+from config import (
+    AccountSettings,
+    LoadedSettings,
+    SecretRedactor,
+    Settings,
+    configure_logging,
+)
 from config.settings import AllocationOverrideSettings, AllocationSettings
 from connectors._context import ConnectorContext
 from connectors._http import RateBudget, RetryPolicy
@@ -31,6 +40,7 @@ from core.domain.ids import AccountId, ProducerCode, sku_key
 from core.domain.remote import Secret
 from core.errors import ConfigError, StoreError
 from core.ports import Clock, MarketplaceConnector
+from core.store.crypto import TokenCipher
 from core.store.db import (
     ensure_current,
     make_engine,
@@ -39,6 +49,15 @@ from core.store.db import (
 )
 from core.store.tokens import SqlTokenStore
 from core.store.uow import SqlUnitOfWork
+
+log = structlog.get_logger(__name__)
+
+#: The token key of ``environment = "development"`` when none is configured. It is
+#: public (derived from a fixed phrase), so it hides tokens from a glance, not from
+#: anyone: every other environment must configure its own ``token_keys``.
+DEVELOPMENT_TOKEN_KEY = base64.urlsafe_b64encode(
+    hashlib.sha256(b"ikm-sync development token key").digest()
+).decode("ascii")
 
 
 def init_early_logging(level: str | None, fmt: str | None) -> None:
@@ -64,13 +83,44 @@ def init_logging(
     )
 
 
+def token_cipher(settings: Settings) -> TokenCipher:
+    """The cipher of stored tokens, from ``token_keys``.
+
+    Raises:
+        ConfigError: no key is configured outside ``environment = "development"``
+            (which falls back to :data:`DEVELOPMENT_TOKEN_KEY`).
+    """
+    keys = settings.token_key_list()
+    if not keys:
+        if settings.environment != "development":
+            raise ConfigError(
+                "token_keys: not set; marketplace tokens are stored encrypted, so "
+                "outside environment = 'development' expected IKMSYNC_TOKEN_KEYS in "
+                "the environment or a file token_keys in the secrets directory (Fernet "
+                "keys, newest first, separated by commas; `ikm-sync db token-key` "
+                "prints a new one)"
+            )
+        log.warning(
+            "tokens.development_key_used",
+            reason="token_keys is not set; tokens are encrypted with the public "
+            "development key",
+        )
+        keys = [DEVELOPMENT_TOKEN_KEY]
+    return TokenCipher(keys)
+
+
 @dataclass
 class Runtime:
     """What a command needs to work on the store."""
 
     engine: Engine
     session_factory: sessionmaker[Session]
+    cipher: TokenCipher
     clock: Clock = field(default_factory=SystemClock)
+
+    def token_store(self) -> SqlTokenStore:
+        """The accounts' tokens, encrypted with :attr:`cipher`."""
+        return SqlTokenStore(self.session_factory, self.clock, self.cipher)
 
     def uow(self) -> SqlUnitOfWork:
         """A fresh unit of work (enter it with ``with``)."""
@@ -86,8 +136,11 @@ class Runtime:
 
 
 def build_runtime(loaded: LoadedSettings, *, check_schema: bool = True) -> Runtime:
-    """Engine and sessions for the configured database; checks the schema is current."""
+    """Engine, sessions and token cipher for the configured database; checks the
+    schema is current and refuses to start without a token key (outside
+    development)."""
     settings = loaded.settings
+    cipher = token_cipher(settings)
     missing = missing_sqlite_file(settings.database_url()) if check_schema else None
     if missing is not None:  # do not leave an empty file behind a read-only command
         raise StoreError(
@@ -100,7 +153,9 @@ def build_runtime(loaded: LoadedSettings, *, check_schema: bool = True) -> Runti
     except BaseException:
         engine.dispose()
         raise
-    return Runtime(engine=engine, session_factory=make_session_factory(engine))
+    return Runtime(
+        engine=engine, session_factory=make_session_factory(engine), cipher=cipher
+    )
 
 
 def _rule(
@@ -171,7 +226,7 @@ class Connections:
         self._runtime = runtime
         self._http = httpx.Client(follow_redirects=False)
         self._budgets: dict[str, RateBudget] = {}
-        self._tokens = SqlTokenStore(runtime.session_factory, runtime.clock)
+        self._tokens = runtime.token_store()
 
     def _budget(self, marketplace: str) -> RateBudget:
         if marketplace not in self._budgets:

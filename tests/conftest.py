@@ -26,7 +26,7 @@ from typer.testing import CliRunner, Result
 from core.store.db import make_engine, make_session_factory, upgrade
 from core.store.uow import SqlUnitOfWork
 from ikm_sync.cli import app
-from tests.fakes import FakeClock, FakeUnitOfWork
+from tests.fakes import TEST_TOKEN_KEY, FakeClock, FakeUnitOfWork
 
 TEST_DATABASE_ENV = "IKMSYNC_TEST_DATABASE_URL"
 REPO = Path(__file__).resolve().parent.parent
@@ -189,7 +189,11 @@ def cli(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> C
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("COLUMNS", "200")
-    return Cli(database_url=database_url, workdir=tmp_path, env={})
+    return Cli(
+        database_url=database_url,
+        workdir=tmp_path,
+        env={"IKMSYNC_TOKEN_KEYS": TEST_TOKEN_KEY},
+    )
 
 
 @pytest.fixture

@@ -17,6 +17,9 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Self
 
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session
+
 from core.domain.accounts import ChannelAccount
 from core.domain.catalogue import Producer, ProducerKind, Product, ProductStatus
 from core.domain.ids import AccountId, Sku, sku_key
@@ -26,9 +29,12 @@ from core.errors import (
     DomainError,
     IdempotencyConflictError,
     InsufficientStockError,
+    StoreError,
     UnknownSkuError,
 )
-from core.ports import ProductIndexEntry, StockTotals, TokenSet
+from core.ports import Clock, ProductIndexEntry, StockTotals, TokenSet
+from core.store.crypto import TokenCipher
+from core.store.tokens import SqlTokenStore
 
 
 class FakeClock:
@@ -319,6 +325,8 @@ class FakeTokenStore:
 
     def __init__(self) -> None:
         self.tokens: dict[str, TokenSet] = {}
+        #: How many of the next saves the store refuses (as a database may).
+        self.refuse_saves = 0
         self._locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
 
     def load(self, account: AccountId) -> TokenSet:
@@ -339,6 +347,20 @@ class _FakeHold:
         return self._store.load(self._account)
 
     def save(self, tokens: TokenSet) -> TokenSet:
+        if self._store.refuse_saves > 0:
+            self._store.refuse_saves -= 1
+            raise StoreError(f"cannot save the tokens of account {self._account!r}")
         saved = replace(tokens, version=self.current.version + 1)
         self._store.tokens[self._account] = saved
         return saved
+
+
+#: The token key of the tests (the ``cli`` fixture sets ``IKMSYNC_TOKEN_KEYS`` to it).
+TEST_TOKEN_KEY = "HpH1Q-xQWLtw5rsDCfsCasRujjaYytrP6LjESLWkPgM="
+
+
+def sql_token_store(
+    session_factory: sessionmaker[Session], clock: Clock
+) -> SqlTokenStore:
+    """The database token store as production builds it, with the tests' key."""
+    return SqlTokenStore(session_factory, clock, TokenCipher([TEST_TOKEN_KEY]))

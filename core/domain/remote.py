@@ -4,6 +4,7 @@ vocabulary (whole rupiah, grams, canonical statuses, UTC)."""
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -31,7 +32,10 @@ class Secret:
     __str__ = __repr__
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
+        # Constant time: how much of a secret matches is never measurable.
+        return isinstance(other, Secret) and hmac.compare_digest(
+            other._value.encode("utf-8"), self._value.encode("utf-8")
+        )
 
     def __hash__(self) -> int:
         return hash(self._value)

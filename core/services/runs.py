@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -28,11 +29,24 @@ def error_code(error: BaseException) -> str:
     return type(error).__name__
 
 
+#: Where a database error's own text ends and the statement, its values or the
+#: library's help link begin (SQLAlchemy puts each on a line of its own).
+_STATEMENT_DETAIL = re.compile(
+    r"\s*(?:\[SQL:|\[parameters:|\[SQL parameters|\(Background)"
+)
+
+
 def error_text(error: BaseException) -> str:
-    """The text an item keeps of its error (connector errors carry no secrets)."""
+    """The text a run or an item keeps of its error, shown to users and logged.
+
+    Connector errors carry no secrets. Any other error keeps its own message only: a
+    database error's statement and the values bound to it (tokens among them) never
+    reach the text.
+    """
     if isinstance(error, ConnectorError):
         return str(error)[:2000]
-    return f"{type(error).__name__}: {error}"[:2000]
+    text = _STATEMENT_DETAIL.split(str(error), maxsplit=1)[0].strip()
+    return f"{type(error).__name__}: {text}"[:2000]
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from core.errors import StoreError
+from core.store.crypto import TokenCipher
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_SECONDS = 60
@@ -53,11 +54,17 @@ def missing_sqlite_file(url: str | URL) -> Path | None:
 
 
 def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
-    """Build an engine for SQLite or PostgreSQL with ikm-sync's connection settings."""
+    """Build an engine for SQLite or PostgreSQL with ikm-sync's connection settings.
+
+    Statement values never appear in SQLAlchemy's errors or log lines
+    (``hide_parameters``): they include tokens and other secrets.
+    """
     parsed = normalise_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, echo=echo)
-    return create_engine(parsed, echo=echo, pool_pre_ping=True, future=True)
+    return create_engine(
+        parsed, echo=echo, hide_parameters=True, pool_pre_ping=True, future=True
+    )
 
 
 def _sqlite_engine(url: URL, *, echo: bool) -> Engine:
@@ -67,6 +74,7 @@ def _sqlite_engine(url: URL, *, echo: bool) -> Engine:
     engine = create_engine(
         url,
         echo=echo,
+        hide_parameters=True,
         connect_args={
             "check_same_thread": False,
             "timeout": SQLITE_BUSY_TIMEOUT_SECONDS,
@@ -100,10 +108,16 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, class_=Session, expire_on_commit=False)
 
 
-def _alembic_config(engine: Engine) -> Config:
+#: Where migrations find the cipher of stored tokens (``config.attributes``).
+TOKEN_CIPHER = "token_cipher"  # noqa: S105  (an attribute name, not a secret)
+
+
+def _alembic_config(engine: Engine, token_cipher: TokenCipher | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["engine"] = engine
+    if token_cipher is not None:
+        config.attributes[TOKEN_CIPHER] = token_cipher
     return config
 
 
@@ -122,18 +136,24 @@ def current_revision(engine: Engine) -> str | None:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
     except OperationalError as exc:
-        raise StoreError(f"cannot reach the database: {_first_line(exc)}") from None
+        raise StoreError(f"cannot reach the database: {first_line(exc)}") from None
 
 
-def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
-    """Migrate the schema to ``revision``; returns (revision before, revision after)."""
+def upgrade(
+    engine: Engine, revision: str = "head", *, token_cipher: TokenCipher | None = None
+) -> tuple[str | None, str]:
+    """Migrate the schema to ``revision``; returns (revision before, revision after).
+
+    ``token_cipher`` encrypts tokens stored in plain text by versions before 0005
+    (migrating such rows without it is refused).
+    """
     before = current_revision(engine)
     try:
-        command.upgrade(_alembic_config(engine), revision)
+        command.upgrade(_alembic_config(engine, token_cipher), revision)
     except CommandError as exc:
         raise StoreError(f"cannot migrate to revision {revision!r}: {exc}") from None
     except SQLAlchemyError as exc:
-        raise StoreError(f"migration failed: {_first_line(exc)}") from None
+        raise StoreError(f"migration failed: {first_line(exc)}") from None
     after = current_revision(engine)
     return before, after or ""
 
@@ -150,6 +170,8 @@ def ensure_current(engine: Engine) -> None:
         )
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """The driver's first line of ``exc``: the cause without the statement or the
+    values it carried."""
     text = str(getattr(exc, "orig", None) or exc)
     return text.strip().splitlines()[0] if text.strip() else type(exc).__name__

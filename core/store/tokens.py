@@ -3,7 +3,9 @@
 :meth:`SqlTokenStore.refreshing` locks the account's token row (``SELECT … FOR UPDATE``
 on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` queues every writer) until the new tokens
 are committed, so a single-use refresh token is spent once and the new pair is stored
-before anyone uses it — across threads, processes and machines.
+before anyone uses it — across threads, processes and machines. Tokens are stored
+encrypted (:class:`~core.store.crypto.TokenCipher`); a write the database refuses
+raises :class:`~core.errors.StoreError` naming the account, never the values.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col
 
@@ -22,14 +25,17 @@ from core.domain.remote import Secret
 from core.errors import StoreError
 from core.ports import Clock, TokenSet
 from core.store._sql import insert_ignoring_conflicts
-from core.store.db import READ_ONLY
+from core.store.crypto import TokenCipher
+from core.store.db import READ_ONLY, first_line
 from core.store.tables import AccountTokenRow, ChannelAccountRow, table_of
 
 
-def _token_set(row: AccountTokenRow) -> TokenSet:
+def _token_set(
+    cipher: TokenCipher, account: AccountId, row: AccountTokenRow
+) -> TokenSet:
     return TokenSet(
-        access_token=None if row.access_token is None else Secret(row.access_token),
-        refresh_token=None if row.refresh_token is None else Secret(row.refresh_token),
+        access_token=_reveal(cipher, account, "access", row.access_token),
+        refresh_token=_reveal(cipher, account, "refresh", row.refresh_token),
         access_expires_at=row.access_expires_at,
         refresh_expires_at=row.refresh_expires_at,
         version=row.version,
@@ -38,27 +44,45 @@ def _token_set(row: AccountTokenRow) -> TokenSet:
     )
 
 
+def _reveal(
+    cipher: TokenCipher, account: AccountId, kind: str, stored: str | None
+) -> Secret | None:
+    if stored is None:
+        return None
+    return Secret(
+        cipher.decrypt(stored, what=f"the {kind} token of account {account!r}")
+    )
+
+
+def _conceal(cipher: TokenCipher, secret: Secret | None) -> str | None:
+    return None if secret is None else cipher.encrypt(secret.reveal())
+
+
 class _HeldTokens:
     """One account's token row, locked until :meth:`save` commits (or the hold ends)."""
 
-    def __init__(self, session: Session, row: AccountTokenRow, clock: Clock) -> None:
+    def __init__(
+        self,
+        session: Session,
+        row: AccountTokenRow,
+        clock: Clock,
+        cipher: TokenCipher,
+        account: AccountId,
+    ) -> None:
         self._session, self._row, self._clock = session, row, clock
+        self._cipher, self._account = cipher, account
         self._saved = False
 
     @property
     def current(self) -> TokenSet:
-        return _token_set(self._row)
+        return _token_set(self._cipher, self._account, self._row)
 
     def save(self, tokens: TokenSet) -> TokenSet:
         if self._saved:
             raise StoreError("tokens were saved already in this hold")
         row = self._row
-        row.access_token = (
-            None if tokens.access_token is None else tokens.access_token.reveal()
-        )
-        row.refresh_token = (
-            None if tokens.refresh_token is None else tokens.refresh_token.reveal()
-        )
+        row.access_token = _conceal(self._cipher, tokens.access_token)
+        row.refresh_token = _conceal(self._cipher, tokens.refresh_token)
         row.access_expires_at = tokens.access_expires_at
         row.refresh_expires_at = tokens.refresh_expires_at
         row.needs_reauthorisation = tokens.needs_reauthorisation
@@ -66,9 +90,17 @@ class _HeldTokens:
         row.version += 1
         row.updated_at = self._clock.now()
         self._session.add(row)
-        self._session.commit()  # durable before anyone uses the new tokens
+        try:
+            self._session.commit()  # durable before anyone uses the new tokens
+        except SQLAlchemyError as exc:
+            self._session.rollback()
+            # The driver's first line only: the statement and its values stay out.
+            raise StoreError(
+                f"cannot save the tokens of account {self._account!r}: "
+                f"{first_line(exc)}"
+            ) from None
         self._saved = True
-        return _token_set(row)
+        return self.current
 
 
 _LOAD = (
@@ -93,8 +125,14 @@ _LOAD = (
 class SqlTokenStore:
     """``core.ports.TokenStore`` on the canonical store's database."""
 
-    def __init__(self, session_factory: sessionmaker[Session], clock: Clock) -> None:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        clock: Clock,
+        cipher: TokenCipher,
+    ) -> None:
         self._session_factory, self._clock = session_factory, clock
+        self._cipher = cipher
 
     def _account_row_id(self, session: Session, account: AccountId) -> int:
         found = session.execute(
@@ -130,10 +168,8 @@ class SqlTokenStore:
         if row.version is None:  # no token row yet
             return TokenSet()
         return TokenSet(
-            access_token=None if row.access_token is None else Secret(row.access_token),
-            refresh_token=None
-            if row.refresh_token is None
-            else Secret(row.refresh_token),
+            access_token=_reveal(self._cipher, account, "access", row.access_token),
+            refresh_token=_reveal(self._cipher, account, "refresh", row.refresh_token),
             access_expires_at=row.access_expires_at,
             refresh_expires_at=row.refresh_expires_at,
             version=int(row.version),
@@ -163,7 +199,38 @@ class SqlTokenStore:
                 .where(col(AccountTokenRow.account_id) == account_id)
                 .with_for_update()
             ).scalar_one()
-            yield _HeldTokens(session, row, self._clock)
+            yield _HeldTokens(session, row, self._clock, self._cipher, account)
         finally:
             session.rollback()  # releases the hold when nothing was saved
             session.close()
+
+    def reencrypt(self) -> int:
+        """Encrypt every stored token again with the cipher's first key (after a new
+        key was put first); returns how many accounts' tokens were rewritten."""
+        with self._session_factory() as session:
+            rows = (
+                session.execute(select(AccountTokenRow).with_for_update())
+                .scalars()
+                .all()
+            )
+            accounts = select(
+                col(ChannelAccountRow.id), col(ChannelAccountRow.account_key)
+            )
+            names = {int(r.id): str(r.account_key) for r in session.execute(accounts)}
+            count = 0
+            for row in rows:
+                what = f"account {names.get(row.account_id, row.account_id)!r}"
+                if row.access_token is None and row.refresh_token is None:
+                    continue
+                if row.access_token is not None:
+                    row.access_token = self._cipher.rotate(
+                        row.access_token, what=f"the access token of {what}"
+                    )
+                if row.refresh_token is not None:
+                    row.refresh_token = self._cipher.rotate(
+                        row.refresh_token, what=f"the refresh token of {what}"
+                    )
+                session.add(row)
+                count += 1
+            session.commit()
+        return count

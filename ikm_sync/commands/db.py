@@ -1,4 +1,4 @@
-"""``ikm-sync db``: schema migrations."""
+"""``ikm-sync db``: schema migrations and the encryption of stored tokens."""
 
 from __future__ import annotations
 
@@ -7,12 +7,16 @@ from typing import Annotated
 import structlog
 import typer
 
+from core.store.crypto import generate_key
 from core.store.db import current_revision, head_revision, upgrade
 from ikm_sync._context import state
 from ikm_sync._output import console, emit_json
 
 log = structlog.get_logger(__name__)
-app = typer.Typer(help="Create and migrate the database schema.", no_args_is_help=True)
+app = typer.Typer(
+    help="Create and migrate the database schema; encryption keys of stored tokens.",
+    no_args_is_help=True,
+)
 
 
 @app.command("upgrade")
@@ -24,7 +28,7 @@ def upgrade_command(
     app_state = state(ctx)
     loaded = app_state.settings()
     runtime = app_state.runtime(check_schema=False)
-    before, after = upgrade(runtime.engine, revision)
+    before, after = upgrade(runtime.engine, revision, token_cipher=runtime.cipher)
     database = loaded.settings.database_url_for_display()
     log.info("db.upgraded", database=database, before=before, after=after)
     if before == after:
@@ -60,4 +64,27 @@ def current_command(
     console().print(
         f"database {payload['database']}: revision {current or 'none (empty)'}, "
         f"newest {head}" + ("" if current == head else " — run `ikm-sync db upgrade`")
+    )
+
+
+@app.command("token-key")
+def token_key_command() -> None:
+    """Print a new random token key (for IKMSYNC_TOKEN_KEYS); changes nothing."""
+    typer.echo(generate_key())
+
+
+@app.command("reencrypt-tokens")
+def reencrypt_tokens_command(ctx: typer.Context) -> None:
+    """Encrypt every stored token again with the first of token_keys.
+
+    Rotation: put the new key first (IKMSYNC_TOKEN_KEYS=NEW,OLD), run this, then drop
+    the old key.
+    """
+    app_state = state(ctx)
+    runtime = app_state.runtime()
+    count = runtime.token_store().reencrypt()
+    log.info("tokens.reencrypted", accounts=count)
+    console().print(
+        f"tokens of {count} account(s) encrypted again with the first key of "
+        "token_keys; older keys may now be removed"
     )

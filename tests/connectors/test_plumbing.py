@@ -21,6 +21,7 @@ from core.errors import (
     OutcomeUnknownError,
     RateLimitError,
     RejectedError,
+    StoreError,
     TransientError,
     UnreadableAnswerError,
     Where,
@@ -446,3 +447,94 @@ def test_app_credential_refusals_do_not_mark_the_account(clock: FakeClock) -> No
     with pytest.raises(AuthError):
         keeper(store, clock, wrong_secret).current()
     assert not store.load(ACCOUNT).needs_reauthorisation
+
+
+def _rotating(clock: FakeClock) -> Callable[[TokenSet], TokenSet]:
+    """A marketplace whose refresh tokens are single-use: each refresh rotates it."""
+    count = 0
+
+    def refresh(tokens: TokenSet) -> TokenSet:
+        nonlocal count
+        count += 1
+        return TokenSet(
+            access_token=Secret(f"at-{count}"),
+            refresh_token=Secret(f"rt-{count}"),
+            access_expires_at=clock.now() + timedelta(hours=4),
+        )
+
+    return refresh
+
+
+def _expired(store: FakeTokenStore, clock: FakeClock, refresh: str | None) -> None:
+    store.tokens[ACCOUNT] = TokenSet(
+        access_token=Secret("at-0"),
+        refresh_token=None if refresh is None else Secret(refresh),
+        access_expires_at=clock.now() - timedelta(minutes=1),
+        version=3,
+    )
+
+
+def test_new_tokens_the_store_refuses_once_are_saved_on_the_second_try(
+    clock: FakeClock,
+) -> None:
+    store = FakeTokenStore()
+    _expired(store, clock, "rt-0")
+    store.refuse_saves = 1
+    with capture_logs() as logs:
+        tokens = keeper(store, clock, _rotating(clock)).current()
+    assert tokens.access_token == Secret("at-1")
+    stored = store.load(ACCOUNT)
+    assert (stored.refresh_token, stored.version) == (Secret("rt-1"), 4)
+    assert not stored.needs_reauthorisation
+    assert [e["event"] for e in logs] == ["tokens.save_failed", "tokens.refreshed"]
+
+
+def test_a_spent_refresh_token_whose_successor_is_refused_marks_the_account(
+    clock: FakeClock,
+) -> None:
+    store = FakeTokenStore()
+    _expired(store, clock, "rt-0")
+    store.refuse_saves = 2  # the new pair, and the same pair once more
+    with capture_logs() as logs, pytest.raises(StoreError) as raised:
+        keeper(store, clock, _rotating(clock)).current()
+    assert "refresh token they replace is spent" in str(raised.value)
+    assert "ikm-sync accounts authorize toy-1" in str(raised.value)
+    stored = store.load(ACCOUNT)
+    assert stored.needs_reauthorisation
+    assert stored.reason == str(raised.value)
+    assert stored.refresh_token == Secret("rt-0")  # the spent one, as it was
+    (unsaved,) = [e for e in logs if e["event"] == "tokens.unsaved"]
+    assert unsaved["log_level"] == "error"
+    assert unsaved["refresh_token_spent"] is True
+    assert unsaved["marked_for_reauthorisation"] is True
+    # Nothing is tried again until an officer authorises the shop anew.
+    with pytest.raises(AuthError, match="needs re-authorisation"):
+        keeper(store, clock, _rotating(clock)).current()
+
+
+def test_when_no_write_is_accepted_the_lost_pair_is_logged_and_raised(
+    clock: FakeClock,
+) -> None:
+    store = FakeTokenStore()
+    _expired(store, clock, "rt-0")
+    store.refuse_saves = 99
+    with capture_logs() as logs, pytest.raises(StoreError, match="is spent"):
+        keeper(store, clock, _rotating(clock)).current()
+    assert store.load(ACCOUNT).version == 3  # nothing could be written
+    (unsaved,) = [e for e in logs if e["event"] == "tokens.unsaved"]
+    assert unsaved["marked_for_reauthorisation"] is False
+    assert "at-1" not in repr(logs)
+    assert "rt-1" not in repr(logs)
+
+
+def test_a_refused_save_without_a_spent_refresh_token_leaves_the_account_usable(
+    clock: FakeClock,
+) -> None:
+    store = FakeTokenStore()
+    _expired(store, clock, None)  # client credentials: nothing single-use is spent
+    store.refuse_saves = 2
+    with pytest.raises(StoreError) as raised:
+        keeper(store, clock, _rotating(clock)).current()
+    assert "spent" not in str(raised.value)
+    assert not store.load(ACCOUNT).needs_reauthorisation
+    assert keeper(store, clock, _rotating(clock)).current().access_token is not None

@@ -17,10 +17,10 @@ from core.clock import SystemClock
 from core.domain.accounts import ChannelAccount
 from core.domain.ids import AccountId
 from core.store.db import make_session_factory
-from core.store.tokens import SqlTokenStore
 from ikm_sync.bootstrap import Connections
 from tests.conftest import Cli
 from tests.e2e.test_simulate import IKM_SYNC, _read_announcement
+from tests.fakes import sql_token_store
 
 pytestmark = [pytest.mark.e2e, pytest.mark.db]
 
@@ -169,7 +169,7 @@ def test_a_tokopedia_shop_linked_again_is_cleared_by_authorize(
     assert cli("catalog", "import", str(demo_dir / "producers.csv")).exit_code == 0
     assert cli("accounts", "apply").exit_code == 0
     # The shop was once unlinked from the fs_id: the store remembers it.
-    store = SqlTokenStore(make_session_factory(engine), SystemClock())
+    store = sql_token_store(make_session_factory(engine), SystemClock())
     with store.refreshing(AccountId("tokopedia-lapas")) as held:
         held.save(
             replace(held.current, needs_reauthorisation=True, reason="RBAC_MDLW_001")

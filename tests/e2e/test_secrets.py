@@ -6,9 +6,20 @@ import json
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from structlog.testing import capture_logs
 
+from core.clock import SystemClock
+from core.domain.accounts import Marketplace
+from core.domain.remote import Secret
+from core.ports import TokenSet
+from core.store.crypto import TokenCipher
+from core.store.db import make_session_factory
+from core.store.tokens import SqlTokenStore
 from tests.conftest import Cli
 from tests.e2e.helpers import snapshot, write_csv
+from tests.fakes import sql_token_store
+from tests.sync.world import SHOPEE, World
 
 pytestmark = [pytest.mark.e2e, pytest.mark.db]
 
@@ -82,3 +93,187 @@ def test_secrets_stay_out_of_logs_errors_exports_and_the_store(
         assert secret not in stored
     assert "**********" in runs[0].stdout
     assert "**********" in runs[10].stderr  # the rejected cell is shown, masked
+
+
+def _refuse_token_writes(engine: sa.Engine, account_row: int, *, marks: bool) -> None:
+    """The database refuses to update the account's tokens (``marks``: unless the
+    update marks the account for re-authorisation)."""
+    unless = " AND NOT NEW.needs_reauthorisation" if marks else ""
+    with engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql(
+                "CREATE TRIGGER refuse_tokens BEFORE UPDATE ON account_tokens "
+                f"WHEN NEW.account_id = {account_row}{unless} "
+                "BEGIN SELECT RAISE(ABORT, 'token writes refused'); END"
+            )
+        else:
+            connection.exec_driver_sql(
+                "CREATE FUNCTION refuse_tokens() RETURNS trigger AS $$ BEGIN "
+                "RAISE EXCEPTION 'token writes refused'; END $$ LANGUAGE plpgsql"
+            )
+            connection.exec_driver_sql(
+                "CREATE TRIGGER refuse_tokens BEFORE UPDATE ON account_tokens "
+                f"FOR EACH ROW WHEN (NEW.account_id = {account_row}{unless}) "
+                "EXECUTE FUNCTION refuse_tokens()"
+            )
+
+
+def _issued_tokens(world: World) -> set[str]:
+    shopee = world.sims[Marketplace.SHOPEE]
+    issued = {*shopee.grants_by_access, *shopee.grants_by_refresh}  # type: ignore[attr-defined]
+    assert issued
+    return issued
+
+
+@pytest.mark.parametrize("marks", [True, False], ids=["marked", "refused-all"])
+def test_refreshed_tokens_the_database_refuses_stay_out_of_run_errors(
+    cli: Cli, engine: sa.Engine, marks: bool
+) -> None:
+    world = World.build(engine)
+    world.authorise()
+    assert world.cycle().ok
+    with engine.connect() as connection:
+        row_id = connection.execute(
+            sa.text("SELECT id FROM channel_accounts WHERE account_key = :key"),
+            {"key": SHOPEE},
+        ).scalar_one()
+    _refuse_token_writes(engine, row_id, marks=marks)
+    world.sims[Marketplace.SHOPEE].revoke_access_tokens()  # type: ignore[attr-defined]
+
+    with capture_logs() as logs:
+        report = world.cycle()  # Shopee refreshes; the new pair is refused
+
+    issued = _issued_tokens(world)  # every token Shopee ever issued, the new ones too
+    failed = [r for r in report.pulls if r.account == SHOPEE]
+    assert [r.outcome.value for r in failed] == ["failed"]
+    assert "cannot save the tokens of account 'shopee-ntt'" in failed[0].error
+    assert "token writes refused" in failed[0].error
+    with engine.connect() as connection:
+        stored_errors = [
+            str(e)
+            for (e,) in connection.execute(
+                sa.text("SELECT error FROM sync_runs WHERE error IS NOT NULL")
+            )
+        ]
+        stored_errors += [
+            str(e)
+            for (e,) in connection.execute(
+                sa.text(
+                    "SELECT error_message FROM sync_run_items "
+                    "WHERE error_message IS NOT NULL"
+                )
+            )
+        ]
+        marked, reason = connection.execute(
+            sa.text(
+                "SELECT needs_reauthorisation, reason FROM account_tokens "
+                "WHERE account_id = :id"
+            ),
+            {"id": row_id},
+        ).one()
+    assert any("cannot save the tokens" in e for e in stored_errors)
+    run_ids = [str(r.run_id) for r in failed if r.run_id]
+    shown = [cli("runs", "list"), *(cli("runs", "show", i) for i in run_ids)]
+    assert all(r.exit_code == 0 for r in shown)
+    printed = "\n".join(r.stdout + r.stderr for r in shown)
+    assert "cannot save the tokens" in printed
+    texts = [*stored_errors, printed, *(r.error for r in failed), repr(logs)]
+    for text in texts:
+        assert "parameters" not in text
+        for token in issued:
+            assert token not in text
+    # Not stranded silently: logged with its reason and, where the database still
+    # takes the mark, marked for re-authorisation.
+    (unsaved,) = [e for e in logs if e["event"] == "tokens.unsaved"]
+    assert unsaved["refresh_token_spent"] is True
+    assert unsaved["marked_for_reauthorisation"] is marks
+    assert bool(marked) is marks
+    if marks:
+        assert "authorised again" in reason
+        (pull,) = [r for r in world.cycle().pulls if r.account == SHOPEE]
+        assert "needs re-authorisation" in pull.error  # nothing is sent any more
+
+
+def test_debug_logs_show_no_stored_token(cli: Cli, engine: sa.Engine) -> None:
+    config = cli.workdir / "ikm-sync.toml"
+    config.write_text(
+        '[marketplaces.shopee]\nbase_url = "http://127.0.0.1:9"\nretry_attempts = 1\n'
+        "options = { partner_id = 2001 }\n"
+        '[[accounts]]\nid = "shopee-ntt"\nmarketplace = "shopee"\n'
+        'shop_id = "220011"\nproducers = ["IKM-NTT-001"]\ncredentials = "main"\n'
+    )
+    cli.env["IKMSYNC_CREDENTIALS__MAIN__PARTNER_KEY"] = PARTNER_KEY
+    assert cli("catalog", "import", str(REPO_DEMO / "producers.csv")).exit_code == 0
+    assert cli("accounts", "apply").exit_code == 0
+    store = sql_token_store(make_session_factory(engine), SystemClock())
+    with store.refreshing(SHOPEE) as held:
+        held.save(TokenSet(access_token=Secret(ACCESS), refresh_token=Secret(REFRESH)))
+    checked = cli("--log-level", "debug", "--log-format", "json", "accounts", "check")
+    logged = checked.stdout + checked.stderr
+    assert '"sqlalchemy.engine' in logged  # statements are logged at DEBUG
+    assert ACCESS not in logged
+    assert REFRESH not in logged
+    events = [json.loads(x)["event"] for x in logged.splitlines() if x[:1] == "{"]
+    assert not [e for e in events if e.startswith("Row ")]
+
+
+ACCESS = "at-5ecre7-access-token-0001"
+REFRESH = "rt-5ecre7-refresh-token-0001"
+REPO_DEMO = Path(__file__).resolve().parents[2] / "demo"
+
+
+def test_the_token_key_is_required_outside_development_and_never_shown(
+    cli: Cli, engine: sa.Engine
+) -> None:
+    key = cli.env.pop("IKMSYNC_TOKEN_KEYS")
+    missing = cli("status")
+    assert missing.exit_code == 3
+    assert "IKMSYNC_TOKEN_KEYS" in missing.stderr
+    development = cli("status", env={"IKMSYNC_ENVIRONMENT": "development"})
+    assert development.exit_code == 0
+    assert "tokens.development_key_used" in development.stderr
+    bad = cli("status", env={"IKMSYNC_TOKEN_KEYS": "not-a-fernet-key-5ecre7"})
+    assert bad.exit_code == 3
+    assert "token_keys" in bad.stderr
+    assert "not a Fernet key" in bad.stderr
+    assert "5ecre7" not in bad.stdout + bad.stderr
+    (cli.workdir / "ikm-sync.toml").write_text(f'token_keys = "{key}"\n')
+    in_file = cli("config", "check")
+    assert in_file.exit_code == 3
+    assert "token_keys: secrets are not read from settings files" in in_file.stderr
+    assert key not in in_file.stdout + in_file.stderr
+    (cli.workdir / "ikm-sync.toml").write_text("")
+    cli.env["IKMSYNC_TOKEN_KEYS"] = key
+    checked = cli("config", "check", "--json")
+    rows = {r["key"]: r["value"] for r in json.loads(checked.stdout)["settings"]}
+    assert rows["token_keys"] == "**********"
+    assert key not in checked.stdout + checked.stderr
+
+
+def test_rotation_through_the_command_line(cli: Cli, engine: sa.Engine) -> None:
+    old = cli.env["IKMSYNC_TOKEN_KEYS"]
+    (cli.workdir / "ikm-sync.toml").write_text(
+        '[[accounts]]\nid = "shopee-ntt"\nmarketplace = "shopee"\n'
+        'shop_id = "220011"\nproducers = ["IKM-NTT-001"]\n'
+    )
+    assert cli("catalog", "import", str(REPO_DEMO / "producers.csv")).exit_code == 0
+    assert cli("accounts", "apply").exit_code == 0
+    store = sql_token_store(make_session_factory(engine), SystemClock())
+    with store.refreshing(SHOPEE) as held:
+        held.save(TokenSet(access_token=Secret(ACCESS), refresh_token=Secret(REFRESH)))
+    printed = cli("db", "token-key")
+    assert printed.exit_code == 0
+    new = printed.stdout.strip()
+    assert len(new) == 44
+    assert new != cli("db", "token-key").stdout.strip()  # a new one every time
+    rotated = cli("db", "reencrypt-tokens", env={"IKMSYNC_TOKEN_KEYS": f"{new},{old}"})
+    assert rotated.exit_code == 0, rotated.stderr
+    assert "tokens of 1 account(s) encrypted again" in rotated.stdout
+    after = SqlTokenStore(
+        make_session_factory(engine), SystemClock(), TokenCipher([new])
+    )
+    assert after.load(SHOPEE).refresh_token == Secret(REFRESH)
+    stale = cli("db", "reencrypt-tokens")  # the old key alone reads nothing now
+    assert stale.exit_code == 3
+    assert "cannot be decrypted with any key of token_keys" in stale.stderr
+    assert ACCESS not in snapshot(cli.database_url).__repr__()

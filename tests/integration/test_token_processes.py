@@ -31,8 +31,8 @@ from core.domain.catalogue import Producer, ProducerKind
 from core.domain.ids import AccountId, ProducerCode
 from core.domain.remote import Secret
 from core.store.db import make_session_factory
-from core.store.tokens import SqlTokenStore
 from core.store.uow import SqlUnitOfWork
+from tests.fakes import TEST_TOKEN_KEY, sql_token_store
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
 
@@ -50,6 +50,7 @@ CHILD = textwrap.dedent(
     from core.domain.ids import AccountId, ProducerCode
     from core.domain.remote import Secret
     from core.store.db import make_engine, make_session_factory
+    from core.store.crypto import TokenCipher
     from core.store.tokens import SqlTokenStore
 
     setup = json.loads(sys.argv[1])
@@ -60,7 +61,8 @@ CHILD = textwrap.dedent(
             account=ChannelAccount(AccountId("shopee-ntt"), Marketplace.SHOPEE,
                                    setup["shop_id"], (ProducerCode("IKM-NTT-001"),)),
             base_url=setup["url"], http=http, clock=clock,
-            tokens=SqlTokenStore(make_session_factory(engine), clock),
+            tokens=SqlTokenStore(make_session_factory(engine), clock,
+                                 TokenCipher([setup["token_key"]])),
             budget=RateBudget(100.0, 100),
             credentials={"partner_key": Secret(setup["partner_key"])},
             options={"partner_id": int(setup["partner_id"])},
@@ -114,7 +116,7 @@ def _authorised(
                 base_url=url,
                 http=http,
                 clock=clock,
-                tokens=SqlTokenStore(make_session_factory(engine), clock),
+                tokens=sql_token_store(make_session_factory(engine), clock),
                 budget=RateBudget(100.0, 100),
                 credentials={"partner_key": Secret(credentials["partner_key"])},
                 options={"partner_id": int(credentials["partner_id"])},
@@ -127,6 +129,7 @@ def _authorised(
         connector.check()
     return {
         "database_url": database_url,
+        "token_key": TEST_TOKEN_KEY,
         "url": url,
         "shop_id": credentials["shop_id"],
         "partner_id": credentials["partner_id"],
@@ -139,7 +142,7 @@ def test_two_processes_refresh_one_token_and_both_carry_on(
 ) -> None:
     simulator, url = served
     setup = _authorised(simulator, url, database_url, engine)
-    store = SqlTokenStore(make_session_factory(engine), SystemClock())
+    store = sql_token_store(make_session_factory(engine), SystemClock())
     before = store.load(ACCOUNT)
     simulator.revoke_access_tokens()  # both processes will be refused, then refresh
     # A slow refresh: unless the store makes the second process wait, both refreshes

@@ -7,16 +7,25 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
+from alembic import command
 
 from core.domain.accounts import ChannelAccount, Marketplace
 from core.domain.catalogue import Producer, ProducerKind
 from core.domain.ids import AccountId, ProducerCode
 from core.domain.remote import Secret
-from core.errors import StoreError
+from core.errors import ConfigError, StoreError
 from core.ports import TokenSet
-from core.store.db import make_session_factory
+from core.store.crypto import TokenCipher, generate_key
+from core.store.db import (
+    _alembic_config,
+    current_revision,
+    head_revision,
+    make_session_factory,
+    upgrade,
+)
 from core.store.tokens import SqlTokenStore
-from tests.fakes import FakeClock, FakeTokenStore
+from tests.fakes import TEST_TOKEN_KEY, FakeClock, FakeTokenStore, sql_token_store
 
 pytestmark = pytest.mark.db
 
@@ -68,7 +77,7 @@ def store(request: pytest.FixtureRequest, clock: FakeClock) -> Any:
             clock.now(),
         )
         uow.commit()
-    sql = SqlTokenStore(make_session_factory(engine), clock)
+    sql = sql_token_store(make_session_factory(engine), clock)
     with sql.refreshing(ACCOUNT) as held:
         held.save(TokenSet(refresh_token=Secret("r0")))
     return sql
@@ -137,6 +146,120 @@ def test_saved_tokens_are_read_back_whole(store: Any, clock: FakeClock) -> None:
 def test_an_unknown_account_is_a_store_error(
     sql_uow: Any, engine: Any, clock: FakeClock
 ) -> None:
-    store = SqlTokenStore(make_session_factory(engine), clock)
+    store = sql_token_store(make_session_factory(engine), clock)
     with pytest.raises(StoreError, match="accounts apply"):
         store.load(AccountId("nope"))
+
+
+ACCESS = "at-plain-5ecre7-0001"
+REFRESH = "rt-plain-5ecre7-0001"
+
+
+def _raw_tokens(engine: sa.Engine) -> list[tuple[str | None, str | None]]:
+    """The token columns as plain SQL reads them, without the store."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.text("SELECT access_token, refresh_token FROM account_tokens")
+        )
+        return [(r[0], r[1]) for r in rows]
+
+
+def _sql_store(engine: sa.Engine, clock: FakeClock, *keys: str) -> SqlTokenStore:
+    return SqlTokenStore(make_session_factory(engine), clock, TokenCipher(keys))
+
+
+def test_tokens_are_encrypted_at_rest(
+    store: Any, engine: sa.Engine, clock: FakeClock
+) -> None:
+    if not isinstance(store, SqlTokenStore):
+        pytest.skip("the database store only")
+    with store.refreshing(ACCOUNT) as held:
+        held.save(TokenSet(access_token=Secret(ACCESS), refresh_token=Secret(REFRESH)))
+    (raw,) = _raw_tokens(engine)
+    for column in raw:
+        assert column is not None
+        assert column.startswith("fernet:")
+        assert ACCESS not in column
+        assert REFRESH not in column
+    loaded = store.load(ACCOUNT)
+    assert (loaded.access_token, loaded.refresh_token) == (
+        Secret(ACCESS),
+        Secret(REFRESH),
+    )
+    other = _sql_store(engine, clock, generate_key())
+    with pytest.raises(ConfigError, match="cannot be decrypted with any key"):
+        other.load(ACCOUNT)  # another key reads nothing, and says why
+
+
+def test_rotation_reencrypts_with_the_new_key_and_old_keys_still_decrypt(
+    store: Any, engine: sa.Engine, clock: FakeClock
+) -> None:
+    if not isinstance(store, SqlTokenStore):
+        pytest.skip("the database store only")
+    with store.refreshing(ACCOUNT) as held:
+        held.save(TokenSet(access_token=Secret(ACCESS), refresh_token=Secret(REFRESH)))
+    before = _raw_tokens(engine)
+    new = generate_key()
+    rotating = _sql_store(engine, clock, new, TEST_TOKEN_KEY)
+    assert rotating.load(ACCOUNT).access_token == Secret(ACCESS)  # old key decrypts
+    assert rotating.reencrypt() == 1
+    after = _raw_tokens(engine)
+    assert after != before
+    assert _sql_store(engine, clock, new).load(ACCOUNT).refresh_token == Secret(REFRESH)
+    with pytest.raises(ConfigError, match="token_keys"):
+        _sql_store(engine, clock, TEST_TOKEN_KEY).load(ACCOUNT)
+
+
+def _plain_row_at_0004(engine: sa.Engine, clock: FakeClock) -> None:
+    command.downgrade(_alembic_config(engine), "0004")
+    with engine.begin() as connection:
+        now = clock.now()
+        account_id = connection.execute(
+            sa.text(
+                "INSERT INTO channel_accounts (account_key, marketplace, shop_id, "
+                "enabled, allocation, created_at, updated_at) VALUES "
+                "(:key, 'shopee', '1', :yes, '{}', :now, :now) RETURNING id"
+            ),
+            {"key": ACCOUNT, "now": now, "yes": True},
+        ).scalar_one()
+        connection.execute(
+            sa.text(
+                "INSERT INTO account_tokens (account_id, access_token, refresh_token, "
+                "version, needs_reauthorisation, reason, updated_at) VALUES "
+                "(:id, :access, :refresh, 1, :no, '', :now)"
+            ),
+            {
+                "id": account_id,
+                "access": ACCESS,
+                "refresh": REFRESH,
+                "no": False,
+                "now": now,
+            },
+        )
+
+
+def test_migration_0005_encrypts_plain_tokens_and_refuses_without_a_key(
+    engine: sa.Engine, clock: FakeClock
+) -> None:
+    _plain_row_at_0004(engine, clock)
+    with pytest.raises(StoreError, match="IKMSYNC_TOKEN_KEYS"):
+        upgrade(engine)  # without the key nothing changes
+    assert current_revision(engine) == "0004"
+    assert _raw_tokens(engine) == [(ACCESS, REFRESH)]
+
+    cipher = TokenCipher([TEST_TOKEN_KEY])
+    assert upgrade(engine, token_cipher=cipher) == ("0004", head_revision())
+    ((access, refresh),) = _raw_tokens(engine)
+    assert access is not None
+    assert refresh is not None
+    assert ACCESS not in access
+    assert REFRESH not in refresh
+    loaded = _sql_store(engine, clock, TEST_TOKEN_KEY).load(ACCOUNT)
+    assert (loaded.access_token, loaded.refresh_token, loaded.version) == (
+        Secret(ACCESS),
+        Secret(REFRESH),
+        1,
+    )
+    # Downgrading decrypts them again.
+    command.downgrade(_alembic_config(engine, cipher), "0004")
+    assert _raw_tokens(engine) == [(ACCESS, REFRESH)]

@@ -53,8 +53,8 @@ from core.services.cycle import CycleOptions, CycleReport, run_cycle
 from core.services.orders import PullOptions
 from core.services.publish import plan_push
 from core.store.db import make_session_factory
-from core.store.tokens import SqlTokenStore
 from core.store.uow import SqlUnitOfWork
+from tests.fakes import sql_token_store
 
 START = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 PICTURES = "https://img.ikm-sync.example"
@@ -368,7 +368,7 @@ class World:
             base_url=base_url,
             http=self.http,
             clock=self.clock,
-            tokens=SqlTokenStore(make_session_factory(self.engine), self.clock),
+            tokens=sql_token_store(make_session_factory(self.engine), self.clock),
             budget=self._budget(account.marketplace),
             credentials=secrets,
             options=options,

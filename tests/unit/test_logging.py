@@ -5,10 +5,13 @@ from __future__ import annotations
 import io
 import json
 import logging
+from pathlib import Path
 
+import sqlalchemy as sa
 import structlog
 
 from config.logging import MASK, SecretRedactor, configure_logging
+from core.store.db import make_engine
 
 
 def test_json_lines_off_a_terminal_with_stable_fields() -> None:
@@ -76,6 +79,34 @@ def test_http_library_debug_lines_stay_out_even_at_debug() -> None:
     configure_logging("DEBUG", "json", stream=stream)
     logging.getLogger("httpx").debug("HTTP Request: GET /api?access_token=raw")
     logging.getLogger("httpcore.http11").debug("send_request_headers.started")
-    logging.getLogger("sqlalchemy.engine").debug("SELECT 1")
+    logging.getLogger("sqlalchemy.engine.Engine").info("SELECT 1")
     events = [json.loads(line)["event"] for line in stream.getvalue().splitlines()]
     assert events == ["SELECT 1"]
+
+
+def test_database_rows_and_values_stay_out_of_debug_lines(tmp_path: Path) -> None:
+    # SQLAlchemy logs result rows at DEBUG and statement values at INFO: stored
+    # tokens would be printed by `--log-level debug`.
+    stream = io.StringIO()
+    configure_logging("DEBUG", "json", stream=stream)
+    engine = make_engine(f"sqlite:///{tmp_path / 'rows.db'}")
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text("CREATE TABLE t (token TEXT)"))
+            connection.execute(
+                sa.text("INSERT INTO t VALUES (:token)"), {"token": "tok-in-value"}
+            )
+            connection.execute(sa.text("INSERT INTO t VALUES ('tok-in-row')"))
+            rows = connection.execute(sa.text("SELECT token FROM t")).all()
+            # A logger set to DEBUG by hand still prints no row.
+            logging.getLogger("sqlalchemy.engine.Engine").setLevel(logging.DEBUG)
+            again = connection.execute(sa.text("SELECT token FROM t")).all()
+    finally:
+        logging.getLogger("sqlalchemy.engine.Engine").setLevel(logging.NOTSET)
+        engine.dispose()
+    assert rows == again == [("tok-in-value",), ("tok-in-row",)]
+    logged = stream.getvalue()
+    events = [json.loads(line)["event"] for line in logged.splitlines()]
+    assert "SELECT token FROM t" in events  # statements are still shown at DEBUG
+    assert "tok-in-value" not in logged
+    assert logged.count("tok-in-row") == 1  # the INSERT statement's text only
