@@ -12,9 +12,11 @@ Layers, lowest precedence first; each is a nested mapping, deep-merged into the 
 6. explicit overrides (tests, command-line flags).
 
 Every model forbids unknown keys, so a typo fails loudly. Secret values
-(``database.password`` and every ``credentials`` entry) are refused in settings files:
-they come only from the environment or from secret files. Each error names the key,
-where the value came from and what was expected.
+(``database.password``, ``token_keys`` and every ``credentials`` entry) are refused in
+settings files: they come only from the environment or from secret files; so is any
+key named like a secret (``partner_key``, ``client_secret``, ``*_token`` …) anywhere in
+a settings file or in a marketplace's ``options``. Each error names the key, where the
+value came from and what was expected.
 """
 
 from __future__ import annotations
@@ -67,6 +69,35 @@ _PLACEHOLDER_SECRETS = frozenset(
     }
 )
 _SLUG = r"^[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?$"
+#: A key named like this holds a secret, wherever it is (``partner_key``,
+#: ``client_secret``, ``access_token``, ``api-key``, ``password`` …).
+_SECRET_NAME = re.compile(
+    r"(?:^|[_-])(?:secret|password|passwd|passphrase|token|key|keys|apikey|sign|"
+    r"signature|authorization)$"
+)
+
+
+def is_secret_name(name: str) -> bool:
+    """True when a settings key called ``name`` looks like it holds a secret."""
+    return bool(_SECRET_NAME.search(name.strip().lower()))
+
+
+def _secret_names(
+    values: Any, prefix: tuple[str | int, ...] = ()
+) -> Iterator[tuple[str | int, ...]]:
+    """Paths of the keys under ``values`` named like secrets."""
+    if isinstance(values, Mapping):
+        for key, value in values.items():
+            path = (*prefix, str(key))
+            if prefix[-1:] == ("overrides",):  # keyed by SKU, not by setting
+                yield from _secret_names(value, path)
+            elif is_secret_name(str(key)):
+                yield path
+            else:
+                yield from _secret_names(value, path)
+    elif isinstance(values, list):
+        for index, value in enumerate(values):
+            yield from _secret_names(value, (*prefix, index))
 
 
 class ConfigurationError(Exception):
@@ -145,6 +176,19 @@ class MarketplaceSettings(_Section):
     retry_max_seconds: float = Field(default=120.0, gt=0, le=3_600)
     #: Marketplace-specific options, validated by the connector's own Settings model.
     options: dict[str, JsonValue] = Field(default_factory=dict)
+
+    @field_validator("options")
+    @classmethod
+    def _no_secrets(cls, value: dict[str, JsonValue]) -> dict[str, JsonValue]:
+        found = [_dotted(path) for path in _secret_names(value)]
+        if found:
+            raise ValueError(
+                f"{', '.join(found)}: named like a secret; options hold no secrets, "
+                "expected it in a credential set "
+                f"({ENV_PREFIX}CREDENTIALS__<SET>__<NAME> or a file in the secrets "
+                "directory) referenced by the account's credentials"
+            )
+        return value
 
     @field_validator("base_url")
     @classmethod
@@ -445,6 +489,16 @@ def _refuse_secrets_in_file(path: Path, values: Mapping[str, Any]) -> list[str]:
                 f"{path}: {dotted}: secrets are not read from settings files; expected "
                 f"{variable} in the environment or a file in the secrets directory"
             )
+    for key_path in _secret_names(values):
+        if is_secret_key(key_path):
+            continue  # refused above, with its own variable
+        name = str(key_path[-1]).upper().replace("-", "_")
+        problems.append(
+            f"{path}: {_dotted(key_path)}: named like a secret, and secrets are not "
+            "read from settings files; expected it in a credential set: "
+            f"{ENV_PREFIX}CREDENTIALS__<SET>__{name} in the environment or a file "
+            f"credentials__<set>__{name.lower()} in the secrets directory"
+        )
     url = _lookup(values, ("database", "url"))
     if isinstance(url, str):
         try:

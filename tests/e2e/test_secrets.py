@@ -222,6 +222,43 @@ REFRESH = "rt-5ecre7-refresh-token-0001"
 REPO_DEMO = Path(__file__).resolve().parents[2] / "demo"
 
 
+def test_secret_like_keys_are_refused_anywhere_in_a_settings_file(cli: Cli) -> None:
+    config = cli.workdir / "ikm-sync.toml"
+    config.write_text(
+        "[marketplaces.shopee.options]\npartner_id = 2001\n"
+        f'partner_key = "{PARTNER_KEY}"\n[marketplaces.tokopedia]\n'
+        f'options = {{ auth = {{ client_secret = "{FILE_SECRET}" }} }}\n'
+    )
+    for arguments in (["config", "check"], ["config", "check", "--json"]):
+        checked = cli(*arguments)
+        shown = checked.stdout + checked.stderr
+        assert checked.exit_code == 3
+        for secret in (PARTNER_KEY, FILE_SECRET):
+            assert secret not in shown
+    problems = cli("config", "check").stderr
+    assert "marketplaces.shopee.options.partner_key: named like a secret" in problems
+    assert "IKMSYNC_CREDENTIALS__<SET>__PARTNER_KEY" in problems
+    assert "marketplaces.tokopedia.options.auth.client_secret" in problems
+    # Options given in the environment are refused the same way, unechoed.
+    config.write_text("")
+    options = json.dumps({"partner_id": 2001, "partner_key": PARTNER_KEY})
+    from_env = cli(
+        "config", "check", env={"IKMSYNC_MARKETPLACES__SHOPEE__OPTIONS": options}
+    )
+    assert from_env.exit_code == 3
+    assert "partner_key: named like a secret" in from_env.stderr
+    assert PARTNER_KEY not in from_env.stdout + from_env.stderr
+
+
+def test_options_named_like_settings_not_secrets_are_accepted(cli: Cli) -> None:
+    (cli.workdir / "ikm-sync.toml").write_text(
+        '[marketplaces.tokopedia.options]\nfs_id = 1\ntoken_url = "https://t.example"\n'
+        '[[accounts]]\nid = "t"\nmarketplace = "tokopedia"\nshop_id = "1"\n'
+        'producers = ["P"]\n[accounts.allocation.overrides.KUNCI-KEY]\ncap = 1\n'
+    )
+    assert cli("config", "check").exit_code == 0
+
+
 def test_the_token_key_is_required_outside_development_and_never_shown(
     cli: Cli, engine: sa.Engine
 ) -> None:
