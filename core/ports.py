@@ -17,7 +17,7 @@ from core.domain.accounts import ChannelAccount
 from core.domain.catalogue import Producer, ProducerKind, Product, ProductStatus
 from core.domain.ids import AccountId
 from core.domain.listings import Listing
-from core.domain.orders import StoredOrder
+from core.domain.orders import CancelReason, Settlement, StoredOrder
 from core.domain.remote import (
     BatchLimits,
     ChangeResult,
@@ -294,8 +294,18 @@ class OrderRepository(Protocol):
         recently updated first (at most ``limit``)."""
         ...
 
-    def oversold(self, account: AccountId | None = None) -> list[StoredOrder]:
-        """Orders flagged as oversold (of one account, or of all)."""
+    def oversold(
+        self, account: AccountId | None = None, *, open_only: bool = False
+    ) -> list[StoredOrder]:
+        """Orders flagged as oversold (of one account, or of all); with
+        ``open_only``, only those no officer has settled yet."""
+        ...
+
+    def settle(
+        self, account: AccountId, external_id: str, settlement: Settlement
+    ) -> bool:
+        """Record how an oversold order was settled; False (nothing written) when
+        the order is not an unsettled oversold order of ``account``."""
         ...
 
     def count_by_status(self, account: AccountId) -> dict[OrderStatus, int]:
@@ -480,6 +490,9 @@ class MarketplaceConnector(Protocol):
 
     key: ClassVar[str]
     limits: ClassVar[BatchLimits]
+    #: Whether the marketplace documents a seller's cancellation of an order
+    #: (:meth:`cancel_order`).
+    cancels_orders: ClassVar[bool]
 
     def authorization_url(self, redirect_uri: str, state: str) -> str | None:
         """Where the seller approves this app for the shop (``None`` when the
@@ -539,6 +552,18 @@ class MarketplaceConnector(Protocol):
 
         Raises:
             RejectedError: no such order.
+        """
+        ...
+
+    def cancel_order(self, external_id: str, reason: CancelReason) -> None:
+        """Ask the marketplace to cancel one order as the seller; not idempotent
+        (a lost answer is ``OutcomeUnknownError``). The new status is read back with
+        :meth:`fetch_order`, never assumed.
+
+        Raises:
+            RejectedError: no such order, the order can no longer be cancelled, or
+                the marketplace documents no cancellation (``cancels_orders`` is
+                False).
         """
         ...
 

@@ -60,6 +60,7 @@ from connectors.bukalapak.schemas import (
 )
 from connectors.bukalapak.settings import Settings
 from core.domain.ids import Sku, sku_key
+from core.domain.orders import CancelReason
 from core.domain.remote import (
     BatchLimits,
     ChangeKind,
@@ -115,6 +116,9 @@ class BukalapakConnector:
         order_details_per_call=1,
         orders_by_update_time=False,
     )
+    #: The page documents no seller cancellation or rejection of a transaction
+    #: (§5.4 lists accept and ship only).
+    cancels_orders: ClassVar[bool] = False
     Settings: ClassVar[type[BaseModel]] = Settings
 
     def __init__(self, context: ConnectorContext) -> None:
@@ -627,6 +631,20 @@ class BukalapakConnector:
 
     def _where(self, operation: str) -> Where:
         return self._ctx.where(operation)
+
+    def cancel_order(self, external_id: str, reason: CancelReason) -> None:
+        """Refused without a call: Bukalapak documents no way for a seller to cancel
+        or reject a transaction (bukalapak.md §5.4).
+
+        Raises:
+            RejectedError: always.
+        """
+        raise RejectedError(
+            f"Bukalapak documents no cancellation of a transaction by the seller; "
+            f"transaction {external_id} was not cancelled ({reason.value})",
+            code="not_supported",
+            **self._ctx.where("cancel_order"),
+        )
 
     def close(self) -> None:
         """Nothing to release: the HTTP client is injected and stays open."""

@@ -689,3 +689,16 @@ class ShopeeClient:
             read=self._reader(schemas.OrderDetailList, op),
             params=params,
         )
+
+    def cancel_order(self, body: schemas.CancelOrderRequest) -> schemas.CancelAnswer:
+        """``order/cancel_order``: the seller cancels one order before it ships; not
+        idempotent (a lost answer is :class:`~core.errors.OutcomeUnknownError`)."""
+        op = "order.cancel_order"
+        return self._shop(
+            op,
+            "POST",
+            API + "order/cancel_order",
+            read=self._reader(schemas.CancelAnswer, op),
+            json=body.model_dump(exclude_none=True),
+            idempotent=False,
+        )

@@ -67,6 +67,7 @@ from connectors.shopee import errors, mapping, schemas
 from connectors.shopee.client import IMAGES_PER_UPLOAD, ShopeeClient
 from connectors.shopee.settings import CategoryChoice, ShopeeSettings
 from core.domain.ids import Sku, sku_key
+from core.domain.orders import CancelReason
 from core.domain.remote import (
     BatchLimits,
     ChangeKind,
@@ -171,6 +172,7 @@ class ShopeeConnector:
         order_details_per_call=50,
         orders_by_update_time=True,
     )
+    cancels_orders: ClassVar[bool] = True  # order/cancel_order (§5.5)
     Settings: ClassVar[type[BaseModel]] = ShopeeSettings
 
     def __init__(self, context: ConnectorContext) -> None:
@@ -882,6 +884,53 @@ class ShopeeConnector:
             fields={"order_sn": "not found"},
             **where,
         )
+
+    def cancel_order(self, external_id: str, reason: CancelReason) -> None:
+        """Cancel one order as the seller (``order/cancel_order``, allowed only before
+        shipping). ``OUT_OF_STOCK`` names every line of the order in ``item_list``,
+        read with ``get_order_detail`` just before.
+
+        Raises:
+            RejectedError: the shop has no such order, or Shopee refused the
+                cancellation (it answers ``error_param`` for an order that can no
+                longer be cancelled).
+            OutcomeUnknownError: the answer was lost; read the order before trying
+                again.
+        """
+        where = self._ctx.where("order.cancel_order")
+        details = self._client.get_order_detail([external_id]).order_list
+        detail = next((d for d in details if d.order_sn == external_id), None)
+        if detail is None:
+            raise RejectedError(
+                f"the shop has no order {external_id!r}",
+                code="order_not_found",
+                fields={"order_sn": "not found"},
+                **where,
+            )
+        items = None
+        if reason is CancelReason.OUT_OF_STOCK:
+            pairs = dict.fromkeys((i.item_id, i.model_id) for i in detail.item_list)
+            items = [
+                schemas.CancelItem(item_id=item, model_id=model)
+                for item, model in pairs
+            ]
+        try:
+            self._client.cancel_order(
+                schemas.CancelOrderRequest(
+                    order_sn=external_id,
+                    cancel_reason=mapping.CANCEL_REASONS[reason],
+                    item_list=items,
+                )
+            )
+        except RejectedError as exc:
+            raise RejectedError(
+                f"Shopee refused to cancel order {external_id} "
+                f"(status {detail.order_status}): {exc.reason}",
+                code=exc.code,
+                fields=exc.fields,
+                **where,
+            ) from exc
+        log.info("orders.cancel_requested", order=external_id, reason=reason, **where)
 
     def close(self) -> None:
         """Nothing to release: the HTTP client is injected and owned by its creator."""

@@ -36,6 +36,7 @@ from connectors.shopee import schemas
 from connectors.shopee.settings import CategoryChoice, ShopeeSettings
 from core.domain.catalogue import Condition
 from core.domain.ids import Sku
+from core.domain.orders import CancelReason
 from core.domain.remote import (
     ListingDraft,
     RemoteListing,
@@ -57,6 +58,11 @@ ORDER_STATUSES: Mapping[str, OrderStatus] = {
     "COMPLETED": OrderStatus.COMPLETED,
     "CANCELLED": OrderStatus.CANCELLED,
     "TO_RETURN": OrderStatus.RETURNED,
+}
+#: ``cancel_order`` ``cancel_reason`` per reason (§5.5).
+CANCEL_REASONS: Mapping[CancelReason, str] = {
+    CancelReason.OUT_OF_STOCK: "OUT_OF_STOCK",
+    CancelReason.BUYER_REQUEST: "CUSTOMER_REQUEST",
 }
 #: Item statuses a listing is shown in (deleted items are not listings any more).
 LISTED_STATUSES = ("NORMAL", "UNLIST", "BANNED", "REVIEWING")

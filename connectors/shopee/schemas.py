@@ -413,6 +413,28 @@ class OrderDetail(WireResponse):
     item_list: Annotated[list[OrderItem], _NoneIsEmpty] = Field(default_factory=list)
 
 
+class CancelItem(WireRequest):
+    """One ``item_list`` entry of ``cancel_order``."""
+
+    item_id: int
+    model_id: int
+
+
+class CancelOrderRequest(WireRequest):
+    """Body of ``order/cancel_order`` (§5.5); ``item_list`` is required with
+    ``OUT_OF_STOCK``."""
+
+    order_sn: str
+    cancel_reason: str
+    item_list: list[CancelItem] | None = None
+
+
+class CancelAnswer(WireResponse):
+    """``cancel_order`` answer."""
+
+    update_time: int | None = None
+
+
 class OrderDetailList(WireResponse):
     """``get_order_detail`` answer."""
 

@@ -70,6 +70,7 @@ STOCK_UPDATE = "stock_update"
 PRICE_UPDATE = "price_update"
 ORDER_LIST = "order_list"
 ORDER_DETAIL = "order_detail"
+ORDER_NACK = "order_nack"
 
 #: Credential names read from the account's credential set.
 CLIENT_ID = "client_id"
@@ -404,6 +405,19 @@ class TokopediaClient:
             f"/v2/fs/{self._fs_id}/order",
             Envelope[OrderDetail],
             params={"order_id": order_id},
+        )
+
+    def reject_order(self, order_id: int, reason_code: int, reason: str) -> None:
+        """``POST /v1/order/{order_id}/fs/{fs_id}/nack`` ``{reason_code, reason}``
+        (§6.4): the seller rejects an order; not idempotent."""
+        self._call(
+            "cancel_order",
+            ORDER_NACK,
+            "POST",
+            f"/v1/order/{order_id}/fs/{self._fs_id}/nack",
+            Envelope[Any],
+            body={"reason_code": reason_code, "reason": reason},
+            idempotent=False,
         )
 
 

@@ -88,6 +88,7 @@ from connectors.tokopedia.schemas import (
 )
 from connectors.tokopedia.settings import TokopediaSettings
 from core.domain.ids import Sku, sku_key
+from core.domain.orders import CancelReason
 from core.domain.remote import (
     BatchLimits,
     ChangeKind,
@@ -181,6 +182,7 @@ class TokopediaConnector:
         order_details_per_call=1,  # single order (§6.2)
         orders_by_update_time=False,  # the list filters by creation time (§6.1)
     )
+    cancels_orders: ClassVar[bool] = True  # nack: the seller rejects (§6.4)
     Settings: ClassVar[type[BaseModel]] = TokopediaSettings
 
     def __init__(self, context: ConnectorContext) -> None:
@@ -895,6 +897,38 @@ class TokopediaConnector:
                 **where,
             )
         return mapping.order_from_detail(detail, self._ctx.clock.now())
+
+    def cancel_order(self, external_id: str, reason: CancelReason) -> None:
+        """Reject one order as the seller (``nack``, §6.4) with the matching
+        ``reason_code`` (1 out of stock, 8 buyer request); Tokopedia then shows it
+        cancelled (3 or 10).
+
+        Raises:
+            RejectedError: not an order id, no such order, or an order that can no
+                longer be rejected (``ORD_USC_001``).
+            OutcomeUnknownError: the answer was lost; read the order before trying
+                again.
+        """
+        where = self._ctx.where("cancel_order")
+        order_id = _product_id(external_id)
+        if order_id is None:
+            raise RejectedError(
+                f"{external_id!r} is not a Tokopedia order id (digits expected)",
+                fields={"order_id": "not numeric"},
+                **where,
+            )
+        code, text = mapping.NACK_REASONS[reason]
+        with bound_contextvars(operation="cancel_order"):
+            try:
+                self._client.reject_order(order_id, code, text)
+            except RejectedError as exc:
+                raise RejectedError(
+                    f"Tokopedia refused to reject order {external_id}: {exc.reason}",
+                    code=exc.code,
+                    fields=exc.fields,
+                    **where,
+                ) from exc
+        log.info("orders.cancel_requested", order=external_id, reason=reason, **where)
 
     def close(self) -> None:
         """Nothing to release: the HTTP client is injected and not ours."""

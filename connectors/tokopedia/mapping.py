@@ -63,6 +63,7 @@ from connectors.tokopedia.schemas import (
 from connectors.tokopedia.settings import TokopediaSettings
 from core.domain.catalogue import Condition
 from core.domain.ids import Sku
+from core.domain.orders import CancelReason
 from core.domain.remote import (
     ListingDraft,
     RemoteListing,
@@ -107,6 +108,13 @@ ORDER_STATUSES: dict[int, OrderStatus] = {
     601: OrderStatus.DELIVERED,
     690: OrderStatus.DELIVERED,
     700: OrderStatus.COMPLETED,
+}
+
+#: ``nack`` ``reason_code`` and ``reason`` per reason (§6.4: 1 out of stock, 8 buyer
+#: request).
+NACK_REASONS: dict[CancelReason, tuple[int, str]] = {
+    CancelReason.OUT_OF_STOCK: (1, "Out of stock"),
+    CancelReason.BUYER_REQUEST: (8, "Buyer request"),
 }
 
 _CONDITIONS = {Condition.NEW: "NEW", Condition.USED: "USED"}

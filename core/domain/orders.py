@@ -136,9 +136,34 @@ class OrderLine:
     sku: Sku | None = None
 
 
+class SettlementKind(StrEnum):
+    """How an officer settled an oversold order."""
+
+    HANDLED = "handled"  # dealt with outside ikm-sync (stock found, buyer told)
+    CANCELLED = "cancelled"  # cancelled on the marketplace
+
+
+class CancelReason(StrEnum):
+    """Why a seller cancels an order on its marketplace."""
+
+    OUT_OF_STOCK = "out_of_stock"
+    BUYER_REQUEST = "buyer_request"
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """Who settled an oversold order, when, how and why."""
+
+    kind: SettlementKind
+    actor: str
+    at: datetime
+    note: str
+
+
 @dataclass(frozen=True, slots=True)
 class StoredOrder:
-    """An order as the store holds it."""
+    """An order as the store holds it; ``settlement`` is set once an officer has
+    settled it as oversold (ingestion never changes it)."""
 
     account: AccountId
     external_id: str
@@ -150,6 +175,7 @@ class StoredOrder:
     placed_at: datetime | None
     remote_updated_at: datetime | None
     lines: tuple[OrderLine, ...] = ()
+    settlement: Settlement | None = None
 
 
 def is_newer(

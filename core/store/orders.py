@@ -17,7 +17,13 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from core.domain.ids import AccountId, Sku, sku_key
-from core.domain.orders import OrderLine, StockState, StoredOrder
+from core.domain.orders import (
+    OrderLine,
+    Settlement,
+    SettlementKind,
+    StockState,
+    StoredOrder,
+)
 from core.domain.sync import OrderStatus
 from core.store._sql import bulk_insert, chunks, update_many_by
 from core.store.accounts import account_row_id
@@ -49,7 +55,19 @@ _ORDER_COLUMNS = (
     col(OrderRow.oversold),
     col(OrderRow.placed_at),
     col(OrderRow.remote_updated_at),
+    col(OrderRow.settlement),
+    col(OrderRow.settled_by),
+    col(OrderRow.settled_at),
+    col(OrderRow.settle_note),
 )
+
+
+def _settlement(
+    kind: str | None, actor: str | None, at: datetime | None, note: str | None
+) -> Settlement | None:
+    if kind is None or at is None:
+        return None
+    return Settlement(SettlementKind(kind), actor or "", at, note or "")
 
 
 def _changing(order: StoredOrder, at: datetime) -> dict[str, Any]:
@@ -124,6 +142,7 @@ class SqlOrderRepository:
                 placed_at=placed_at,
                 remote_updated_at=updated_at,
                 lines=tuple(lines.get(int(order_id), ())),
+                settlement=_settlement(kind, actor, settled_at, note),
             )
             for (
                 order_id,
@@ -136,6 +155,10 @@ class SqlOrderRepository:
                 oversold,
                 placed_at,
                 updated_at,
+                kind,
+                actor,
+                settled_at,
+                note,
             ) in rows
         ]
 
@@ -168,8 +191,12 @@ class SqlOrderRepository:
             ).scalars()
         )
 
-    def oversold(self, account: AccountId | None = None) -> list[StoredOrder]:
+    def oversold(
+        self, account: AccountId | None = None, *, open_only: bool = False
+    ) -> list[StoredOrder]:
         statement = self._select().where(col(OrderRow.oversold).is_(True))
+        if open_only:
+            statement = statement.where(col(OrderRow.settled_at).is_(None))
         if account is not None:
             statement = statement.where(
                 col(OrderRow.account_id) == account_row_id(self._session, account)
@@ -206,6 +233,29 @@ class SqlOrderRepository:
         return int(total)
 
     # ------------------------------------------------------------------ writes
+
+    def settle(
+        self, account: AccountId, external_id: str, settlement: Settlement
+    ) -> bool:
+        account_id = account_row_id(self._session, account)
+        settled = self._session.execute(
+            sa.update(OrderRow)
+            .where(
+                col(OrderRow.account_id) == account_id,
+                col(OrderRow.external_id) == external_id,
+                col(OrderRow.oversold).is_(True),
+                col(OrderRow.settled_at).is_(None),
+            )
+            .values(
+                settlement=settlement.kind.value,
+                settled_by=settlement.actor,
+                settled_at=settlement.at,
+                settle_note=settlement.note,
+                updated_at=settlement.at,
+            )
+            .returning(col(OrderRow.id))
+        )
+        return settled.first() is not None
 
     def save_many(self, orders: Sequence[StoredOrder], at: datetime) -> None:
         by_account: dict[AccountId, list[StoredOrder]] = defaultdict(list)

@@ -199,6 +199,12 @@ class OrderRow(SQLModel, table=True):
     remote_updated_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     first_seen_at: datetime = Field(sa_type=UtcDateTime)
     updated_at: datetime = Field(sa_type=UtcDateTime)
+    #: How an officer settled the order as oversold (``handled`` or ``cancelled``),
+    #: who, when and why; all null while it is open. Ingestion never writes these.
+    settlement: str | None = Field(default=None, max_length=16)
+    settled_by: str | None = Field(default=None, max_length=128)
+    settled_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    settle_note: str | None = Field(default=None, max_length=500)
 
 
 class OrderLineRow(SQLModel, table=True):

@@ -18,6 +18,7 @@ import connectors
 from connectors._http import RetryPolicy
 from connectors._sim.buyers import BuyerEvent
 from core.domain.ids import Sku, sku_key
+from core.domain.orders import CancelReason
 from core.domain.remote import (
     ChangeKind,
     ListingChange,
@@ -318,6 +319,29 @@ def test_an_order_paid_after_the_window_it_was_placed_in_is_not_missed(
         assert not market.connector.limits.orders_by_update_time
         assert first[order].status is OrderStatus.PENDING_PAYMENT
         assert market.connector.fetch_order(order).status is OrderStatus.PAID
+
+
+def test_a_paid_order_is_cancelled_only_where_the_marketplace_documents_it(
+    market: Harness,
+) -> None:
+    """A connector that cancels has the marketplace show the order cancelled (and
+    refuses a second cancel); one that cannot refuses and the order stays paid."""
+    create(market, "KOPI-FLR-001")
+    order = market.place_unpaid_order("KOPI-FLR-001")
+    assert market.simulator.buyer_event(order, BuyerEvent.PAY)
+    market.clock.advance(60)
+    assert market.connector.fetch_order(order).status is OrderStatus.PAID
+
+    if not market.connector.cancels_orders:
+        with pytest.raises(RejectedError, match="documents no cancellation"):
+            market.connector.cancel_order(order, CancelReason.OUT_OF_STOCK)
+        assert market.connector.fetch_order(order).status is OrderStatus.PAID
+        return
+    market.connector.cancel_order(order, CancelReason.OUT_OF_STOCK)
+    market.clock.advance(60)
+    assert market.connector.fetch_order(order).status is OrderStatus.CANCELLED
+    with pytest.raises(RejectedError):
+        market.connector.cancel_order(order, CancelReason.OUT_OF_STOCK)
 
 
 def test_no_secret_reaches_a_log_line_or_an_error(market: Harness) -> None:

@@ -12,7 +12,13 @@ from core.domain.accounts import ChannelAccount, Marketplace
 from core.domain.catalogue import Producer, ProducerKind
 from core.domain.ids import AccountId, ProducerCode, Sku
 from core.domain.listings import Listing
-from core.domain.orders import OrderLine, StockState, StoredOrder
+from core.domain.orders import (
+    OrderLine,
+    Settlement,
+    SettlementKind,
+    StockState,
+    StoredOrder,
+)
 from core.domain.remote import OrderWindow
 from core.domain.runs import RunItem
 from core.domain.sync import ListingState, OrderStatus, RunOutcome, SyncKind
@@ -399,6 +405,47 @@ def test_oversold_orders_of_one_account_or_all(
     assert mine[0].lines == (line,)
     assert sorted(o.external_id for o in everyone) == ["O-1", "O-2", "T-1"]
     assert {o.account for o in everyone} == {SHOPEE, TOKOPEDIA}
+
+
+def test_a_settled_oversold_order_leaves_the_open_list_and_outlives_later_saves(
+    seeded: Factory, clock: FakeClock
+) -> None:
+    save_orders(
+        seeded,
+        clock.now(),
+        stored_order("O-1", oversold=True),
+        stored_order("O-2", oversold=True),
+        stored_order("O-3"),
+    )
+    done = Settlement(SettlementKind.HANDLED, "officer:ani", T0, "stock found")
+
+    with seeded() as uow:
+        assert uow.orders.settle(SHOPEE, "O-1", done)
+        assert not uow.orders.settle(SHOPEE, "O-1", done)  # once only
+        assert not uow.orders.settle(SHOPEE, "O-3", done)  # not oversold
+        assert not uow.orders.settle(SHOPEE, "O-9", done)  # unknown
+        assert not uow.orders.settle(TOKOPEDIA, "O-2", done)  # another account's
+        uow.commit()
+    # an ingest saves the order again (a new status): the settlement stays
+    save_orders(
+        seeded,
+        clock.now(),
+        stored_order(
+            "O-1", OrderStatus.CANCELLED, oversold=True, updated=T0 + timedelta(hours=1)
+        ),
+    )
+
+    with seeded() as uow:
+        assert [o.external_id for o in uow.orders.oversold(SHOPEE, open_only=True)] == [
+            "O-2"
+        ]
+        every = {o.external_id: o for o in uow.orders.oversold(SHOPEE)}
+        unsettled = uow.orders.get_many(SHOPEE, ["O-3"])["O-3"]
+    assert sorted(every) == ["O-1", "O-2"]
+    assert every["O-1"].settlement == done
+    assert every["O-1"].status is OrderStatus.CANCELLED
+    assert every["O-2"].settlement is None
+    assert unsettled.settlement is None
 
 
 def test_count_by_status(seeded: Factory, clock: FakeClock) -> None:

@@ -14,6 +14,7 @@ import respx
 
 from connectors.bukalapak import mapping
 from connectors.bukalapak.connector import BukalapakConnector
+from core.domain.orders import CancelReason
 from core.domain.remote import OrderWindow
 from core.domain.sync import OrderStatus
 from core.errors import ContractError, RejectedError
@@ -223,3 +224,16 @@ def test_the_ten_states_map_to_canonical_statuses(
 def test_times_without_an_offset_are_wib() -> None:
     naive = datetime(2026, 11, 22, 9, 0)  # noqa: DTZ001  (an answer's naive time)
     assert mapping.to_utc(naive) == datetime(2026, 11, 22, 2, 0, tzinfo=UTC)
+
+
+def test_a_cancel_is_refused_without_a_call_as_the_page_documents_none(
+    router: respx.MockRouter,
+) -> None:
+    assert BukalapakConnector.cancels_orders is False
+    rig = make()  # no route: nothing may be sent
+
+    with pytest.raises(RejectedError, match="documents no cancellation") as caught:
+        rig.connector.cancel_order("100200300", CancelReason.OUT_OF_STOCK)
+
+    assert caught.value.code == "not_supported"
+    assert not router.calls

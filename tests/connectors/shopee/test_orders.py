@@ -11,10 +11,11 @@ import pytest
 import respx
 
 from connectors.shopee import mapping
+from core.domain.orders import CancelReason
 from core.domain.remote import OrderWindow
 from core.domain.sync import OrderStatus
-from core.errors import ContractError, RejectedError, Where
-from tests.connectors.shopee._support import BASE, NOW, TS, ok, params, rig
+from core.errors import ContractError, OutcomeUnknownError, RejectedError, Where
+from tests.connectors.shopee._support import BASE, NOW, TS, body, fail, ok, params, rig
 
 LIST = "/api/v2/order/get_order_list"
 DETAIL = "/api/v2/order/get_order_detail"
@@ -229,3 +230,97 @@ def test_fractional_rupiah_from_shopee_is_a_contract_error() -> None:
 def test_units_are_converted() -> None:
     assert mapping.grams_to_kg(270) == 0.27
     assert mapping.from_unix(TS) == NOW
+
+
+# ------------------------------------------------------------------ cancel_order
+
+CANCEL = "/api/v2/order/cancel_order"
+
+
+def test_an_out_of_stock_cancel_names_every_line_of_the_order() -> None:
+    setup = rig()
+    lines = [
+        {"item_id": 30_001, "model_id": 0, "model_quantity_purchased": 1},
+        {"item_id": 30_002, "model_id": 40_001, "model_quantity_purchased": 2},
+        {"item_id": 30_002, "model_id": 40_001, "model_quantity_purchased": 1},
+    ]
+    with respx.mock(
+        base_url=BASE, assert_all_called=True, assert_all_mocked=True
+    ) as router:
+        router.get(DETAIL).mock(
+            return_value=ok({"order_list": [detail("2506A", item_list=lines)]})
+        )
+        cancel = router.post(CANCEL).mock(return_value=ok({"update_time": TS}))
+        setup.connector.cancel_order("2506A", CancelReason.OUT_OF_STOCK)
+    (call,) = cancel.calls
+    assert body(call.request) == {
+        "order_sn": "2506A",
+        "cancel_reason": "OUT_OF_STOCK",
+        "item_list": [
+            {"item_id": 30_001, "model_id": 0},
+            {"item_id": 30_002, "model_id": 40_001},
+        ],
+    }
+    signed = params(call.request)
+    assert {"shop_id", "access_token", "sign"} <= signed.keys()
+
+
+def test_a_buyer_request_cancel_sends_no_item_list() -> None:
+    setup = rig()
+    with respx.mock(
+        base_url=BASE, assert_all_called=True, assert_all_mocked=True
+    ) as router:
+        router.get(DETAIL).mock(side_effect=details_for)
+        cancel = router.post(CANCEL).mock(return_value=ok({"update_time": TS}))
+        setup.connector.cancel_order("2506A", CancelReason.BUYER_REQUEST)
+    assert body(cancel.calls[0].request) == {
+        "order_sn": "2506A",
+        "cancel_reason": "CUSTOMER_REQUEST",
+    }
+
+
+def test_a_cancel_refused_with_error_param_is_a_rejection_sent_once() -> None:
+    setup = rig()
+    with respx.mock(
+        base_url=BASE, assert_all_called=True, assert_all_mocked=True
+    ) as router:
+        router.get(DETAIL).mock(
+            return_value=ok({"order_list": [detail("2506A", "SHIPPED")]})
+        )
+        cancel = router.post(CANCEL).mock(
+            return_value=fail(
+                "order.error_param",
+                "Wrong parameters, detail: an order in status SHIPPED cannot be "
+                "cancelled; cancellation is allowed only before shipping.",
+            )
+        )
+        with pytest.raises(RejectedError) as caught:
+            setup.connector.cancel_order("2506A", CancelReason.OUT_OF_STOCK)
+    assert cancel.call_count == 1
+    assert caught.value.code == "error_param"
+    assert "status SHIPPED" in str(caught.value)
+    assert "only before shipping" in str(caught.value)
+
+
+def test_a_cancel_of_an_order_the_shop_does_not_have_sends_nothing() -> None:
+    setup = rig()
+    with respx.mock(
+        base_url=BASE, assert_all_called=False, assert_all_mocked=True
+    ) as router:
+        router.get(DETAIL).mock(return_value=ok({"order_list": []}))
+        cancel = router.post(CANCEL).mock(return_value=ok({"update_time": TS}))
+        with pytest.raises(RejectedError, match="no order '2506Z'"):
+            setup.connector.cancel_order("2506Z", CancelReason.OUT_OF_STOCK)
+        assert not cancel.called
+
+
+def test_a_lost_cancel_answer_is_not_sent_again() -> None:
+    setup = rig()
+    with respx.mock(
+        base_url=BASE, assert_all_called=True, assert_all_mocked=True
+    ) as router:
+        router.get(DETAIL).mock(side_effect=details_for)
+        cancel = router.post(CANCEL).mock(side_effect=httpx.ReadTimeout("lost"))
+        with pytest.raises(OutcomeUnknownError):
+            setup.connector.cancel_order("2506A", CancelReason.OUT_OF_STOCK)
+    assert cancel.call_count == 1

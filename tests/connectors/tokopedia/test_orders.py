@@ -11,15 +11,19 @@ import pytest
 
 from connectors.tokopedia import TokopediaConnector, mapping
 from connectors.tokopedia.schemas import OrderRow
+from core.domain.orders import CancelReason
 from core.domain.remote import OrderWindow
 from core.domain.sync import OrderStatus
-from core.errors import ContractError, RejectedError
+from core.errors import ContractError, OutcomeUnknownError, RejectedError
 from tests.connectors.tokopedia.conftest import (
     FS_ID,
     NOW,
     OPTIONS,
     SHOP_ID,
+    STORED_TOKEN,
     Build,
+    body,
+    fail,
     ok,
 )
 
@@ -267,3 +271,60 @@ def test_a_row_without_create_time_is_placed_at_the_window_start() -> None:
     order = mapping.order_from_row(row, start)
     assert order.placed_at == start
     assert order.total_amount == 0
+
+
+# ------------------------------------------------------------------ cancel_order
+
+NACK = f"/v1/order/880001/fs/{FS_ID}/nack"
+
+
+@pytest.mark.parametrize(
+    ("reason", "code", "text"),
+    [
+        (CancelReason.OUT_OF_STOCK, 1, "Out of stock"),
+        (CancelReason.BUYER_REQUEST, 8, "Buyer request"),
+    ],
+)
+def test_a_cancel_is_a_nack_with_the_documented_reason_code(
+    build: Build, reason: CancelReason, code: int, text: str
+) -> None:
+    wire = build()
+    route = wire.router.post(NACK).mock(return_value=ok("success"))
+
+    wire.connector.cancel_order("880001", reason)
+
+    (call,) = route.calls
+    assert body(call) == {"reason_code": code, "reason": text}
+    assert call.request.headers["Authorization"] == f"Bearer {STORED_TOKEN}"
+
+
+def test_a_nack_refused_as_not_eligible_is_a_rejection_sent_once(build: Build) -> None:
+    wire = build()
+    route = wire.router.post(NACK).mock(
+        return_value=fail(
+            400, "ORD_USC_001", "order status 400 is not eligible for reject"
+        )
+    )
+
+    with pytest.raises(RejectedError) as caught:
+        wire.connector.cancel_order("880001", CancelReason.OUT_OF_STOCK)
+
+    assert route.call_count == 1
+    assert "refused to reject order 880001" in str(caught.value)
+    assert "not eligible" in str(caught.value)
+
+
+def test_a_lost_nack_answer_is_not_sent_again(build: Build) -> None:
+    wire = build()
+    route = wire.router.post(NACK).mock(side_effect=httpx.ReadTimeout("lost"))
+
+    with pytest.raises(OutcomeUnknownError):
+        wire.connector.cancel_order("880001", CancelReason.OUT_OF_STOCK)
+
+    assert route.call_count == 1
+
+
+def test_a_cancel_of_an_id_that_is_not_tokopedias_sends_nothing(build: Build) -> None:
+    wire = build()  # no route: nothing may be sent
+    with pytest.raises(RejectedError, match="not a Tokopedia order id"):
+        wire.connector.cancel_order("INV/1", CancelReason.OUT_OF_STOCK)
