@@ -226,7 +226,7 @@ def _register() -> None:
     app.add_typer(accounts.app, name="accounts")
     app.add_typer(sync.app, name="sync")
     app.add_typer(runs.app, name="runs")
-    app.command("orders")(orders.orders)
+    app.add_typer(orders.app, name="orders")
     app.command("reconcile")(reconcile.reconcile)
     app.command("status")(status.status)
     app.command("simulate")(simulate.simulate)

@@ -848,6 +848,138 @@ def test_orders_beyond_the_stock_on_two_marketplaces_are_listed_as_oversold(
     assert stock_on(published, "bukalapak")[sku] == 0
 
 
+def _oversold_on_shopee(published: Site) -> dict[str, Any]:
+    """An open oversold Shopee order: the ledger loses the units of a SKU Shopee
+    still shows, a buyer orders it there and a pull stores the order."""
+    shown = stock_on(published, "shopee")
+    stock = available(published)
+    sku = next(s for s in sorted(shown) if shown[s] >= 1 and stock[s.upper()] >= 1)
+    published.run(
+        "stock", "adjust", sku, str(-stock[sku.upper()]), "--reason", "jars broken"
+    )
+    known = {str(o["order_sn"]) for o in sim_orders(published, "shopee")}
+    for _ in range(100):  # buyers rush the shop until one orders the SKU
+        if any(
+            str(o["order_sn"]) not in known
+            and o["status"] == "READY_TO_SHIP"
+            and any(line["sku"] == sku for line in o["lines"])
+            for o in sim_orders(published, "shopee")
+        ):
+            break
+        published.buyers("shopee", 5)
+    published.json_of("sync", "orders", "--account", SHOPEE)
+    found = [
+        o
+        for o in published.json_of("orders", "--oversold", "--account", SHOPEE)[
+            "oversold"
+        ]
+        if o["status"] == "paid" and any(line["sku"] == sku for line in o["lines"])
+    ]
+    assert found, "no paid oversold Shopee order of the SKU"
+    return found[0]  # type: ignore[no-any-return]
+
+
+def _refused(published: Site, *args: str) -> str:
+    """Run a command that must be refused with exit 1, changing nothing."""
+    before = snapshot(published.database_url)
+    answer = published.json_of(*args, code=1)
+    assert snapshot(published.database_url) == before, args
+    return " ".join(answer["detail"])
+
+
+def test_oversold_orders_are_settled_or_cancelled_on_the_marketplace(
+    published: Site,
+) -> None:
+    order = _oversold_on_shopee(published)
+    number = order["external_id"]
+    holds = [
+        x for x in stored_lines(published) if (x.account, x.order) == (SHOPEE, number)
+    ]
+    reserved_before = query(
+        published,
+        "SELECT COUNT(*) FROM stock_movements WHERE reason = 'order_released'",
+    )[0][0]
+
+    # where the marketplace documents no cancellation: refused, nothing changed
+    assert "bukalapak documents no cancellation" in _refused(
+        published, "orders", "cancel", BUKALAPAK, "100200300", "--actor", "officer:ani"
+    )
+    # unknown order, not oversold, an empty note: refused, nothing changed
+    assert "no such order" in _refused(
+        published, "orders", "settle", SHOPEE, "NO-SUCH-ORDER", "--note", "n"
+    )
+    account, fine = query(
+        published,
+        "SELECT a.account_key, o.external_id FROM orders o "
+        "JOIN channel_accounts a ON a.id = o.account_id WHERE NOT o.oversold",
+    )[0]
+    assert "is not oversold" in _refused(
+        published, "orders", "settle", str(account), str(fine), "--note", "n"
+    )
+    assert "note: expected a non-empty text" in _refused(
+        published, "orders", "settle", SHOPEE, number, "--note", " "
+    )
+
+    cancel = published.json_of(
+        "orders", "cancel", SHOPEE, number, "--reason", "out_of_stock",
+        "--actor", "officer:ani",
+    )  # fmt: skip
+
+    assert cancel["read_back_error"] is None
+    assert cancel["order"]["status"] == "cancelled"
+    assert cancel["order"]["stock_state"] == "released"
+    assert cancel["order"]["settlement"]["how"] == "cancelled"
+    assert cancel["order"]["settlement"]["by"] == "officer:ani"
+    (shown,) = [
+        o for o in sim_orders(published, "shopee") if str(o["order_sn"]) == number
+    ]
+    assert shown["status"] == "CANCELLED"
+    listed = published.json_of("orders", "--oversold", "--account", SHOPEE)
+    assert number not in {o["external_id"] for o in listed["oversold"]}
+    every = published.json_of("orders", "--oversold", "--all", "--account", SHOPEE)
+    (kept,) = [o for o in every["oversold"] if o["external_id"] == number]
+    assert kept["settlement"] == cancel["order"]["settlement"]
+    # the next pull sees the cancellation again: released once
+    published.json_of("sync", "orders", "--account", SHOPEE)
+    released = [
+        key
+        for (key,) in query(
+            published,
+            "SELECT idempotency_key FROM stock_movements "
+            "WHERE reason = 'order_released'",
+        )
+        if str(key).startswith(f"order:{SHOPEE}:{number}:")
+    ]
+    assert len(released) == len(holds)
+    assert query(
+        published,
+        "SELECT COUNT(*) FROM stock_movements WHERE reason = 'order_released'",
+    )[0][0] == reserved_before + len(holds)
+    assert "already settled" in _refused(
+        published, "orders", "cancel", SHOPEE, number, "--actor", "officer:budi"
+    )
+
+    # an open oversold order marked handled leaves the list, with who and why
+    other = _oversold_on_shopee(published)
+    settled = published.json_of(
+        "orders", "settle", SHOPEE, other["external_id"],
+        "--note", "buyer agreed to wait", "--actor", "officer:ani",
+    )  # fmt: skip
+    assert settled["order"]["settlement"]["how"] == "handled"
+    assert settled["order"]["settlement"]["by"] == "officer:ani"
+    assert settled["order"]["settlement"]["note"] == "buyer agreed to wait"
+    assert settled["order"]["stock_state"] == "reserved"  # nothing else changes
+    after = published.json_of("orders", "--oversold")["oversold"]
+    assert other["external_id"] not in {o["external_id"] for o in after}
+    assert "already settled" in _refused(
+        published, "orders", "settle", SHOPEE, other["external_id"], "--note", "again"
+    )
+    wider = {"COLUMNS": "400"}  # ten columns, the notes not folded
+    table = published.run("orders", "--oversold", "--all", env=wider).stdout
+    assert "buyer agreed to wait" in table
+    assert "cancelled on shopee: out_of_stock" in table
+
+
 # ---------------------------------------------------------------- account leases
 
 
