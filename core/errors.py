@@ -9,6 +9,10 @@ IkmSyncError
 │   └── IdempotencyConflictError a key already names a different movement
 ├── InputRejectedError   a file or request failed validation; carries every issue found
 ├── StoreError           the database is unreachable or not at the expected schema
+│   ├── DatabaseUnreachableError the server does not answer, the file cannot be opened
+│   ├── DatabaseLockedError      another process held a lock longer than ikm-sync waits
+│   ├── DatabaseReadOnlyError    the file or the server refuses writes
+│   └── DatabaseFullError        the disk holding the database is full
 └── ConnectorError       raised by connectors; says where (marketplace, account, call)
     ├── TransientError       network, timeout, 408, 5xx: retried by connectors/_http.py
     │   └── RateLimitError       throttled; carries the wait the marketplace asked for
@@ -104,6 +108,22 @@ class InputRejectedError(IkmSyncError):
 
 class StoreError(IkmSyncError):
     """The database cannot be used: unreachable, or not at the expected schema."""
+
+
+class DatabaseUnreachableError(StoreError):
+    """No connection: the server does not answer or the file cannot be opened."""
+
+
+class DatabaseLockedError(StoreError):
+    """Another process held the database's write lock longer than ikm-sync waits."""
+
+
+class DatabaseReadOnlyError(StoreError):
+    """The database refuses writes (file permissions, a read-only server)."""
+
+
+class DatabaseFullError(StoreError):
+    """The disk (or quota) holding the database is full."""
 
 
 class Where(TypedDict, total=False):

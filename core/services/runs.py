@@ -14,7 +14,7 @@ from core.domain.ids import AccountId
 from core.domain.remote import OrderWindow
 from core.domain.runs import RunItem
 from core.domain.sync import RunOutcome, SyncKind
-from core.errors import ConnectorError, RejectedError
+from core.errors import ConnectorError, RejectedError, StoreError
 from core.ports import Clock, SyncUnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -39,11 +39,11 @@ _STATEMENT_DETAIL = re.compile(
 def error_text(error: BaseException) -> str:
     """The text a run or an item keeps of its error, shown to users and logged.
 
-    Connector errors carry no secrets. Any other error keeps its own message only: a
-    database error's statement and the values bound to it (tokens among them) never
-    reach the text.
+    Connector errors carry no secrets and store errors are plain sentences without
+    SQL. Any other error keeps its own message only: a database error's statement and
+    the values bound to it (tokens among them) never reach the text.
     """
-    if isinstance(error, ConnectorError):
+    if isinstance(error, ConnectorError | StoreError):
         return str(error)[:2000]
     text = _STATEMENT_DETAIL.split(str(error), maxsplit=1)[0].strip()
     return f"{type(error).__name__}: {text}"[:2000]

@@ -24,6 +24,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from core.errors import StoreError
+from core.store import failures
 from core.store.crypto import TokenCipher
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -53,21 +54,33 @@ def missing_sqlite_file(url: str | URL) -> Path | None:
     return None if path.exists() else path
 
 
-def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
+def make_engine(
+    url: str | URL,
+    *,
+    echo: bool = False,
+    busy_timeout: float = SQLITE_BUSY_TIMEOUT_SECONDS,
+) -> Engine:
     """Build an engine for SQLite or PostgreSQL with ikm-sync's connection settings.
 
     Statement values never appear in SQLAlchemy's errors or log lines
     (``hide_parameters``): they include tokens and other secrets.
+
+    ``busy_timeout`` is how many seconds a SQLite writer waits for another process's
+    lock. The engine raises :mod:`core.store.failures`' plain errors for a locked,
+    read-only, full or unreachable database.
     """
     parsed = normalise_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(parsed, echo=echo)
-    return create_engine(
-        parsed, echo=echo, hide_parameters=True, pool_pre_ping=True, future=True
-    )
+        engine = _sqlite_engine(parsed, echo=echo, busy_timeout=busy_timeout)
+    else:
+        engine = create_engine(
+            parsed, echo=echo, hide_parameters=True, pool_pre_ping=True, future=True
+        )
+    failures.install(engine, busy_timeout=busy_timeout)
+    return engine
 
 
-def _sqlite_engine(url: URL, *, echo: bool) -> Engine:
+def _sqlite_engine(url: URL, *, echo: bool, busy_timeout: float) -> Engine:
     database = url.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -77,7 +90,7 @@ def _sqlite_engine(url: URL, *, echo: bool) -> Engine:
         hide_parameters=True,
         connect_args={
             "check_same_thread": False,
-            "timeout": SQLITE_BUSY_TIMEOUT_SECONDS,
+            "timeout": busy_timeout,
         },
     )
 
@@ -89,7 +102,7 @@ def _sqlite_engine(url: URL, *, echo: bool) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
+        cursor.execute(f"PRAGMA busy_timeout={round(busy_timeout * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
