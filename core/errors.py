@@ -13,6 +13,7 @@ IkmSyncError
 │   ├── DatabaseLockedError      another process held a lock longer than ikm-sync waits
 │   ├── DatabaseReadOnlyError    the file or the server refuses writes
 │   └── DatabaseFullError        the disk holding the database is full
+├── RunInterruptedError  the process was asked to stop; the work ended at a safe point
 └── ConnectorError       raised by connectors; says where (marketplace, account, call)
     ├── TransientError       network, timeout, 408, 5xx: retried by connectors/_http.py
     │   └── RateLimitError       throttled; carries the wait the marketplace asked for
@@ -124,6 +125,18 @@ class DatabaseReadOnlyError(StoreError):
 
 class DatabaseFullError(StoreError):
     """The disk (or quota) holding the database is full."""
+
+
+class RunInterruptedError(IkmSyncError):
+    """The process was asked to stop (SIGTERM, SIGINT); the work stopped at a safe
+    point, between transactions, and the next run continues from there."""
+
+    def __init__(self, signal_name: str) -> None:
+        self.signal_name = signal_name
+        super().__init__(
+            f"stopped by {signal_name} before it finished; the next run continues "
+            "from here"
+        )
 
 
 class Where(TypedDict, total=False):

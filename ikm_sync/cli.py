@@ -1,8 +1,9 @@
 """The ``ikm-sync`` command line.
 
 Exit codes: 0 success; 1 input rejected or a business rule refused the change (nothing
-was written); 2 usage error; 3 configuration error; 4 database unreachable or not
-migrated.
+was written); 2 usage error; 3 configuration error; 4 database unreachable, locked,
+read-only or not migrated; 130 / 143 a sync command stopped by SIGINT / SIGTERM
+(:mod:`ikm_sync._signals`).
 """
 
 from __future__ import annotations

@@ -35,6 +35,6 @@ class SyncRun:
     window_end: datetime | None = None
     finished_at: datetime | None = None
     counts: dict[str, int] = field(default_factory=dict)
-    #: Why the run ended ``failed`` ("" otherwise).
+    #: Why the run ended ``failed`` or ``interrupted`` ("" otherwise).
     error: str = ""
     items: tuple[RunItem, ...] = ()

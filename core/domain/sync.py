@@ -44,5 +44,9 @@ class RunOutcome(StrEnum):
     SUCCEEDED = "succeeded"
     PARTIAL = "partial"
     FAILED = "failed"
-    #: Not run: another process held the account (reported, never stored).
+    #: Stopped at a safe point because the process was asked to stop (SIGTERM,
+    #: SIGINT); what was committed stays, the next run continues from there.
+    INTERRUPTED = "interrupted"
+    #: Not run: another process held the account, or the command was stopping
+    #: before the account's turn (reported, never stored).
     SKIPPED = "skipped"

@@ -6,6 +6,10 @@ slow or failing shop never holds the others. Each account's work holds the accou
 lease (one writer per account, across processes): an account another process holds is
 skipped and reported, not waited for. A lease whose holder was a process of this
 machine that no longer runs (killed, crashed) is taken over at once.
+
+A cycle asked to stop (:class:`~core.services.stopping.StopRequest`) ends each
+running account's run ``interrupted`` at its next safe point, releasing its lease,
+and starts no other account (they are reported ``skipped``).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from core.ports import Clock, MarketplaceConnector
 from core.services.orders import PullOptions, pull_orders
 from core.services.publish import Progress, push_account
 from core.services.runs import RunReport, UnitOfWorkFactory, error_text
+from core.services.stopping import StopRequest
 
 log = structlog.get_logger(__name__)
 
@@ -65,11 +70,13 @@ def holder_is_gone(holder: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class CycleOptions:
-    """How a cycle runs: pool size, order pull reach, this process's lease name."""
+    """How a cycle runs: pool size, order pull reach, this process's lease name, and
+    the request that stops it."""
 
     workers: int = 8
     pull: PullOptions = field(default_factory=PullOptions)
     holder: str = field(default_factory=lease_holder)
+    stop: StopRequest = field(default_factory=StopRequest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,14 +158,25 @@ def _guarded(
     account: ChannelAccount,
     uow_factory: UnitOfWorkFactory,
     clock: Clock,
-    holder: str,
+    options: CycleOptions,
     work: Callable[[], RunReport],
 ) -> RunReport:
     """Run ``work`` for one account under its lease; any failure becomes the
-    account's report, so the other accounts carry on."""
+    account's report, so the other accounts carry on. Nothing starts once the
+    cycle was asked to stop."""
+    holder = options.holder
     with structlog.contextvars.bound_contextvars(
         account=account.id, marketplace=account.marketplace.value, job=kind.value
     ):
+        if options.stop.requested:
+            return RunReport(
+                account.id,
+                kind,
+                0,
+                RunOutcome.SKIPPED,
+                {},
+                f"not started: stopping on {options.stop.reason}",
+            )
         try:
             with _leased(uow_factory, account, clock, holder) as held:
                 if not held:
@@ -224,7 +242,7 @@ def pull_all(
             account,
             uow_factory,
             clock,
-            options.holder,
+            options,
             lambda: _with_connector(
                 connectors,
                 account,
@@ -235,6 +253,7 @@ def pull_all(
                     clock,
                     trigger=trigger,
                     options=options.pull,
+                    stop=options.stop,
                 ),
             ),
         )
@@ -260,12 +279,18 @@ def push_all(
             account,
             uow_factory,
             clock,
-            options.holder,
+            options,
             lambda: _with_connector(
                 connectors,
                 account,
                 lambda c: push_account(
-                    uow_factory, c, account, clock, trigger=trigger, progress=progress
+                    uow_factory,
+                    c,
+                    account,
+                    clock,
+                    trigger=trigger,
+                    progress=progress,
+                    stop=options.stop,
                 ),
             ),
         )

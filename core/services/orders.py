@@ -46,9 +46,11 @@ from core.errors import (
     IdempotencyConflictError,
     InsufficientStockError,
     RejectedError,
+    RunInterruptedError,
 )
 from core.ports import Clock, MarketplaceConnector, SyncUnitOfWork
 from core.services.runs import RunRecorder, RunReport, UnitOfWorkFactory, error_text
+from core.services.stopping import StopRequest
 
 log = structlog.get_logger(__name__)
 
@@ -306,12 +308,15 @@ def pull_orders(
     *,
     trigger: str,
     options: PullOptions = PullOptions(),
+    stop: StopRequest | None = None,
 ) -> RunReport:
     """Pull ``account``'s orders since its bookmark; one run is recorded.
 
     The marketplace's failures end the run ``failed`` (the bookmark stays, so the
-    next pull reads the window again); nothing is raised for them.
+    next pull reads the window again); nothing is raised for them. When ``stop`` is
+    requested the run ends ``interrupted`` between orders (the bookmark stays too).
     """
+    stop = stop or StopRequest()
     until = clock.now()
     with uow_factory() as uow:
         bookmark = uow.orders.bookmark(account.id)
@@ -324,9 +329,12 @@ def pull_orders(
         run_id=run_id, account=account.id, marketplace=account.marketplace.value
     ):
         try:
-            seen = _pull_window(connector, window, ingester, options)
+            seen = _pull_window(connector, window, ingester, options, stop)
             if not connector.limits.orders_by_update_time:
-                _reread_open(uow_factory, connector, account, seen, ingester, options)
+                _reread_open(
+                    uow_factory, connector, account, seen, ingester, options, stop
+                )
+            stop.check()
             with uow_factory() as uow:
                 lagging = [
                     o
@@ -334,9 +342,12 @@ def pull_orders(
                     if steps(o.stock_state, target_state(o.status, o.stock_state))
                 ]
             ingester.settle(lagging)
+            stop.check()
             with uow_factory() as uow:
                 uow.orders.set_bookmark(account.id, until, clock.now())
                 uow.commit()
+        except RunInterruptedError as exc:
+            return recorder.report(recorder.interrupted(exc), str(exc), window)
         except ConnectorError as exc:
             reason = error_text(exc)
             log.error("sync_run.account_failed", reason=reason)  # noqa: TRY400
@@ -353,10 +364,12 @@ def _pull_window(
     window: OrderWindow,
     ingester: OrderIngester,
     options: PullOptions,
+    stop: StopRequest,
 ) -> set[str]:
     seen: set[str] = set()
     batch: list[RemoteOrder] = []
     for order in connector.fetch_orders(window):
+        stop.check()  # orders not yet stored are read again by the next pull
         seen.add(order.external_id)
         batch.append(order)
         if len(batch) >= options.batch_size:
@@ -375,6 +388,7 @@ def _reread_open(
     seen: set[str],
     ingester: OrderIngester,
     options: PullOptions,
+    stop: StopRequest,
 ) -> None:
     """Fetch open orders the window did not show, one by one."""
     with uow_factory() as uow:
@@ -385,6 +399,7 @@ def _reread_open(
         ]
     batch: list[RemoteOrder] = []
     for external_id in open_ids:
+        stop.check()
         try:
             batch.append(connector.fetch_order(external_id))
         except RejectedError as exc:  # gone from the marketplace: keep what we know

@@ -46,10 +46,12 @@ from core.errors import (
     ConnectorError,
     OutcomeUnknownError,
     RejectedError,
+    RunInterruptedError,
 )
 from core.ports import Clock, MarketplaceConnector, SyncUnitOfWork
 from core.reconcile import AccountPlan, plan_account
 from core.services.runs import RunRecorder, RunReport, UnitOfWorkFactory, error_text
+from core.services.stopping import StopRequest
 
 log = structlog.get_logger(__name__)
 
@@ -138,10 +140,12 @@ class _Applier:
         clock: Clock,
         recorder: RunRecorder,
         progress: Progress | None,
+        stop: StopRequest | None = None,
     ) -> None:
         self.uow_factory, self.connector = uow_factory, connector
         self.account, self.clock, self.recorder = account, clock, recorder
         self.progress = progress
+        self.stop = stop or StopRequest()
         self.known: dict[str, Listing] = {}
 
     # ---------------------------------------------------------------- helpers
@@ -174,6 +178,7 @@ class _Applier:
         """Look up listings whose create outcome is unknown: bind or re-queue."""
         limit = max(self.connector.limits.find_per_call, 1)
         for batch in _chunks(skus, limit):
+            self.stop.check()
             try:
                 found = self.connector.find_listings(list(batch))
             except AuthError:
@@ -221,6 +226,7 @@ class _Applier:
         unknown: list[Sku] = []
         size = max(CREATE_CHUNK, self.connector.limits.create_per_call)
         for chunk in _chunks(changes, size):
+            self.stop.check()  # before the intents: none is left for nothing
             intents = [
                 replace(self._listing(c.draft.sku), state=ListingState.CREATING)
                 for c in chunk
@@ -298,6 +304,7 @@ class _Applier:
     def change(self, changes: Sequence[ListingChange], plan: AccountPlan) -> None:
         """Content updates and deactivations."""
         for chunk in _chunks(changes, WRITE_CHUNK):
+            self.stop.check()
             results = self._batch(
                 chunk, self.connector.apply_listing_changes, lambda c: c.draft.sku
             )
@@ -341,6 +348,7 @@ class _Applier:
     def prices(self, updates: Sequence[PriceUpdate]) -> None:
         """Price updates; a refused price is not sent again until it changes."""
         for chunk in _chunks(updates, WRITE_CHUNK):
+            self.stop.check()
             results = self._batch(chunk, self.connector.push_prices, lambda u: u.sku)
             listings, items = [], []
             for update, result in zip(chunk, results, strict=True):
@@ -367,6 +375,7 @@ class _Applier:
         """Stock updates (decreases first, as planned); a failed one is sent again
         next time, whatever the reason: stock shown wrongly is how orders oversell."""
         for chunk in _chunks(updates, WRITE_CHUNK):
+            self.stop.check()
             results = self._batch(chunk, self.connector.push_stock, lambda u: u.sku)
             listings, items = [], []
             for update, result in zip(chunk, results, strict=True):
@@ -416,16 +425,18 @@ def push_account(
     *,
     trigger: str,
     progress: Progress | None = None,
+    stop: StopRequest | None = None,
 ) -> RunReport:
     """Bring one account in step with the canonical store; one run is recorded.
 
     Per-item failures make the run ``partial``; an :class:`AuthError` (the account
     needs re-authorisation) or a failure outside the contract ends it ``failed``.
-    Nothing is raised for the marketplace's failures.
+    Nothing is raised for the marketplace's failures. When ``stop`` is requested the
+    run ends ``interrupted`` before its next chunk.
     """
     recorder = RunRecorder(uow_factory, clock, SyncKind.PUBLISH, account.id, trigger)
     run_id = recorder.start()
-    applier = _Applier(uow_factory, connector, account, clock, recorder, progress)
+    applier = _Applier(uow_factory, connector, account, clock, recorder, progress, stop)
     with structlog.contextvars.bound_contextvars(
         run_id=run_id, account=account.id, marketplace=account.marketplace.value
     ):
@@ -440,6 +451,8 @@ def push_account(
             applier.change([*plan.updates, *plan.deactivations], plan)
             applier.prices(plan.prices)
             applier.stock(plan.stock)
+        except RunInterruptedError as exc:
+            return recorder.report(recorder.interrupted(exc), str(exc))
         except ConnectorError as exc:
             reason = error_text(exc)
             log.error("sync_run.account_failed", reason=reason)  # noqa: TRY400

@@ -21,7 +21,7 @@ from core.domain.ids import sku_key
 from core.domain.remote import ChangeResult, ListingChange
 from core.domain.runs import RunItem
 from core.domain.sync import RunOutcome, SyncKind
-from core.errors import ConnectorError
+from core.errors import ConnectorError, RunInterruptedError
 from core.ports import Clock, MarketplaceConnector
 from core.reconcile import (
     Finding,
@@ -32,6 +32,7 @@ from core.reconcile import (
 )
 from core.services.publish import load_plan, push_account
 from core.services.runs import RunRecorder, RunReport, UnitOfWorkFactory, error_text
+from core.services.stopping import StopRequest
 
 log = structlog.get_logger(__name__)
 
@@ -127,18 +128,27 @@ def reconcile_account(
     *,
     trigger: str,
     repair: bool = False,
+    stop: StopRequest | None = None,
 ) -> ReconcileReport:
     """Report ``account``'s drift, orphans, missing listings, duplicates and listings
     without a SKU; with ``repair``, deactivate the duplicates and push the store's
     values back. The marketplace's failures end the run ``failed`` (``partial`` when
-    only deactivations failed); nothing is raised for them."""
+    only deactivations failed); nothing is raised for them. When ``stop`` is requested
+    while the shop is read, the run ends ``interrupted`` and nothing is compared."""
+    stop = stop or StopRequest()
     recorder = RunRecorder(uow_factory, clock, SyncKind.RECONCILE, account.id, trigger)
     recorder.start()
     with structlog.contextvars.bound_contextvars(
         run_id=recorder.run_id, account=account.id
     ):
         try:
-            remote = list(connector.fetch_listings())
+            remote = []
+            for listing in connector.fetch_listings():
+                stop.check()
+                remote.append(listing)
+        except RunInterruptedError as exc:
+            outcome = recorder.interrupted(exc)
+            return ReconcileReport(recorder.report(outcome, str(exc)), [])
         except ConnectorError as exc:
             reason = error_text(exc)
             log.error("sync_run.account_failed", reason=reason)  # noqa: TRY400
@@ -187,6 +197,11 @@ def reconcile_account(
     repaired = None
     if repair and any(f.kind in _PUSHED for f in findings):
         repaired = push_account(
-            uow_factory, connector, account, clock, trigger=f"{trigger} (repair)"
+            uow_factory,
+            connector,
+            account,
+            clock,
+            trigger=f"{trigger} (repair)",
+            stop=stop,
         )
     return ReconcileReport(run, findings, repaired)

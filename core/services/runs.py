@@ -14,7 +14,7 @@ from core.domain.ids import AccountId
 from core.domain.remote import OrderWindow
 from core.domain.runs import RunItem
 from core.domain.sync import RunOutcome, SyncKind
-from core.errors import ConnectorError, RejectedError, StoreError
+from core.errors import ConnectorError, RejectedError, RunInterruptedError, StoreError
 from core.ports import Clock, SyncUnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -126,6 +126,11 @@ class RunRecorder:
             error,
             window,
         )
+
+    def interrupted(self, reason: RunInterruptedError) -> RunOutcome:
+        """Record the run as stopped at a safe point (``interrupted``)."""
+        log.warning("sync_run.interrupted", run_id=self.run_id, reason=str(reason))
+        return self.finish(RunOutcome.INTERRUPTED, str(reason))
 
     def finish(self, outcome: RunOutcome | None = None, error: str = "") -> RunOutcome:
         """Record how the run ended (unless an ``outcome`` is given: ``partial`` when

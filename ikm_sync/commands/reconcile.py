@@ -7,12 +7,15 @@ from typing import Annotated, Any
 import typer
 
 from core.domain.accounts import ChannelAccount
+from core.domain.sync import RunOutcome, SyncKind
 from core.reconcile import Finding, FindingKind
 from core.services.cycle import for_each_account
 from core.services.reconcile import ReconcileReport, describe, reconcile_account
 from core.services.runs import RunReport
+from core.services.stopping import StopRequest
 from ikm_sync._context import state
 from ikm_sync._output import console, emit_json, table
+from ikm_sync._signals import exit_if_stopped, stopping_on_signals
 from ikm_sync.bootstrap import Connections
 from ikm_sync.commands.sync import (
     chosen_accounts,
@@ -75,7 +78,8 @@ def reconcile(
 ) -> None:
     """Report drift (changed on the marketplace), orphans (only there), missing
     listings (only here), duplicates (a second active listing of a SKU of ours) and
-    listings without a SKU; exit code 1 when anything differs."""
+    listings without a SKU; exit code 1 when anything differs. SIGTERM or SIGINT
+    stops it at the next safe point (exit code 143 or 130)."""
     app_state = state(ctx)
     app_state.json_errors = as_json
     accounts = chosen_accounts(app_state, account, every)
@@ -83,7 +87,16 @@ def reconcile(
     connections = Connections(app_state.settings(), runtime)
     found: dict[str, ReconcileReport] = {}
 
-    def one(chosen: ChannelAccount) -> RunReport:
+    def one(chosen: ChannelAccount, stop: StopRequest) -> RunReport:
+        if stop.requested:
+            return RunReport(
+                chosen.id,
+                SyncKind.RECONCILE,
+                0,
+                RunOutcome.SKIPPED,
+                {},
+                f"not started: stopping on {stop.reason}",
+            )
         connector = connections.connector(chosen)
         try:
             report = reconcile_account(
@@ -93,6 +106,7 @@ def reconcile(
                 runtime.clock,
                 trigger=trigger(),
                 repair=repair,
+                stop=stop,
             )
         finally:
             connector.close()
@@ -100,7 +114,12 @@ def reconcile(
         return report.run
 
     try:
-        runs = for_each_account(accounts, one, cycle_options(app_state).workers)
+        with stopping_on_signals() as stop:
+            runs = for_each_account(
+                accounts,
+                lambda chosen: one(chosen, stop),
+                cycle_options(app_state).workers,
+            )
     finally:
         connections.close()
     reports = [found[a.id] for a in accounts if a.id in found]
@@ -141,6 +160,7 @@ def reconcile(
         )
         if repairs:
             print_reports("Repair", repairs)
+    exit_if_stopped(stop)
     exit_for([*runs, *repairs])
     if any(r.findings for r in reports) and not repair:
         raise typer.Exit(1)

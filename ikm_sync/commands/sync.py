@@ -22,8 +22,10 @@ from core.services.publish import Progress as ProgressCallback
 from core.services.publish import plan_push
 from core.services.report import account_reports
 from core.services.runs import RunReport
+from core.services.stopping import StopRequest
 from ikm_sync._context import AppState, default_actor, state
 from ikm_sync._output import console, emit_json, table
+from ikm_sync._signals import exit_if_stopped, stopping_on_signals
 from ikm_sync.bootstrap import Connections
 
 app = typer.Typer(
@@ -59,10 +61,12 @@ def chosen_accounts(
     return chosen
 
 
-def cycle_options(app_state: AppState) -> CycleOptions:
-    """Pool size and order pull reach from the ``[sync]`` settings."""
+def cycle_options(app_state: AppState, stop: StopRequest | None = None) -> CycleOptions:
+    """Pool size and order pull reach from the ``[sync]`` settings; ``stop`` stops
+    the work (see :mod:`ikm_sync._signals`)."""
     sync = app_state.settings().settings.sync
     return CycleOptions(
+        stop=stop or StopRequest(),
         workers=sync.workers,
         pull=PullOptions(
             overlap=timedelta(minutes=sync.order_overlap_minutes),
@@ -248,7 +252,10 @@ def push_command(
     every: AllOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Publish listings and push content, price and stock to each account."""
+    """Publish listings and push content, price and stock to each account.
+
+    SIGTERM or SIGINT stops it between chunks: runs end ``interrupted``, exit code
+    143 or 130."""
     app_state = state(ctx)
     app_state.json_errors = as_json
     accounts = chosen_accounts(app_state, account, every)
@@ -257,14 +264,14 @@ def push_command(
     total = sum(sum(plan_push(factory, a).counts().values()) for a in accounts)
     connections = Connections(app_state.settings(), runtime)
     try:
-        with push_progress(total) as progress:
+        with stopping_on_signals() as stop, push_progress(total) as progress:
             reports = push_all(
                 factory,
                 connections.connector,
                 accounts,
                 runtime.clock,
                 trigger=trigger(),
-                options=cycle_options(app_state),
+                options=cycle_options(app_state, stop),
                 progress=progress,
             )
     finally:
@@ -273,6 +280,7 @@ def push_command(
         emit_json({"runs": reports_payload(reports)})
     else:
         print_reports("Push", reports)
+    exit_if_stopped(stop)
     exit_for(reports)
 
 
@@ -283,27 +291,32 @@ def orders_command(
     every: AllOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Pull each account's orders since its bookmark and move their stock."""
+    """Pull each account's orders since its bookmark and move their stock.
+
+    SIGTERM or SIGINT stops it between orders: runs end ``interrupted``, exit code
+    143 or 130."""
     app_state = state(ctx)
     app_state.json_errors = as_json
     accounts = chosen_accounts(app_state, account, every)
     runtime = app_state.runtime()
     connections = Connections(app_state.settings(), runtime)
     try:
-        reports = pull_all(
-            runtime.uow_factory(),
-            connections.connector,
-            accounts,
-            runtime.clock,
-            trigger=trigger(),
-            options=cycle_options(app_state),
-        )
+        with stopping_on_signals() as stop:
+            reports = pull_all(
+                runtime.uow_factory(),
+                connections.connector,
+                accounts,
+                runtime.clock,
+                trigger=trigger(),
+                options=cycle_options(app_state, stop),
+            )
     finally:
         connections.close()
     if as_json:
         emit_json({"runs": reports_payload(reports)})
     else:
         print_reports("Orders", reports)
+    exit_if_stopped(stop)
     exit_for(reports)
 
 
@@ -312,21 +325,25 @@ def cycle_command(
     ctx: typer.Context,
     as_json: JsonOption = False,
 ) -> None:
-    """Orders, then push, for every enabled account: the unit a schedule runs."""
+    """Orders, then push, for every enabled account: the unit a schedule runs.
+
+    SIGTERM or SIGINT stops it at the next safe point: runs end ``interrupted``,
+    accounts not started are skipped, exit code 143 or 130."""
     app_state = state(ctx)
     app_state.json_errors = as_json
     accounts = chosen_accounts(app_state, None, True)
     runtime = app_state.runtime()
     connections = Connections(app_state.settings(), runtime)
     try:
-        report = run_cycle(
-            runtime.uow_factory(),
-            connections.connector,
-            accounts,
-            runtime.clock,
-            trigger=trigger(),
-            options=cycle_options(app_state),
-        )
+        with stopping_on_signals() as stop:
+            report = run_cycle(
+                runtime.uow_factory(),
+                connections.connector,
+                accounts,
+                runtime.clock,
+                trigger=trigger(),
+                options=cycle_options(app_state, stop),
+            )
     finally:
         connections.close()
     if as_json:
@@ -339,6 +356,7 @@ def cycle_command(
     else:
         print_reports("Orders", report.pulls)
         print_reports("Push", report.pushes)
+    exit_if_stopped(stop)
     exit_for([*report.pulls, *report.pushes])
 
 
