@@ -31,7 +31,7 @@ from core.store.db import make_engine
 from tests.e2e.helpers import snapshot, write_csv
 from tests.e2e.sites import DEMO, MARKETPLACES, Site, _site
 
-pytestmark = [pytest.mark.e2e, pytest.mark.db]
+pytestmark = [pytest.mark.e2e, pytest.mark.db, pytest.mark.slow]
 
 SHOPEE = "shopee-ntt-flores"
 TOKOPEDIA = "tokopedia-karya-lapas"

@@ -1,14 +1,21 @@
-"""A sync killed with SIGKILL at random points, twenty times, then run again, ends
-where an uninterrupted one ends — against real ``ikm-sync simulate`` processes.
+"""A sync killed with SIGKILL twenty times, then run again, ends where an uninterrupted
+run ends — against real ``ikm-sync simulate`` processes.
 
 Two worlds are built from the demo settings and catalogue, each with its own simulator
 process and database: one is published by a single ``ikm-sync sync push``; in the other
 ``sync push`` and then ``sync cycle`` (with simulated buyers ordering in between) are
-killed twenty times in a row at random moments before a last run completes. Both must
-show the same listings on every marketplace (SKU, price, stock, status; one listing per
-SKU), and the killed world must hold every buyer's order once, with the ledger equal to
-receipts minus active orders and every marketplace showing the allocation of what is
-available.
+killed twenty times in a row before a last run completes. Both must show the same
+listings on every marketplace (SKU, price, stock, status; one listing per SKU), and
+the killed world must hold every buyer's order once, with the ledger equal to receipts
+minus active orders and every marketplace showing the allocation of what is available.
+
+Kills land at points defined by progress, not by time (a loaded machine changes
+neither): a gate between the killed world's processes and its simulator holds the Nth
+marketplace request of a run (N drawn from a seeded generator, up to a share of the
+requests an uninterrupted run makes), the process is killed while that request is in
+flight, and the request is then either forwarded (the marketplace applies it; its
+answer is lost with the process) or dropped (it never arrived). A process that ends
+before its Nth request is not counted; the attempts and the time are both bounded.
 """
 
 from __future__ import annotations
@@ -26,11 +33,17 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from tests.e2e.gate import Gate, gated
 from tests.e2e.sites import Site, _site
 
-pytestmark = [pytest.mark.e2e, pytest.mark.db]
+pytestmark = [pytest.mark.e2e, pytest.mark.db, pytest.mark.slow]
 
 KILLS = 20
+#: Processes started to land the kills, at most (a run that ends first is not a kill).
+ATTEMPTS = 3 * KILLS
+#: Seconds the kill loops may take in all, and one process may take to get anywhere.
+DEADLINE = 900.0
+LIMIT = 120.0
 
 
 @pytest.fixture
@@ -47,24 +60,61 @@ def calm(tmp_path: Path, database_backend: Any) -> Iterator[Site]:
         database_backend.drop(url)
 
 
-def _timed(site: Site, *args: str) -> float:
-    """Run ``ikm-sync *args`` to its end; its wall seconds."""
-    start = time.monotonic()
+def _marketplace_requests(site: Site) -> int:
+    """Requests the site's simulators have answered so far (their own pages aside)."""
+    return sum(
+        n
+        for counts in site.requests().values()
+        for route, n in counts.items()
+        if not route.startswith("_sim.")
+    )
+
+
+def _counted(site: Site, *args: str) -> int:
+    """Run ``ikm-sync *args`` to its end; the marketplace requests it made."""
+    before = _marketplace_requests(site)
     site.run(*args)
-    return time.monotonic() - start
+    return _marketplace_requests(site) - before
 
 
-def _kill_at_random(site: Site, rng: random.Random, within: float, *args: str) -> bool:
-    """Start ``ikm-sync *args`` and SIGKILL it at a random moment of the ``within``
-    seconds an uninterrupted run takes; True when it was still running (killed),
-    False when it had already finished."""
-    process = site.start(*args)
-    time.sleep(rng.uniform(0.2, max(within, 0.5)))
-    if process.poll() is not None:
-        return False
-    process.send_signal(signal.SIGKILL)
-    process.wait(timeout=30)
-    return True
+class _Killer:
+    """Starts processes and kills them at their Nth marketplace request, within
+    :data:`ATTEMPTS` processes and :data:`DEADLINE` seconds in all."""
+
+    def __init__(self, site: Site, gate: Gate, rng: random.Random) -> None:
+        self.site, self.gate, self.rng = site, gate, rng
+        self.kills = self.attempts = 0
+        self.deadline = time.monotonic() + DEADLINE
+
+    def attempt(self, most: int, *args: str) -> bool:
+        """Start ``ikm-sync *args`` and SIGKILL it while its Nth request (N from 1
+        to ``most``) is held; True when killed, False when it ended first."""
+        self.attempts += 1
+        if self.attempts > ATTEMPTS or time.monotonic() > self.deadline:
+            pytest.fail(
+                f"{self.kills} of {KILLS} kills landed in {self.attempts - 1} "
+                f"processes and {DEADLINE:.0f} s; runs end before their Nth request"
+            )
+        nth = self.rng.randint(1, max(most, 1))
+        forward = self.rng.random() < 0.5
+        self.gate.arm(nth)
+        process = self.site.start(*args)
+        limit = min(self.deadline, time.monotonic() + LIMIT)
+        try:
+            while not self.gate.reached.wait(0.05):
+                if process.poll() is not None:
+                    return False  # it ended before its Nth request
+                if time.monotonic() > limit:
+                    pytest.fail(f"{args} neither ended nor reached request {nth}")
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=LIMIT)
+            self.kills += 1
+            return True
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=LIMIT)
+            self.gate.release(forward=forward)
 
 
 def _ledger(site: Site) -> tuple[dict[str, int], Counter[str], Counter[str]]:
@@ -133,16 +183,20 @@ def _ledger(site: Site) -> tuple[dict[str, int], Counter[str], Counter[str]]:
 def test_twenty_kills_then_a_run_end_where_an_uninterrupted_run_ends(
     killed: Site, calm: Site
 ) -> None:
-    rng = random.Random(20)  # noqa: S311  (reproducible kill times)
-    publishing = _timed(calm, "sync", "push")
+    rng = random.Random(20)  # noqa: S311  (reproducible kill points)
+    publishing = _counted(calm, "sync", "push")
     published = calm.shown()
     for url in calm.urls.values():
         httpx.post(f"{url}/_sim/buyers", json={"orders": 2}, timeout=30)
-    cycling = _timed(calm, "sync", "cycle")
+    cycling = _counted(calm, "sync", "cycle")
+    # Each killed run gets at most a share of the work done, so kills keep landing.
+    publish_reach = max(publishing // KILLS, 1)
+    cycle_reach = max(cycling // 2, 1)
 
-    kills = 0
-    while kills < KILLS // 2:  # killed while publishing
-        kills += _kill_at_random(killed, rng, publishing, "sync", "push")
+    with gated(killed.config, killed.urls) as gate:
+        killer = _Killer(killed, gate, rng)
+        while killer.kills < KILLS // 2:  # killed while publishing
+            killer.attempt(publish_reach, "sync", "push")
     killed.run("sync", "push", check=False)
 
     assert killed.shown() == published
@@ -152,17 +206,21 @@ def test_twenty_kills_then_a_run_end_where_an_uninterrupted_run_ends(
     plan = json.loads(killed.run("sync", "plan", "--json").stdout)
     assert all(sum(a["counts"].values()) == 0 for a in plan["accounts"]), plan
 
-    while kills < KILLS:  # buyers order, and the cycles that pull them are killed
-        for url in killed.urls.values():  # what `ikm-sync buyers` asks for
-            httpx.post(f"{url}/_sim/buyers", json={"orders": 2}, timeout=30)
-        kills += _kill_at_random(killed, rng, cycling, "sync", "cycle")
+    with gated(killed.config, killed.urls) as gate:
+        killer.gate = gate
+        while killer.kills < KILLS:  # buyers order; the cycles that pull them die
+            for url in killed.urls.values():  # what `ikm-sync buyers` asks for
+                httpx.post(f"{url}/_sim/buyers", json={"orders": 2}, timeout=30)
+            killer.attempt(cycle_reach, "sync", "cycle")
     last = killed.run("sync", "cycle", check=False)
     assert last.returncode == 0, last.stderr
-    assert kills == KILLS
+    assert killer.kills == KILLS
 
     runs = json.loads(killed.run("runs", "list", "--json", "--limit", "1000").stdout)
-    # kills landed inside runs: publish runs cut short stay "running" for the auditor
-    assert any(r["outcome"] == "running" for r in runs["runs"]), runs
+    # every kill landed inside a run (a request was in flight): runs cut short stay
+    # "running" for the auditor
+    running = [r for r in runs["runs"] if r["outcome"] == "running"]
+    assert len(running) >= KILLS, runs
     available, held, receipts = _ledger(killed)
     for key, units in available.items():
         assert units == receipts[key] - held[key], key
