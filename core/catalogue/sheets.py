@@ -50,7 +50,9 @@ class Sheet:
 
     ``rows`` may be read lazily (CSV files are streamed, never held whole); iterating
     it can raise :class:`SheetReadError`. ``size`` is the number of data rows, or an
-    estimate for a streamed file (for progress bars).
+    estimate for a streamed file (for progress bars). ``marked`` is true for a CSV
+    file, whose text may carry the mark :func:`core.csvfile.neutralise` adds; a
+    workbook's text cells are text already and carry none.
     """
 
     source: str
@@ -59,6 +61,7 @@ class Sheet:
     name: str | None = None
     size: int | None = None
     header_row: int = 1
+    marked: bool = False
 
     def __len__(self) -> int:
         if self.size is not None:
@@ -263,7 +266,7 @@ def _read_csv(path: Path, source: str) -> tuple[list[Sheet], list[InputIssue]]:
     header_row, header = found
     rows = _CsvRows(path, source, delimiter, header_row)
     size = max(lines - header_row, 0)  # an estimate, for progress bars
-    sheet = Sheet(source, header, rows, size=size, header_row=header_row)
+    sheet = Sheet(source, header, rows, size=size, header_row=header_row, marked=True)
     return [sheet], []
 
 

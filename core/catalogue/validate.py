@@ -149,7 +149,15 @@ def _shown(value: Cell) -> str:
 class _Row:
     """Typed access to one row's cells; each failed check records an issue."""
 
-    __slots__ = ("_issues", "_labels", "_source", "_values", "number", "ok")
+    __slots__ = (
+        "_issues",
+        "_labels",
+        "_marked",
+        "_source",
+        "_values",
+        "number",
+        "ok",
+    )
 
     def __init__(
         self,
@@ -159,8 +167,9 @@ class _Row:
         names: tuple[str, ...],
         issues: list[InputIssue],
         labels: Mapping[str, str],
+        marked: bool = False,
     ) -> None:
-        self._source, self.number = source, number
+        self._source, self.number, self._marked = source, number, marked
         self._values: dict[str, Cell] = dict(zip(names, cells, strict=False))
         self._issues, self._labels, self.ok = issues, labels, True
 
@@ -182,7 +191,7 @@ class _Row:
         control = _CONTROL_MULTILINE if multiline else _CONTROL
         if type(value) is str:  # the common case, checked without detours
             stripped = value.strip()
-            if stripped[:1] == MARK:  # written by an export to keep a formula inert
+            if stripped[:1] == MARK and self._marked:  # a CSV export's formula mark
                 stripped = restore(stripped)
             if multiline and "\r" in stripped:
                 stripped = stripped.replace("\r\n", "\n").replace("\r", "\n")
@@ -195,7 +204,7 @@ class _Row:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         text = "" if value is None else str(value).strip()
-        if text[:1] == MARK:
+        if text[:1] == MARK and self._marked:
             text = restore(text)
         if multiline:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -586,7 +595,9 @@ class _Validator:
                 self.result.rows_read += 1
                 if self._on_progress is not None and self.result.rows_read % 1000 == 0:
                     self._on_progress(self.result.rows_read)
-                row = _Row(sheet.source, number, cells, names, issues, labels)
+                row = _Row(
+                    sheet.source, number, cells, names, issues, labels, sheet.marked
+                )
                 stray = (
                     (*unnamed, *range(width, len(cells)))
                     if unnamed or (len(cells) > width)

@@ -325,3 +325,40 @@ def test_a_merged_cell_below_the_title_is_still_refused(tmp_path: Path) -> None:
     workbook.save(path)
     _, issues = read_catalogue_file(path)
     assert [(i.row, "C3:C4" in i.expected) for i in issues] == [(3, True)]
+
+
+APOSTROPHE_NAMES = ["'=Ndaru", "'-Ndaru-", "'+62 Kopi", "'Ndaru", "''@tenun"]
+
+
+def test_an_xlsx_export_imports_back_names_that_start_with_an_apostrophe(
+    tmp_path: Path,
+) -> None:
+    from core.catalogue.export import write_xlsx
+    from core.catalogue.validate import validate_sheets
+
+    path = tmp_path / "c.xlsx"
+    header = ["sku", "producer_code", "name", "price", "weight_grams"]
+    rows: list[list[str | int]] = [
+        [f"A-{n}", "IKM-1", name, 1000, 10] for n, name in enumerate(APOSTROPHE_NAMES)
+    ]
+    write_xlsx(path, {"products": (header, rows)})
+    sheets, issues = read_catalogue_file(path)
+    result = validate_sheets(sheets)
+    assert (issues, result.issues) == ([], [])
+    assert [r.product.name for r in result.products] == APOSTROPHE_NAMES
+
+
+def test_a_csv_export_still_loses_only_its_own_mark(tmp_path: Path) -> None:
+    from core.catalogue.validate import validate_sheets
+    from core.csvfile import write_csv
+
+    path = tmp_path / "c.csv"
+    names = [*APOSTROPHE_NAMES, "=HYPERLINK(1)", "-Kopi"]
+    write_csv(
+        path,
+        ["sku", "producer_code", "name", "price", "weight_grams"],
+        [[f"A-{n}", "IKM-1", name, 1000, 10] for n, name in enumerate(names)],
+    )
+    result = validate_sheets(read_catalogue_file(path)[0])
+    assert result.issues == []
+    assert [r.product.name for r in result.products] == names
