@@ -23,7 +23,9 @@ from core.catalogue.columns import (
     HEADER_SEARCH_ROWS,
     PRODUCER_SHEET,
     PRODUCT_SHEET,
+    canonical_column,
     header_kind,
+    normalise_header,
     sheet_kind_named,
 )
 from core.errors import InputIssue
@@ -325,20 +327,23 @@ def _read_worksheet(
     worksheet: object, source: str
 ) -> tuple[Sheet | None, list[InputIssue]]:
     kind = _title(worksheet)
-    formulas: list[InputIssue] = []
+    formulas: list[tuple[int, InputIssue]] = []  # (column index, issue)
     filled: list[Row] = []
     for row in worksheet.iter_rows():  # type: ignore[attr-defined]
         cells: list[Cell] = []
-        for cell in row:
+        for position, cell in enumerate(row):
             if cell.data_type == "f":
                 formulas.append(
-                    _issue(
-                        source,
-                        "a formula is not accepted; expected a plain value (copy the "
-                        "column and paste values only)",
-                        row=cell.row,
-                        column=cell.coordinate,
-                        value=str(cell.value),
+                    (
+                        position,
+                        _issue(
+                            source,
+                            "a formula is not accepted; expected a plain value "
+                            "(copy the column and paste values only)",
+                            row=cell.row,
+                            column=cell.coordinate,
+                            value=str(cell.value),
+                        ),
                     )
                 )
                 cells.append(None)
@@ -369,9 +374,27 @@ def _read_worksheet(
         )
         if merged.max_row >= header_row
     ]
-    issues.extend(f for f in formulas if f.row is None or f.row >= header_row)
+    ignored = _ignored_columns(header_cells, kind)
+    issues.extend(
+        issue
+        for position, issue in formulas
+        if (issue.row is None or issue.row >= header_row) and position not in ignored
+    )
     sheet = Sheet(source, header, filled[at + 1 :], name=kind, header_row=header_row)
     return sheet, issues
+
+
+def _ignored_columns(header: Sequence[Cell], kind: str | None) -> frozenset[int]:
+    """Positions of the columns whose header names no column of the sheet's kind:
+    their values are not read (a notice says so), so a formula there harms nothing.
+    A column without a header is not among them (its values are refused)."""
+    kind = kind or header_kind(header)
+    if kind is None:
+        return frozenset()
+    names = [normalise_header(cell) for cell in header]
+    return frozenset(
+        i for i, name in enumerate(names) if name and not canonical_column(name, kind)
+    )
 
 
 def _title(worksheet: object) -> str | None:

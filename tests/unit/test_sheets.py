@@ -362,3 +362,49 @@ def test_a_csv_export_still_loses_only_its_own_mark(tmp_path: Path) -> None:
     result = validate_sheets(read_catalogue_file(path)[0])
     assert result.issues == []
     assert [r.product.name for r in result.products] == names
+
+
+def _products_workbook(path: Path, *rows: list[object]) -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Produk"
+    for row in rows:
+        sheet.append(row)
+    workbook.save(path)
+
+
+def test_formulas_in_columns_that_are_not_read_are_ignored(tmp_path: Path) -> None:
+    from core.catalogue.validate import validate_sheets
+
+    path = tmp_path / "ikm.xlsx"
+    _products_workbook(
+        path,
+        ["Daftar Produk IKM"],
+        ["No", "kode_produk", "kode_produsen", "nama", "harga", "berat", "Total"],
+        ["=ROW()-2", "A-1", "IKM-1", "Kopi", 1000, 10, "=E3*2"],
+        ["=A3+1", "A-2", "IKM-1", "Teh", 2000, 20, "=E4*2"],
+    )
+    sheets, issues = read_catalogue_file(path)
+    assert issues == []
+    result = validate_sheets(sheets)
+    assert result.issues == []
+    assert [(r.product.sku, r.product.price) for r in result.products] == [
+        ("A-1", 1000),
+        ("A-2", 2000),
+    ]
+    assert [n.column for n in result.notices] == ["No", "Total"]
+
+
+def test_formulas_in_read_or_unnamed_columns_are_still_refused(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "ikm.xlsx"
+    _products_workbook(
+        path,
+        ["No", "kode_produk", "kode_produsen", "nama", "harga", "berat", None],
+        ["=ROW()-1", "A-1", "IKM-1", "Kopi", "=1000*2", 10, "=E2"],
+    )
+    _, issues = read_catalogue_file(path)
+    assert [(i.row, i.column) for i in issues] == [(2, "E2"), (2, "G2")]
+    assert all("formula" in i.expected for i in issues)
+
