@@ -92,6 +92,7 @@ _REQUIRED: Final[Mapping[str, tuple[str, ...]]] = {
     PRODUCTS: PRODUCT_REQUIRED,
     PRODUCERS: PRODUCER_REQUIRED,
 }
+_KEYS: Final = frozenset({"sku", "producer_code"})
 _SEPARATORS = re.compile(r"[^\w]+|_+")
 
 
@@ -110,6 +111,16 @@ def canonical_column(name: str, kind: str) -> str | None:
 def sheet_kind_named(title: str) -> str | None:
     """``"Produk"`` → ``"products"``; ``None`` for a sheet name of neither kind."""
     return SHEET_NAMES.get(normalise_header(title))
+
+
+def names_key_column(cells: Sequence[object], kind: str | None = None) -> bool:
+    """True when ``cells`` name a ``sku`` or ``producer_code`` column (of ``kind`` only,
+    if given): a header that lacks some required column, rather than a title."""
+    for candidate in (kind,) if kind else (PRODUCTS, PRODUCERS):
+        table = _CANONICAL[candidate]
+        if any(table.get(normalise_header(c)) in _KEYS for c in cells):
+            return True
+    return False
 
 
 def header_kind(cells: Sequence[object], kind: str | None = None) -> str | None:

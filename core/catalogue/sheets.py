@@ -25,6 +25,7 @@ from core.catalogue.columns import (
     PRODUCT_SHEET,
     canonical_column,
     header_kind,
+    names_key_column,
     normalise_header,
     sheet_kind_named,
 )
@@ -246,6 +247,9 @@ def _read_csv(path: Path, source: str) -> tuple[list[Sheet], list[InputIssue]]:
     preferred = _delimiter(first_line)
     # The header is the first row, within the first few, that has the required
     # columns (a title may stand above it); a title may also hide the delimiter.
+    # Without such a row, it is the first that names a sku or producer_code column
+    # (so a missing column is reported where the header is), else the first row.
+    guess: tuple[str, tuple[int, tuple[str, ...]]] | None = None
     for delimiter in (preferred, *(d for d in _DELIMITERS if d != preferred)):
         records, error = _top_records(path, delimiter)
         if delimiter == preferred:
@@ -253,18 +257,24 @@ def _read_csv(path: Path, source: str) -> tuple[list[Sheet], list[InputIssue]]:
         found = next(((n, r) for n, r in records if header_kind(r)), None)
         if found is not None:
             break
+        if guess is None:
+            named = next(((n, r) for n, r in records if names_key_column(r)), None)
+            guess = None if named is None else (delimiter, named)
     else:
         records, error = fallback
-        if not records and error is not None:
+        if guess is not None:
+            delimiter, found = guess
+        elif not records and error is not None:
             return [], [_malformed(source, *error)]
-        if not records:
+        elif not records:
             return [], [
                 _issue(
                     source,
                     "the file has no values; expected a header row, then data rows",
                 )
             ]
-        delimiter, found = preferred, records[0]
+        else:
+            delimiter, found = preferred, records[0]
     header_row, header = found
     rows = _CsvRows(path, source, delimiter, header_row)
     size = max(lines - header_row, 0)  # an estimate, for progress bars
@@ -356,9 +366,12 @@ def _read_worksheet(
             _issue(source, "the sheet is empty; expected a header row, then data rows")
         ]
     # The header is the first row, within the first few, that has the required
-    # columns: a title above it is skipped, merged or not.
+    # columns: a title above it is skipped, merged or not. Without one, it is the
+    # first that names a sku or producer_code column, else the first row.
     top = filled[:HEADER_SEARCH_ROWS]
-    at = next((i for i, (_, c) in enumerate(top) if header_kind(c, kind)), 0)
+    at = next((i for i, (_, c) in enumerate(top) if header_kind(c, kind)), None)
+    if at is None:
+        at = next((i for i, (_, c) in enumerate(top) if names_key_column(c, kind)), 0)
     header_row, header_cells = filled[at]
     header = tuple("" if c is None else str(c) for c in header_cells)
     issues = [

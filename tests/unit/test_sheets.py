@@ -408,3 +408,32 @@ def test_formulas_in_read_or_unnamed_columns_are_still_refused(
     assert [(i.row, i.column) for i in issues] == [(2, "E2"), (2, "G2")]
     assert all("formula" in i.expected for i in issues)
 
+
+def test_a_header_missing_a_column_below_a_title_is_named_where_it_is(
+    tmp_path: Path,
+) -> None:
+    from core.catalogue.validate import validate_sheets
+
+    path = tmp_path / "produk.csv"
+    path.write_text(
+        "Daftar Produk IKM Kabupaten Sikka\n\n"
+        "kode_produk,kode_produsen,nama,harga\nA-1,IKM-1,Kopi,Rp 1.000\n"
+    )
+    sheets, issues = read_catalogue_file(path)
+    assert issues == []
+    assert sheets[0].header_row == 3
+    (issue,) = validate_sheets(sheets).issues
+    assert (issue.source, issue.row) == ("produk.csv", 3)
+    assert "missing required column(s) weight_grams" in issue.expected
+    book = tmp_path / "ikm.xlsx"
+    _products_workbook(
+        book,
+        ["Daftar Produk IKM"],
+        ["kode_produk", "kode_produsen", "nama", "harga"],
+        ["A-1", "IKM-1", "Kopi", 1000],
+    )
+    sheets, issues = read_catalogue_file(book)
+    assert issues == []
+    (issue,) = validate_sheets(sheets).issues
+    assert (issue.source, issue.row) == ("ikm.xlsx[Produk]", 2)
+    assert "missing required column(s) weight_grams" in issue.expected
