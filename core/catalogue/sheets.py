@@ -2,11 +2,12 @@
 
 This module knows file formats, not products: it turns a file into :class:`Sheet`
 objects (a header and numbered rows) and reports file-level problems (not UTF-8,
-malformed CSV, empty, merged or formula cells) as :class:`~core.errors.InputIssue`
-values. The header is the first row, among the first few non-blank ones, that holds a
-sheet's required columns (:mod:`core.catalogue.columns`), so a title above it is
-skipped; without such a row it is the first non-blank row. Row numbers are the ones a
-spreadsheet program shows.
+malformed CSV, empty, merged, formula or error cells) as
+:class:`~core.errors.InputIssue` values. The header is the first row, among the first
+few non-blank ones, that holds a sheet's required columns
+(:mod:`core.catalogue.columns`), so a title above it is skipped; without such a row it
+is the first that names a ``sku`` or ``producer_code`` column, else the first non-blank
+row. Row numbers are the ones a spreadsheet program shows.
 """
 
 from __future__ import annotations
@@ -333,23 +334,31 @@ def _cell_value(value: object) -> Cell:
     return str(value)
 
 
+#: Cells that hold no value to import (by openpyxl data type), and what to do.
+_NOT_VALUES = {
+    "f": "a formula is not accepted; expected a plain value (copy the column and "
+    "paste values only)",
+    "e": "an error value (such as #N/A or #REF!) is not accepted; expected a plain "
+    "value (correct the formula it was copied from, or type the value)",
+}
+
+
 def _read_worksheet(
     worksheet: object, source: str
 ) -> tuple[Sheet | None, list[InputIssue]]:
     kind = _title(worksheet)
-    formulas: list[tuple[int, InputIssue]] = []  # (column index, issue)
+    not_values: list[tuple[int, InputIssue]] = []  # (column index, issue)
     filled: list[Row] = []
     for row in worksheet.iter_rows():  # type: ignore[attr-defined]
         cells: list[Cell] = []
         for position, cell in enumerate(row):
-            if cell.data_type == "f":
-                formulas.append(
+            if cell.data_type in _NOT_VALUES:
+                not_values.append(
                     (
                         position,
                         _issue(
                             source,
-                            "a formula is not accepted; expected a plain value "
-                            "(copy the column and paste values only)",
+                            _NOT_VALUES[cell.data_type],
                             row=cell.row,
                             column=cell.coordinate,
                             value=str(cell.value),
@@ -390,7 +399,7 @@ def _read_worksheet(
     ignored = _ignored_columns(header_cells, kind)
     issues.extend(
         issue
-        for position, issue in formulas
+        for position, issue in not_values
         if (issue.row is None or issue.row >= header_row) and position not in ignored
     )
     sheet = Sheet(source, header, filled[at + 1 :], name=kind, header_row=header_row)
@@ -399,7 +408,8 @@ def _read_worksheet(
 
 def _ignored_columns(header: Sequence[Cell], kind: str | None) -> frozenset[int]:
     """Positions of the columns whose header names no column of the sheet's kind:
-    their values are not read (a notice says so), so a formula there harms nothing.
+    their values are not read (a notice says so), so a formula or an error value there
+    harms nothing.
     A column without a header is not among them (its values are refused)."""
     kind = kind or header_kind(header)
     if kind is None:

@@ -437,3 +437,26 @@ def test_a_header_missing_a_column_below_a_title_is_named_where_it_is(
     (issue,) = validate_sheets(sheets).issues
     assert (issue.source, issue.row) == ("ikm.xlsx[Produk]", 2)
     assert "missing required column(s) weight_grams" in issue.expected
+
+
+def test_error_values_are_refused_like_formulas(tmp_path: Path) -> None:
+    from core.catalogue.validate import validate_sheets
+
+    path = tmp_path / "ikm.xlsx"
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Produk"
+    sheet.append(["sku", "producer_code", "nama", "harga", "berat", "kategori", "cek"])
+    sheet.append(["A-1", "IKM-1", "#N/A", 1000, 10, "#REF!", "#DIV/0!"])
+    sheet.append(["A-2", "IKM-1", "Kopi", 1000, 10, "Minuman", "#N/A"])
+    for cell in ("C2", "F2", "G2", "G3"):
+        sheet[cell].data_type = "e"
+    workbook.save(path)
+    sheets, issues = read_catalogue_file(path)
+    assert [(i.row, i.column, i.value) for i in issues] == [
+        (2, "C2", "#N/A"),
+        (2, "F2", "#REF!"),
+    ]
+    assert all("error value" in i.expected for i in issues)
+    result = validate_sheets(sheets)
+    assert [r.product.name for r in result.products] == ["Kopi"]
