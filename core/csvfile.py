@@ -1,8 +1,9 @@
 """CSV files that spreadsheet programs open safely, written whole or not at all.
 
 A text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
-is read as a formula by spreadsheet programs (CSV injection): a product named
-``=HYPERLINK("http://…","klik")`` would become a live link. Every CSV the project
+(some programs skip leading spaces first) is read as a formula by spreadsheet programs
+(CSV injection): a product named ``=HYPERLINK("http://…","klik")`` would become a live
+link. Every CSV the project
 writes goes through :func:`write_csv`, which prefixes such text with a single quote
 ``'`` (the mark spreadsheet programs honour as "this is text"); :func:`restore` takes
 the mark off again when a file is read back, so an export imports back unchanged.
@@ -31,9 +32,13 @@ T = TypeVar("T")
 
 
 def _marked_or_dangerous(text: str) -> bool:
-    """True for text that starts with quotes (zero or more), then a formula start."""
+    """True for text that starts with quotes (zero or more), then a formula start,
+    also after blanks: some spreadsheet programs drop leading spaces (and no-break
+    spaces) before they look for a formula."""
     body = text.lstrip(MARK)
-    return bool(body) and body[0] in FORMULA_STARTS
+    return bool(body) and (
+        body[0] in FORMULA_STARTS or body.lstrip()[:1] in FORMULA_STARTS
+    )
 
 
 def neutralise(value: T) -> T | str:

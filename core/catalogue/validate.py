@@ -192,7 +192,7 @@ class _Row:
         if type(value) is str:  # the common case, checked without detours
             stripped = value.strip()
             if stripped[:1] == MARK and self._marked:  # a CSV export's formula mark
-                stripped = restore(stripped)
+                stripped = restore(stripped).lstrip()
             if multiline and "\r" in stripped:
                 stripped = stripped.replace("\r\n", "\n").replace("\r", "\n")
             if (
@@ -205,7 +205,7 @@ class _Row:
             value = int(value)
         text = "" if value is None else str(value).strip()
         if text[:1] == MARK and self._marked:
-            text = restore(text)
+            text = restore(text).lstrip()
         if multiline:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         if not text:

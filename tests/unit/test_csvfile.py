@@ -19,8 +19,23 @@ RISKY = [
     "\r=1+1",
     "'=already marked by hand",
     "''-twice",
+    ' =HYPERLINK("http://evil.example/x")',
+    "\u00a0\u00a0+1+1",
+    "'  @SUM(A1)",
 ]
-PLAIN = ["Kopi Arabika", "'Ndaru batik", "'", "''", "", "Rp 5.000", "a=b", "x-y"]
+PLAIN = [
+    "Kopi Arabika",
+    "'Ndaru batik",
+    "'",
+    "''",
+    "",
+    " ",
+    "Rp 5.000",
+    "a=b",
+    "x-y",
+    " Kopi - Flores",
+    "' Ndaru",
+]
 
 
 @pytest.mark.parametrize("text", RISKY)

@@ -460,3 +460,15 @@ def test_error_values_are_refused_like_formulas(tmp_path: Path) -> None:
     assert all("error value" in i.expected for i in issues)
     result = validate_sheets(sheets)
     assert [r.product.name for r in result.products] == ["Kopi"]
+
+
+def test_text_read_back_without_its_mark_has_no_leading_blank(tmp_path: Path) -> None:
+    from core.catalogue.validate import validate_sheets
+
+    path = tmp_path / "p.csv"
+    path.write_text(
+        HEADER + "A-1,IKM-1,' =Kopi,1000,10\nA-2,IKM-1,'\u00a0-Teh,1000,10\n"
+    )
+    result = validate_sheets(read_catalogue_file(path)[0])
+    assert result.issues == []
+    assert [r.product.name for r in result.products] == ["=Kopi", "-Teh"]
