@@ -394,14 +394,31 @@ def invisible_character(text: str) -> str | None:
     return None
 
 
+def lookalike_character(text: str) -> str | None:
+    """The first non-ASCII character of ``text``, named: in a code it can only be a
+    look-alike of an allowed one (``"KOPI\u20131"`` → ``"U+2013 EN DASH at position
+    5"``)."""
+    for position, char in enumerate(text, start=1):
+        if not char.isascii():
+            name = unicodedata.name(char, "unnamed character")
+            return f"U+{ord(char):04X} {name} at position {position}"
+    return None
+
+
 def _invisible_hint(text: str) -> str:
     found = invisible_character(text)
-    if found is None:
-        return ""
-    return (
-        f"; found {found}, which prints as nothing or a blank (often pasted from a "
-        "web page or chat): delete it or type the code again"
-    )
+    if found is not None:
+        return (
+            f"; found {found}, which prints as nothing or a blank (often pasted from "
+            "a web page or chat): delete it or type the code again"
+        )
+    found = lookalike_character(text)
+    if found is not None:
+        return (
+            f"; found {found}, which only looks like an allowed character (often "
+            "put in by a word processor or a phone keyboard): type it again"
+        )
+    return ""
 
 
 _CODE_RULE = "letters, digits, '.', '_' or '-', starting with a letter or digit"
@@ -721,6 +738,7 @@ __all__ = [
     "RowRef",
     "ValidatedCatalogue",
     "invisible_character",
+    "lookalike_character",
     "normalise_header",
     "row_digest",
     "sheet_kind",

@@ -416,6 +416,24 @@ def test_a_visible_bad_character_in_a_sku_names_no_invisible_one(sku: str) -> No
     assert "found" not in expected
 
 
+@pytest.mark.parametrize(
+    ("column", "code", "found"),
+    [
+        ("sku", "KOPI\u20131", "U+2013 EN DASH at position 5"),
+        ("sku", "\uff2bOPI-1", "U+FF2B FULLWIDTH LATIN CAPITAL LETTER K at position 1"),
+        ("producer_code", "IKM\u20111", "U+2011 NON-BREAKING HYPHEN at position 4"),
+    ],
+)
+def test_a_look_alike_character_in_a_code_is_named(
+    column: str, code: str, found: str
+) -> None:
+    row, named, shown, expected = only_issue(products(with_value(column, code)))
+    assert (row, named) == (2, column)
+    assert shown is not None
+    assert shown.upper() == code.upper()
+    assert f"found {found}, which only looks like an allowed character" in expected
+
+
 def test_an_invisible_character_in_a_producer_code_is_named() -> None:
     code = "IKM-NTT\u200b-001"
     row, column, _, expected = only_issue(products(with_value("producer_code", code)))
