@@ -296,12 +296,14 @@ def _read_xlsx(path: Path, source: str) -> tuple[list[Sheet], list[InputIssue]]:
             _issue(source, f"expected a valid XLSX workbook ({type(exc).__name__})")
         ]
     try:
-        named: dict[str, object] = {}
+        # Every sheet of a known kind is read ('Produk' and 'products' both), the
+        # producers first, so none is dropped unseen.
+        named: dict[str, list[object]] = {PRODUCER_SHEET: [], PRODUCT_SHEET: []}
         for worksheet in workbook.worksheets:
             kind = sheet_kind_named(worksheet.title)
             if kind is not None:
-                named.setdefault(kind, worksheet)
-        known = [named[n] for n in (PRODUCER_SHEET, PRODUCT_SHEET) if n in named]
+                named[kind].append(worksheet)
+        known = [*named[PRODUCER_SHEET], *named[PRODUCT_SHEET]]
         chosen = known or workbook.worksheets[:1]
         if not known and len(workbook.worksheets) > 1:
             titles = ", ".join(repr(ws.title) for ws in workbook.worksheets)

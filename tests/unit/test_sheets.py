@@ -472,3 +472,27 @@ def test_text_read_back_without_its_mark_has_no_leading_blank(tmp_path: Path) ->
     result = validate_sheets(read_catalogue_file(path)[0])
     assert result.issues == []
     assert [r.product.name for r in result.products] == ["=Kopi", "-Teh"]
+
+
+def test_every_sheet_of_a_known_kind_is_read(tmp_path: Path) -> None:
+    from core.catalogue.validate import validate_sheets
+
+    path = tmp_path / "ikm.xlsx"
+    header: list[object] = ["sku", "producer_code", "name", "price", "weight_grams"]
+    _workbook(
+        path,
+        Produk=[header, ["A-1", "IKM-1", "Kopi", 1000, 10]],
+        products=[
+            header,
+            ["A-2", "IKM-1", "Teh", 2000, 20],
+            ["a-1", "IKM-1", "Kopi", 1000, 10],
+        ],
+    )
+    sheets, issues = read_catalogue_file(path)
+    assert issues == []
+    assert [s.source for s in sheets] == ["ikm.xlsx[Produk]", "ikm.xlsx[products]"]
+    result = validate_sheets(sheets)
+    assert [r.product.sku for r in result.products] == ["A-1", "A-2"]
+    (issue,) = result.issues
+    assert (issue.source, issue.row, issue.column) == ("ikm.xlsx[products]", 3, "sku")
+    assert "ikm.xlsx[Produk], row 2" in issue.expected
