@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -29,6 +30,16 @@ def emit_json(payload: Any) -> None:
     typer.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
 
 
+#: Control characters other than line breaks and tabs (C0, DEL and C1).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def visible(text: str) -> str:
+    """``text`` with control characters written out (``\x1b``), so a cell from a file
+    or a marketplace can neither hide them nor drive the terminal with them."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def table(
     title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> Table:
@@ -36,13 +47,16 @@ def table(
 
     Cell text comes from files and marketplaces: a reason such as ``[stock] locked``
     prints as is instead of vanishing as a style tag (or failing the command, for a
-    stray closing tag such as ``[/b]``).
+    stray closing tag such as ``[/b]``), and control characters are written out
+    (:func:`visible`) instead of reaching the terminal.
     """
     result = Table(title=title, title_justify="left", show_lines=False)
     for column in columns:
         result.add_column(column, overflow="fold")
     for row in rows:
-        result.add_row(*(Text("" if cell is None else str(cell)) for cell in row))
+        result.add_row(
+            *(Text("" if cell is None else visible(str(cell))) for cell in row)
+        )
     return result
 
 

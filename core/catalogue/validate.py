@@ -214,13 +214,16 @@ class _Row:
             return ""
         if len(text) > max_length:
             self.fail(column, text, f"at most {max_length} characters")
-        elif control.search(text):
+        elif found := control.search(text):
             self.fail(
                 column,
                 text,
-                "text without control characters (line breaks and tabs are fine)"
-                if multiline
-                else "a single line of text without control characters",
+                (
+                    "text without control characters (line breaks and tabs are fine)"
+                    if multiline
+                    else "a single line of text without control characters"
+                )
+                + f"; found U+{ord(found.group()):04X} at position {found.start() + 1}",
             )
         return text
 

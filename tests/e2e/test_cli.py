@@ -574,3 +574,17 @@ def test_config_errors_keep_stdout_for_json(cli: Cli) -> None:
     assert json.loads(result.stdout)["error"] == "configuration error"
     log_lines = [json.loads(line) for line in result.stderr.splitlines() if line]
     assert [line["event"] for line in log_lines] == ["command.failed"]
+
+
+def test_control_characters_from_a_file_are_shown_not_sent_to_the_terminal(
+    cli: Cli, tmp_path: Path
+) -> None:
+    name = "\x1b]0;pwned\x07Kopi\x1b[2J"
+    path = write_csv(tmp_path / "p.csv", HEADER, [[*GOOD[:2], name, *GOOD[3:]]])
+    result = cli("catalog", "import", str(path))
+    assert result.exit_code == 1
+    printed = result.stdout + result.stderr
+    assert "\x1b" not in printed
+    assert "\x07" not in printed
+    assert "\\x1b]0;pwned\\x07Kopi\\x1b[2J" in printed
+    assert "U+001B at position 1" in printed
