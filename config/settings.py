@@ -69,17 +69,33 @@ _PLACEHOLDER_SECRETS = frozenset(
     }
 )
 _SLUG = r"^[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?$"
-#: A key named like this holds a secret, wherever it is (``partner_key``,
-#: ``client_secret``, ``access_token``, ``api-key``, ``password`` …).
+#: A key named like this holds a secret, wherever it is and however it is written
+#: (``partner_key``, ``partnerKey``, ``client-secret``, ``clientsecret``,
+#: ``access token``, ``api_key``, ``password`` …): the name, camelCase split into
+#: words, ends with one of these words ...
 _SECRET_NAME = re.compile(
-    r"(?:^|[_-])(?:secret|password|passwd|passphrase|token|key|keys|apikey|sign|"
+    r"(?:^|[^a-z0-9])(?:secret|password|passwd|passphrase|token|key|keys|apikey|sign|"
     r"signature|authorization)$"
 )
+#: ... or with one of these, written as one word.
+_SECRET_SUFFIX = re.compile(
+    r"(?:secret|password|passwd|passphrase|token|apikey|signature|authorization|"
+    r"(?:partner|client|app|access|secret|private|shop|sign)keys?)$"
+)
+#: Where settings keys are SKUs, not setting names (an account's allocation).
+_SKU_KEYED = ("allocation", "overrides")
+
+
+def _snake(name: str) -> str:
+    """``name`` in lower case, its words (camelCase too) joined by ``_``."""
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name.strip()).lower()
+    return re.sub(r"[^a-z0-9]+", "_", words).strip("_")
 
 
 def is_secret_name(name: str) -> bool:
     """True when a settings key called ``name`` looks like it holds a secret."""
-    return bool(_SECRET_NAME.search(name.strip().lower()))
+    words = _snake(name)
+    return bool(_SECRET_NAME.search(words) or _SECRET_SUFFIX.search(words))
 
 
 def _secret_names(
@@ -89,7 +105,7 @@ def _secret_names(
     if isinstance(values, Mapping):
         for key, value in values.items():
             path = (*prefix, str(key))
-            if prefix[-1:] == ("overrides",):  # keyed by SKU, not by setting
+            if prefix[-2:] == _SKU_KEYED:  # keyed by SKU, not by setting
                 yield from _secret_names(value, path)
             elif is_secret_name(str(key)):
                 yield path
@@ -492,7 +508,7 @@ def _refuse_secrets_in_file(path: Path, values: Mapping[str, Any]) -> list[str]:
     for key_path in _secret_names(values):
         if is_secret_key(key_path):
             continue  # refused above, with its own variable
-        name = str(key_path[-1]).upper().replace("-", "_")
+        name = _snake(str(key_path[-1])).upper()
         problems.append(
             f"{path}: {_dotted(key_path)}: named like a secret, and secrets are not "
             "read from settings files; expected it in a credential set: "

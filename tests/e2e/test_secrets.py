@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -314,3 +315,34 @@ def test_rotation_through_the_command_line(cli: Cli, engine: sa.Engine) -> None:
     assert stale.exit_code == 3
     assert "cannot be decrypted with any key of token_keys" in stale.stderr
     assert ACCESS not in snapshot(cli.database_url).__repr__()
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        f'{{ partner_id = 2001, partnerKey = "{PARTNER_KEY}" }}',
+        f'{{ auth = {{ clientSecret = "{PARTNER_KEY}" }} }}',
+        f'{{ partnerkey = "{PARTNER_KEY}" }}',
+        f'{{ "access token" = "{PARTNER_KEY}" }}',
+        f'{{ overrides = {{ client_secret = "{PARTNER_KEY}" }} }}',
+    ],
+    ids=["camelCase", "nested-camelCase", "compound", "spaced", "under-overrides"],
+)
+def test_secret_names_however_written_are_refused_in_options(
+    cli: Cli, options: str
+) -> None:
+    config = cli.workdir / "ikm-sync.toml"
+    config.write_text(f"[marketplaces.shopee]\noptions = {options}\n")
+    checked = cli("config", "check")
+    assert checked.exit_code == 3
+    assert "named like a secret" in checked.stderr
+    assert PARTNER_KEY not in checked.stdout + checked.stderr
+    # The same options from the environment are refused by the options' own check.
+    config.write_text("")
+    as_json = json.dumps(tomllib.loads(f"options = {options}\n")["options"])
+    from_env = cli(
+        "config", "check", env={"IKMSYNC_MARKETPLACES__SHOPEE__OPTIONS": as_json}
+    )
+    assert from_env.exit_code == 3
+    assert "named like a secret" in from_env.stderr
+    assert PARTNER_KEY not in from_env.stdout + from_env.stderr
