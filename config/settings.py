@@ -21,6 +21,7 @@ value came from and what was expected.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tomllib
@@ -44,6 +45,8 @@ from pydantic import (
 from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+from config.logging import MASK
 
 ENV_PREFIX = "IKMSYNC_"
 NESTED_DELIMITER = "__"
@@ -645,6 +648,33 @@ def _format_validation(exc: ValidationError, layers: tuple[Layer, ...]) -> list[
     return problems
 
 
+def _given_secrets(values: Mapping[str, Any]) -> list[str]:
+    """The secret values given in ``values`` (not yet validated), longest first."""
+    found: set[str] = set()
+    for path, value in _leaves(values):
+        if is_secret_key(path) and isinstance(value, str):
+            found.add(value.strip())
+            if path == ("token_keys",):
+                found.update(_split_keys(value))
+    url = _lookup(values, ("database", "url"))
+    if isinstance(url, str):
+        with contextlib.suppress(ArgumentError):  # the URL's own error says why
+            found.add(str(make_url(url).password or ""))
+    return sorted((v for v in found if len(v) >= 4), key=len, reverse=True)
+
+
+def _mask_secrets(problems: list[str], values: Mapping[str, Any]) -> list[str]:
+    """``problems`` with every secret given in ``values`` masked: a secret pasted
+    into another setting as well is not echoed by that setting's error."""
+    secrets = _given_secrets(values)
+    masked = []
+    for problem in problems:
+        for secret in secrets:
+            problem = problem.replace(secret, MASK)
+        masked.append(problem)
+    return masked
+
+
 def load_settings(
     config_file: Path | None = None,
     environ: Mapping[str, str] | None = None,
@@ -707,7 +737,8 @@ def load_settings(
     try:
         settings = Settings(**merged)
     except ValidationError as exc:
-        raise ConfigurationError(_format_validation(exc, tuple(layers))) from None
+        problems = _format_validation(exc, tuple(layers))
+        raise ConfigurationError(_mask_secrets(problems, merged)) from None
     return LoadedSettings(settings=settings, layers=tuple(layers), config_file=path)
 
 

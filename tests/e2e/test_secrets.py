@@ -346,3 +346,35 @@ def test_secret_names_however_written_are_refused_in_options(
     assert from_env.exit_code == 3
     assert "named like a secret" in from_env.stderr
     assert PARTNER_KEY not in from_env.stdout + from_env.stderr
+
+
+def test_a_secret_put_in_a_wrong_typed_setting_is_not_echoed(cli: Cli) -> None:
+    secrets = cli.workdir / "secrets"
+    secrets.mkdir()
+    (secrets / "credentials__tokped__client_secret").write_text(FILE_SECRET)
+    key = cli.env["IKMSYNC_TOKEN_KEYS"]
+    (cli.workdir / "ikm-sync.toml").write_text(
+        f'secrets_dir = "secrets"\n[sync]\nworkers = "{FILE_SECRET}"\n'
+    )
+    checked = cli(
+        "config",
+        "check",
+        env={
+            "IKMSYNC_CREDENTIALS__SHOPEE_MAIN__PARTNER_KEY": PARTNER_KEY,
+            "IKMSYNC_DATABASE__ECHO": PARTNER_KEY,
+            "IKMSYNC_LOGGING__FORMAT": key,
+        },
+    )
+    shown = checked.stdout + checked.stderr
+    assert checked.exit_code == 3
+    for setting in ("sync.workers", "database.echo", "logging.format"):
+        assert setting in checked.stderr  # each wrong setting is still named
+    for secret in (PARTNER_KEY, FILE_SECRET, key):
+        assert secret not in shown
+    assert "(got '**********')" in checked.stderr
+    assert (
+        "(got 'LOUD')"
+        in cli(  # values that are no secret are still echoed
+            "config", "check", env={"IKMSYNC_LOGGING__LEVEL": "LOUD"}
+        ).stderr
+    )
