@@ -469,6 +469,10 @@ class TokenStore(Protocol):
         Another holder waits until this one ends, then reads what this one saved: so
         a single-use refresh token is spent by one holder only, and no new pair is
         lost. Saved tokens are durable when :meth:`TokenRefresh.save` returns.
+
+        Raises:
+            StoreError: the hold cannot be taken, or (from ``save``) the tokens
+                cannot be saved; the message names the account, never a token.
         """
         ...
 

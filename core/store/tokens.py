@@ -11,7 +11,7 @@ raises :class:`~core.errors.StoreError` naming the account, never the values.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -177,31 +177,50 @@ class SqlTokenStore:
             reason=row.reason,
         )
 
+    def _hold(self, session: Session, account: AccountId) -> AccountTokenRow:
+        """The account's token row, created empty if missing, locked for the hold."""
+        account_id = self._account_row_id(session, account)
+        now: datetime = self._clock.now()
+        empty = {
+            "account_id": account_id,
+            "version": 0,
+            "needs_reauthorisation": False,
+            "reason": "",
+            "updated_at": now,
+        }
+        tokens = table_of(AccountTokenRow)
+        session.execute(
+            insert_ignoring_conflicts(session, tokens, ["account_id"]), [empty]
+        )
+        row: AccountTokenRow = session.execute(
+            select(AccountTokenRow)
+            .where(col(AccountTokenRow.account_id) == account_id)
+            .with_for_update()
+        ).scalar_one()
+        return row
+
     @contextmanager
     def refreshing(self, account: AccountId) -> Iterator[_HeldTokens]:
+        """Hold the account's tokens (see ``core.ports.TokenStore``).
+
+        Raises:
+            StoreError: the hold cannot be taken (the database is unreachable or
+                refuses it), naming the account, never a statement's values.
+        """
         session = self._session_factory()
         try:
-            account_id = self._account_row_id(session, account)
-            now: datetime = self._clock.now()
-            empty = {
-                "account_id": account_id,
-                "version": 0,
-                "needs_reauthorisation": False,
-                "reason": "",
-                "updated_at": now,
-            }
-            tokens = table_of(AccountTokenRow)
-            session.execute(
-                insert_ignoring_conflicts(session, tokens, ["account_id"]), [empty]
-            )
-            row = session.execute(
-                select(AccountTokenRow)
-                .where(col(AccountTokenRow.account_id) == account_id)
-                .with_for_update()
-            ).scalar_one()
+            try:
+                row = self._hold(session, account)
+            except SQLAlchemyError as exc:
+                raise StoreError(
+                    f"cannot hold the tokens of account {account!r}: {first_line(exc)}"
+                ) from None
             yield _HeldTokens(session, row, self._clock, self._cipher, account)
         finally:
-            session.rollback()  # releases the hold when nothing was saved
+            # Releases the hold when nothing was saved; a connection already lost
+            # has nothing to release and must not hide what happened in the hold.
+            with suppress(SQLAlchemyError):
+                session.rollback()
             session.close()
 
     def reencrypt(self) -> int:

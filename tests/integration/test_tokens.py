@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from alembic import command
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session
+from structlog.testing import capture_logs
 
+from connectors._tokens import TokenKeeper
 from core.domain.accounts import ChannelAccount, Marketplace
 from core.domain.catalogue import Producer, ProducerKind
 from core.domain.ids import AccountId, ProducerCode
@@ -263,3 +268,84 @@ def test_migration_0005_encrypts_plain_tokens_and_refuses_without_a_key(
     # Downgrading decrypts them again.
     command.downgrade(_alembic_config(engine, cipher), "0004")
     assert _raw_tokens(engine) == [(ACCESS, REFRESH)]
+
+
+class _GoneAfter(sessionmaker[Session]):
+    """Sessions of ``engine`` for the first ``holds`` holds; after that the database
+    is gone (every connection refused)."""
+
+    def __init__(self, engine: sa.Engine, holds: int) -> None:
+        super().__init__(bind=engine, class_=Session, expire_on_commit=False)
+        self.holds = holds
+        self._gone = sa.create_engine(
+            "sqlite:////nonexistent-ikm-sync-dir/gone.db", hide_parameters=True
+        )
+
+    def __call__(self, **local_kw: Any) -> Session:
+        self.holds -= 1
+        if self.holds < 0:
+            return Session(bind=self._gone)
+        return super().__call__(**local_kw)
+
+
+def _refuse_token_updates(engine: sa.Engine) -> None:
+    with engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql(
+                "CREATE TRIGGER refuse_tokens BEFORE UPDATE ON account_tokens "
+                "BEGIN SELECT RAISE(ABORT, 'token writes refused'); END"
+            )
+        else:
+            connection.exec_driver_sql(
+                "CREATE FUNCTION refuse_tokens() RETURNS trigger AS $$ BEGIN "
+                "RAISE EXCEPTION 'token writes refused'; END $$ LANGUAGE plpgsql"
+            )
+            connection.exec_driver_sql(
+                "CREATE TRIGGER refuse_tokens BEFORE UPDATE ON account_tokens "
+                "FOR EACH ROW EXECUTE FUNCTION refuse_tokens()"
+            )
+
+
+def test_a_database_gone_after_the_refresh_is_logged_not_left_silent(
+    store: Any, engine: sa.Engine, clock: FakeClock
+) -> None:
+    if not isinstance(store, SqlTokenStore):
+        pytest.skip("the database store only")
+    with store.refreshing(ACCOUNT) as held:  # expired, with a single-use refresh token
+        held.save(
+            TokenSet(
+                access_token=Secret("at-0"),
+                refresh_token=Secret("rt-0"),
+                access_expires_at=clock.now() - timedelta(minutes=1),
+            )
+        )
+    _refuse_token_updates(engine)  # the new pair is refused ...
+    gone = SqlTokenStore(
+        _GoneAfter(engine, holds=1), clock, TokenCipher([TEST_TOKEN_KEY])
+    )
+    spent: list[str] = []
+
+    def refresh(tokens: TokenSet) -> TokenSet:
+        assert tokens.refresh_token is not None
+        spent.append(tokens.refresh_token.reveal())
+        return TokenSet(
+            access_token=Secret(ACCESS),
+            refresh_token=Secret(REFRESH),
+            access_expires_at=clock.now() + timedelta(hours=4),
+        )
+
+    keeper = TokenKeeper(gone, ACCOUNT, refresh, clock, {"account": ACCOUNT})
+    with capture_logs() as logs, pytest.raises(StoreError) as raised:
+        keeper.current()  # ... and the database is gone before it is tried again
+    assert spent == ["rt-0"]
+    message = str(raised.value)
+    assert "refresh token they replace is spent" in message
+    assert f"ikm-sync accounts authorize {ACCOUNT}" in message
+    (unsaved,) = [e for e in logs if e["event"] == "tokens.unsaved"]
+    assert unsaved["log_level"] == "error"
+    assert unsaved["refresh_token_spent"] is True
+    assert unsaved["marked_for_reauthorisation"] is False
+    for text in (message, repr(logs)):
+        assert "parameters" not in text
+        assert ACCESS not in text
+        assert REFRESH not in text
