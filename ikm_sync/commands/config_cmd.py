@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import SecretStr
 
-from config import LoadedSettings, is_secret_key
+from config import LoadedSettings, SecretRedactor, is_secret_key
 from config.logging import MASK
 from ikm_sync._context import state
 from ikm_sync._output import console, emit_json, table
@@ -40,8 +40,22 @@ def _dotted(path: tuple[str | int, ...]) -> str:
     return text
 
 
+def _masked(value: Any, redactor: SecretRedactor) -> Any:
+    """``value`` with every configured secret in its text masked."""
+    if isinstance(value, str):
+        return redactor.redact_text(value)
+    if isinstance(value, list):
+        return [_masked(item, redactor) for item in value]
+    return value
+
+
 def effective_settings(loaded: LoadedSettings) -> list[dict[str, Any]]:
-    """Every setting as key, value (secrets masked) and the layer it came from."""
+    """Every setting as key, value (secrets masked) and the layer it came from.
+
+    A secret's own key shows the mask; so does any other setting holding a configured
+    secret's value (one pasted into the wrong place).
+    """
+    redactor = SecretRedactor(value for _, value in loaded.settings.secret_values())
     dumped = loaded.settings.model_dump(mode="python")
     dumped["database"]["url"] = loaded.settings.database_url_for_display()
     rows = []
@@ -49,9 +63,9 @@ def effective_settings(loaded: LoadedSettings) -> list[dict[str, Any]]:
         if isinstance(value, SecretStr) or (is_secret_key(path) and value is not None):
             shown: Any = MASK
         elif hasattr(value, "__fspath__"):
-            shown = str(value)
+            shown = redactor.redact_text(str(value))
         else:
-            shown = value
+            shown = _masked(value, redactor)
         rows.append(
             {"key": _dotted(path), "value": shown, "source": loaded.origin(path)}
         )

@@ -378,3 +378,24 @@ def test_a_secret_put_in_a_wrong_typed_setting_is_not_echoed(cli: Cli) -> None:
             "config", "check", env={"IKMSYNC_LOGGING__LEVEL": "LOUD"}
         ).stderr
     )
+
+
+def test_config_check_masks_a_secret_pasted_under_another_setting(cli: Cli) -> None:
+    (cli.workdir / "ikm-sync.toml").write_text(
+        "[marketplaces.shopee.options]\npartner_id = 2001\n"
+        f'default_category = "{PARTNER_KEY}"\nlogistics = ["{PARTNER_KEY}"]\n'
+        '[[accounts]]\nid = "shopee-ntt"\nmarketplace = "shopee"\n'
+        f'shop_id = "{PARTNER_KEY}"\nproducers = ["IKM-NTT-001"]\n'
+        'credentials = "main"\n'
+    )
+    cli.env["IKMSYNC_CREDENTIALS__MAIN__PARTNER_KEY"] = PARTNER_KEY
+    shown = cli("config", "check")
+    as_json = cli("config", "check", "--json")
+    assert (shown.exit_code, as_json.exit_code) == (0, 0)
+    for run in (shown, as_json):
+        assert PARTNER_KEY not in run.stdout + run.stderr
+    rows = {r["key"]: r["value"] for r in json.loads(as_json.stdout)["settings"]}
+    assert rows["accounts[0].shop_id"] == "**********"
+    assert rows["marketplaces.shopee.options.default_category"] == "**********"
+    assert rows["marketplaces.shopee.options.logistics"] == ["**********"]
+    assert rows["marketplaces.shopee.options.partner_id"] == 2001  # the rest as is
