@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import json
 import random
 from collections.abc import Callable, Mapping
@@ -93,6 +94,11 @@ class RefreshToken:
     scopes: list[str]
     created_at: int
     used: bool = False
+
+
+def _same(expected: str, given: str) -> bool:
+    """``given`` equals the secret ``expected``, compared in constant time."""
+    return hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8"))
 
 
 class OAuthError(Exception):
@@ -272,7 +278,7 @@ class OAuthServer:
         if not client_id:
             return None
         client = self.clients.get(client_id or "")
-        if client is None or client.client_secret != secret:
+        if client is None or not _same(client.client_secret, secret or ""):
             raise OAuthError(401, "invalid_client", "client authentication failed")
         return client
 
@@ -337,8 +343,8 @@ class OAuthServer:
 
     def _grant_password(self, form: dict[str, str], client: Client) -> AccessToken:
         for user in self._users.values():
-            if user.username == form.get("username") and user.password == form.get(
-                "password"
+            if user.username == form.get("username") and _same(
+                user.password, form.get("password", "")
             ):
                 return self.issue(
                     client.client_id, user.user_id, list(SELLER_SCOPES), refresh=True

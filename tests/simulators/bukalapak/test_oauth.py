@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import base64
+import hmac
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+import pytest
 
 from tests.simulators.bukalapak._support import (
     START,
@@ -280,3 +284,35 @@ def test_seed_makes_credentials_deterministic() -> None:
     assert first.creds == second.creds
     assert first.seller_token() == second.seller_token()
     assert make_market(seed=8).creds["client_id"] != first.creds["client_id"]
+
+
+def test_client_secrets_and_passwords_are_compared_in_constant_time(
+    market: Market, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compared: list[tuple[object, object]] = []
+    original = hmac.compare_digest
+
+    def spy(a: Any, b: Any) -> bool:
+        compared.append((a, b))
+        return original(a, b)
+
+    monkeypatch.setattr(hmac, "compare_digest", spy)
+    wrong_secret = market.token_request(
+        grant_type="authorization_code",
+        client_id=market.creds["client_id"],
+        client_secret="wrong-secret",
+        code=market.code(),
+        redirect_uri=market.creds["redirect_uri"],
+    )
+    wrong_password = market.token_request(
+        grant_type="password",
+        client_id=market.creds["client_id"],
+        client_secret=market.creds["client_secret"],
+        username=market.creds["seller_username"],
+        password="wrong-password",
+    )
+    assert wrong_secret.json()["error"] == "invalid_client"
+    assert wrong_password.json()["error"] == "invalid_grant"
+    given = {value for pair in compared for value in pair}
+    for value in ("wrong-secret", "wrong-password"):
+        assert value in given or value.encode() in given
