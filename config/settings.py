@@ -22,6 +22,7 @@ value came from and what was expected.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import tomllib
@@ -42,7 +43,12 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -594,7 +600,45 @@ def _read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     )
     # EnvSettingsSource reads os.environ at construction; hand it our mapping instead.
     source.env_vars = {key.lower(): value for key, value in environ.items()}
-    return dict(source())
+    try:
+        return dict(source())
+    except SettingsError:  # its message names a field only; the value stays unshown
+        raise ConfigurationError(_unparsable_environment(environ)) from None
+
+
+#: Settings given as one JSON value when set by a single variable.
+_STRUCTURED = frozenset(
+    {"database", "logging", "sync", "marketplaces", "accounts", "credentials"}
+)
+
+
+def _unparsable_environment(environ: Mapping[str, str]) -> list[str]:
+    """One problem per ``IKMSYNC_*`` variable meant as JSON that is not JSON (its
+    value, perhaps a secret, is never shown)."""
+    problems = []
+    for name, value in sorted(environ.items()):
+        key = name.upper()
+        if not key.startswith(ENV_PREFIX) or key in {
+            DATABASE_URL_SHORTHAND_ENV,
+            CONFIG_FILE_ENV,
+        }:
+            continue
+        path = key[len(ENV_PREFIX) :].lower()
+        structured = path in _STRUCTURED or value.lstrip()[:1] in {"{", "["}
+        if not structured:
+            continue
+        try:
+            json.loads(value)
+        except ValueError:
+            problems.append(
+                f"environment variable {name}: not valid JSON; expected a JSON object "
+                "or list, or one variable per key (IKMSYNC_SECTION__KEY); the value "
+                "is not shown"
+            )
+    return problems or [
+        "environment variables: a value could not be read as JSON; expected JSON for "
+        "sections given as one variable (the value is not shown)"
+    ]
 
 
 def _unknown_environment(environ: Mapping[str, str]) -> list[str]:
@@ -707,7 +751,10 @@ def load_settings(
                 {"database": {"url": shorthand}},
             )
         )
-    env_values = _read_environment(environ)
+    try:
+        env_values = _read_environment(environ)
+    except ConfigurationError as exc:
+        raise ConfigurationError([*problems, *exc.problems]) from None
     merged: dict[str, Any] = {}
     for layer in layers:
         merged = deep_merge(merged, layer.values)

@@ -399,3 +399,23 @@ def test_config_check_masks_a_secret_pasted_under_another_setting(cli: Cli) -> N
     assert rows["marketplaces.shopee.options.default_category"] == "**********"
     assert rows["marketplaces.shopee.options.logistics"] == ["**********"]
     assert rows["marketplaces.shopee.options.partner_id"] == 2001  # the rest as is
+
+
+def test_a_malformed_json_variable_is_a_configuration_error_unechoed(
+    cli: Cli,
+) -> None:
+    checked = cli(
+        "config",
+        "check",
+        env={
+            "IKMSYNC_CREDENTIALS": f'{{"main": {{"partner_key": {PARTNER_KEY}}}}}',
+            "IKMSYNC_MARKETPLACES__SHOPEE__OPTIONS": f"{{partner_id: {FILE_SECRET}",
+        },
+    )
+    shown = checked.stdout + checked.stderr
+    assert checked.exit_code == 3, shown
+    assert "environment variable IKMSYNC_CREDENTIALS: not valid JSON" in shown
+    assert "IKMSYNC_MARKETPLACES__SHOPEE__OPTIONS: not valid JSON" in shown
+    assert "Traceback" not in shown
+    for secret in (PARTNER_KEY, FILE_SECRET):
+        assert secret not in shown
