@@ -23,8 +23,9 @@ import structlog
 from core.domain.accounts import ChannelAccount
 from core.domain.ids import AccountId
 from core.domain.orders import CancelReason, Settlement, SettlementKind, StoredOrder
+from core.domain.remote import RemoteOrder
 from core.domain.sync import OrderStatus, RunOutcome, SyncKind
-from core.errors import ConnectorError, DomainError
+from core.errors import ConnectorError, DomainError, OutcomeUnknownError, RejectedError
 from core.ports import Clock, MarketplaceConnector
 from core.services.orders import OrderIngester
 from core.services.runs import RunRecorder, UnitOfWorkFactory, error_text
@@ -162,8 +163,15 @@ def cancel_oversold(
         SettlementRefusedError: the marketplace documents no cancellation (checked
             first), or the order is unknown, not oversold, already settled, shipped
             or ended (nothing changed, no call made).
-        ConnectorError: the marketplace refused or failed the cancellation (nothing
-            recorded; an ``OutcomeUnknownError`` means it may have been applied).
+        ConnectorError: the marketplace refused or failed the cancellation and the
+            order read back is not cancelled (nothing recorded). An
+            ``OutcomeUnknownError`` then says what the marketplace shows, so the
+            officer knows whether sending the cancellation again is safe.
+
+    A refused or unanswered cancellation is checked by reading the order: when the
+    marketplace shows it cancelled (the lost answer's cancellation was applied, or the
+    buyer cancelled it meanwhile) the case is settled as cancelled and the order
+    stored through the ingest, as after an answered cancellation.
     """
     actor = _text(actor, "actor", ACTOR_MAX, required=True)
     note = _text(note, "note", NOTE_MAX, required=False)
@@ -181,7 +189,16 @@ def cancel_oversold(
             f"order {external_id!r} is {order.status.value}; only an order not yet "
             "shipped can be cancelled (settle it with `ikm-sync orders settle`)"
         )
-    connector.cancel_order(external_id, reason)
+    shown: RemoteOrder | None = None
+    try:
+        connector.cancel_order(external_id, reason)
+    except (RejectedError, OutcomeUnknownError) as exc:
+        shown = _cancelled_meanwhile(connector, external_id, exc)
+        answer = "refused" if isinstance(exc, RejectedError) else "not answered"
+        note = note or (
+            f"already cancelled on {marketplace} (the cancellation, {reason.value}, "
+            f"was {answer})"
+        )
     settlement = Settlement(
         SettlementKind.CANCELLED,
         actor,
@@ -189,7 +206,37 @@ def cancel_oversold(
         note or f"cancelled on {marketplace}: {reason.value}",
     )
     _record(uow_factory, order, settlement)
-    return _read_back(uow_factory, connector, account, order, clock, trigger)
+    return _read_back(uow_factory, connector, account, order, clock, trigger, shown)
+
+
+def _cancelled_meanwhile(
+    connector: MarketplaceConnector,
+    external_id: str,
+    error: RejectedError | OutcomeUnknownError,
+) -> RemoteOrder:
+    """The order as the marketplace shows it after a refused or unanswered
+    cancellation, when that is cancelled; otherwise ``error`` is raised again
+    (an unanswered one saying what the marketplace shows)."""
+    try:
+        shown = connector.fetch_order(external_id)
+    except ConnectorError as read_error:
+        log.warning(
+            "orders.cancel_check_failed", order=external_id, reason=str(read_error)
+        )
+        raise error from None
+    if shown.status is OrderStatus.CANCELLED:
+        log.info("orders.cancel_found_applied", order=external_id, after=str(error))
+        return shown
+    if isinstance(error, OutcomeUnknownError):
+        raise OutcomeUnknownError(
+            f"{error.reason}; the order read back shows it {shown.status.value} "
+            f"({shown.raw_status}), not cancelled: the cancellation may be sent again",
+            marketplace=error.marketplace,
+            account=error.account,
+            operation=error.operation,
+            request_id=error.request_id,
+        ) from error
+    raise error
 
 
 def _read_back(
@@ -199,14 +246,16 @@ def _read_back(
     order: StoredOrder,
     clock: Clock,
     trigger: str,
+    shown: RemoteOrder | None = None,
 ) -> CancelOutcome:
-    """Fetch the order and store it as a pull would, in an orders run of its own."""
+    """Fetch the order (unless ``shown`` was just read) and store it as a pull
+    would, in an orders run of its own."""
     recorder = RunRecorder(uow_factory, clock, SyncKind.ORDERS, account.id, trigger)
     run_id = recorder.start()
     ingester = OrderIngester(uow_factory, account, clock, recorder)
     error = ""
     try:
-        ingester.ingest([connector.fetch_order(order.external_id)])
+        ingester.ingest([shown or connector.fetch_order(order.external_id)])
     except ConnectorError as exc:
         error = error_text(exc)
         log.warning(

@@ -240,3 +240,84 @@ def test_an_order_marked_handled_stays_settled_while_its_status_moves_on(
             clock=world.clock,
         )
     assert_reservations_match_orders(world)
+
+
+CANCEL_ENDPOINTS = {
+    Marketplace.SHOPEE: "order.cancel_order",
+    Marketplace.TOKOPEDIA: "order_nack",
+}
+CANCELLED_ON = [
+    pytest.param(SHOPEE, Marketplace.SHOPEE, "CANCELLED", id="shopee"),
+    pytest.param(TOKOPEDIA, Marketplace.TOKOPEDIA, 3, id="tokopedia"),
+]
+
+
+def cancel(world: World, account: AccountId, external_id: str) -> Any:
+    return cancel_oversold(
+        world.uow,
+        world.connector(world.account(account)),
+        world.account(account),
+        external_id,
+        reason=CancelReason.OUT_OF_STOCK,
+        actor=ACTOR,
+        clock=world.clock,
+        trigger="manual:test",
+    )
+
+
+@pytest.mark.parametrize(("account", "marketplace", "shown"), CANCELLED_ON)
+def test_a_cancel_whose_answer_is_lost_is_settled_from_what_the_marketplace_shows(
+    oversold: World, account: AccountId, marketplace: Marketplace, shown: Any
+) -> None:
+    """The marketplace applied the cancellation but its answer never came: the order
+    read back shows it cancelled, so the settlement is recorded and the reservation
+    released once; nothing is sent twice."""
+    world = oversold
+    order = paid_oversold(world, account)
+    world.sims[marketplace].faults.lose_response_next(
+        endpoint=CANCEL_ENDPOINTS[marketplace]
+    )
+
+    outcome = cancel(world, account, order.external_id)
+
+    assert sim_status(world, marketplace, order.external_id) == shown
+    assert outcome.order.status is OrderStatus.CANCELLED
+    assert outcome.order.stock_state.value == "released"
+    assert outcome.order.settlement is not None
+    assert (outcome.order.settlement.kind, outcome.order.settlement.actor) == (
+        SettlementKind.CANCELLED,
+        ACTOR,
+    )
+    assert order.external_id not in {
+        o.external_id for o in open_oversold(world, account)
+    }
+    assert len(releases(world, account, order.external_id)) == len(order.lines)
+    world.advance(600)
+    assert all(r.outcome is RunOutcome.SUCCEEDED for r in world.cycle().pulls)
+    assert len(releases(world, account, order.external_id)) == len(order.lines)
+    assert_reservations_match_orders(world)
+
+
+@pytest.mark.parametrize(("account", "marketplace", "shown"), CANCELLED_ON)
+def test_an_order_the_buyer_cancelled_meanwhile_is_settled_not_refused(
+    oversold: World, account: AccountId, marketplace: Marketplace, shown: Any
+) -> None:
+    """The buyer cancelled before the officer did (the store has not pulled it yet):
+    the marketplace refuses a second cancellation, the order read back shows it
+    cancelled, and the case is settled as cancelled with the release done once."""
+    world = oversold
+    order = paid_oversold(world, account)
+    assert world.sims[marketplace].buyer_event(order.external_id, BuyerEvent.CANCEL)
+    world.advance(3601)  # a paid Shopee order's buyer cancellation takes an hour
+    assert sim_status(world, marketplace, order.external_id) in ("CANCELLED", 15)
+    assert stored(world, account, order.external_id).status is OrderStatus.PAID
+
+    outcome = cancel(world, account, order.external_id)
+
+    assert outcome.order.status is OrderStatus.CANCELLED
+    assert outcome.order.stock_state.value == "released"
+    assert outcome.order.settlement is not None
+    assert outcome.order.settlement.kind is SettlementKind.CANCELLED
+    assert "already cancelled" in outcome.order.settlement.note
+    assert len(releases(world, account, order.external_id)) == len(order.lines)
+    assert_reservations_match_orders(world)

@@ -18,7 +18,7 @@ from core.domain.orders import CancelReason, SettlementKind, StoredOrder
 from core.domain.remote import RemoteOrder, RemoteOrderLine
 from core.domain.stock import MovementReason, NewMovement
 from core.domain.sync import OrderStatus, RunOutcome, SyncKind
-from core.errors import RejectedError, TransientError
+from core.errors import OutcomeUnknownError, RejectedError, TransientError
 from core.ports import MarketplaceConnector
 from core.services.orders import OrderIngester
 from core.services.oversold import (
@@ -424,3 +424,69 @@ def test_a_shipped_order_is_not_sent_for_cancellation(
 
     assert fake.cancelled == []
     assert snapshot(engine) == before
+
+
+@dataclass
+class UnansweredMarketplace(FakeMarketplace):
+    """Its cancel answer is lost; ``applied`` says whether the cancel took effect."""
+
+    applied: bool = False
+
+    def cancel_order(self, external_id: str, reason: CancelReason) -> None:
+        if self.applied:
+            super().cancel_order(external_id, reason)
+        raise OutcomeUnknownError("no usable answer (ReadTimeout)")
+
+
+@pytest.mark.parametrize("read_fails", [False, True], ids=["shown-paid", "read-fails"])
+def test_an_unanswered_cancellation_not_applied_records_nothing_and_says_so(
+    seeded: Factory, clock: FakeClock, engine: sa.Engine, read_fails: bool
+) -> None:
+    fake = UnansweredMarketplace(
+        {i: remote(i, clock) for i in ("A", "B")}, read_fails=read_fails
+    )
+    before = snapshot(engine)
+
+    with pytest.raises(OutcomeUnknownError) as raised:
+        cancel_oversold(
+            seeded,
+            as_port(fake),
+            SHOPEE,
+            "B",
+            reason=CancelReason.OUT_OF_STOCK,
+            actor="officer:ani",
+            clock=clock,
+            trigger="test",
+        )
+
+    assert ("may be sent again" in str(raised.value)) is not read_fails
+    assert snapshot(engine) == before
+    assert open_ids(seeded) == ["B"]
+
+
+def test_an_unanswered_cancellation_that_was_applied_settles_the_order(
+    seeded: Factory, clock: FakeClock
+) -> None:
+    fake = UnansweredMarketplace(
+        {i: remote(i, clock) for i in ("A", "B")}, applied=True
+    )
+
+    outcome = cancel_oversold(
+        seeded,
+        as_port(fake),
+        SHOPEE,
+        "B",
+        reason=CancelReason.OUT_OF_STOCK,
+        actor="officer:ani",
+        clock=clock,
+        trigger="test",
+    )
+
+    assert outcome.order.status is OrderStatus.CANCELLED
+    assert outcome.order.settlement is not None
+    assert outcome.order.settlement.kind is SettlementKind.CANCELLED
+    assert outcome.order.settlement.note == (
+        "already cancelled on shopee (the cancellation, out_of_stock, was not answered)"
+    )
+    assert open_ids(seeded) == []
+    assert reserved(seeded) == 2
