@@ -16,6 +16,7 @@ no cancellation is refused before any call.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import structlog
@@ -59,10 +60,28 @@ class CancelOutcome:
     read_back_error: str = ""
 
 
-def _text(value: str, field: str, limit: int, *, required: bool) -> str:
+#: Control characters (C0, DEL, C1); a note may still hold line breaks and tabs.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _text(
+    value: str, field: str, limit: int, *, required: bool, lines: bool = False
+) -> str:
     cleaned = value.strip()
     if required and not cleaned:
         raise SettlementRefusedError(f"{field}: expected a non-empty text")
+    control = (_CONTROL_MULTILINE if lines else _CONTROL).search(cleaned)
+    if control is not None:
+        raise SettlementRefusedError(
+            f"{field}: control character \\x{ord(control.group()):02x} at position "
+            f"{control.start() + 1}; expected "
+            + (
+                "text without control characters (line breaks and tabs are fine)"
+                if lines
+                else "a single line of text without control characters"
+            )
+        )
     if len(cleaned) > limit:
         raise SettlementRefusedError(
             f"{field}: expected at most {limit} characters, got {len(cleaned)}"
@@ -132,10 +151,11 @@ def settle_oversold(
     stored now.
 
     Raises:
-        SettlementRefusedError: empty or over-long note or actor; unknown order, not
+        SettlementRefusedError: empty or over-long note or actor, or one holding a
+            control character (a note may hold line breaks and tabs); unknown order, not
             oversold or already settled (nothing changed).
     """
-    note = _text(note, "note", NOTE_MAX, required=True)
+    note = _text(note, "note", NOTE_MAX, required=True, lines=True)
     actor = _text(actor, "actor", ACTOR_MAX, required=True)
     order = open_oversold(uow_factory, account, external_id)
     settlement = Settlement(SettlementKind.HANDLED, actor, clock.now(), note)
@@ -174,7 +194,7 @@ def cancel_oversold(
     stored through the ingest, as after an answered cancellation.
     """
     actor = _text(actor, "actor", ACTOR_MAX, required=True)
-    note = _text(note, "note", NOTE_MAX, required=False)
+    note = _text(note, "note", NOTE_MAX, required=False, lines=True)
     marketplace = account.marketplace.value
     if not connector.cancels_orders:
         raise SettlementRefusedError(

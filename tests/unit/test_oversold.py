@@ -220,6 +220,27 @@ def test_settling_twice_is_refused_naming_who_settled_it(
         pytest.param("  ", "officer:ani", "note: expected a non-empty", id="no-note"),
         pytest.param("x" * 501, "officer:ani", "note: expected at most 500", id="long"),
         pytest.param("n", " ", "actor: expected a non-empty", id="no-actor"),
+        pytest.param(
+            "jar\x00s",
+            "officer:ani",
+            r"note: control character \\x00 at position 4",
+            id="nul-in-note",
+        ),
+        pytest.param(
+            "\x1b[2Jok",
+            "officer:ani",
+            r"note: control character \\x1b at position 1",
+            id="escape-in-note",
+        ),
+        pytest.param(
+            "n",
+            "officer:\x1b]0;pwned\x07ani",
+            r"actor: control character \\x1b at position 9",
+            id="escape-in-actor",
+        ),
+        pytest.param(
+            "n", "officer:\nani", r"actor: control character \\x0a", id="newline-actor"
+        ),
     ],
 )
 def test_a_settlement_without_a_note_or_actor_is_refused(
@@ -490,3 +511,26 @@ def test_an_unanswered_cancellation_that_was_applied_settles_the_order(
     )
     assert open_ids(seeded) == []
     assert reserved(seeded) == 2
+
+
+def test_a_cancel_with_a_control_character_in_its_note_is_refused_before_any_call(
+    seeded: Factory, clock: FakeClock, engine: sa.Engine
+) -> None:
+    fake = connector_for(seeded, clock)
+    before = snapshot(engine)
+
+    with pytest.raises(SettlementRefusedError, match=r"note: control character"):
+        cancel_oversold(
+            seeded,
+            as_port(fake),
+            SHOPEE,
+            "B",
+            reason=CancelReason.OUT_OF_STOCK,
+            actor="officer:ani",
+            clock=clock,
+            trigger="test",
+            note="buyer told\x00",
+        )
+
+    assert fake.cancelled == []
+    assert snapshot(engine) == before
