@@ -21,8 +21,10 @@ Three :class:`~core.errors.AuthError` subclasses tell the client what to do:
 
 Rate limits: ``error_rate_limit`` is a :class:`~core.errors.RateLimitError` that waits
 what a ``Retry-After`` header asks (none is documented, so usually the exponential
-back-off of ``connectors._http``); ``error_limit`` (the app's daily quota) is a
-:class:`DailyQuotaError` whose ``resets_at`` is the next 00:00 UTC+8.
+back-off of ``connectors._http``); ``error_limit`` (the app's daily quota, a gateway
+error: bare or ``common.``) is a :class:`DailyQuotaError` whose ``resets_at`` is the
+next 00:00 UTC+8. An endpoint's own ``error_limit`` (``order.error_limit``: "Can not
+cancel this order") is a rejection, never a quota to wait for.
 """
 
 from __future__ import annotations
@@ -132,6 +134,16 @@ PARAM_MESSAGES: tuple[tuple[str, str], ...] = (
 )
 
 _ROW_CODE = re.compile(r"^\s*(?:[a-z]+\.)?(error_[a-z_]+)")
+
+
+#: Modules whose endpoints prefix their own errors (``order.error_limit``); gateway
+#: errors are bare or ``common.``.
+ENDPOINT_MODULES = frozenset({"product", "order", "logistics"})
+
+
+def _module(raw: str) -> str:
+    module, dot, _ = raw.strip().partition(".")
+    return module.lower() if dot else ""
 
 
 def error_name(raw: str) -> str:
@@ -249,6 +261,10 @@ def classify(
         request_id = str(body.get("request_id") or "") if body else ""
         located: Where = {**where, "request_id": request_id} if request_id else where
         message = str(body.get("message") or "") if body else ""
+        if code == "error_limit" and _module(str(raw)) in ENDPOINT_MODULES:
+            raise RejectedError(
+                f"{code}: {message}" if message else code, code=code, **located
+            )
         raise error_for(code, message, located, now=now, wait=retry_after(response))
     status = response.status_code
     if status == 429:

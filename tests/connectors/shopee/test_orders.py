@@ -14,7 +14,13 @@ from connectors.shopee import mapping
 from core.domain.orders import CancelReason
 from core.domain.remote import OrderWindow
 from core.domain.sync import OrderStatus
-from core.errors import ContractError, OutcomeUnknownError, RejectedError, Where
+from core.errors import (
+    ConnectorError,
+    ContractError,
+    OutcomeUnknownError,
+    RejectedError,
+    Where,
+)
 from tests.connectors.shopee._support import BASE, NOW, TS, body, fail, ok, params, rig
 
 LIST = "/api/v2/order/get_order_list"
@@ -324,3 +330,24 @@ def test_a_lost_cancel_answer_is_not_sent_again() -> None:
         with pytest.raises(OutcomeUnknownError):
             setup.connector.cancel_order("2506A", CancelReason.OUT_OF_STOCK)
     assert cancel.call_count == 1
+
+
+def test_a_cancel_answered_order_error_limit_is_a_rejection_not_the_daily_quota() -> (
+    None
+):
+    """``order.error_limit`` is cancel_order's own "Can not cancel this order"
+    (reference error list), not the gateway's daily quota (``error_limit``)."""
+    setup = rig()
+    with respx.mock(
+        base_url=BASE, assert_all_called=True, assert_all_mocked=True
+    ) as router:
+        router.get(DETAIL).mock(side_effect=details_for)
+        cancel = router.post(CANCEL).mock(
+            return_value=fail("order.error_limit", "Can not cancel this order")
+        )
+        with pytest.raises(ConnectorError) as caught:
+            setup.connector.cancel_order("2506A", CancelReason.OUT_OF_STOCK)
+    assert cancel.call_count == 1
+    assert type(caught.value) is RejectedError
+    assert caught.value.code == "error_limit"
+    assert "Can not cancel this order" in str(caught.value)
