@@ -243,7 +243,8 @@ class Finding:
     ``fields`` maps a field to (ours, theirs) as text; ``known_sku`` says whether an
     orphan carries a SKU of the catalogue. ``remote`` is the marketplace's listing the
     finding is about (None for a missing one); ``kept`` is, for a duplicate, the
-    external id of the listing the SKU keeps.
+    external id of the listing the SKU keeps; ``shared`` says that the duplicate's
+    marketplace listing also holds a variant of another SKU.
     """
 
     kind: FindingKind
@@ -253,17 +254,20 @@ class Finding:
     known_sku: bool = True
     remote: RemoteListing | None = None
     kept: str | None = None
+    shared: bool = False
 
     @property
     def repairable_duplicate(self) -> bool:
-        """A duplicate that repair deactivates: a listing of its own, not another
-        variant of the kept one (deactivating that may take the whole listing, the
-        kept one with it, off sale)."""
+        """A duplicate that repair deactivates: a listing of its own, neither another
+        variant of the kept one nor one that also holds another SKU's variant
+        (deactivating those may take the whole listing, and what else it sells, off
+        sale)."""
         return (
             self.kind is FindingKind.DUPLICATE
             and self.remote is not None
             and self.kept is not None
             and self.remote.external_id != self.kept
+            and not self.shared
         )
 
 
@@ -325,11 +329,14 @@ def find_drift(
     listing of a SKU that has a bound or kept listing is a *duplicate* of it (an
     inactive one sells nothing). A marketplace listing the account does not want,
     and is not bound to, is an *orphan*, each one reported; a listing without a
-    seller SKU is *no_sku*.
+    seller SKU is *no_sku*. A duplicate whose marketplace listing also holds a
+    variant of another SKU (or of none) is ``shared``: repair leaves it.
     """
     shown: dict[str, list[RemoteListing]] = {}
+    skus_of: dict[str, set[str]] = {}  # SKU keys each marketplace listing holds
     for theirs in remote:
         shown.setdefault(sku_key(theirs.sku), []).append(theirs)
+        skus_of.setdefault(theirs.external_id, set()).add(sku_key(theirs.sku))
     unnamed = [
         Finding(FindingKind.NO_SKU, r.sku, r.external_id, known_sku=False, remote=r)
         for r in sorted(shown.pop("", []), key=_age)
@@ -405,7 +412,22 @@ def find_drift(
                 )
             )
         findings.extend(_duplicates(listing.sku, bound, candidates))
-    return findings + unnamed
+    return _mark_shared(findings, skus_of) + unnamed
+
+
+def _mark_shared(
+    findings: list[Finding], skus_of: Mapping[str, set[str]]
+) -> list[Finding]:
+    """Duplicates whose marketplace listing also holds a variant of another SKU (or
+    of none) marked ``shared``: Shopee deactivates a whole item."""
+    return [
+        replace(f, shared=True)
+        if f.kind is FindingKind.DUPLICATE
+        and f.external_id is not None
+        and skus_of.get(f.external_id, set()) - {sku_key(f.sku)}
+        else f
+        for f in findings
+    ]
 
 
 def _differences(

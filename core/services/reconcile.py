@@ -71,6 +71,13 @@ def describe(finding: Finding) -> str:
                     f"another active listing {finding.external_id} of the SKU "
                     f"besides {finding.kept}, the one kept; repair deactivates it"
                 )
+            if finding.shared:
+                return (
+                    f"another active listing {finding.external_id} of the SKU "
+                    f"besides {finding.kept}, the one kept, in a listing that also "
+                    "sells other variants; repair leaves it (deactivating it could "
+                    "take them off sale): fix it on the marketplace"
+                )
             return (
                 f"another active variant of listing {finding.kept} with the same "
                 "SKU; repair leaves it (deactivating it could take the kept one "

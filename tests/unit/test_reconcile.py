@@ -758,3 +758,74 @@ def test_only_a_duplicate_of_its_own_listing_is_deactivated() -> None:
     assert duplicate_deactivations(found, {}) == [
         ListingChange(ChangeKind.DEACTIVATE, bare, "ext-9", None)
     ]
+
+
+def test_a_duplicate_in_a_listing_another_sku_keeps_is_reported_not_deactivated() -> (
+    None
+):
+    """A seller's item with two variants: one repeats KOPI (bound elsewhere), the
+    other is TEH's bound listing. Deactivating that item (Shopee unlists the whole
+    item) would take TEH off sale, so repair leaves it."""
+    teh = product("TEH-1", OWN)
+    teh_listing = replace(
+        listing(teh, external_id="ext-9", variant="var-t"),
+        last_content_hash=content_hash(shown(teh, 0)),
+        last_stock=0,
+    )
+    found = find_drift(
+        plan(KOPI, teh, listings=(listing(), teh_listing)),
+        {KOPI.key: listing(), teh.key: teh_listing},
+        (
+            remote("ext-1"),
+            remote("ext-9", variant="var-k"),
+            replace(
+                remote("ext-9", sku="TEH-1", variant="var-t", stock=0),
+                name=teh.name,
+                price=teh.price,
+            ),
+        ),
+        {KOPI.key: KOPI, teh.key: teh},
+    )
+    assert [(f.kind, f.sku, f.external_id, f.kept) for f in found] == [
+        (FindingKind.DUPLICATE, KOPI.sku, "ext-9", "ext-1")
+    ]
+    assert not found[0].repairable_duplicate
+    assert duplicate_deactivations(found, {KOPI.key: KOPI, teh.key: teh}) == []
+
+
+def test_a_duplicate_in_a_listing_with_a_variant_without_sku_is_not_deactivated() -> (
+    None
+):
+    found = drift(
+        KOPI,
+        listings=(listing(),),
+        shown=(
+            remote("ext-1"),
+            remote("ext-9", variant="var-k"),
+            remote("ext-9", sku="", variant="var-x"),
+        ),
+    )
+    assert [(f.kind, f.external_id, f.shared) for f in found] == [
+        (FindingKind.DUPLICATE, "ext-9", True),
+        (FindingKind.NO_SKU, "ext-9", False),
+    ]
+    assert duplicate_deactivations(found, {KOPI.key: KOPI}) == []
+
+
+def test_two_variants_of_one_extra_listing_both_repeating_the_sku_are_deactivated() -> (
+    None
+):
+    found = drift(
+        KOPI,
+        listings=(listing(),),
+        shown=(
+            remote("ext-1"),
+            remote("ext-9", variant="var-a"),
+            remote("ext-9", variant="var-b"),
+        ),
+    )
+    assert [(f.kind, f.external_id, f.shared) for f in found] == [
+        (FindingKind.DUPLICATE, "ext-9", False),
+        (FindingKind.DUPLICATE, "ext-9", False),
+    ]
+    assert len(duplicate_deactivations(found, {KOPI.key: KOPI})) == 2

@@ -45,6 +45,24 @@ def test_another_variant_of_the_kept_listing_is_left_to_the_seller() -> None:
     assert "repair leaves it" in difference(finding)
 
 
+def test_a_duplicate_in_a_listing_selling_other_variants_is_left_to_the_seller() -> (
+    None
+):
+    finding = Finding(
+        FindingKind.DUPLICATE,
+        SKU,
+        "902",
+        remote=shown("902", "v-9"),
+        kept="101",
+        shared=True,
+    )
+    assert not finding.repairable_duplicate
+    cell = difference(finding)
+    assert "902" in cell
+    assert "101" in cell
+    assert "also sells other variants; repair leaves it" in cell
+
+
 def test_a_listing_without_a_sku_asks_for_one() -> None:
     finding = Finding(
         FindingKind.NO_SKU, Sku(""), "77", known_sku=False, remote=shown("77", sku="")
