@@ -14,11 +14,12 @@ import pytest
 import sqlalchemy as sa
 from structlog.testing import capture_logs
 
+from connectors._http import RetryPolicy
 from connectors._sim.faults import FaultKind
 from core.domain.accounts import AllocationPolicy, ChannelAccount, Marketplace
-from core.domain.sync import ListingState
+from core.domain.sync import ListingState, RunOutcome
 from core.services.publish import push_account
-from tests.sync.world import BUKALAPAK, COFFEE, WEAVERS, World
+from tests.sync.world import BUKALAPAK, COFFEE, SHOPEE, TOKOPEDIA, WEAVERS, World
 
 pytestmark = pytest.mark.db
 
@@ -71,3 +72,42 @@ def test_push_runs_publish_every_product_through_unreadable_answers(
         listings = uow.listings.for_account(account.id)
     assert len(listings) == 2 * PRODUCTS_PER_PRODUCER
     assert {x.state for x in listings.values()} == {ListingState.LIVE}
+
+
+ORDER_LISTS = {
+    Marketplace.SHOPEE: (SHOPEE, "order.get_order_list"),
+    Marketplace.TOKOPEDIA: (TOKOPEDIA, "order_list"),
+    Marketplace.BUKALAPAK: (BUKALAPAK, "transactions.list"),
+}
+
+
+@pytest.mark.parametrize("marketplace", list(ORDER_LISTS), ids=lambda m: m.value)
+def test_an_order_list_that_stays_unreadable_fails_the_pull_and_keeps_the_bookmark(
+    world: World, marketplace: Marketplace
+) -> None:
+    account_id, endpoint = ORDER_LISTS[marketplace]
+    world.cycle()
+    world.advance(60)
+    world.cycle()  # every bookmark set
+    with world.uow() as uow:
+        before = uow.orders.bookmark(account_id)
+    assert before is not None
+    placed = set(world.buy(marketplace, 4))
+    world.advance(60)
+    sim = world.sims[marketplace]
+    sim.faults.malformed_next(RetryPolicy().attempts, endpoint=endpoint)
+
+    (pull,) = [p for p in world.cycle().pulls if p.account == account_id]
+
+    assert pull.outcome is RunOutcome.FAILED
+    with world.uow() as uow:
+        assert uow.orders.bookmark(account_id) == before
+    assert [e for e, _ in sim.faults.injected].count(endpoint) == RetryPolicy().attempts
+
+    world.advance(60)
+    (pull,) = [p for p in world.cycle().pulls if p.account == account_id]
+    assert pull.outcome is RunOutcome.SUCCEEDED
+    with world.uow() as uow:
+        stored = set(uow.orders.get_many(account_id, sorted(placed)))
+        assert uow.orders.bookmark(account_id) != before
+    assert stored == placed
