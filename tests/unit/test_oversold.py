@@ -20,6 +20,7 @@ from core.domain.stock import MovementReason, NewMovement
 from core.domain.sync import OrderStatus, RunOutcome, SyncKind
 from core.errors import OutcomeUnknownError, RejectedError, TransientError
 from core.ports import MarketplaceConnector
+from core.services import oversold as oversold_service
 from core.services.orders import OrderIngester
 from core.services.oversold import (
     SettlementRefusedError,
@@ -534,3 +535,39 @@ def test_a_cancel_with_a_control_character_in_its_note_is_refused_before_any_cal
 
     assert fake.cancelled == []
     assert snapshot(engine) == before
+
+
+def test_two_officers_settling_at_once_one_wins_and_the_other_changes_nothing(
+    seeded: Factory,
+    clock: FakeClock,
+    engine: sa.Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The second officer read the order as open; the first settles it before the
+    second writes: the second is refused and the first's settlement stays."""
+    read_open = oversold_service.open_oversold
+
+    def first_settles_meanwhile(
+        factory: Factory, account: AccountId, external_id: str
+    ) -> StoredOrder:
+        found = read_open(factory, account, external_id)
+        monkeypatch.setattr(oversold_service, "open_oversold", read_open)
+        settle_oversold(
+            factory,
+            account,
+            external_id,
+            note="first",
+            actor="officer:ani",
+            clock=clock,
+        )
+        return found
+
+    monkeypatch.setattr(oversold_service, "open_oversold", first_settles_meanwhile)
+    with pytest.raises(SettlementRefusedError, match="settled by someone else"):
+        settle_oversold(
+            seeded, SHOPEE.id, "B", note="second", actor="officer:budi", clock=clock
+        )
+
+    done = order(seeded, "B").settlement
+    assert done is not None
+    assert (done.actor, done.note) == ("officer:ani", "first")
