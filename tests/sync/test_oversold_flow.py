@@ -321,3 +321,27 @@ def test_an_order_the_buyer_cancelled_meanwhile_is_settled_not_refused(
     assert "already cancelled" in outcome.order.settlement.note
     assert len(releases(world, account, order.external_id)) == len(order.lines)
     assert_reservations_match_orders(world)
+
+
+def test_an_order_of_another_account_is_neither_settled_nor_cancelled(
+    oversold: World,
+) -> None:
+    world = oversold
+    order = paid_oversold(world, SHOPEE)
+    before, writes = database(world), world.write_calls()
+
+    with pytest.raises(SettlementRefusedError, match="no such order"):
+        settle_oversold(
+            world.uow,
+            TOKOPEDIA,
+            order.external_id,
+            note="wrong shop",
+            actor=ACTOR,
+            clock=world.clock,
+        )
+    with pytest.raises(SettlementRefusedError, match="no such order"):
+        cancel(world, TOKOPEDIA, order.external_id)
+
+    assert database(world) == before
+    assert world.write_calls() == writes
+    assert order.external_id in {o.external_id for o in open_oversold(world, SHOPEE)}
