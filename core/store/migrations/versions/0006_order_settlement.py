@@ -1,7 +1,7 @@
 """Oversold orders keep how an officer settled them: how, who, when and why.
 
 Revision ID: 0006
-Revises: 0004 (re-chained onto 0005 when merged after it)
+Revises: 0005 (re-chained onto 0005 when merged after it)
 Create Date: 2026-12-07
 """
 
