@@ -1,15 +1,27 @@
-"""Per-invocation state of the command line, shared by every command."""
+"""Per-invocation state of the command line, shared by every command.
+
+Settings, logging and the database are imported when a command first asks for them,
+so the command line starts without them.
+"""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from config import LoadedSettings, SecretRedactor, load_settings
-from ikm_sync.bootstrap import Runtime, build_runtime, init_logging
+if TYPE_CHECKING:
+    from config import LoadedSettings, SecretRedactor
+    from ikm_sync.bootstrap import Runtime
+
+
+def _no_secrets() -> SecretRedactor:
+    from config.logging import SecretRedactor
+
+    return SecretRedactor()
 
 
 @dataclass
@@ -22,11 +34,14 @@ class AppState:
     json_errors: bool = False
     _loaded: LoadedSettings | None = None
     _runtime: Runtime | None = None
-    redactor: SecretRedactor = field(default_factory=SecretRedactor)
+    redactor: SecretRedactor = field(default_factory=_no_secrets)
 
     def settings(self) -> LoadedSettings:
         """Load and validate settings once; configures logging with secret masking."""
         if self._loaded is None:
+            from config import load_settings
+            from ikm_sync.bootstrap import init_logging
+
             self._loaded = load_settings(self.config_file)
             self.redactor = init_logging(
                 self._loaded, level=self.log_level, fmt=self.log_format
@@ -36,6 +51,8 @@ class AppState:
     def runtime(self, *, check_schema: bool = True) -> Runtime:
         """The database runtime; refuses a database that is not migrated."""
         if self._runtime is None:
+            from ikm_sync.bootstrap import build_runtime
+
             self._runtime = build_runtime(self.settings(), check_schema=check_schema)
         return self._runtime
 

@@ -1,7 +1,8 @@
 """The only wiring: settings → logging → engine → unit of work → services' ports.
 
 Nothing here runs at import. The CLI (and later the scheduler) call these factories once
-per process.
+per process. Settings, SQLAlchemy, the store, HTTP and the connectors are imported by
+the factory that needs them, so importing this module loads none of them.
 """
 
 from __future__ import annotations
@@ -11,24 +12,10 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
-import httpx
 import structlog
-from sqlalchemy import Engine
-from sqlalchemy.orm import sessionmaker
-from sqlmodel import Session
 
-import connectors
-from config import (
-    AccountSettings,
-    LoadedSettings,
-    SecretRedactor,
-    Settings,
-    configure_logging,
-)
-from config.settings import AllocationOverrideSettings, AllocationSettings
-from connectors._context import ConnectorContext
-from connectors._http import RateBudget, RetryPolicy
 from core.clock import SystemClock
 from core.domain.accounts import (
     AllocationPolicy,
@@ -37,18 +24,20 @@ from core.domain.accounts import (
     Marketplace,
 )
 from core.domain.ids import AccountId, ProducerCode, sku_key
-from core.domain.remote import Secret
 from core.errors import ConfigError, StoreError
-from core.ports import Clock, MarketplaceConnector
-from core.store.crypto import TokenCipher
-from core.store.db import (
-    ensure_current,
-    make_engine,
-    make_session_factory,
-    missing_sqlite_file,
-)
-from core.store.tokens import SqlTokenStore
-from core.store.uow import SqlUnitOfWork
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import sessionmaker
+    from sqlmodel import Session
+
+    from config import AccountSettings, LoadedSettings, SecretRedactor, Settings
+    from config.settings import AllocationOverrideSettings, AllocationSettings
+    from connectors._http import RateBudget
+    from core.ports import Clock, MarketplaceConnector
+    from core.store.crypto import TokenCipher
+    from core.store.tokens import SqlTokenStore
+    from core.store.uow import SqlUnitOfWork
 
 log = structlog.get_logger(__name__)
 
@@ -62,6 +51,8 @@ DEVELOPMENT_TOKEN_KEY = base64.urlsafe_b64encode(
 
 def init_early_logging(level: str | None, fmt: str | None) -> None:
     """Logging to standard error before settings are read (their errors log too)."""
+    from config.logging import configure_logging
+
     configure_logging(
         level=level or "INFO",
         fmt=fmt if fmt in {"console", "json"} else "auto",  # type: ignore[arg-type]
@@ -72,6 +63,8 @@ def init_logging(
     loaded: LoadedSettings, *, level: str | None = None, fmt: str | None = None
 ) -> SecretRedactor:
     """Configure logging from settings (command-line flags win) with secret masking."""
+    from config.logging import configure_logging
+
     settings = loaded.settings
     chosen_format = fmt or settings.logging.format
     if chosen_format not in {"auto", "console", "json"}:
@@ -90,6 +83,8 @@ def token_cipher(settings: Settings) -> TokenCipher:
         ConfigError: no key is configured outside ``environment = "development"``
             (which falls back to :data:`DEVELOPMENT_TOKEN_KEY`).
     """
+    from core.store.crypto import TokenCipher
+
     keys = settings.token_key_list()
     if not keys:
         if settings.environment != "development":
@@ -120,10 +115,14 @@ class Runtime:
 
     def token_store(self) -> SqlTokenStore:
         """The accounts' tokens, encrypted with :attr:`cipher`."""
+        from core.store.tokens import SqlTokenStore
+
         return SqlTokenStore(self.session_factory, self.clock, self.cipher)
 
     def uow(self) -> SqlUnitOfWork:
         """A fresh unit of work (enter it with ``with``)."""
+        from core.store.uow import SqlUnitOfWork
+
         return SqlUnitOfWork(self.session_factory)
 
     def uow_factory(self) -> Callable[[], SqlUnitOfWork]:
@@ -139,6 +138,13 @@ def build_runtime(loaded: LoadedSettings, *, check_schema: bool = True) -> Runti
     """Engine, sessions and token cipher for the configured database; checks the
     schema is current and refuses to start without a token key (outside
     development)."""
+    from core.store.db import (
+        ensure_current,
+        make_engine,
+        make_session_factory,
+        missing_sqlite_file,
+    )
+
     settings = loaded.settings
     cipher = token_cipher(settings)
     missing = missing_sqlite_file(settings.database_url()) if check_schema else None
@@ -222,6 +228,8 @@ class Connections:
     per marketplace (budgets are per account and endpoint inside)."""
 
     def __init__(self, loaded: LoadedSettings, runtime: Runtime) -> None:
+        import httpx
+
         self._settings = loaded.settings
         self._runtime = runtime
         self._http = httpx.Client(follow_redirects=False)
@@ -229,6 +237,8 @@ class Connections:
         self._tokens = runtime.token_store()
 
     def _budget(self, marketplace: str) -> RateBudget:
+        from connectors._http import RateBudget
+
         if marketplace not in self._budgets:
             options = self._settings.marketplaces.get(marketplace)  # type: ignore[call-overload]
             rate, burst = default_rate(marketplace)
@@ -245,6 +255,11 @@ class Connections:
             ConfigError: the marketplace is unknown, disabled or lacks a base URL, or
                 the account's credential set is missing.
         """
+        import connectors
+        from connectors._context import ConnectorContext
+        from connectors._http import RetryPolicy
+        from core.domain.remote import Secret
+
         key = account.marketplace.value
         market = self._settings.marketplaces.get(key)  # type: ignore[call-overload]
         if market is None or not market.enabled or not market.base_url:
