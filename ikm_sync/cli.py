@@ -8,18 +8,16 @@ read-only or not migrated; 130 / 143 a sync command stopped by SIGINT / SIGTERM
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
-import structlog
 import typer
 from rich.text import Text
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from typer.core import TyperGroup
 
-from config import ConfigurationError
 from core.errors import (
     ConfigError,
     DomainError,
@@ -37,7 +35,6 @@ from ikm_sync._output import (
     issue_rows,
     table,
 )
-from ikm_sync.bootstrap import init_early_logging
 from ikm_sync.commands import (
     accounts,
     catalog,
@@ -52,8 +49,6 @@ from ikm_sync.commands import (
     sync,
 )
 
-log = structlog.get_logger(__name__)
-
 EXIT_REJECTED = 1
 EXIT_CONFIG = 3
 EXIT_STORE = 4
@@ -65,17 +60,39 @@ class _ErrorReportingGroup(TyperGroup):
     def invoke(self, ctx: Any) -> Any:  # typer's own click Context
         try:
             return super().invoke(ctx)
-        except ConfigurationError as exc:
+        except Exception as exc:
+            _report(ctx, exc)  # exits for the errors it knows
+            raise
+        finally:
+            app_state = ctx.find_object(AppState)
+            if app_state is not None:
+                app_state.close()
+
+
+def _report(ctx: Any, exc: Exception) -> None:
+    """Exit with a message and code for ``exc`` if it is one of ikm-sync's errors.
+
+    The settings and SQLAlchemy errors are looked at only when their modules are
+    loaded: an exception of a module never imported cannot have been raised, and the
+    command line starts without them.
+    """
+    if "config.settings" in sys.modules:
+        from config.settings import ConfigurationError
+
+        if isinstance(exc, ConfigurationError):
             _fail(ctx, EXIT_CONFIG, "configuration error", exc.problems)
-        except ConfigError as exc:
-            _fail(ctx, EXIT_CONFIG, "configuration error", [str(exc)])
-        except InputRejectedError as exc:
-            _reject(ctx, exc)
-        except DomainError as exc:
-            _fail(ctx, EXIT_REJECTED, "refused", [str(exc)])
-        except StoreError as exc:
-            _fail(ctx, EXIT_STORE, "database error", [str(exc)])
-        except IntegrityError as exc:
+    if isinstance(exc, ConfigError):
+        _fail(ctx, EXIT_CONFIG, "configuration error", [str(exc)])
+    if isinstance(exc, InputRejectedError):
+        _reject(ctx, exc)
+    if isinstance(exc, DomainError):
+        _fail(ctx, EXIT_REJECTED, "refused", [str(exc)])
+    if isinstance(exc, StoreError):
+        _fail(ctx, EXIT_STORE, "database error", [str(exc)])
+    if "sqlalchemy" in sys.modules:
+        from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+        if isinstance(exc, IntegrityError):
             detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
             _fail(
                 ctx,
@@ -87,21 +104,21 @@ class _ErrorReportingGroup(TyperGroup):
                     "first: check `ikm-sync status` and run the command again",
                 ],
             )
-        except SQLAlchemyError as exc:
+        if isinstance(exc, SQLAlchemyError):
             detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
             _fail(ctx, EXIT_STORE, "database error", detail[:1] or [type(exc).__name__])
-        except IkmSyncError as exc:
-            _fail(ctx, EXIT_REJECTED, "error", [str(exc)])
-        finally:
-            app_state = ctx.find_object(AppState)
-            if app_state is not None:
-                app_state.close()
+    if isinstance(exc, IkmSyncError):
+        _fail(ctx, EXIT_REJECTED, "error", [str(exc)])
 
 
 def _fail(ctx: Any, code: int, title: str, lines: list[str]) -> NoReturn:
+    import structlog
+
     app_state = ctx.find_object(AppState) or AppState()
     masked = [app_state.redactor.redact_text(line) for line in lines]
-    log.error("command.failed", error=title, detail=masked, exit_code=code)
+    structlog.get_logger(__name__).error(
+        "command.failed", error=title, detail=masked, exit_code=code
+    )
     if app_state.json_errors:
         emit_json({"error": title, "detail": masked, "exit_code": code})
     else:
@@ -113,8 +130,10 @@ def _fail(ctx: Any, code: int, title: str, lines: list[str]) -> NoReturn:
 
 
 def _reject(ctx: Any, exc: InputRejectedError) -> NoReturn:
+    import structlog
+
     app_state = ctx.find_object(AppState) or AppState()
-    log.warning("input.rejected", issues=len(exc.issues))
+    structlog.get_logger(__name__).warning("input.rejected", issues=len(exc.issues))
     mask = app_state.redactor.redact_text
     exc = InputRejectedError(
         [
@@ -216,6 +235,8 @@ def main(
         log_level=None if log_level is None else log_level.value,
         log_format=None if log_format is None else log_format.value,
     )
+    from ikm_sync.bootstrap import init_early_logging
+
     init_early_logging(ctx.obj.log_level, ctx.obj.log_format)
 
 

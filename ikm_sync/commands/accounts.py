@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import httpx
 import structlog
 import typer
 
@@ -225,6 +224,8 @@ def authorize_command(
 
 
 def _code_from_redirect(link: str) -> str:
+    import httpx
+
     with httpx.Client(follow_redirects=False, timeout=30) as http:
         answer = http.get(link)
     location = answer.headers.get("location", "")

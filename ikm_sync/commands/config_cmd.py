@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import SecretStr
 
-from config import LoadedSettings, SecretRedactor, is_secret_key
-from config.logging import MASK
 from ikm_sync._context import state
 from ikm_sync._output import console, emit_json, table
+
+if TYPE_CHECKING:
+    from config import LoadedSettings, SecretRedactor
 
 app = typer.Typer(help="Validate and show the settings.", no_args_is_help=True)
 
@@ -55,6 +55,11 @@ def effective_settings(loaded: LoadedSettings) -> list[dict[str, Any]]:
     A secret's own key shows the mask; so does any other setting holding a configured
     secret's value (one pasted into the wrong place).
     """
+    from pydantic import SecretStr
+
+    from config import SecretRedactor, is_secret_key
+    from config.logging import MASK
+
     redactor = SecretRedactor(value for _, value in loaded.settings.secret_values())
     dumped = loaded.settings.model_dump(mode="python")
     dumped["database"]["url"] = loaded.settings.database_url_for_display()

@@ -7,8 +7,6 @@ from typing import Annotated
 import structlog
 import typer
 
-from core.store.crypto import generate_key
-from core.store.db import current_revision, head_revision, upgrade
 from ikm_sync._context import state
 from ikm_sync._output import console, emit_json
 
@@ -25,6 +23,8 @@ def upgrade_command(
     revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
 ) -> None:
     """Create the schema or migrate it to the newest revision (safe to repeat)."""
+    from core.store.db import upgrade
+
     app_state = state(ctx)
     loaded = app_state.settings()
     runtime = app_state.runtime(check_schema=False)
@@ -47,6 +47,8 @@ def current_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show the schema revision of the database and the newest one available."""
+    from core.store.db import current_revision, head_revision
+
     app_state = state(ctx)
     app_state.json_errors = as_json
     loaded = app_state.settings()
@@ -70,6 +72,8 @@ def current_command(
 @app.command("token-key")
 def token_key_command() -> None:
     """Print a new random token key (for IKMSYNC_TOKEN_KEYS); changes nothing."""
+    from core.store.crypto import generate_key
+
     typer.echo(generate_key())
 
 

@@ -6,20 +6,18 @@ import signal
 import threading
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import httpx
 import structlog
 import typer
 
-from connectors import available_simulators, load_simulator
-from connectors._sim.base import Simulator
-from connectors._sim.buyers import BuyerSettings
-from connectors._sim.faults import FaultKind
-from connectors._sim.pictures import PictureHost
-from connectors._sim.server import SimulatorServer
 from core.errors import ConfigError
 from ikm_sync._output import console, emit_json, table
+
+if TYPE_CHECKING:
+    from connectors._sim.base import Simulator
+    from connectors._sim.pictures import PictureHost
+    from connectors._sim.server import SimulatorServer
 
 log = structlog.get_logger(__name__)
 
@@ -60,6 +58,10 @@ def build(
     rate_limits: bool,
 ) -> Simulator:
     """One simulator with buyers and faults as the options ask."""
+    from connectors import load_simulator
+    from connectors._sim.buyers import BuyerSettings
+    from connectors._sim.faults import FaultKind
+
     simulator = load_simulator(key)(
         seed=seed,
         rate_limits=rate_limits,
@@ -137,6 +139,10 @@ def simulate(
     answers the marketplace's seller API as its page in shared/marketplaces describes,
     and shows what it holds under /_sim/listings, /_sim/orders and /_sim/requests.
     """
+    from connectors import available_simulators
+    from connectors._sim.pictures import PictureHost
+    from connectors._sim.server import SimulatorServer
+
     keys = marketplace or available_simulators()
     unknown = [k for k in keys if k not in available_simulators()]
     if unknown or not keys:
@@ -260,6 +266,8 @@ def buyers(
     Each buyer pays at once (or lets the order lapse unpaid); shipping, delivery,
     cancellations and returns follow on the simulator's clock as usual.
     """
+    import httpx
+
     targets = url or [f"http://127.0.0.1:{port}" for port in DEFAULT_PORTS.values()]
     placed: dict[str, list[str]] = {}
     with httpx.Client(timeout=10) as http:
