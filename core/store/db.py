@@ -5,18 +5,20 @@ transaction opened with ``BEGIN IMMEDIATE`` so concurrent writers queue instead 
 failing on a lock upgrade (a connection marked :data:`READ_ONLY` begins a plain
 snapshot instead: it never writes, so it need not queue). PostgreSQL is the production
 database (driver psycopg 3).
+
+Alembic is imported only to migrate or to read the migration scripts in full: the check
+every command makes before it uses the store (:func:`ensure_current`) reads the version
+table with one query and the scripts' revision ids with the standard library, which
+keeps a read-only command's start-up short.
 """
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util.exc import CommandError
+import sqlalchemy as sa
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -25,9 +27,16 @@ from sqlmodel import Session
 
 from core.errors import StoreError
 from core.store import failures
-from core.store.crypto import TokenCipher
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+    from core.store.crypto import TokenCipher
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+VERSIONS_DIR = MIGRATIONS_DIR / "versions"
+#: Alembic's version table (its default name and column).
+VERSION_TABLE = sa.table("alembic_version", sa.column("version_num"))
 SQLITE_BUSY_TIMEOUT_SECONDS = 60
 #: Execution option of a connection that only reads: on SQLite its transaction begins
 #: as a plain (deferred) ``BEGIN``, so it neither takes nor waits for the write lock.
@@ -126,6 +135,8 @@ TOKEN_CIPHER = "token_cipher"  # noqa: S105  (an attribute name, not a secret)
 
 
 def _alembic_config(engine: Engine, token_cipher: TokenCipher | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["engine"] = engine
@@ -136,6 +147,8 @@ def _alembic_config(engine: Engine, token_cipher: TokenCipher | None = None) -> 
 
 def head_revision() -> str:
     """The newest migration shipped with this version of ikm-sync."""
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory(str(MIGRATIONS_DIR))
     head = script.get_current_head()
     if head is None:
@@ -145,6 +158,8 @@ def head_revision() -> str:
 
 def current_revision(engine: Engine) -> str | None:
     """The migration the database is at, or ``None`` for an empty database."""
+    from alembic.runtime.migration import MigrationContext
+
     try:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
@@ -160,6 +175,9 @@ def upgrade(
     ``token_cipher`` encrypts tokens stored in plain text by versions before 0005
     (migrating such rows without it is refused).
     """
+    from alembic import command
+    from alembic.util.exc import CommandError
+
     before = current_revision(engine)
     try:
         command.upgrade(_alembic_config(engine, token_cipher), revision)
@@ -171,12 +189,58 @@ def upgrade(
     return before, after or ""
 
 
+def chain_head(versions: Path = VERSIONS_DIR) -> str | None:
+    """The last revision of the migration scripts in ``versions``, read from their
+    ``revision`` and ``down_revision`` lines without importing Alembic.
+
+    ``None`` unless the scripts form one plain chain of literal revision ids (a merge,
+    a branch or a computed id): then only Alembic can tell.
+    """
+    parents: dict[str, str | None] = {}
+    for path in sorted(versions.glob("*.py")):
+        declared: dict[str, object] = {}
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            match node:
+                case (
+                    ast.Assign(targets=[ast.Name(id=name)], value=ast.Constant(value))
+                    | ast.AnnAssign(target=ast.Name(id=name), value=ast.Constant(value))
+                ):
+                    declared[name] = value
+                case _:
+                    pass
+        revision, parent = declared.get("revision"), declared.get("down_revision")
+        if not isinstance(revision, str) or not isinstance(parent, str | None):
+            return None
+        if revision in parents:
+            return None
+        parents[revision] = parent
+    if any(p is not None and p not in parents for p in parents.values()):
+        return None
+    heads = set(parents) - set(parents.values())
+    roots = [r for r, parent in parents.items() if parent is None]
+    if len(heads) != 1 or len(roots) != 1:
+        return None
+    return heads.pop()
+
+
+def stored_revisions(engine: Engine) -> list[str]:
+    """The revisions in the database's version table (none for an empty database)."""
+    try:
+        with engine.connect().execution_options(**{READ_ONLY: True}) as connection:
+            if not sa.inspect(connection).has_table(VERSION_TABLE.name):
+                return []
+            rows = connection.execute(sa.select(VERSION_TABLE.c.version_num))
+            return [str(row[0]) for row in rows]
+    except OperationalError as exc:
+        raise StoreError(f"cannot reach the database: {first_line(exc)}") from None
+
+
 def ensure_current(engine: Engine) -> None:
     """Raise ``StoreError`` unless the schema is at the head migration."""
-    current = current_revision(engine)
-    head = head_revision()
-    if current != head:
-        state = "empty" if current is None else f"at revision {current}"
+    stored = stored_revisions(engine)
+    head = chain_head() or head_revision()
+    if stored != [head]:
+        state = "empty" if not stored else f"at revision {', '.join(stored)}"
         raise StoreError(
             f"the database is {state}, expected revision {head}; "
             f"run `ikm-sync db upgrade` first"

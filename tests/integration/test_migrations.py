@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -11,7 +13,14 @@ from sqlmodel import SQLModel
 
 from core.errors import StoreError
 from core.store import tables  # noqa: F401  (registers every table)
-from core.store.db import current_revision, ensure_current, head_revision, upgrade
+from core.store.db import (
+    chain_head,
+    current_revision,
+    ensure_current,
+    head_revision,
+    stored_revisions,
+    upgrade,
+)
 
 pytestmark = pytest.mark.db
 
@@ -41,3 +50,58 @@ def test_downgrade_to_empty_and_back(engine: Engine) -> None:
     assert sa.inspect(engine).get_table_names() in ([], ["alembic_version"])
     upgrade(engine)
     assert "stock_movements" in sa.inspect(engine).get_table_names()
+
+
+def test_the_check_before_each_command_reads_what_alembic_reads(engine: Engine) -> None:
+    """``ensure_current`` reads revisions without Alembic; at head and one below it,
+    it sees what Alembic sees."""
+    from alembic import command
+
+    from core.store.db import _alembic_config
+
+    head = head_revision()
+    assert chain_head() == head
+    assert stored_revisions(engine) == [head] == [current_revision(engine)]
+    command.downgrade(_alembic_config(engine), "-1")
+    older = current_revision(engine)
+    assert older is not None
+    assert older != head
+    assert stored_revisions(engine) == [older]
+    with pytest.raises(
+        StoreError, match=f"at revision {older}, expected revision {head}"
+    ):
+        ensure_current(engine)
+    upgrade(engine)
+    ensure_current(engine)
+
+
+def _script(folder: Path, name: str, revision: str, parent: str) -> None:
+    (folder / f"{name}.py").write_text(
+        f'"""{name}"""\n\nrevision: str = {revision}\ndown_revision = {parent}\n'
+    )
+
+
+def test_chain_head_reads_a_plain_chain(tmp_path: Path) -> None:
+    _script(tmp_path, "b", '"0002"', '"0001"')
+    _script(tmp_path, "a", '"0001"', "None")
+    _script(tmp_path, "c", '"0003"', '"0002"')
+    assert chain_head(tmp_path) == "0003"
+
+
+@pytest.mark.parametrize(
+    ("scripts"),
+    [
+        pytest.param([("0002", '"0001"'), ("0003", '"0001"')], id="two heads"),
+        pytest.param([("0002", '("0001", "0001b")')], id="a merge"),
+        pytest.param([("0002", '"0009"')], id="a missing parent"),
+        pytest.param([("0002", "PARENT")], id="a computed parent"),
+        pytest.param([("0001", "None")], id="a repeated id"),
+    ],
+)
+def test_chain_head_leaves_anything_else_to_alembic(
+    tmp_path: Path, scripts: list[tuple[str, str]]
+) -> None:
+    _script(tmp_path, "0001", '"0001"', "None")
+    for number, (revision, parent) in enumerate(scripts):
+        _script(tmp_path, f"x{number}", f'"{revision}"', parent)
+    assert chain_head(tmp_path) is None
