@@ -100,6 +100,7 @@ def test_the_probe_sees_what_a_command_imports(tmp_path: Path) -> None:
     loaded: the check above would notice them."""
     env_file = tmp_path / "ikm-sync.toml"
     env_file.write_text(
+        'environment = "development"\n'
         f'[database]\nurl = "sqlite:///{tmp_path / "missing.sqlite3"}"\n'
     )
     code, modules = imported_by("--config", str(env_file), "status")
