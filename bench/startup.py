@@ -48,7 +48,7 @@ START, END = markers(NAME)
 PYTHON = ROOT / ".venv" / "bin" / "python"
 CLI = ROOT / ".venv" / "bin" / "ikm-sync"
 #: The last revision that imported every library when the command line started.
-DEFAULT_BASELINE = "d4829f2"
+DEFAULT_BASELINE = "fd1f53e"
 SKU = "KOPI-FLR-001"
 #: A token key as production has one (a Fernet key: 32 random bytes, URL-safe base64).
 TOKEN_KEY = base64.urlsafe_b64encode(os.urandom(32)).decode("ascii")
