@@ -131,6 +131,10 @@ class ValidatedCatalogue:
     rows_known_unchanged: int = 0
 
 
+#: Receives validated product records a chunk at a time (see :func:`validate_sheets`).
+ProductSink = Callable[[list[ProductRecord]], None]
+
+
 def row_digest(header: tuple[str, ...], cells: tuple[Cell, ...]) -> str:
     """Digest of a spreadsheet row together with its sheet's normalised header."""
     text = repr((header, cells)).encode("utf-8")
@@ -569,13 +573,20 @@ class _Validator:
         self,
         on_progress: Callable[[int], None] | None,
         known_rows: Mapping[str, str],
+        on_products: ProductSink | None = None,
+        chunk_rows: int = 10_000,
     ) -> None:
         self.result = ValidatedCatalogue()
         self._on_progress = on_progress
         self._known_rows = known_rows
+        self._on_products, self._chunk_rows = on_products, chunk_rows
         self._producer_rows: dict[str, RowRef] = {}
-        self._sku_rows: dict[str, int] = {}  # SKU key → index in result.products
-        self._known_skus: dict[str, tuple[RowRef, str]] = {}  # rows known unchanged
+        # Every SKU seen, good or known unchanged, kept compact (a million rows fit):
+        # SKU key → where it was first seen, as sheet number << 32 | row number, and
+        # the SKU as written there when it is not its own key.
+        self._sources: list[str] = []
+        self._sku_rows: dict[str, int] = {}
+        self._sku_spellings: dict[str, str] = {}
 
     def sheet(self, sheet: Sheet) -> None:
         issues = self.result.issues
@@ -610,6 +621,7 @@ class _Validator:
         # Cells under a column without a header would be lost: they are refused.
         unnamed = [i for i, name in enumerate(names) if not name]
         width = len(names)
+        self._sources.append(sheet.source)
         try:
             for number, cells in sheet.rows:
                 self.result.rows_read += 1
@@ -670,11 +682,22 @@ class _Validator:
         self.result.producers.append(ProducerRecord(producer, ref))
 
     def _first_with(self, key: str) -> tuple[RowRef, str] | None:
-        index = self._sku_rows.get(key)
-        if index is not None:
-            first = self.result.products[index]
-            return first.ref, first.product.sku
-        return self._known_skus.get(key)
+        where = self._sku_rows.get(key)
+        if where is None:
+            return None
+        source = self._sources[where >> 32]
+        return RowRef(source, where & 0xFFFFFFFF), self._sku_spellings.get(key, key)
+
+    def _remember(self, key: str, sku: str, row: int) -> None:
+        self._sku_rows[key] = (len(self._sources) - 1) << 32 | row
+        if sku != key:
+            self._sku_spellings[key] = sku
+
+    def flush(self) -> None:
+        """Hand the records held so far to the sink, if there is one."""
+        if self._on_products is not None and self.result.products:
+            records, self.result.products = self.result.products, []
+            self._on_products(records)
 
     def _product(
         self,
@@ -690,7 +713,7 @@ class _Validator:
             sku = raw_sku.strip()
             key = sku_key(sku)
             if self._known_rows.get(key) == digest and self._first_with(key) is None:
-                self._known_skus[key] = (ref, sku)
+                self._remember(key, sku, ref.row)
                 self.result.rows_known_unchanged += 1
                 return
         parsed = _validate_product(row)
@@ -707,26 +730,37 @@ class _Validator:
                 f"a SKU used once; {first_ref} has {first_sku!r}{how}",
             )
             return
-        self._sku_rows[product.key] = len(self.result.products)
+        self._remember(product.key, product.sku, ref.row)
         if digest is None:
             digest = row_digest(names, cells)
         self.result.products.append(ProductRecord(product, stock, ref, present, digest))
+        if len(self.result.products) >= self._chunk_rows:
+            self.flush()
 
 
 def validate_sheets(
     sheets: Sequence[Sheet],
     on_progress: Callable[[int], None] | None = None,
     known_rows: Mapping[str, str] | None = None,
+    on_products: ProductSink | None = None,
+    chunk_rows: int = 10_000,
 ) -> ValidatedCatalogue:
     """Validate every row of every sheet; duplicates are checked across all sheets.
 
     ``known_rows`` maps SKU keys to the digest of the row each product was last
     imported from: an identical row was valid then and changes nothing now, so it is
     counted in ``rows_known_unchanged`` without being parsed again.
+
+    With ``on_products``, good product records are handed to it in order, in lists of
+    at most ``chunk_rows``, instead of being held in the result (whose ``products``
+    is then empty): per row only its SKU and place are kept, to find duplicates.
     """
-    validator = _Validator(on_progress, known_rows or {})
+    validator = _Validator(
+        on_progress, known_rows or {}, on_products, max(chunk_rows, 1)
+    )
     for sheet in sheets:
         validator.sheet(sheet)
+    validator.flush()
     if on_progress is not None:
         on_progress(validator.result.rows_read)
     return validator.result

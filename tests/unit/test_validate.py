@@ -504,3 +504,37 @@ def test_issues_name_a_column_as_the_sheet_does() -> None:
         "275,000",
     )
     assert "ambiguous" in issue.expected
+
+
+def test_products_can_be_handed_on_in_chunks_instead_of_held() -> None:
+    rows = [with_value("sku", f"KOPI-{n}") for n in range(5)]
+    chunks: list[list[str]] = []
+    result = validate_sheets(
+        [products(*rows)],
+        on_products=lambda records: chunks.append([r.product.sku for r in records]),
+        chunk_rows=2,
+    )
+    assert chunks == [["KOPI-0", "KOPI-1"], ["KOPI-2", "KOPI-3"], ["KOPI-4"]]
+    assert (result.products, result.issues, result.rows_read) == ([], [], 5)
+
+
+def test_duplicates_are_found_across_chunks_handed_on() -> None:
+    first = with_value("sku", "kopi-1")
+    others = [with_value("sku", f"KOPI-{n}") for n in range(2, 6)]
+    again = [with_value("sku", "KOPI-1"), with_value("sku", "KOPI-3")]
+    handed: list[str] = []
+    result = validate_sheets(
+        [products(first, *others), Sheet("q.csv", PRODUCT_HEADER, [(9, again[0])])],
+        on_products=lambda records: handed.extend(r.product.sku for r in records),
+        chunk_rows=1,
+    )
+    (issue,) = result.issues
+    assert (issue.source, issue.row, issue.column) == ("q.csv", 9, "sku")
+    assert "p.csv, row 2 has 'kopi-1' (ignoring case and spaces)" in issue.expected
+    assert handed == ["kopi-1", "KOPI-2", "KOPI-3", "KOPI-4", "KOPI-5"]
+    result = validate_sheets(
+        [products(*others, again[1])], on_products=lambda _: None, chunk_rows=2
+    )
+    (issue,) = result.issues
+    assert (issue.row, issue.column) == (6, "sku")
+    assert issue.expected.endswith("p.csv, row 3 has 'KOPI-3'")
