@@ -94,8 +94,14 @@ class ProductRepository(Protocol):
         """The product whose SKU key equals that of ``sku``."""
         ...
 
-    def index(self) -> dict[str, ProductIndexEntry]:
-        """SKU key → stored SKU and fingerprint, for every product (cheap to load)."""
+    def index(self, keys: Iterable[str] | None = None) -> dict[str, ProductIndexEntry]:
+        """SKU key → stored SKU and fingerprint, for every product (cheap to load), or
+        for those of ``keys`` that are stored."""
+        ...
+
+    def source_digests(self) -> dict[str, str]:
+        """SKU key → digest of the spreadsheet row each product was last imported
+        from, for the products that have one."""
         ...
 
     def get_many(self, keys: Iterable[str]) -> dict[str, Product]:

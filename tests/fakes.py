@@ -99,11 +99,16 @@ class FakeProducts:
     def get(self, sku: str) -> Product | None:
         return self._state.products.get(sku_key(sku))
 
-    def index(self) -> dict[str, ProductIndexEntry]:
+    def index(self, keys: Iterable[str] | None = None) -> dict[str, ProductIndexEntry]:
+        wanted = None if keys is None else set(keys)
         return {
             key: ProductIndexEntry(p.sku, p.fingerprint, self._state.digests.get(key))
             for key, p in self._state.products.items()
+            if wanted is None or key in wanted
         }
+
+    def source_digests(self) -> dict[str, str]:
+        return dict(self._state.digests)
 
     def get_many(self, keys: Iterable[str]) -> dict[str, Product]:
         return {k: self._state.products[k] for k in keys if k in self._state.products}

@@ -138,18 +138,35 @@ class SqlProductRepository:
         ).first()
         return None if row is None else _to_domain(row)
 
-    def index(self) -> dict[str, ProductIndexEntry]:
-        rows = self._session.execute(
-            select(
-                col(ProductRow.sku_key),
-                col(ProductRow.sku),
-                col(ProductRow.fingerprint),
-                col(ProductRow.source_digest),
-            )
+    def index(self, keys: Iterable[str] | None = None) -> dict[str, ProductIndexEntry]:
+        statement = select(
+            col(ProductRow.sku_key),
+            col(ProductRow.sku),
+            col(ProductRow.fingerprint),
+            col(ProductRow.source_digest),
+        )
+        connection = self._session.connection()  # Core rows: no ORM processing
+        batches = (
+            [statement]
+            if keys is None
+            else [
+                statement.where(col(ProductRow.sku_key).in_(batch))
+                for batch in chunks(set(keys))
+            ]
         )
         return {
-            key: ProductIndexEntry(sku, fp, digest) for key, sku, fp, digest in rows
+            key: ProductIndexEntry(sku, fp, digest)
+            for batch in batches
+            for key, sku, fp, digest in connection.execute(batch)
         }
+
+    def source_digests(self) -> dict[str, str]:
+        rows = self._session.connection().execute(
+            select(col(ProductRow.sku_key), col(ProductRow.source_digest)).where(
+                col(ProductRow.source_digest).is_not(None)
+            )
+        )
+        return {str(key): str(digest) for key, digest in rows if digest is not None}
 
     def ids_by_key(self, keys: Iterable[str] | None = None) -> dict[str, int]:
         """Surrogate keys by SKU key, for the other repositories."""
