@@ -54,7 +54,11 @@ class PlannedProduct:
 
 @dataclass
 class ImportPlan:
-    """Everything an import would change, plus notices that do not block it."""
+    """Everything an import would change, plus notices that do not block it.
+
+    A plan put together chunk by chunk (:meth:`absorb`) may hold only the first of
+    its products and receipts; the ones it let go are still counted.
+    """
 
     producers: list[PlannedProducer] = field(default_factory=list)
     products: list[PlannedProduct] = field(default_factory=list)
@@ -63,18 +67,53 @@ class ImportPlan:
     unchanged_products: int = 0
     notices: list[InputIssue] = field(default_factory=list)
     issues: list[InputIssue] = field(default_factory=list)
+    #: Planned products counted but not held in ``products``, by action.
+    products_not_held: dict[Action, int] = field(default_factory=dict)
+    #: Receipts counted but not held in ``receipts``, and the units they receive.
+    receipts_not_held: int = 0
+    units_not_held: int = 0
 
     def count(self, kind: str, action: Action) -> int:
         """How many ``kind`` ("producers" or "products") records get ``action``."""
-        items: list[PlannedProducer] | list[PlannedProduct] = (
-            self.producers if kind == "producers" else self.products
-        )
-        return sum(1 for item in items if item.action is action)
+        if kind == "producers":
+            return sum(1 for item in self.producers if item.action is action)
+        held = sum(1 for item in self.products if item.action is action)
+        return held + self.products_not_held.get(action, 0)
 
     @property
     def changes_anything(self) -> bool:
         """False when applying the plan would write nothing."""
-        return bool(self.producers or self.products or self.receipts)
+        return bool(
+            self.producers
+            or self.products
+            or self.receipts
+            or any(self.products_not_held.values())
+            or self.receipts_not_held
+        )
+
+    def absorb(self, part: ImportPlan, hold: int | None = None) -> None:
+        """Add ``part`` (the plan of more rows) to this plan, holding at most
+        ``hold`` planned products and receipts in all (``None``: every one)."""
+        self.producers.extend(part.producers)
+        self.unchanged_producers += part.unchanged_producers
+        self.unchanged_products += part.unchanged_products
+        self.notices.extend(part.notices)
+        self.issues.extend(part.issues)
+        room = len(part.products) if hold is None else hold - len(self.products)
+        self.products.extend(part.products[: max(room, 0)])
+        for item in part.products[max(room, 0) :]:
+            counted = self.products_not_held.get(item.action, 0)
+            self.products_not_held[item.action] = counted + 1
+        for action, count in part.products_not_held.items():
+            counted = self.products_not_held.get(action, 0)
+            self.products_not_held[action] = counted + count
+        room = len(part.receipts) if hold is None else hold - len(self.receipts)
+        self.receipts.extend(part.receipts[: max(room, 0)])
+        for receipt in part.receipts[max(room, 0) :]:
+            self.receipts_not_held += 1
+            self.units_not_held += receipt.on_hand_delta
+        self.receipts_not_held += part.receipts_not_held
+        self.units_not_held += part.units_not_held
 
     def summary(self) -> dict[str, int]:
         """Counts by kind and action, for tables and JSON."""
@@ -85,8 +124,9 @@ class ImportPlan:
             "products_created": self.count("products", Action.CREATE),
             "products_updated": self.count("products", Action.UPDATE),
             "products_unchanged": self.unchanged_products,
-            "stock_receipts": len(self.receipts),
-            "stock_received": sum(m.on_hand_delta for m in self.receipts),
+            "stock_receipts": len(self.receipts) + self.receipts_not_held,
+            "stock_received": sum(m.on_hand_delta for m in self.receipts)
+            + self.units_not_held,
             "notices": len(self.notices),
         }
 

@@ -137,6 +137,7 @@ def import_command(
             clock=runtime.clock,
             dry_run=dry_run,
             on_progress=advance,
+            hold=None if as_json else show,  # JSON lists every change
         )
     plan = report.plan
     if as_json:
@@ -165,16 +166,17 @@ def import_command(
             ],
         )
     )
-    if plan.receipts:
+    if summary["stock_receipts"]:
         out.print(
             f"initial stock: {summary['stock_receipts']} receipt(s), "
             f"{summary['stock_received']} unit(s)"
         )
     changed = [p for p in plan.products if p.changed or p.action.value == "create"]
+    changes = summary["products_created"] + summary["products_updated"]
     if changed and show:
         out.print(
             table(
-                f"Product changes (first {min(show, len(changed))} of {len(changed)})",
+                f"Product changes (first {min(show, len(changed))} of {changes})",
                 ("action", "sku", "name", "row", "changed fields", "initial stock"),
                 [
                     (

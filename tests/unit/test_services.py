@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from core.catalogue.sheets import Cell, Sheet
+from core.catalogue.validate import ProductRecord
 from core.domain.accounts import (
     AllocationPolicy,
     AllocationRule,
@@ -22,11 +24,13 @@ from core.errors import (
     InsufficientStockError,
     UnknownSkuError,
 )
+from core.services import catalogue as catalogue_service
 from core.services.accounts import apply_accounts
 from core.services.catalogue import export_catalogue, import_catalogue
 from core.services.status import catalogue_status
 from core.services.stock import adjust_stock, show_stock
-from tests.fakes import FakeClock
+from core.store.products import SqlProductRepository
+from tests.fakes import FakeClock, FakeProducts
 
 PRODUCERS = Sheet(
     "producers.csv",
@@ -305,3 +309,119 @@ def test_a_stored_shop_cannot_move_to_another_account_id(
     assert [a.account.id for a in catalogue_status(uow_factory()).accounts] == [
         "shopee-ntt"
     ]
+
+
+def _many(count: int, *, unknown_at: tuple[int, ...] = ()) -> Sheet:
+    """``count`` product rows; those at ``unknown_at`` name an unknown producer."""
+    return products(
+        *(
+            (
+                f"TENUN-{n:03}",
+                "IKM-NTT-404" if n in unknown_at else "IKM-NTT-001",
+                f"Kain Tenun Ikat Sumba {n}",
+                str(100_000 + n),
+                "400",
+                "2",
+            )
+            for n in range(count)
+        )
+    )
+
+
+def _live_records() -> int:
+    return sum(isinstance(o, ProductRecord) for o in gc.get_objects())
+
+
+@pytest.fixture
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """Chunks of 3 rows, records held up to 4; each ``add_many`` call is logged as
+    (products added, validated records alive at that moment)."""
+    monkeypatch.setattr(catalogue_service, "CHUNK_ROWS", 3)
+    monkeypatch.setattr(catalogue_service, "HELD_ROWS", 4)
+    calls: list[tuple[int, int]] = []
+    for repository in (FakeProducts, SqlProductRepository):
+        original = repository.add_many
+
+        def add_many(
+            self: Any, items: Any, *args: Any, _original: Any = original, **kw: Any
+        ) -> None:
+            calls.append((len(items), _live_records()))
+            _original(self, items, *args, **kw)
+
+        monkeypatch.setattr(repository, "add_many", add_many)
+    return calls
+
+
+def test_a_large_import_is_written_chunk_by_chunk_holding_one_chunk(
+    uow_factory: Callable[[], Any],
+    clock: FakeClock,
+    small_chunks: list[tuple[int, int]],
+) -> None:
+    report = run_import(uow_factory(), clock, PRODUCERS, _many(10))
+    assert [added for added, _ in small_chunks] == [3, 3, 3, 1]
+    assert max(alive for _, alive in small_chunks) <= 3
+    summary = report.plan.summary()
+    assert (summary["products_created"], summary["stock_receipts"]) == (10, 10)
+    assert (summary["stock_received"], report.receipts_recorded) == (20, 10)
+    assert catalogue_status(uow_factory()).stock.on_hand == 20
+    assert show_stock(uow_factory(), "TENUN-009").product.price == 100_009
+
+    again = run_import(uow_factory(), clock, _many(10))
+    assert not again.plan.changes_anything
+    assert again.plan.summary()["products_unchanged"] == 10
+    rows = list(_many(10).rows)
+    number, cells = rows[7]
+    rows[7] = (number, (*cells[:3], "99000", *cells[4:]))
+    changed = run_import(uow_factory(), clock, Sheet("products.csv", HEADER, rows))
+    assert [(p.product.sku, p.changed) for p in changed.plan.products] == [
+        ("TENUN-007", ("price",))
+    ]
+    assert changed.plan.summary()["products_unchanged"] == 9
+    assert show_stock(uow_factory(), "TENUN-007").product.price == 99000
+
+
+@pytest.mark.parametrize("held", [True, False], ids=["held", "validated-again"])
+def test_an_issue_in_a_late_chunk_undoes_the_chunks_written_before(
+    uow_factory: Callable[[], Any],
+    clock: FakeClock,
+    small_chunks: list[tuple[int, int]],
+    monkeypatch: pytest.MonkeyPatch,
+    held: bool,
+) -> None:
+    if held:
+        monkeypatch.setattr(catalogue_service, "HELD_ROWS", 100)
+    with pytest.raises(InputRejectedError) as rejected:
+        run_import(uow_factory(), clock, PRODUCERS, _many(10, unknown_at=(7, 9)))
+    issues = [(i.source, i.row, i.column) for i in rejected.value.issues]
+    assert issues == [
+        ("products.csv", 9, "producer_code"),
+        ("products.csv", 11, "producer_code"),
+    ]
+    assert [added for added, _ in small_chunks] == [3, 3]  # then rolled back
+    status = catalogue_status(uow_factory())
+    assert (sum(status.producers.values()), status.stock.on_hand) == (0, 0)
+    with pytest.raises(UnknownSkuError):
+        show_stock(uow_factory(), "TENUN-000")
+
+
+def test_a_plan_holds_the_changes_asked_for_and_counts_them_all(
+    uow_factory: Callable[[], Any],
+    clock: FakeClock,
+    small_chunks: list[tuple[int, int]],
+) -> None:
+    report = import_catalogue(
+        uow_factory(),
+        [PRODUCERS, _many(10)],
+        actor="officer:ani",
+        clock=clock,
+        dry_run=True,
+        hold=2,
+    )
+    assert [p.product.sku for p in report.plan.products] == ["TENUN-000", "TENUN-001"]
+    assert len(report.plan.receipts) == 2
+    summary = report.plan.summary()
+    assert (summary["products_created"], summary["stock_receipts"]) == (10, 10)
+    assert summary["stock_received"] == 20
+    assert small_chunks == []
+    with pytest.raises(UnknownSkuError):
+        show_stock(uow_factory(), "TENUN-000")
