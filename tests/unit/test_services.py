@@ -425,3 +425,15 @@ def test_a_plan_holds_the_changes_asked_for_and_counts_them_all(
     assert small_chunks == []
     with pytest.raises(UnknownSkuError):
         show_stock(uow_factory(), "TENUN-000")
+
+
+def test_a_sheet_read_only_once_is_held_whole_however_large(
+    uow_factory: Callable[[], Any],
+    clock: FakeClock,
+    small_chunks: list[tuple[int, int]],
+) -> None:
+    streamed = Sheet("products.csv", HEADER, iter(list(_many(10).rows)))
+    report = run_import(uow_factory(), clock, PRODUCERS, streamed)
+    assert report.plan.summary()["products_created"] == 10
+    assert [added for added, _ in small_chunks] == [3, 3, 3, 1]
+    assert catalogue_status(uow_factory()).stock.on_hand == 20
