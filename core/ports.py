@@ -94,6 +94,11 @@ class ProductRepository(Protocol):
         """The product whose SKU key equals that of ``sku``."""
         ...
 
+    def hold_for_import(self) -> None:
+        """Queue this transaction behind any other catalogue import until it ends, so
+        two imports never lock the same products in different orders."""
+        ...
+
     def index(self, keys: Iterable[str] | None = None) -> dict[str, ProductIndexEntry]:
         """SKU key → stored SKU and fingerprint, for every product (cheap to load), or
         for those of ``keys`` that are stored."""

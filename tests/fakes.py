@@ -99,6 +99,9 @@ class FakeProducts:
     def get(self, sku: str) -> Product | None:
         return self._state.products.get(sku_key(sku))
 
+    def hold_for_import(self) -> None:
+        """One fake store has one writer at a time already."""
+
     def index(self, keys: Iterable[str] | None = None) -> dict[str, ProductIndexEntry]:
         wanted = None if keys is None else set(keys)
         return {

@@ -80,6 +80,7 @@ def import_catalogue(
 
     catalogue = validate_sheets(sheets, on_progress, known_rows, keep, CHUNK_ROWS)
     with uow:
+        uow.products.hold_for_import()
         stored_producers = uow.producers.get_all()
         plan = plan_import(
             catalogue,

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlmodel import Session, col
 
 from core.domain.catalogue import Condition, Dimensions, Product, ProductStatus
@@ -114,6 +114,10 @@ def _values(product: Product, producer_id: int) -> dict[str, Any]:
     }
 
 
+#: The PostgreSQL advisory lock that serialises catalogue imports (any fixed number).
+IMPORT_LOCK_KEY = 0x494B4D01
+
+
 class SqlProductRepository:
     """``core.ports.ProductRepository`` on SQLAlchemy."""
 
@@ -131,6 +135,13 @@ class SqlProductRepository:
         return select(*columns).join(
             ProducerRow, col(ProducerRow.id) == col(ProductRow.producer_id)
         )
+
+    def hold_for_import(self) -> None:
+        # SQLite: every writing transaction already begins IMMEDIATE (one writer).
+        if self._session.get_bind().dialect.name == "postgresql":
+            self._session.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK_KEY}
+            )
 
     def get(self, sku: str) -> Product | None:
         row = self._session.execute(
