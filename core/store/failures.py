@@ -37,6 +37,9 @@ _PG_READ_ONLY_TRANSACTION = "25006"
 _PG_DISK_FULL = "53100"
 _PG_CONNECTION_CLASS = "08"
 _PG_CANNOT_CONNECT_NOW = "57P03"
+#: The server ended the session: an operator (``pg_terminate_backend``), a shutdown,
+#: a crash of another backend, an idle-session timeout.
+_PG_SESSION_ENDED = frozenset({"57P01", "57P02", "57P05"})
 
 
 def describe_database(url: URL) -> str:
@@ -111,12 +114,19 @@ def _postgres(
             f"the database server of {name} has no disk space left: free some space "
             "and run the command again"
         )
-    # A failed connection attempt carries no SQLSTATE; a lost one is class 08.
-    refused = sqlstate is None and type(error).__name__ == "OperationalError"
+    # A failed connection attempt carries no SQLSTATE (the server's refusal of a
+    # wrong user, password or database name among them); a lost one is class 08.
+    if sqlstate is None and type(error).__name__ == "OperationalError":
+        return DatabaseUnreachableError(
+            f"cannot reach the database {name}: {_first_line(error)}; check that the "
+            "server runs and accepts connections from this machine, and the user "
+            "name, password and database name ikm-sync connects with (the database "
+            "URL, IKMSYNC_DATABASE__PASSWORD)"
+        )
     if (
-        refused
-        or (sqlstate or "").startswith(_PG_CONNECTION_CLASS)
+        (sqlstate or "").startswith(_PG_CONNECTION_CLASS)
         or sqlstate == _PG_CANNOT_CONNECT_NOW
+        or sqlstate in _PG_SESSION_ENDED
     ):
         return DatabaseUnreachableError(
             f"cannot reach the database {name}: {_first_line(error)}; check that the "

@@ -226,3 +226,74 @@ def test_an_unreachable_server_or_file_is_named(tmp_path: Path) -> None:
     assert str(unopened.value).startswith(
         f"cannot open the database file {tmp_path}/gone/x.db: check that its directory"
     )
+
+
+def test_a_connection_the_server_ends_mid_run_is_named_plainly(
+    database_url: str,
+) -> None:
+    """The server ends the session inside a transaction (a shutdown, an operator's
+    ``pg_terminate_backend``): a plain error naming the database, and the engine
+    works again on a new connection once the server accepts it."""
+    url = sa.make_url(database_url)
+    if url.get_backend_name() != "postgresql":
+        pytest.skip("a PostgreSQL server ending a session")
+    engine = make_engine(database_url)
+    admin = make_engine(database_url)
+    factory = make_session_factory(engine)
+    recorder = RunRecorder(
+        lambda: SqlUnitOfWork(factory), FakeClock(), SyncKind.PUBLISH, None, "t"
+    )
+    ended: list[int] = []
+
+    @event.listens_for(engine, "begin")
+    def _the_server_ends_it(connection: sa.Connection) -> None:
+        if ended:
+            return
+        pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        with admin.connect() as other:
+            other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        ended.append(pid)
+
+    with pytest.raises(DatabaseUnreachableError) as raised:
+        recorder.start()
+
+    message = str(raised.value)
+    assert message.startswith(
+        f"cannot reach the database {url.database} on {url.host}"
+    ), message
+    assert "check that the server runs" in message
+    _plain(message)
+    assert "AdminShutdown" not in message
+    assert "psycopg" not in message
+    assert error_text(raised.value) == message
+    assert recorder.start() > 0  # a new connection: the run is recorded
+    engine.dispose()
+    admin.dispose()
+
+
+def test_a_server_refusing_the_session_points_at_the_database_settings(
+    database_url: str,
+) -> None:
+    """A wrong user, password or database name is answered by the server: the
+    message names the server's reason and the settings to check."""
+    url = sa.make_url(database_url)
+    if url.get_backend_name() != "postgresql":
+        pytest.skip("a PostgreSQL server refusing a session")
+    wrong_user = make_engine(url.set(username="ikmsync_no_such_role", password="pw"))
+    wrong_name = make_engine(url.set(database="ikmsync_no_such_database"))
+
+    with pytest.raises(DatabaseUnreachableError) as refused_user:
+        wrong_user.connect()
+    with pytest.raises(DatabaseUnreachableError) as refused_name:
+        wrong_name.connect()
+
+    for raised, cause in (
+        (refused_user, 'role "ikmsync_no_such_role" does not exist'),
+        (refused_name, 'database "ikmsync_no_such_database" does not exist'),
+    ):
+        message = str(raised.value)
+        assert cause in message, message
+        assert "the user name, password and database name" in message, message
+        assert "IKMSYNC_DATABASE__PASSWORD" in message, message
+        assert "pw" not in message.replace("password", "")
+        _plain(message)
