@@ -4,8 +4,10 @@ While :func:`stopping_on_signals` is active, the first SIGTERM or SIGINT only se
 :class:`~core.services.stopping.StopRequest`: the work stops at its next safe point,
 each run is recorded ``interrupted`` and its lease released; then
 :func:`exit_if_stopped` logs ``command.interrupted`` and exits with 128 + the signal's
-number (130 for SIGINT, 143 for SIGTERM). A second signal acts at once, as it would
-without ikm-sync's handler (the next run finishes what was cut short).
+number (130 for SIGINT, 143 for SIGTERM). A second signal ends the process at once,
+as a kill would, whichever the signal (Python's own SIGINT handler would raise
+``KeyboardInterrupt`` instead, which waits for the accounts' threads); the next run
+finishes what was cut short.
 """
 
 from __future__ import annotations
@@ -38,10 +40,11 @@ def stopping_on_signals() -> Iterator[StopRequest]:
     previous: dict[int, Any] = {}
 
     def handle(signum: int, _frame: FrameType | None) -> None:
-        # Only set the flag here: the work notices it at its next safe point.
+        # Only set the flag here: the work notices it at its next safe point. The
+        # next signal takes the system's default action: the process ends at once.
         stop.request(signal.Signals(signum).name)
-        for number, handler in previous.items():
-            signal.signal(number, handler)
+        for number in STOP_SIGNALS:
+            signal.signal(number, signal.SIG_DFL)
 
     for stop_signal in STOP_SIGNALS:
         previous[stop_signal] = signal.signal(stop_signal, handle)

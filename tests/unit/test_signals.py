@@ -1,9 +1,11 @@
 """SIGTERM and SIGINT set the command's stop request instead of killing it; a second
-signal acts as it would without ikm-sync's handler; exit codes are 128 + the signal."""
+signal ends the process at once; exit codes are 128 + the signal."""
 
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 
 import pytest
 import typer
@@ -39,13 +41,44 @@ def test_the_first_signal_only_asks_the_work_to_stop(
     ]
 
 
-def test_a_second_signal_acts_at_once() -> None:
-    with stopping_on_signals() as stop:
-        signal.raise_signal(signal.SIGTERM)
-        assert stop.requested
-        with pytest.raises(KeyboardInterrupt):  # Python's own SIGINT handler
-            signal.raise_signal(signal.SIGINT)
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+_TWICE = """
+import signal, sys
+from ikm_sync._signals import stopping_on_signals
+first, second = (signal.Signals[name] for name in sys.argv[1:])
+with stopping_on_signals() as stop:
+    signal.raise_signal(first)
+    assert stop.requested
+    print("asked to stop", flush=True)
+    signal.raise_signal(second)
+    print("still running", flush=True)
+"""
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (signal.SIGINT, signal.SIGINT),
+        (signal.SIGTERM, signal.SIGINT),
+        (signal.SIGTERM, signal.SIGTERM),
+        (signal.SIGINT, signal.SIGTERM),
+    ],
+)
+def test_a_second_signal_ends_the_process_at_once_as_a_kill_would(
+    first: signal.Signals, second: signal.Signals
+) -> None:
+    """Not a KeyboardInterrupt, which would wait for the accounts' threads: the
+    process ends by the signal at once (exit status 128 + its number)."""
+    ended = subprocess.run(  # noqa: S603  (this interpreter)
+        [sys.executable, "-c", _TWICE, first.name, second.name],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert ended.stdout == "asked to stop\n", ended.stderr
+    assert ended.returncode == -second.value, ended.stderr
+    assert "KeyboardInterrupt" not in ended.stderr
 
 
 def test_nothing_happens_without_a_signal() -> None:
