@@ -82,46 +82,46 @@ def reconcile(
     stops it at the next safe point (exit code 143 or 130)."""
     app_state = state(ctx)
     app_state.json_errors = as_json
-    accounts = chosen_accounts(app_state, account, every)
-    runtime = app_state.runtime()
-    connections = Connections(app_state.settings(), runtime)
-    found: dict[str, ReconcileReport] = {}
+    with stopping_on_signals() as stop:
+        accounts = chosen_accounts(app_state, account, every)
+        runtime = app_state.runtime()
+        connections = Connections(app_state.settings(), runtime)
+        found: dict[str, ReconcileReport] = {}
 
-    def one(chosen: ChannelAccount, stop: StopRequest) -> RunReport:
-        if stop.requested:
-            return RunReport(
-                chosen.id,
-                SyncKind.RECONCILE,
-                0,
-                RunOutcome.SKIPPED,
-                {},
-                f"not started: stopping on {stop.reason}",
-            )
-        connector = connections.connector(chosen)
+        def one(chosen: ChannelAccount, stop: StopRequest) -> RunReport:
+            if stop.requested:
+                return RunReport(
+                    chosen.id,
+                    SyncKind.RECONCILE,
+                    0,
+                    RunOutcome.SKIPPED,
+                    {},
+                    f"not started: stopping on {stop.reason}",
+                )
+            connector = connections.connector(chosen)
+            try:
+                report = reconcile_account(
+                    runtime.uow_factory(),
+                    connector,
+                    chosen,
+                    runtime.clock,
+                    trigger=trigger(),
+                    repair=repair,
+                    stop=stop,
+                )
+            finally:
+                connector.close()
+            found[chosen.id] = report
+            return report.run
+
         try:
-            report = reconcile_account(
-                runtime.uow_factory(),
-                connector,
-                chosen,
-                runtime.clock,
-                trigger=trigger(),
-                repair=repair,
-                stop=stop,
-            )
-        finally:
-            connector.close()
-        found[chosen.id] = report
-        return report.run
-
-    try:
-        with stopping_on_signals() as stop:
             runs = for_each_account(
                 accounts,
                 lambda chosen: one(chosen, stop),
                 cycle_options(app_state).workers,
             )
-    finally:
-        connections.close()
+        finally:
+            connections.close()
     reports = [found[a.id] for a in accounts if a.id in found]
     repairs = [r.repair for r in reports if r.repair is not None]
     if as_json:

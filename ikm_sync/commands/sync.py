@@ -258,24 +258,25 @@ def push_command(
     143 or 130."""
     app_state = state(ctx)
     app_state.json_errors = as_json
-    accounts = chosen_accounts(app_state, account, every)
-    runtime = app_state.runtime()
-    factory = runtime.uow_factory()
-    total = sum(sum(plan_push(factory, a).counts().values()) for a in accounts)
-    connections = Connections(app_state.settings(), runtime)
-    try:
-        with stopping_on_signals() as stop, push_progress(total) as progress:
-            reports = push_all(
-                factory,
-                connections.connector,
-                accounts,
-                runtime.clock,
-                trigger=trigger(),
-                options=cycle_options(app_state, stop),
-                progress=progress,
-            )
-    finally:
-        connections.close()
+    with stopping_on_signals() as stop:  # from the start: the plans can take a while
+        accounts = chosen_accounts(app_state, account, every)
+        runtime = app_state.runtime()
+        factory = runtime.uow_factory()
+        total = sum(sum(plan_push(factory, a).counts().values()) for a in accounts)
+        connections = Connections(app_state.settings(), runtime)
+        try:
+            with push_progress(total) as progress:
+                reports = push_all(
+                    factory,
+                    connections.connector,
+                    accounts,
+                    runtime.clock,
+                    trigger=trigger(),
+                    options=cycle_options(app_state, stop),
+                    progress=progress,
+                )
+        finally:
+            connections.close()
     if as_json:
         emit_json({"runs": reports_payload(reports)})
     else:
@@ -297,11 +298,11 @@ def orders_command(
     143 or 130."""
     app_state = state(ctx)
     app_state.json_errors = as_json
-    accounts = chosen_accounts(app_state, account, every)
-    runtime = app_state.runtime()
-    connections = Connections(app_state.settings(), runtime)
-    try:
-        with stopping_on_signals() as stop:
+    with stopping_on_signals() as stop:
+        accounts = chosen_accounts(app_state, account, every)
+        runtime = app_state.runtime()
+        connections = Connections(app_state.settings(), runtime)
+        try:
             reports = pull_all(
                 runtime.uow_factory(),
                 connections.connector,
@@ -310,8 +311,8 @@ def orders_command(
                 trigger=trigger(),
                 options=cycle_options(app_state, stop),
             )
-    finally:
-        connections.close()
+        finally:
+            connections.close()
     if as_json:
         emit_json({"runs": reports_payload(reports)})
     else:
@@ -331,11 +332,11 @@ def cycle_command(
     accounts not started are skipped, exit code 143 or 130."""
     app_state = state(ctx)
     app_state.json_errors = as_json
-    accounts = chosen_accounts(app_state, None, True)
-    runtime = app_state.runtime()
-    connections = Connections(app_state.settings(), runtime)
-    try:
-        with stopping_on_signals() as stop:
+    with stopping_on_signals() as stop:
+        accounts = chosen_accounts(app_state, None, True)
+        runtime = app_state.runtime()
+        connections = Connections(app_state.settings(), runtime)
+        try:
             report = run_cycle(
                 runtime.uow_factory(),
                 connections.connector,
@@ -344,8 +345,8 @@ def cycle_command(
                 trigger=trigger(),
                 options=cycle_options(app_state, stop),
             )
-    finally:
-        connections.close()
+        finally:
+            connections.close()
     if as_json:
         emit_json(
             {

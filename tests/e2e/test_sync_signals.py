@@ -231,3 +231,62 @@ def test_sigterm_stops_a_reconcile_while_it_reads_the_shops(
 
     new = _assert_stopped_cleanly(site, before, log, signal.SIGTERM, code)
     assert {r["kind"] for r in new} == {"reconcile"}
+
+
+@pytest.mark.parametrize(
+    ("command", "step", "sent"),
+    [
+        (("sync", "push"), "sync.plan_push", signal.SIGINT),  # the plans are made
+        (("sync", "cycle"), "sync.chosen_accounts", signal.SIGINT),
+        (("sync", "orders"), "sync.chosen_accounts", signal.SIGINT),
+        (("reconcile",), "reconcile.chosen_accounts", signal.SIGINT),
+    ],
+)
+def test_a_signal_before_any_run_starts_ends_the_command_cleanly(
+    site: Site,
+    monkeypatch: pytest.MonkeyPatch,
+    command: tuple[str, ...],
+    step: str,
+    sent: signal.Signals,
+) -> None:
+    """Signalled while it reads the store, before any run row exists: no run is
+    started, the accounts are reported skipped and the log says so, with exit
+    128 + the signal (not a silent exit: no report, no log line)."""
+    from typer.testing import CliRunner
+
+    from ikm_sync.cli import app
+    from ikm_sync.commands import reconcile, sync
+
+    module, name = step.split(".")
+    where = {"sync": sync, "reconcile": reconcile}[module]
+    real = getattr(where, name)
+
+    calls: list[object] = []
+
+    def signalled(*args: Any, **kwargs: Any) -> Any:
+        if not calls:  # once: a second signal would end the process (pytest's)
+            signal.raise_signal(sent)  # its handler runs before this returns
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(where, name, signalled)
+    before = _last_run_id(site)
+
+    result = CliRunner().invoke(
+        app,
+        ["--config", str(site.config), "--log-format", "json", *command, "--json"],
+        env=site.env,
+        catch_exceptions=False,
+    )
+
+    assert result.exit_code == 128 + sent.value, result.output
+    assert _last_run_id(site) == before  # no run was started
+    assert _leases(site) == 0
+    events = [json.loads(x) for x in result.stderr.splitlines() if x.startswith("{")]
+    (stopped,) = [e for e in events if e["event"] == "command.interrupted"]
+    assert stopped["signal"] == sent.name
+    if module == "sync":
+        reports = json.loads(result.stdout)
+        runs = [r for part in reports.values() for r in part]
+        assert len(runs) >= 3, reports  # every account, in each part
+        assert {r["outcome"] for r in runs} == {"skipped"}, runs
