@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import signal
 import subprocess
 import time
@@ -270,6 +271,9 @@ def test_a_signal_before_any_run_starts_ends_the_command_cleanly(
         return real(*args, **kwargs)
 
     monkeypatch.setattr(where, name, signalled)
+    for variable in list(os.environ):  # the processes' environment only
+        if variable.upper().startswith("IKMSYNC_"):
+            monkeypatch.delenv(variable)
     before = _last_run_id(site)
 
     result = CliRunner().invoke(
