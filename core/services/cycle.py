@@ -96,12 +96,15 @@ class CycleReport:
 
 
 @contextmanager
-def _leased(
+def leased(
     uow_factory: UnitOfWorkFactory,
     account: ChannelAccount,
     clock: Clock,
     holder: str,
 ) -> Iterator[bool]:
+    """Hold ``account``'s lease as ``holder`` for the block, renewed while it runs
+    and released after it; yields False (and holds nothing) when another live
+    process holds it."""
     with uow_factory() as uow:
         now = clock.now()
         held = uow.leases.acquire(account.id, holder, now, now + LEASE)
@@ -178,7 +181,7 @@ def _guarded(
                 f"not started: stopping on {options.stop.reason}",
             )
         try:
-            with _leased(uow_factory, account, clock, holder) as held:
+            with leased(uow_factory, account, clock, holder) as held:
                 if not held:
                     log.warning("account.skipped", reason="held by another process")
                     return RunReport(

@@ -9,10 +9,9 @@ import typer
 from core.domain.accounts import ChannelAccount
 from core.domain.sync import RunOutcome, SyncKind
 from core.reconcile import Finding, FindingKind
-from core.services.cycle import for_each_account
+from core.services.cycle import for_each_account, leased
 from core.services.reconcile import ReconcileReport, describe, reconcile_account
 from core.services.runs import RunReport
-from core.services.stopping import StopRequest
 from ikm_sync._context import state
 from ikm_sync._output import console, emit_json, table
 from ikm_sync._signals import exit_if_stopped, stopping_on_signals
@@ -86,18 +85,17 @@ def reconcile(
         accounts = chosen_accounts(app_state, account, every)
         runtime = app_state.runtime()
         connections = Connections(app_state.settings(), runtime)
+        options = cycle_options(app_state, stop)
         found: dict[str, ReconcileReport] = {}
 
-        def one(chosen: ChannelAccount, stop: StopRequest) -> RunReport:
-            if stop.requested:
-                return RunReport(
-                    chosen.id,
-                    SyncKind.RECONCILE,
-                    0,
-                    RunOutcome.SKIPPED,
-                    {},
-                    f"not started: stopping on {stop.reason}",
-                )
+        def skipped(chosen: ChannelAccount, why: str) -> RunReport:
+            run = RunReport(
+                chosen.id, SyncKind.RECONCILE, 0, RunOutcome.SKIPPED, {}, why
+            )
+            found[chosen.id] = ReconcileReport(run, [])
+            return run
+
+        def compared(chosen: ChannelAccount) -> RunReport:
             connector = connections.connector(chosen)
             try:
                 report = reconcile_account(
@@ -114,12 +112,20 @@ def reconcile(
             found[chosen.id] = report
             return report.run
 
+        def one(chosen: ChannelAccount) -> RunReport:
+            if stop.requested:
+                return skipped(chosen, f"not started: stopping on {stop.reason}")
+            if not repair:  # only reads the shop: no lease needed
+                return compared(chosen)
+            # A repair writes to the shop and the store: one writer per account.
+            factory = runtime.uow_factory()
+            with leased(factory, chosen, runtime.clock, options.holder) as held:
+                if not held:
+                    return skipped(chosen, "the account is held by another process")
+                return compared(chosen)
+
         try:
-            runs = for_each_account(
-                accounts,
-                lambda chosen: one(chosen, stop),
-                cycle_options(app_state).workers,
-            )
+            runs = for_each_account(accounts, one, options.workers)
         finally:
             connections.close()
     reports = [found[a.id] for a in accounts if a.id in found]
@@ -160,6 +166,9 @@ def reconcile(
         )
         if repairs:
             print_reports("Repair", repairs)
+        not_run = [r for r in runs if r.outcome is RunOutcome.SKIPPED]
+        if not_run:
+            print_reports("Not reconciled", not_run)
     exit_if_stopped(stop)
     exit_for([*runs, *repairs])
     if any(r.findings for r in reports) and not repair:

@@ -58,7 +58,7 @@ def test_a_long_run_keeps_its_lease_and_gives_it_back(
             now = clock.now()
             return uow.leases.acquire(ACCOUNT.id, "other", now, now + cycle.LEASE)
 
-    with cycle._leased(sql_uow, ACCOUNT, clock, "host:1:runner") as held:
+    with cycle.leased(sql_uow, ACCOUNT, clock, "host:1:runner") as held:
         assert held
         # the work runs past the first lease's end; the renewals move it on
         clock.advance(minutes=20)
