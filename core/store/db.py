@@ -74,9 +74,10 @@ def make_engine(
     Statement values never appear in SQLAlchemy's errors or log lines
     (``hide_parameters``): they include tokens and other secrets.
 
-    ``busy_timeout`` is how many seconds a SQLite writer waits for another process's
-    lock. The engine raises :mod:`core.store.failures`' plain errors for a locked,
-    read-only, full or unreachable database.
+    ``busy_timeout`` is how many seconds a statement waits for another process's
+    lock (SQLite's busy timeout, PostgreSQL's ``lock_timeout``) before it fails. The
+    engine raises :mod:`core.store.failures`' plain errors for a locked, read-only,
+    full or unreachable database.
     """
     parsed = normalise_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -85,8 +86,21 @@ def make_engine(
         engine = create_engine(
             parsed, echo=echo, hide_parameters=True, pool_pre_ping=True, future=True
         )
+        _bound_lock_waits(engine, busy_timeout)
     failures.install(engine, busy_timeout=busy_timeout)
     return engine
+
+
+def _bound_lock_waits(engine: Engine, busy_timeout: float) -> None:
+    """PostgreSQL waits for a lock for ever by default (``db upgrade`` behind a stuck
+    session): each session gives up after ``busy_timeout`` seconds, as SQLite does."""
+    milliseconds = max(round(busy_timeout * 1000), 1)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET lock_timeout = {milliseconds}")
+        dbapi_connection.commit()  # the setting outlives this first transaction
 
 
 def _sqlite_engine(url: URL, *, echo: bool, busy_timeout: float) -> Engine:

@@ -60,12 +60,13 @@ def classify(
 ) -> StoreError | None:
     """The :class:`StoreError` a driver ``error`` stands for, or ``None`` when it is
     not a failure of the database itself. ``database`` names the database as
-    :func:`describe_database` does; ``busy_timeout`` is how long SQLite waited for a
-    lock, in seconds."""
+    :func:`describe_database` does; ``busy_timeout`` is how long a statement waited
+    for a lock (SQLite's busy timeout, PostgreSQL's ``lock_timeout``), in seconds."""
     if isinstance(error, sqlite3.Error):
         return _sqlite(error, database, busy_timeout)
     if type(error).__module__.startswith("psycopg"):
-        return _postgres(error, getattr(error, "sqlstate", None), database)
+        sqlstate = getattr(error, "sqlstate", None)
+        return _postgres(error, sqlstate, database, busy_timeout)
     return None
 
 
@@ -97,12 +98,13 @@ def _sqlite(error: sqlite3.Error, path: str, busy_timeout: float) -> StoreError 
 
 
 def _postgres(
-    error: BaseException, sqlstate: str | None, name: str
+    error: BaseException, sqlstate: str | None, name: str, busy_timeout: float
 ) -> StoreError | None:
     if sqlstate == _PG_LOCK_NOT_AVAILABLE:
         return DatabaseLockedError(
-            f"the database {name} kept rows locked by another session longer than "
-            "allowed; try again when it finishes, or look for a stuck session"
+            f"the database {name} is locked by another session (waited "
+            f"{busy_timeout:g} s); try again when it finishes, or look for a stuck "
+            "session (an ikm-sync process, an open transaction)"
         )
     if sqlstate == _PG_READ_ONLY_TRANSACTION:
         return DatabaseReadOnlyError(

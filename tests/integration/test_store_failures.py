@@ -297,3 +297,43 @@ def test_a_server_refusing_the_session_points_at_the_database_settings(
         assert "IKMSYNC_DATABASE__PASSWORD" in message, message
         assert "pw" not in message.replace("password", "")
         _plain(message)
+
+
+def test_a_postgresql_lock_held_too_long_is_named_with_the_wait(
+    database_url: str,
+) -> None:
+    """Another session holds a lock (an open transaction, ``db upgrade`` behind a
+    stuck session): ikm-sync waits as long as SQLite would, then says so plainly
+    instead of waiting for ever."""
+    url = sa.make_url(database_url)
+    if url.get_backend_name() != "postgresql":
+        pytest.skip("a PostgreSQL session's lock")
+    engine = make_engine(database_url, busy_timeout=0.2)
+
+    @event.listens_for(engine, "connect")
+    def _bounded(dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:  # never hang the test itself
+            cursor.execute("SET statement_timeout = 20000")
+        dbapi_connection.commit()
+
+    factory = make_session_factory(engine)
+    recorder = RunRecorder(
+        lambda: SqlUnitOfWork(factory), FakeClock(), SyncKind.PUBLISH, None, "t"
+    )
+    other = make_engine(database_url)
+    with other.connect() as session:
+        session.execute(sa.text("LOCK TABLE sync_runs IN ACCESS EXCLUSIVE MODE"))
+        with pytest.raises(DatabaseLockedError) as raised:
+            recorder.start()
+        session.rollback()
+
+    message = str(raised.value)
+    assert message == (
+        f"the database {url.database} on {url.host}:{url.port} is locked by another "
+        "session (waited 0.2 s); try again when it finishes, or look for a stuck "
+        "session (an ikm-sync process, an open transaction)"
+    )
+    _plain(message)
+    assert recorder.start() > 0  # the lock gone, the same engine works
+    engine.dispose()
+    other.dispose()
