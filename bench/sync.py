@@ -39,7 +39,7 @@ on**: simulators metering as documented and connector budgets as production sets
 (``ikm_sync.bootstrap.default_rate``), ``--propagation-products`` products published
 and one quiet cycle run first (their waits advance the running simulated clock instead
 of sleeping), then a buyer orders on Tokopedia and one ``run_cycle`` runs with the
-production pool (``CycleOptions()``) and real waits: the seconds until Shopee and
+production pool (``RunnerOptions()``) and real waits: the seconds until Shopee and
 Bukalapak show the corrected stock, the requests it took and the throttles received.
 
 Median, min and max of ``--runs`` runs per backend. The figures replace this
@@ -92,14 +92,17 @@ from connectors._sim.buyers import BuyerEvent
 from core.domain.accounts import Marketplace
 from core.domain.ids import sku_key
 from core.domain.remote import ChangeKind, ListingChange, ListingDraft
-from core.domain.sync import RunOutcome
-from core.services.cycle import CycleOptions, pull_all, push_all, run_cycle
+from core.domain.sync import RunOutcome, SyncKind
 from core.services.orders import OrderIngester
 from core.services.publish import CREATE_CHUNK
 from core.services.runs import RunReport
 from core.store.db import make_engine, make_session_factory, upgrade
+from core.store.leases import SqlLeaseStore
 from core.store.tokens import SqlTokenStore
+from core.store.uow import SqlUnitOfWork
 from ikm_sync.bootstrap import default_rate
+from scheduler.jobs import pull_job, push_job, run_cycle
+from scheduler.runner import AccountJobRunner, RunnerOptions
 
 NAME = "sync"
 START, END = markers(NAME)
@@ -275,37 +278,35 @@ def check_orders(world: SyncWorld, orders: int, units: int) -> None:
 # ------------------------------------------------------------------ child: throughput
 
 
+def _runner(
+    world: SyncWorld, workers: int = RunnerOptions().workers
+) -> AccountJobRunner:
+    """The account-job runner on the world's database, as the command line builds
+    it."""
+    factory = make_session_factory(world.engine)
+    return AccountJobRunner(
+        SqlLeaseStore(factory),
+        lambda fence: functools.partial(SqlUnitOfWork, factory, fence),
+        world.connector,
+        world.clock,
+        RunnerOptions(workers=workers),
+    )
+
+
 def throughput(url: str, products: int, orders: int, workers: int) -> Figures:
     """Publish, a no-op cycle and an order pull on one world; the figures."""
     engine = make_engine(url)
     upgrade(engine)
     world = SyncWorld.build(engine, products=products, stock=STOCK)
-    options = CycleOptions(workers=workers)
-    cycle = functools.partial(
-        run_cycle, world.uow, world.connector, world.accounts, world.clock
-    )
+    runner = _runner(world, workers)
     figures: Figures = {"build.rss_mb": peak_rss_mb()}
 
     # 1. The first cycle: every account's (empty) order pull, then the push.
-    pulls = pull_all(
-        world.uow,
-        world.connector,
-        world.accounts,
-        world.clock,
-        trigger="bench:first",
-        options=options,
-    )
+    pulls = runner.run(SyncKind.ORDERS, world.accounts, pull_job("bench:first"))
     _check(pulls, "first cycle, pull")
     requests, in_sims = world.requests(), world.meter.in_sims
     started, cpu = time.perf_counter(), time.process_time()
-    pushes = push_all(
-        world.uow,
-        world.connector,
-        world.accounts,
-        world.clock,
-        trigger="bench:first",
-        options=options,
-    )
+    pushes = runner.run(SyncKind.PUBLISH, world.accounts, push_job("bench:first"))
     seconds = time.perf_counter() - started
     figures["publish.cpu_s"] = time.process_time() - cpu
     figures["publish.rss_mb"] = peak_rss_mb()
@@ -325,7 +326,7 @@ def throughput(url: str, products: int, orders: int, workers: int) -> Figures:
     world.clock.advance(60)
     writes, requests = world.write_calls(), world.requests()
     started, cpu = time.perf_counter(), time.process_time()
-    report = cycle(trigger="bench:noop", options=options)
+    report = run_cycle(runner, world.accounts, trigger="bench:noop")
     figures["noop.seconds"] = time.perf_counter() - started
     figures["noop.cpu_s"] = time.process_time() - cpu
     _check([*report.pulls, *report.pushes], "no-op cycle")
@@ -340,14 +341,7 @@ def throughput(url: str, products: int, orders: int, workers: int) -> Figures:
     timer = IngestTimer()
     with timer.installed():
         started, cpu = time.perf_counter(), time.process_time()
-        pulls = pull_all(
-            world.uow,
-            world.connector,
-            world.accounts,
-            world.clock,
-            trigger="bench:orders",
-            options=options,
-        )
+        pulls = runner.run(SyncKind.ORDERS, world.accounts, pull_job("bench:orders"))
         seconds = time.perf_counter() - started
         figures["orders.cpu_s"] = time.process_time() - cpu
     _check(pulls, "order pull")
@@ -430,13 +424,10 @@ def propagation(url: str, products: int) -> Figures:
         running=True,
         rate_limits=True,
     )
-    cycle = functools.partial(
-        run_cycle, world.uow, world.connector, world.accounts, world.clock
-    )
     # Publish, then one cycle with nothing to do, as a scheduler runs them back to
     # back; their waits advance the simulated clock instead of sleeping.
     for trigger in ("bench:publish", "bench:quiet"):
-        report = cycle(trigger=trigger, options=CycleOptions(workers=1))
+        report = run_cycle(_runner(world, 1), world.accounts, trigger=trigger)
         _check([*report.pulls, *report.pushes], trigger)
     if reason := converged(world):
         raise BenchError(f"propagation: not converged before the sale: {reason}")
@@ -472,7 +463,7 @@ def propagation(url: str, products: int) -> Figures:
         )
 
     world.meter.after_write = watch
-    report = cycle(trigger="bench:propagation", options=CycleOptions())
+    report = run_cycle(_runner(world), world.accounts, trigger="bench:propagation")
     seconds = time.perf_counter() - started
     figures: Figures = {
         "propagation.cpu_s": time.process_time() - cpu,
@@ -850,7 +841,7 @@ def render_section(
     )
     products, orders = options.products, options.orders
     workers = (
-        "one account after another (`CycleOptions(workers=1)`)"
+        "one account after another (`RunnerOptions(workers=1)`)"
         if options.workers == 1
         else f"a pool of {options.workers} accounts at once"
     )
@@ -906,7 +897,7 @@ def render_section(
         "nothing to do is run, back to back, their waits advancing the running "
         "simulated clock; then a simulated buyer orders on Tokopedia "
         "(`buyers.rush(1)`, "
-        "paid) and one `run_cycle` runs with the production pool (`CycleOptions()`, "
+        "paid) and one `run_cycle` runs with the production pool (`RunnerOptions()`, "
         "8 workers) and real waits (the simulated clock runs in real time, so its "
         "seconds are real seconds). Seconds are from the start of that cycle to the "
         "write after which the marketplace showed the corrected stock (its allocation "

@@ -185,6 +185,10 @@ class SyncSettings(_Section):
     #: Open orders re-read one by one per pull where the marketplace lists orders by
     #: creation time only.
     reread_limit: int = Field(default=1000, ge=0, le=100_000)
+    #: How long an account's lease lasts without renewal (a running job renews it
+    #: every third of this); a holder stopped longer than this loses the account,
+    #: and its writes are refused from then on.
+    lease_seconds: int = Field(default=900, ge=1, le=24 * 3600)
 
 
 class MarketplaceSettings(_Section):

@@ -127,6 +127,15 @@ class DatabaseFullError(StoreError):
     """The disk (or quota) holding the database is full."""
 
 
+class LeaseLostError(IkmSyncError):
+    """A write was refused because its account's lease is no longer the writer's
+    (expired and taken by another holder, or released); nothing of it was kept."""
+
+
+class AccountBusyError(IkmSyncError):
+    """Another holder (process or machine) holds the account's lease now."""
+
+
 class RunInterruptedError(IkmSyncError):
     """The process was asked to stop (SIGTERM, SIGINT); the work stopped at a safe
     point, between transactions, and the next run continues from there."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import ClassVar, Protocol, Self
 
@@ -383,18 +383,36 @@ class RunRepository(Protocol):
         ...
 
 
-class LeaseRepository(Protocol):
-    """Who writes for an account: one holder at a time, across processes."""
+@dataclass(frozen=True, slots=True)
+class Fence:
+    """An account's lease as one holder took it: every write made under it checks,
+    in its own transaction, that ``holder`` still holds the lease at ``epoch`` and
+    that it has not expired by the database's clock."""
+
+    account: AccountId
+    holder: str
+    epoch: int
+
+
+class LeaseStore(Protocol):
+    """Who writes for an account: one holder at a time, across processes and
+    machines. Expiry is judged by the database's clock, never the caller's; every
+    call commits at once, outside any unit of work."""
 
     def acquire(
-        self, account: AccountId, holder: str, now: datetime, until: datetime
-    ) -> bool:
-        """Take or renew ``account``'s lease for ``holder`` until ``until``; False
-        when another holder's lease has not expired at ``now``. Commits at once."""
+        self, account: AccountId, holder: str, duration: timedelta
+    ) -> Fence | None:
+        """Take ``account``'s lease for ``holder`` for ``duration``; ``None`` when
+        another holder's lease has not expired. A new holder gets a higher epoch."""
         ...
 
-    def release(self, account: AccountId, holder: str) -> None:
-        """Give the lease back (only ``holder``'s own). Commits at once."""
+    def renew(self, fence: Fence, duration: timedelta) -> bool:
+        """Extend ``fence``'s lease by ``duration`` from now; False when the lease
+        has passed to another holder (or was released)."""
+        ...
+
+    def release(self, fence: Fence) -> None:
+        """Give the lease back (only while ``fence`` still holds it)."""
         ...
 
     def holder(self, account: AccountId) -> str | None:
@@ -402,10 +420,10 @@ class LeaseRepository(Protocol):
         ...
 
     def take_over(
-        self, account: AccountId, previous: str, holder: str, until: datetime
-    ) -> bool:
+        self, account: AccountId, previous: str, holder: str, duration: timedelta
+    ) -> Fence | None:
         """Hand ``previous``'s lease to ``holder`` (its process is known to be
-        gone); False when ``previous`` no longer holds it. Commits at once."""
+        gone); ``None`` when ``previous`` no longer holds it."""
         ...
 
 
@@ -425,11 +443,6 @@ class SyncUnitOfWork(UnitOfWork, Protocol):
     @property
     def runs(self) -> RunRepository:
         """Sync runs in this transaction."""
-        ...
-
-    @property
-    def leases(self) -> LeaseRepository:
-        """Account leases (each call commits on its own)."""
         ...
 
 

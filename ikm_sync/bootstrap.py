@@ -11,6 +11,7 @@ import base64
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -34,8 +35,9 @@ if TYPE_CHECKING:
     from config import AccountSettings, LoadedSettings, SecretRedactor, Settings
     from config.settings import AllocationOverrideSettings, AllocationSettings
     from connectors._http import RateBudget
-    from core.ports import Clock, MarketplaceConnector
+    from core.ports import Clock, Fence, MarketplaceConnector
     from core.store.crypto import TokenCipher
+    from core.store.leases import SqlLeaseStore
     from core.store.tokens import SqlTokenStore
     from core.store.uow import SqlUnitOfWork
 
@@ -128,6 +130,19 @@ class Runtime:
     def uow_factory(self) -> Callable[[], SqlUnitOfWork]:
         """A factory of units of work, for services that open several."""
         return self.uow
+
+    def lease_store(self) -> SqlLeaseStore:
+        """Accounts' leases (one writer per account, across machines)."""
+        from core.store.leases import SqlLeaseStore
+
+        return SqlLeaseStore(self.session_factory)
+
+    def fenced_units(self, fence: Fence) -> Callable[[], SqlUnitOfWork]:
+        """Units of work whose commits are refused once ``fence`` has lost its
+        account's lease."""
+        from core.store.uow import SqlUnitOfWork
+
+        return partial(SqlUnitOfWork, self.session_factory, fence)
 
     def close(self) -> None:
         """Release the database connections."""

@@ -15,11 +15,15 @@ from core.errors import RunInterruptedError
 
 class StopRequest:
     """A one-way flag: once requested, every :meth:`check` raises
-    :class:`RunInterruptedError`. Safe to set from a signal handler or any thread."""
+    :class:`RunInterruptedError`. Safe to set from a signal handler or any thread.
 
-    def __init__(self) -> None:
+    A request made with a ``parent`` (one job's, under the whole command's) is also
+    requested once its parent is."""
+
+    def __init__(self, parent: StopRequest | None = None) -> None:
         self._event = threading.Event()
         self._reason = ""
+        self._parent = parent
 
     def request(self, reason: str) -> None:
         """Ask the work to stop; ``reason`` names the cause (e.g. ``SIGTERM``)."""
@@ -29,15 +33,19 @@ class StopRequest:
 
     @property
     def requested(self) -> bool:
-        """True once a stop was requested."""
-        return self._event.is_set()
+        """True once a stop was requested (here or of the parent)."""
+        return self._event.is_set() or (
+            self._parent is not None and self._parent.requested
+        )
 
     @property
     def reason(self) -> str:
         """What asked the work to stop ("" until then)."""
-        return self._reason
+        if self._event.is_set():
+            return self._reason
+        return "" if self._parent is None else self._parent.reason
 
     def check(self) -> None:
         """A safe point: raise :class:`RunInterruptedError` once a stop is requested."""
-        if self._event.is_set():
-            raise RunInterruptedError(self._reason)
+        if self.requested:
+            raise RunInterruptedError(self.reason)

@@ -1,74 +1,150 @@
-"""Account leases in the database: one writer per account, across processes.
+"""Account leases in the database: one writer per account, across machines.
 
-A lease is taken or renewed by one conditional ``UPDATE`` (its holder's own, or an
-expired one) or, for an account never leased, an ``INSERT … ON CONFLICT DO NOTHING``:
-whichever statement changes a row (seen through ``RETURNING``: psycopg reports no row
-count for the insert) wins, so two processes cannot both hold one account.
-Each call runs and commits in a session of its own, outside any unit of work.
+**The database's clock.** Every expiry is computed and compared in the SQL statement
+itself (PostgreSQL ``clock_timestamp()``; SQLite ``strftime(…, 'now')``, written in
+the exact text form SQLAlchemy stores timestamps in on SQLite), never from the
+caller's clock: a worker whose clock is minutes off neither takes a lease early nor
+keeps one too long.
+
+**Taking a lease** is one conditional ``UPDATE`` (an expired lease, or a released one)
+or, for an account with no lease row, an ``INSERT … ON CONFLICT DO NOTHING``: whichever
+statement changes a row (seen through ``RETURNING``) wins, so two processes cannot
+both hold one account. A lease passing to a new holder gets the next **epoch**;
+renewal (or a new ``acquire``) by the same holder keeps it. Holders are unique per
+job, so a fence (holder, epoch) names one holding only.
+
+**Fencing.** :func:`fence_holds` is the check a fenced unit of work runs just before
+``COMMIT``, in the same transaction as the writes it guards::
+
+    SELECT epoch FROM account_leases
+     WHERE account_id = ? AND holder = ? AND epoch = ? AND expires_at > <db now>
+     [FOR SHARE on PostgreSQL]
+
+Why a takeover between the check and the commit cannot let a stale write through:
+
+* **SQLite**: every writing transaction begins ``BEGIN IMMEDIATE`` (see
+  :mod:`core.store.db`), so it holds the database's single write lock from its first
+  statement to its ``COMMIT``. A takeover is itself a write; it runs either wholly
+  before the check (which then sees the new holder and refuses) or wholly after the
+  commit (when the writes were made under a lease still valid at the check).
+* **PostgreSQL**: the check takes a ``FOR SHARE`` row lock on the lease row, which a
+  takeover's ``UPDATE`` of that row must wait for until the checking transaction
+  commits or rolls back. A takeover that committed before the check is seen by it
+  (read committed: each statement reads the latest committed row; a lock wait
+  re-reads the row after the other transaction ends), so the check refuses.
+  ``clock_timestamp()`` is the time of the statement, not of the transaction's
+  start (``now()``), so a long transaction cannot pass with a lease that expired
+  while it ran.
+
+So the writes of a holder paused past its lease (garbage collection, VM pause,
+SIGSTOP) are refused as a whole when it resumes. Each call here runs and commits in a
+session of its own, outside any unit of work.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from core.domain.ids import AccountId
+from core.ports import Fence
 from core.store._sql import insert_ignoring_conflicts
 from core.store.accounts import account_row_id
-from core.store.tables import AccountLeaseRow, table_of
+from core.store.tables import AccountLeaseRow, ChannelAccountRow, table_of
 
 HOLDER_LENGTH = 128
 """Holders are stored, matched and released by their first 128 characters."""
 
+#: SQLAlchemy's text form of a timestamp on SQLite (microseconds, no zone: UTC).
+_SQLITE_FORMAT = "%Y-%m-%d %H:%M:%f"
 
-class SqlLeaseRepository:
-    """``core.ports.LeaseRepository`` on SQLAlchemy."""
+
+def db_now(session: Session, after: timedelta = timedelta(0)) -> ColumnElement[Any]:
+    """The database's own clock (plus ``after``) as a SQL expression, comparable
+    with and storable in a ``UtcDateTime`` column."""
+    if session.get_bind().dialect.name == "postgresql":
+        return sa.func.clock_timestamp() + sa.literal(after, sa.Interval())
+    # strftime's %f gives milliseconds ("SS.SSS"); SQLAlchemy stores six digits.
+    return sa.func.strftime(
+        _SQLITE_FORMAT, "now", f"{after.total_seconds():+.3f} seconds"
+    ).concat("000")
+
+
+class SqlLeaseStore:
+    """``core.ports.LeaseStore`` on SQLAlchemy."""
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
 
     def acquire(
-        self, account: AccountId, holder: str, now: datetime, until: datetime
-    ) -> bool:
+        self, account: AccountId, holder: str, duration: timedelta
+    ) -> Fence | None:
         holder = holder[:HOLDER_LENGTH]
         with self._session_factory() as session:
             account_id = account_row_id(session, account)
-            renewed = session.execute(
+            ours = col(AccountLeaseRow.holder) == holder
+            taken = session.execute(
                 sa.update(AccountLeaseRow)
                 .where(
                     col(AccountLeaseRow.account_id) == account_id,
-                    sa.or_(
-                        col(AccountLeaseRow.holder) == holder,
-                        col(AccountLeaseRow.expires_at) <= now,
+                    sa.or_(ours, col(AccountLeaseRow.expires_at) <= db_now(session)),
+                )
+                .values(
+                    holder=holder,
+                    expires_at=db_now(session, duration),
+                    # a new holder fences off every earlier one; a renewal does not
+                    epoch=sa.case(
+                        (ours, col(AccountLeaseRow.epoch)),
+                        else_=col(AccountLeaseRow.epoch) + 1,
                     ),
                 )
-                .values(holder=holder, expires_at=until)
-                .returning(col(AccountLeaseRow.account_id))
-            )
-            won = renewed.first() is not None
-            if not won:
-                created = session.execute(
+                .returning(col(AccountLeaseRow.epoch))
+            ).scalar_one_or_none()
+            if taken is None:
+                taken = session.execute(
                     insert_ignoring_conflicts(
                         session, table_of(AccountLeaseRow), ["account_id"]
                     )
-                    .values(account_id=account_id, holder=holder, expires_at=until)
-                    .returning(table_of(AccountLeaseRow).c.account_id)
-                )
-                won = created.first() is not None
+                    .values(
+                        account_id=account_id,
+                        holder=holder,
+                        expires_at=db_now(session, duration),
+                        epoch=1,
+                    )
+                    .returning(table_of(AccountLeaseRow).c.epoch)
+                ).scalar_one_or_none()
             session.commit()
-            return won
+            return None if taken is None else Fence(account, holder, int(taken))
 
-    def release(self, account: AccountId, holder: str) -> None:
-        holder = holder[:HOLDER_LENGTH]
+    def renew(self, fence: Fence, duration: timedelta) -> bool:
         with self._session_factory() as session:
-            account_id = account_row_id(session, account)
+            account_id = account_row_id(session, fence.account)
+            kept = session.execute(
+                sa.update(AccountLeaseRow)
+                .where(
+                    col(AccountLeaseRow.account_id) == account_id,
+                    col(AccountLeaseRow.holder) == fence.holder[:HOLDER_LENGTH],
+                    col(AccountLeaseRow.epoch) == fence.epoch,
+                )
+                .values(expires_at=db_now(session, duration))
+                .returning(col(AccountLeaseRow.epoch))
+            ).first()
+            session.commit()
+            return kept is not None
+
+    def release(self, fence: Fence) -> None:
+        with self._session_factory() as session:
+            account_id = account_row_id(session, fence.account)
             session.execute(
                 sa.delete(AccountLeaseRow).where(
                     col(AccountLeaseRow.account_id) == account_id,
-                    col(AccountLeaseRow.holder) == holder,
+                    col(AccountLeaseRow.holder) == fence.holder[:HOLDER_LENGTH],
+                    col(AccountLeaseRow.epoch) == fence.epoch,
                 )
             )
             session.commit()
@@ -84,8 +160,8 @@ class SqlLeaseRepository:
             return None if found is None else str(found)
 
     def take_over(
-        self, account: AccountId, previous: str, holder: str, until: datetime
-    ) -> bool:
+        self, account: AccountId, previous: str, holder: str, duration: timedelta
+    ) -> Fence | None:
         holder = holder[:HOLDER_LENGTH]
         with self._session_factory() as session:
             account_id = account_row_id(session, account)
@@ -95,9 +171,30 @@ class SqlLeaseRepository:
                     col(AccountLeaseRow.account_id) == account_id,
                     col(AccountLeaseRow.holder) == previous[:HOLDER_LENGTH],
                 )
-                .values(holder=holder, expires_at=until)
-                .returning(col(AccountLeaseRow.account_id))
-            )
-            won = moved.first() is not None
+                .values(
+                    holder=holder,
+                    expires_at=db_now(session, duration),
+                    epoch=col(AccountLeaseRow.epoch) + 1,
+                )
+                .returning(col(AccountLeaseRow.epoch))
+            ).scalar_one_or_none()
             session.commit()
-            return won
+            return None if moved is None else Fence(account, holder, int(moved))
+
+
+def fence_holds(session: Session, fence: Fence) -> bool:
+    """True when ``fence`` still holds its lease by the database's clock; on
+    PostgreSQL the lease row stays share-locked until the transaction ends, so no
+    takeover can commit before it (see the module's race analysis)."""
+    query = sa.select(col(AccountLeaseRow.epoch)).where(
+        col(AccountLeaseRow.account_id)
+        == sa.select(col(ChannelAccountRow.id))
+        .where(col(ChannelAccountRow.account_key) == fence.account)
+        .scalar_subquery(),
+        col(AccountLeaseRow.holder) == fence.holder[:HOLDER_LENGTH],
+        col(AccountLeaseRow.epoch) == fence.epoch,
+        col(AccountLeaseRow.expires_at) > db_now(session),
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(read=True)
+    return session.execute(query).first() is not None

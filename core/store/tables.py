@@ -283,3 +283,7 @@ class AccountLeaseRow(SQLModel, table=True):
     account_id: int = Field(foreign_key="channel_accounts.id", primary_key=True)
     holder: str = Field(max_length=128)
     expires_at: datetime = Field(sa_type=UtcDateTime)
+    #: Grows whenever the lease passes to a new holder; writes check it (fencing).
+    epoch: int = Field(
+        default=1, sa_column_kwargs={"server_default": "1", "nullable": False}
+    )

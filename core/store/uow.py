@@ -1,4 +1,12 @@
-"""The SQL unit of work: one session, one transaction, every repository."""
+"""The SQL unit of work: one session, one transaction, every repository.
+
+A unit of work given a :class:`~core.ports.Fence` is *fenced*: just before ``COMMIT``
+it checks, in the same transaction, that the fence still holds its account's lease
+(:func:`core.store.leases.fence_holds`, which explains why no takeover can slip in
+between), and rolls everything back with :class:`~core.errors.LeaseLostError` when
+it does not. Every write of account work (ledger movements, orders, bookmarks,
+listing state, run records) commits through it.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +16,10 @@ from typing import Self
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
+from core.errors import LeaseLostError
+from core.ports import Fence
 from core.store.accounts import SqlAccountRepository
-from core.store.leases import SqlLeaseRepository
+from core.store.leases import fence_holds
 from core.store.ledger import SqlStockLedger
 from core.store.listings import SqlListingRepository
 from core.store.orders import SqlOrderRepository
@@ -28,10 +38,12 @@ class SqlUnitOfWork:
     listings: SqlListingRepository
     orders: SqlOrderRepository
     runs: SqlRunRepository
-    leases: SqlLeaseRepository
 
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    def __init__(
+        self, session_factory: sessionmaker[Session], fence: Fence | None = None
+    ) -> None:
         self._session_factory = session_factory
+        self._fence = fence
         self._session: Session | None = None
 
     def __enter__(self) -> Self:
@@ -44,7 +56,6 @@ class SqlUnitOfWork:
         self.listings = SqlListingRepository(session)
         self.orders = SqlOrderRepository(session)
         self.runs = SqlRunRepository(session)
-        self.leases = SqlLeaseRepository(self._session_factory)
         return self
 
     def __exit__(
@@ -66,7 +77,20 @@ class SqlUnitOfWork:
         return self._session
 
     def commit(self) -> None:
-        self._require().commit()
+        """Commit; a fenced unit of work first checks its lease (see the module).
+
+        Raises:
+            LeaseLostError: the fence no longer holds the lease; nothing was kept.
+        """
+        session = self._require()
+        if self._fence is not None and not fence_holds(session, self._fence):
+            session.rollback()
+            raise LeaseLostError(
+                f"account {self._fence.account!r}: the lease of "
+                f"{self._fence.holder} (epoch {self._fence.epoch}) has expired or "
+                "passed to another holder; the write was refused"
+            )
+        session.commit()
 
     def rollback(self) -> None:
         self._require().rollback()

@@ -228,11 +228,12 @@ def cancel(
     back: its reservation is released once the marketplace shows it cancelled.
     Refused (exit 1, nothing changed) where the marketplace documents no
     cancellation, for a shipped order, an unknown order, one not oversold or
-    already settled."""
+    already settled, and while another process works on the account (it holds the
+    account's lease)."""
     from core.domain.orders import CancelReason
-    from core.services.oversold import cancel_oversold
     from ikm_sync.bootstrap import Connections
-    from ikm_sync.commands.sync import chosen_accounts, trigger
+    from ikm_sync.commands.sync import chosen_accounts, job_runner, trigger
+    from scheduler.jobs import cancel_order
 
     app_state = state(ctx)
     app_state.json_errors = as_json
@@ -240,14 +241,12 @@ def cancel(
     runtime = app_state.runtime()
     connections = Connections(app_state.settings(), runtime)
     try:
-        outcome = cancel_oversold(
-            runtime.uow_factory(),
-            connections.connector(chosen),
+        outcome = cancel_order(
+            job_runner(app_state, connections),
             chosen,
             order_id,
             reason=CancelReason(reason.value),
             actor=actor or default_actor(),
-            clock=runtime.clock,
             trigger=trigger(),
             note=note,
         )

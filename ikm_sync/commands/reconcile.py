@@ -6,24 +6,22 @@ from typing import Annotated, Any
 
 import typer
 
-from core.domain.accounts import ChannelAccount
-from core.domain.sync import RunOutcome, SyncKind
+from core.domain.sync import SyncKind
 from core.reconcile import Finding, FindingKind
-from core.services.cycle import for_each_account, leased
-from core.services.reconcile import ReconcileReport, describe, reconcile_account
-from core.services.runs import RunReport
+from core.services.reconcile import ReconcileReport, describe
 from ikm_sync._context import state
 from ikm_sync._output import console, emit_json, table
 from ikm_sync._signals import exit_if_stopped, stopping_on_signals
 from ikm_sync.bootstrap import Connections
 from ikm_sync.commands.sync import (
     chosen_accounts,
-    cycle_options,
     exit_for,
+    job_runner,
     print_reports,
     reports_payload,
     trigger,
 )
+from scheduler.jobs import reconcile_job
 
 
 def finding_payload(finding: Finding) -> dict[str, Any]:
@@ -81,51 +79,17 @@ def reconcile(
     stops it at the next safe point (exit code 143 or 130)."""
     app_state = state(ctx)
     app_state.json_errors = as_json
-    with stopping_on_signals() as stop:
+    with stopping_on_signals() as stop:  # from the start, as the sync commands
         accounts = chosen_accounts(app_state, account, every)
         runtime = app_state.runtime()
         connections = Connections(app_state.settings(), runtime)
-        options = cycle_options(app_state, stop)
         found: dict[str, ReconcileReport] = {}
-
-        def skipped(chosen: ChannelAccount, why: str) -> RunReport:
-            run = RunReport(
-                chosen.id, SyncKind.RECONCILE, 0, RunOutcome.SKIPPED, {}, why
-            )
-            found[chosen.id] = ReconcileReport(run, [])
-            return run
-
-        def compared(chosen: ChannelAccount) -> RunReport:
-            connector = connections.connector(chosen)
-            try:
-                report = reconcile_account(
-                    runtime.uow_factory(),
-                    connector,
-                    chosen,
-                    runtime.clock,
-                    trigger=trigger(),
-                    repair=repair,
-                    stop=stop,
-                )
-            finally:
-                connector.close()
-            found[chosen.id] = report
-            return report.run
-
-        def one(chosen: ChannelAccount) -> RunReport:
-            if stop.requested:
-                return skipped(chosen, f"not started: stopping on {stop.reason}")
-            if not repair:  # only reads the shop: no lease needed
-                return compared(chosen)
-            # A repair writes to the shop and the store: one writer per account.
-            factory = runtime.uow_factory()
-            with leased(factory, chosen, runtime.clock, options.holder) as held:
-                if not held:
-                    return skipped(chosen, "the account is held by another process")
-                return compared(chosen)
-
         try:
-            runs = for_each_account(accounts, one, options.workers)
+            runs = job_runner(app_state, connections, stop).run(
+                SyncKind.RECONCILE,
+                accounts,
+                reconcile_job(trigger(), repair=repair, found=found),
+            )
         finally:
             connections.close()
     reports = [found[a.id] for a in accounts if a.id in found]
@@ -166,9 +130,6 @@ def reconcile(
         )
         if repairs:
             print_reports("Repair", repairs)
-        not_run = [r for r in runs if r.outcome is RunOutcome.SKIPPED]
-        if not_run:
-            print_reports("Not reconciled", not_run)
     exit_if_stopped(stop)
     exit_for([*runs, *repairs])
     if any(r.findings for r in reports) and not repair:

@@ -13,10 +13,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from core.domain.accounts import ChannelAccount
 from core.domain.runs import SyncRun
-from core.domain.sync import RunOutcome
+from core.domain.sync import RunOutcome, SyncKind
 from core.errors import ConfigError
 from core.reconcile import AccountPlan
-from core.services.cycle import CycleOptions, pull_all, push_all, run_cycle
 from core.services.orders import PullOptions
 from core.services.publish import Progress as ProgressCallback
 from core.services.publish import plan_push
@@ -27,6 +26,9 @@ from ikm_sync._context import AppState, default_actor, state
 from ikm_sync._output import console, emit_json, table
 from ikm_sync._signals import exit_if_stopped, stopping_on_signals
 from ikm_sync.bootstrap import Connections
+from scheduler.jobs import pull_job, push_job, run_cycle
+from scheduler.leases import LeaseTerms
+from scheduler.runner import AccountJobRunner, RunnerOptions
 
 app = typer.Typer(
     help="Publish listings, push price and stock, pull orders.", no_args_is_help=True
@@ -61,18 +63,34 @@ def chosen_accounts(
     return chosen
 
 
-def cycle_options(app_state: AppState, stop: StopRequest | None = None) -> CycleOptions:
-    """Pool size and order pull reach from the ``[sync]`` settings; ``stop`` stops
-    the work (see :mod:`ikm_sync._signals`)."""
+def pull_options(app_state: AppState) -> PullOptions:
+    """How far order pulls reach, from the ``[sync]`` settings."""
     sync = app_state.settings().settings.sync
-    return CycleOptions(
-        stop=stop or StopRequest(),
-        workers=sync.workers,
-        pull=PullOptions(
-            overlap=timedelta(minutes=sync.order_overlap_minutes),
-            first_lookback=timedelta(hours=sync.first_pull_hours),
-            batch_size=sync.order_batch,
-            reread_limit=sync.reread_limit,
+    return PullOptions(
+        overlap=timedelta(minutes=sync.order_overlap_minutes),
+        first_lookback=timedelta(hours=sync.first_pull_hours),
+        batch_size=sync.order_batch,
+        reread_limit=sync.reread_limit,
+    )
+
+
+def job_runner(
+    app_state: AppState, connections: Connections, stop: StopRequest | None = None
+) -> AccountJobRunner:
+    """The account-job runner of this command: leases and fenced units of work on
+    the store, connectors from ``connections``, pool size and lease length from the
+    ``[sync]`` settings; ``stop`` stops its jobs (see :mod:`ikm_sync._signals`)."""
+    sync = app_state.settings().settings.sync
+    runtime = app_state.runtime()
+    return AccountJobRunner(
+        runtime.lease_store(),
+        runtime.fenced_units,
+        connections.connector,
+        runtime.clock,
+        RunnerOptions(
+            workers=sync.workers,
+            lease=LeaseTerms(duration=timedelta(seconds=sync.lease_seconds)),
+            stop=stop or StopRequest(),
         ),
     )
 
@@ -266,14 +284,8 @@ def push_command(
         connections = Connections(app_state.settings(), runtime)
         try:
             with push_progress(total) as progress:
-                reports = push_all(
-                    factory,
-                    connections.connector,
-                    accounts,
-                    runtime.clock,
-                    trigger=trigger(),
-                    options=cycle_options(app_state, stop),
-                    progress=progress,
+                reports = job_runner(app_state, connections, stop).run(
+                    SyncKind.PUBLISH, accounts, push_job(trigger(), progress)
                 )
         finally:
             connections.close()
@@ -303,13 +315,8 @@ def orders_command(
         runtime = app_state.runtime()
         connections = Connections(app_state.settings(), runtime)
         try:
-            reports = pull_all(
-                runtime.uow_factory(),
-                connections.connector,
-                accounts,
-                runtime.clock,
-                trigger=trigger(),
-                options=cycle_options(app_state, stop),
+            reports = job_runner(app_state, connections, stop).run(
+                SyncKind.ORDERS, accounts, pull_job(trigger(), pull_options(app_state))
             )
         finally:
             connections.close()
@@ -338,12 +345,10 @@ def cycle_command(
         connections = Connections(app_state.settings(), runtime)
         try:
             report = run_cycle(
-                runtime.uow_factory(),
-                connections.connector,
+                job_runner(app_state, connections, stop),
                 accounts,
-                runtime.clock,
                 trigger=trigger(),
-                options=cycle_options(app_state, stop),
+                pull=pull_options(app_state),
             )
         finally:
             connections.close()

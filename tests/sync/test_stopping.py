@@ -15,11 +15,13 @@ from core.domain.stock import MovementReason, NewMovement
 from core.domain.sync import RunOutcome, SyncKind
 from core.ports import MarketplaceConnector
 from core.services import publish
-from core.services.cycle import CycleOptions, pull_all, run_cycle
 from core.services.orders import PullOptions, pull_orders
 from core.services.publish import plan_push, push_account
 from core.services.reconcile import reconcile_account
 from core.services.stopping import StopRequest
+from core.store.db import make_session_factory
+from core.store.leases import SqlLeaseStore
+from scheduler.jobs import pull_job, run_cycle
 from tests.sync.world import SHOPEE, World
 
 pytestmark = pytest.mark.db
@@ -172,31 +174,21 @@ def test_a_cycle_asked_to_stop_releases_its_leases_and_starts_nothing_more(
         return inner
 
     report = run_cycle(
-        world.uow,
-        connector,
-        [shopee],
-        world.clock,
-        trigger="manual:test",
-        options=CycleOptions(workers=1, stop=stop),
+        world.runner(stop=stop, connectors=connector), [shopee], trigger="manual:test"
     )
 
     assert [r.outcome for r in report.pulls] == [RunOutcome.INTERRUPTED]
     assert [(r.outcome, r.run_id) for r in report.pushes] == [(RunOutcome.SKIPPED, 0)]
     assert "stopping on SIGINT" in report.pushes[0].error
+    assert SqlLeaseStore(make_session_factory(world.engine)).holder(SHOPEE) is None
     with world.uow() as uow:
-        assert uow.leases.holder(SHOPEE) is None
         kinds = [(r.kind, r.outcome) for r in uow.runs.recent(10)]
     assert (SyncKind.PUBLISH, RunOutcome.RUNNING) not in kinds
     assert kinds[0] == (SyncKind.ORDERS, RunOutcome.INTERRUPTED)
 
     # another process can take the account at once
-    after = pull_all(
-        world.uow,
-        world.connector,
-        [shopee],
-        world.clock,
-        trigger="manual:test",
-        options=CycleOptions(workers=1),
+    after = world.runner().run(
+        SyncKind.ORDERS, [shopee], pull_job("manual:test", PullOptions())
     )
     assert [r.outcome for r in after] == [RunOutcome.SUCCEEDED]
 

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -49,11 +50,14 @@ from core.domain.ids import AccountId, ProducerCode, Sku, sku_key
 from core.domain.remote import Secret
 from core.domain.stock import MovementReason, NewMovement
 from core.ports import MarketplaceConnector
-from core.services.cycle import CycleOptions, CycleReport, run_cycle
 from core.services.orders import PullOptions
 from core.services.publish import plan_push
+from core.services.stopping import StopRequest
 from core.store.db import make_session_factory
+from core.store.leases import SqlLeaseStore
 from core.store.uow import SqlUnitOfWork
+from scheduler.jobs import CycleReport, run_cycle
+from scheduler.runner import AccountJobRunner, ConnectorFactory, RunnerOptions
 from tests.fakes import sql_token_store
 
 START = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
@@ -394,17 +398,33 @@ class World:
 
     # ------------------------------------------------------------ running
 
+    def runner(
+        self,
+        *,
+        workers: int = 1,
+        stop: StopRequest | None = None,
+        connectors: ConnectorFactory | None = None,
+    ) -> AccountJobRunner:
+        """The account-job runner on the world's database, as the command line
+        builds it."""
+        factory = make_session_factory(self.engine)
+        return AccountJobRunner(
+            SqlLeaseStore(factory),
+            lambda fence: partial(SqlUnitOfWork, factory, fence),
+            connectors or self.connector,
+            self.clock,
+            RunnerOptions(workers=workers, stop=stop or StopRequest()),
+        )
+
     def cycle(
         self, *, workers: int = 1, pull: PullOptions | None = None
     ) -> CycleReport:
         """One sync cycle over every account, as ``ikm-sync sync cycle`` runs it."""
         return run_cycle(
-            self.uow,
-            self.connector,
+            self.runner(workers=workers),
             self.accounts,
-            self.clock,
             trigger="manual:test",
-            options=CycleOptions(workers=workers, pull=pull or PullOptions()),
+            pull=pull or PullOptions(),
         )
 
     def buy(self, marketplace: Marketplace, orders: int) -> list[str]:

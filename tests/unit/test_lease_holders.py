@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 
-from core.services.cycle import holder_is_gone, lease_holder
+from scheduler.leases import holder_is_gone, lease_holder
 
 
 def test_this_process_is_not_gone() -> None:

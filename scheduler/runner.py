@@ -1,0 +1,197 @@
+"""The account-job runner: the one way account work runs, whoever starts it.
+
+Per account a job is thin: bind the log context → take the account's lease (one
+writer per channel account, across processes and machines) → build the connector
+through the factory the front door passes in → run exactly one service, which
+records its run → release the lease. The command line, and later the daemon, webhooks
+and console, all run account work through :class:`AccountJobRunner`, so none can skip
+the lease or the run record.
+
+Every unit of work a job opens is *fenced* with the job's lease (see
+:mod:`core.store.leases`): once the lease has expired and passed to another holder,
+the job's writes are refused (:class:`~core.errors.LeaseLostError`) and the job ends
+``failed`` without overwriting anything, its run included. A job whose lease renewal
+fails is asked to stop at its next safe point.
+
+Accounts run concurrently in a bounded pool; one account's failure never stops the
+others (an exception in a job becomes that account's ``failed`` report). An account
+another holder has is skipped and reported, not waited for. Once the command is asked
+to stop (:class:`~core.services.stopping.StopRequest`) each running job ends
+``interrupted`` at its next safe point, releasing its lease, and no other job starts
+(they are reported ``skipped``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import structlog
+
+from core.domain.accounts import ChannelAccount
+from core.domain.sync import RunOutcome, SyncKind
+from core.errors import AccountBusyError
+from core.ports import Clock, Fence, LeaseStore, MarketplaceConnector
+from core.services.runs import RunReport, UnitOfWorkFactory, error_text
+from core.services.stopping import StopRequest
+from scheduler.leases import LeaseTerms, lease_holder, renewing, take
+
+log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
+
+#: Builds an account's connector (the front door's wiring; closed after the job).
+ConnectorFactory = Callable[[ChannelAccount], MarketplaceConnector]
+#: Units of work whose commits check ``fence`` (see :mod:`core.store.uow`).
+FencedUnits = Callable[[Fence], UnitOfWorkFactory]
+#: What a job runs for one account.
+Job = Callable[["JobContext"], RunReport]
+
+HELD_ELSEWHERE = "the account is held by another process"
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerOptions:
+    """Pool size, this process's lease name, lease terms, and the request that
+    stops every job."""
+
+    workers: int = 8
+    holder: str = field(default_factory=lease_holder)
+    lease: LeaseTerms = field(default_factory=LeaseTerms)
+    stop: StopRequest = field(default_factory=StopRequest)
+
+
+@dataclass(frozen=True, slots=True)
+class JobContext:
+    """What a job gets: its account, connector, fenced units of work, clock, and a
+    stop request of its own (requested on a signal or a lost lease)."""
+
+    account: ChannelAccount
+    connector: MarketplaceConnector
+    uow_factory: UnitOfWorkFactory
+    clock: Clock
+    stop: StopRequest
+    fence: Fence
+
+
+class AccountJobRunner:
+    """Runs account jobs under their leases, in a bounded pool."""
+
+    def __init__(
+        self,
+        leases: LeaseStore,
+        units: FencedUnits,
+        connectors: ConnectorFactory,
+        clock: Clock,
+        options: RunnerOptions | None = None,
+    ) -> None:
+        self.leases = leases
+        self.units = units
+        self.connectors = connectors
+        self.clock = clock
+        self.options = options or RunnerOptions()
+
+    @property
+    def stop(self) -> StopRequest:
+        """The request that stops every job of this runner."""
+        return self.options.stop
+
+    def run(
+        self, kind: SyncKind, accounts: Sequence[ChannelAccount], job: Job
+    ) -> list[RunReport]:
+        """``job`` for every account in the pool; reports in account order."""
+        return for_each_account(
+            accounts, lambda account: self.run_one(kind, account, job), self.workers
+        )
+
+    @property
+    def workers(self) -> int:
+        """Accounts worked on at once."""
+        return self.options.workers
+
+    def run_one(self, kind: SyncKind, account: ChannelAccount, job: Job) -> RunReport:
+        """``job`` for one account under its lease; any failure becomes the
+        account's report. Nothing starts once the runner was asked to stop."""
+        with structlog.contextvars.bound_contextvars(
+            account=account.id, marketplace=account.marketplace.value, job=kind.value
+        ):
+            if self.stop.requested:
+                return _skipped(
+                    account, kind, f"not started: stopping on {self.stop.reason}"
+                )
+            try:
+                with self.holding(account) as context:
+                    if context is None:
+                        log.warning("account.skipped", reason=HELD_ELSEWHERE)
+                        return _skipped(account, kind, HELD_ELSEWHERE)
+                    return job(context)
+            except Exception as exc:
+                log.exception("account.crashed")
+                return RunReport(
+                    account.id, kind, 0, RunOutcome.FAILED, {}, error_text(exc)
+                )
+
+    def run_exclusive(
+        self, account: ChannelAccount, work: Callable[[JobContext], T]
+    ) -> T:
+        """``work`` for one account under its lease, its errors raised to the caller
+        (an officer's single action, e.g. cancelling an order).
+
+        Raises:
+            AccountBusyError: another holder has the account's lease.
+        """
+        with structlog.contextvars.bound_contextvars(
+            account=account.id, marketplace=account.marketplace.value
+        ):
+            self.stop.check()
+            with self.holding(account) as context:
+                if context is None:
+                    raise AccountBusyError(
+                        f"account {account.id!r} is being worked on by another "
+                        "process; try again when its run has finished"
+                    )
+                return work(context)
+
+    @contextmanager
+    def holding(self, account: ChannelAccount) -> Iterator[JobContext | None]:
+        """The account's lease, renewed, and its connector for the block; ``None``
+        while another holder has it. The lease is released and the connector
+        closed after."""
+        terms = self.options.lease
+        holder = f"{self.options.holder}:{lease_holder().rpartition(':')[2]}"
+        fence = take(self.leases, account.id, holder, terms)
+        if fence is None:
+            yield None
+            return
+        stop = StopRequest(parent=self.stop)
+        with renewing(self.leases, fence, terms, stop):
+            connector = self.connectors(account)
+            try:
+                yield JobContext(
+                    account, connector, self.units(fence), self.clock, stop, fence
+                )
+            finally:
+                connector.close()
+
+
+def _skipped(account: ChannelAccount, kind: SyncKind, why: str) -> RunReport:
+    return RunReport(account.id, kind, 0, RunOutcome.SKIPPED, {}, why)
+
+
+def for_each_account(
+    accounts: Sequence[ChannelAccount],
+    work: Callable[[ChannelAccount], RunReport],
+    workers: int,
+) -> list[RunReport]:
+    """``work`` for every account in a bounded pool; reports in account order."""
+    if not accounts:
+        return []
+    if workers <= 1 or len(accounts) == 1:
+        return [work(account) for account in accounts]
+    with ThreadPoolExecutor(
+        max_workers=min(workers, len(accounts)), thread_name_prefix="account"
+    ) as pool:
+        return list(pool.map(work, accounts))
