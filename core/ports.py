@@ -428,7 +428,11 @@ class LeaseStore(Protocol):
 
 
 class SyncUnitOfWork(UnitOfWork, Protocol):
-    """A unit of work with the sync engine's repositories too."""
+    """A unit of work with the sync engine's repositories too.
+
+    One opened for account work is fenced by the job's lease (:class:`Fence`): its
+    ``commit`` raises :class:`~core.errors.LeaseLostError` and keeps nothing once the
+    lease has expired or passed to another holder."""
 
     @property
     def listings(self) -> ListingRepository:

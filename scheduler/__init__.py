@@ -1,1 +1,2 @@
-"""The APScheduler 3.x daemon: jobs, leases per channel account, the worker loop."""
+"""Running account work: the account-job runner (lease → connector → service →
+run), the jobs, holding leases; later the APScheduler daemon and its worker loop."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
+import structlog
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
@@ -26,6 +27,8 @@ from core.store.orders import SqlOrderRepository
 from core.store.producers import SqlProducerRepository
 from core.store.products import SqlProductRepository
 from core.store.runs import SqlRunRepository
+
+log = structlog.get_logger(__name__)
 
 
 class SqlUnitOfWork:
@@ -85,6 +88,12 @@ class SqlUnitOfWork:
         session = self._require()
         if self._fence is not None and not fence_holds(session, self._fence):
             session.rollback()
+            log.warning(
+                "lease.write_refused",
+                account=self._fence.account,
+                holder=self._fence.holder,
+                epoch=self._fence.epoch,
+            )
             raise LeaseLostError(
                 f"account {self._fence.account!r}: the lease of "
                 f"{self._fence.holder} (epoch {self._fence.epoch}) has expired or "

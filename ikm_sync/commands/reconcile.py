@@ -75,8 +75,10 @@ def reconcile(
 ) -> None:
     """Report drift (changed on the marketplace), orphans (only there), missing
     listings (only here), duplicates (a second active listing of a SKU of ours) and
-    listings without a SKU; exit code 1 when anything differs. SIGTERM or SIGINT
-    stops it at the next safe point (exit code 143 or 130)."""
+    listings without a SKU; exit code 1 when anything differs. Each account is
+    reconciled (and repaired) under its lease: one another process holds is skipped
+    and reported. SIGTERM or SIGINT stops it at the next safe point (exit code 143
+    or 130)."""
     app_state = state(ctx)
     app_state.json_errors = as_json
     with stopping_on_signals() as stop:  # from the start, as the sync commands
@@ -92,7 +94,10 @@ def reconcile(
             )
         finally:
             connections.close()
-    reports = [found[a.id] for a in accounts if a.id in found]
+    # an account not reconciled (held by another process, stopped, failed) is
+    # reported with its run and no findings
+    reports = [found.get(run.account) or ReconcileReport(run, []) for run in runs]
+    not_done = [run for run in runs if run.account not in found]
     repairs = [r.repair for r in reports if r.repair is not None]
     if as_json:
         emit_json(
@@ -128,6 +133,8 @@ def reconcile(
                 ],
             )
         )
+        if not_done:
+            print_reports("Not reconciled", not_done)
         if repairs:
             print_reports("Repair", repairs)
     exit_if_stopped(stop)

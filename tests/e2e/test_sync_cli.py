@@ -1003,34 +1003,38 @@ def test_accounts_another_live_process_holds_are_skipped_and_reported(
         execute(published, "DELETE FROM account_leases")
 
 
-def test_reconcile_repair_skips_an_account_another_live_process_holds(
+def test_reconcile_repair_skips_an_account_another_process_holds_and_writes_nothing(
     published: Site,
 ) -> None:
-    """A repair writes to the shop and the store as a push does: while another
-    process holds the account (a push, a cycle), it neither compares nor repairs."""
     sku = next(s for s, (_p, stock) in sorted(wanted(TOKOPEDIA).items()) if stock)
     price = wanted(TOKOPEDIA)[sku][0]
-    tokopedia_sets_price(published, sku, price + 2000)
-    before = query(published, "SELECT COUNT(*) FROM sync_runs")
+    tokopedia_sets_price(published, sku, price + 1000)
+    runs_before = query(published, "SELECT COUNT(*) FROM sync_runs")
+    calls = api_calls(published)
     alive = f"{socket.gethostname()}:{os.getpid()}:tests"  # this very process
     lease_every_account(published, alive, datetime.now(UTC) + timedelta(hours=1))
     try:
-        report = published.json_of("reconcile", "--account", TOKOPEDIA, "--repair")
-        (only,) = report["accounts"]
-        assert only["account"] == TOKOPEDIA
-        assert only["run"]["outcome"] == "skipped"
-        assert only["run"]["error"] == "the account is held by another process"
-        assert only["repair"] is None
-        assert query(published, "SELECT COUNT(*) FROM sync_runs") == before
-        assert (sku, price + 2000) in {  # not repaired behind the holder's back
+        held = published.json_of("reconcile", "--account", TOKOPEDIA, "--repair")
+        (only,) = held["accounts"]
+        assert (
+            only["run"]["outcome"],
+            only["run"]["run_id"],
+            only["run"]["error"],
+        ) == (
+            "skipped",
+            None,
+            "the account is held by another process",
+        )
+        assert (only["findings"], only["repair"]) == ([], None)
+        # nothing sent, nothing recorded, the lease neither waited for nor taken
+        assert writes_between(calls, api_calls(published)) == {}
+        assert (sku, price + 1000) in {
             (s, p) for s, p, _, _ in published.shown()["tokopedia"]
         }
-        held = query(published, "SELECT holder FROM account_leases")
-        assert held == [(alive,)] * 3  # neither waited for nor taken over
+        assert query(published, "SELECT COUNT(*) FROM sync_runs") == runs_before
+        assert query(published, "SELECT holder FROM account_leases") == [(alive,)] * 3
         listed = published.run("reconcile", "--account", TOKOPEDIA, "--repair")
         assert "held by another process" in listed.stdout
-        reading = published.json_of("reconcile", "--account", TOKOPEDIA, code=1)
-        assert reading["accounts"][0]["run"]["outcome"] == "succeeded"  # no lease
     finally:
         execute(published, "DELETE FROM account_leases")
 
