@@ -23,7 +23,7 @@ from datetime import timedelta
 import structlog
 
 from core.domain.ids import AccountId
-from core.errors import AuthError, StoreError, Where
+from core.errors import AuthError, ConfigError, StoreError, Where
 from core.ports import Clock, TokenSet, TokenStore
 
 log = structlog.get_logger(__name__)
@@ -87,12 +87,22 @@ class TokenKeeper:
     def clear_mark(self) -> bool:
         """An officer restored the authorisation outside the API: allow calls again.
 
+        Stored tokens no listed key decrypts are dropped, so that new ones are
+        obtained (for marketplaces whose tokens come from the app's credentials).
         Returns whether the account was marked.
         """
         with self._store.refreshing(self._account) as held:
-            marked = held.current.needs_reauthorisation
+            try:
+                current = held.current
+            except ConfigError:
+                # Encrypted with a key no longer listed: these tokens are lost, so
+                # the next call obtains new ones from the app's credentials.
+                held.save(TokenSet())
+                log.warning("tokens.discarded", reason="undecryptable", **self._where)
+                return False
+            marked = current.needs_reauthorisation
             if marked:
-                held.save(replace(held.current, needs_reauthorisation=False, reason=""))
+                held.save(replace(current, needs_reauthorisation=False, reason=""))
         if marked:
             log.info("tokens.reauthorisation_cleared", **self._where)
         return marked

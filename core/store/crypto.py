@@ -69,7 +69,9 @@ class TokenCipher:
             raise ConfigError(
                 f"{what} cannot be decrypted with any key of token_keys; expected "
                 "the key it was encrypted with among them (an old key stays listed "
-                "after the new one until `ikm-sync db reencrypt-tokens` has run)"
+                "after the new one until `ikm-sync db reencrypt-tokens` has run; if "
+                "that key is lost, authorise the account again with `ikm-sync "
+                "accounts authorize`)"
             ) from None
 
     def rotate(self, stored: str, *, what: str = "a stored token") -> str:

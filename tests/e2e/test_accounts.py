@@ -16,7 +16,11 @@ import sqlalchemy as sa
 from core.clock import SystemClock
 from core.domain.accounts import ChannelAccount
 from core.domain.ids import AccountId
+from core.domain.remote import Secret
+from core.ports import TokenSet
+from core.store.crypto import TokenCipher, generate_key
 from core.store.db import make_session_factory
+from core.store.tokens import SqlTokenStore
 from ikm_sync.bootstrap import Connections
 from tests.conftest import Cli
 from tests.e2e.test_simulate import IKM_SYNC, _read_announcement
@@ -186,6 +190,42 @@ def test_a_tokopedia_shop_linked_again_is_cleared_by_authorize(
     assert "re-authorisation mark is cleared" in cleared.stdout
     assert not store.load(AccountId("tokopedia-lapas")).needs_reauthorisation
     assert verdict() == "ok"
+
+
+def test_a_tokopedia_token_under_a_lost_key_is_replaced_by_authorize(
+    cli: Cli,
+    demo_dir: Path,
+    simulators: dict[str, dict[str, Any]],
+    engine: sa.Engine,
+) -> None:
+    toml, secrets = _settings(simulators)
+    (cli.workdir / "ikm-sync.toml").write_text(toml)
+    cli.env.update(secrets)
+    assert cli("catalog", "import", str(demo_dir / "producers.csv")).exit_code == 0
+    assert cli("accounts", "apply").exit_code == 0
+    # A token stored under a key that is no longer listed (and lost).
+    lost = SqlTokenStore(
+        make_session_factory(engine), SystemClock(), TokenCipher([generate_key()])
+    )
+    with lost.refreshing(AccountId("tokopedia-lapas")) as held:
+        held.save(TokenSet(access_token=Secret("c:old"), access_expires_at=None))
+
+    refused = cli("accounts", "check", "--json", "--account", "tokopedia-lapas")
+    (row,) = json.loads(refused.stdout)["accounts"]
+    assert row["result"] == "error"
+    assert "cannot be decrypted" in row["reason"]
+    assert "ikm-sync accounts authorize" in row["reason"]
+
+    authorised = cli("accounts", "authorize", "tokopedia-lapas")
+    assert authorised.exit_code == 0, authorised.output
+    checked = cli("accounts", "check", "--json", "--account", "tokopedia-lapas")
+    assert checked.exit_code == 0, checked.output
+    (row,) = json.loads(checked.stdout)["accounts"]
+    assert row["result"] == "ok"
+    stored = sql_token_store(make_session_factory(engine), SystemClock())
+    token = stored.load(AccountId("tokopedia-lapas")).access_token
+    assert token is not None
+    assert token.reveal() != "c:old"
 
 
 def test_one_account_failing_unexpectedly_never_stops_the_others(
