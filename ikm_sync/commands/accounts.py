@@ -139,6 +139,8 @@ def check_command(
                 log.exception("account.check_failed", account=item.id)
                 error = exc
             verdict, reason = _verdict(error)
+            if verdict == "needs re-authorisation":
+                reason += f"; run `ikm-sync accounts authorize {item.id}`"
             log.info("account.checked", account=item.id, verdict=verdict)
             rows.append(
                 {

@@ -122,6 +122,9 @@ def test_authorise_then_check_every_account(
         "tokopedia-lapas": "ok",  # client credentials: nothing to authorise
         "bukalapak-ikm": "needs re-authorisation",
     }
+    reasons = {r["account"]: r["reason"] for r in json.loads(before.stdout)["accounts"]}
+    for account in ("shopee-ntt", "bukalapak-ikm"):  # what to do next, by name
+        assert f"run `ikm-sync accounts authorize {account}`" in reasons[account]
 
     for account in ("shopee-ntt", "bukalapak-ikm"):
         printed = cli("accounts", "authorize", account)
