@@ -50,7 +50,8 @@ class UnknownSkuError(DomainError):
     def __init__(self, sku: str) -> None:
         self.sku = sku
         super().__init__(
-            f"unknown SKU {sku!r}: no product has it (check `ikm-sync status`)"
+            f"unknown SKU {sku!r}: no product has it (`ikm-sync catalog export "
+            "products.csv` lists every SKU; `ikm-sync catalog import` adds products)"
         )
 
 

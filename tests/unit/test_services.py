@@ -137,6 +137,17 @@ def test_a_dry_run_writes_nothing(
         show_stock(uow_factory(), "KOPI-FLR-001")
 
 
+def test_an_unknown_sku_says_where_the_skus_are_listed(
+    uow_factory: Callable[[], Any],
+) -> None:
+    with pytest.raises(UnknownSkuError) as unknown:
+        show_stock(uow_factory(), "KOPI-FLR-404")
+    message = str(unknown.value)
+    assert "'KOPI-FLR-404'" in message
+    assert "`ikm-sync catalog export products.csv` lists every SKU" in message
+    assert "ikm-sync status" not in message  # it counts products, names none
+
+
 def test_a_bad_file_is_rejected_whole(
     uow_factory: Callable[[], Any], clock: FakeClock
 ) -> None:
