@@ -227,6 +227,17 @@ def print_reports(title: str, reports: Sequence[RunReport]) -> None:
             ],
         )
     )
+    itemised = [
+        str(r.run_id)
+        for r in reports
+        if r.run_id and r.outcome in (RunOutcome.FAILED, RunOutcome.PARTIAL)
+    ]
+    if itemised:
+        console().print(
+            f"not every item went through: `ikm-sync runs show RUN` lists each "
+            f"item's error (run {', '.join(itemised)})",
+            markup=False,
+        )
 
 
 def exit_for(reports: Sequence[RunReport]) -> None:
