@@ -50,7 +50,20 @@ class ConnectorContext:
         """A credential's value, for signing or authenticating; never log it."""
         found = self.credentials.get(name)
         if found is None:
-            raise ConfigError(
-                f"account {self.account.id!r}: credential {name!r} is not configured"
-            )
+            raise missing_credential(self.account, name)
         return found.reveal()
+
+
+def missing_credential(account: ChannelAccount, name: str) -> ConfigError:
+    """The error for a credential the account's set lacks, saying where it goes."""
+    where = (
+        'the account names no credential set (`credentials = "SET"` in its '
+        "[[accounts]] entry)"
+        if not account.credentials_ref
+        else f"expected IKMSYNC_CREDENTIALS__{account.credentials_ref.upper()}__"
+        f"{name.upper()} in the environment or a file credentials__"
+        f"{account.credentials_ref}__{name} in the secrets directory"
+    )
+    return ConfigError(
+        f"account {account.id!r}: credential {name!r} is not configured; {where}"
+    )

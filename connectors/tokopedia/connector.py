@@ -56,7 +56,7 @@ import structlog
 from pydantic import BaseModel, ValidationError
 from structlog.contextvars import bound_contextvars
 
-from connectors._context import ConnectorContext
+from connectors._context import ConnectorContext, missing_credential
 from connectors._pagination import PageGuard
 from connectors.tokopedia import mapping
 from connectors.tokopedia.client import (
@@ -208,9 +208,9 @@ class TokopediaConnector:
             )
         for name in (CLIENT_ID, CLIENT_SECRET):
             if name not in context.credentials:
+                missing = missing_credential(account, name)
                 raise ConfigError(
-                    f"account {account.id!r}: credential {name!r} is not configured "
-                    f"(Tokopedia needs {CLIENT_ID!r} and {CLIENT_SECRET!r})"
+                    f"{missing} (Tokopedia needs {CLIENT_ID!r} and {CLIENT_SECRET!r})"
                 )
         self._ctx = context
         self._shop_id = int(account.shop_id.strip())

@@ -10,13 +10,16 @@ import httpx
 import pytest
 from structlog.testing import capture_logs
 
+from connectors._context import ConnectorContext
 from connectors._http import RateBudget, RetryPolicy, send
 from connectors._pagination import PageGuard
 from connectors._tokens import TokenKeeper
-from core.domain.ids import AccountId
+from core.domain.accounts import ChannelAccount, Marketplace
+from core.domain.ids import AccountId, ProducerCode
 from core.domain.remote import Secret
 from core.errors import (
     AuthError,
+    ConfigError,
     ContractError,
     OutcomeUnknownError,
     RateLimitError,
@@ -538,3 +541,41 @@ def test_a_refused_save_without_a_spent_refresh_token_leaves_the_account_usable(
     assert "spent" not in str(raised.value)
     assert not store.load(ACCOUNT).needs_reauthorisation
     assert keeper(store, clock, _rotating(clock)).current().access_token is not None
+
+
+def _context(credentials_ref: str | None, **secrets: str) -> ConnectorContext:
+    account = ChannelAccount(
+        AccountId("bukalapak-ikm"),
+        Marketplace.BUKALAPAK,
+        "199349",
+        (ProducerCode("IKM-NTT-001"),),
+        credentials_ref=credentials_ref,
+    )
+    return ConnectorContext(
+        account=account,
+        base_url="https://api.bukalapak.com",
+        http=httpx.Client(),
+        clock=FakeClock(),
+        tokens=FakeTokenStore(),
+        budget=RateBudget(5, 5),
+        credentials={k: Secret(v) for k, v in secrets.items()},
+    )
+
+
+def test_a_missing_credential_names_the_variable_and_the_file_it_comes_from() -> None:
+    context = _context("bukalapak_main", client_secret="s3cr3t-value")
+    assert context.secret("client_secret") == "s3cr3t-value"
+    with pytest.raises(ConfigError) as missing:
+        context.secret("client_id")
+    message = str(missing.value)
+    assert (
+        "account 'bukalapak-ikm': credential 'client_id' is not configured" in message
+    )
+    assert "IKMSYNC_CREDENTIALS__BUKALAPAK_MAIN__CLIENT_ID" in message
+    assert "credentials__bukalapak_main__client_id in the secrets directory" in message
+    assert "s3cr3t-value" not in message
+
+
+def test_an_account_without_a_credential_set_is_told_to_name_one() -> None:
+    with pytest.raises(ConfigError, match=r"names no credential set \(`credentials"):
+        _context(None).secret("client_id")
