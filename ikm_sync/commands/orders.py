@@ -192,7 +192,7 @@ def settle(
 
     app_state = state(ctx)
     app_state.json_errors = as_json
-    (chosen,) = chosen_accounts(app_state, account, False)
+    (chosen,) = chosen_accounts(app_state, account, False, named="account")
     runtime = app_state.runtime()
     order = settle_oversold(
         runtime.uow_factory(),
@@ -237,7 +237,7 @@ def cancel(
 
     app_state = state(ctx)
     app_state.json_errors = as_json
-    (chosen,) = chosen_accounts(app_state, account, False)
+    (chosen,) = chosen_accounts(app_state, account, False, named="account")
     runtime = app_state.runtime()
     connections = Connections(app_state.settings(), runtime)
     try:

@@ -44,9 +44,10 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def chosen_accounts(
-    app_state: AppState, account: str | None, every: bool
+    app_state: AppState, account: str | None, every: bool, named: str = "--account"
 ) -> list[ChannelAccount]:
-    """The accounts a command works on: one by id, or every enabled one."""
+    """The accounts a command works on: one by id, or every enabled one; ``named``
+    is how the command line gave the id, for the error when there is none."""
     if account is not None and every:
         raise typer.BadParameter("give --account or --all, not both")
     with app_state.runtime().uow() as uow:
@@ -57,7 +58,7 @@ def chosen_accounts(
     if not chosen:
         known = ", ".join(a.id for a in stored) or "none"
         raise ConfigError(
-            f"--account {account!r}: no such account in the store; known: {known} "
+            f"{named} {account!r}: no such account in the store; known: {known} "
             "(run `ikm-sync accounts apply` after changing [[accounts]])"
         )
     return chosen

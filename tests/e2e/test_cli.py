@@ -588,3 +588,14 @@ def test_control_characters_from_a_file_are_shown_not_sent_to_the_terminal(
     assert "\x07" not in printed
     assert "\\x1b]0;pwned\\x07Kopi\\x1b[2J" in printed
     assert "U+001B at position 1" in printed
+
+
+@pytest.mark.parametrize("command", ["settle", "cancel"])
+def test_an_unknown_account_of_an_order_command_is_named_as_it_was_given(
+    cli: Cli, command: str
+) -> None:
+    assert cli("db", "upgrade").exit_code == 0
+    result = cli("orders", command, "nope", "1001", "--note", "n")
+    assert result.exit_code == 3
+    assert "account 'nope': no such account in the store" in result.stderr
+    assert "--account" not in result.stderr  # a positional argument, not an option
