@@ -54,6 +54,51 @@ _T = TypeVar("_T")
 READ_METHODS = frozenset({"GET", "HEAD"})
 
 
+@dataclass(frozen=True, slots=True)
+class RequestEvent:
+    """One request sent to a marketplace: where, and whether its answer throttled
+    it (a rate limit or quota)."""
+
+    marketplace: str
+    operation: str
+    throttled: bool = False
+
+
+#: Called for every request :func:`send` sends (each attempt); see
+#: :func:`observe_requests`.
+RequestObserver = Callable[[RequestEvent], None]
+_observers: list[RequestObserver] = []
+_observers_lock = threading.Lock()
+
+
+def observe_requests(observer: RequestObserver) -> Callable[[], None]:
+    """Call ``observer`` for every request sent from now on (metrics, tests);
+    returns the function that stops it. An observer that fails is logged and
+    never fails the request."""
+    with _observers_lock:
+        _observers.append(observer)
+
+    def stop() -> None:
+        with _observers_lock:
+            if observer in _observers:
+                _observers.remove(observer)
+
+    return stop
+
+
+def _notify(where: Where, *, throttled: bool) -> None:
+    if not _observers:
+        return
+    event = RequestEvent(
+        where.get("marketplace", ""), where.get("operation", ""), throttled
+    )
+    for observer in tuple(_observers):
+        try:
+            observer(event)
+        except Exception:
+            log.exception("http.observer_failed")
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How hard :func:`send` tries: at most ``attempts`` tries within
@@ -284,9 +329,11 @@ def send(
             raise TransientError(
                 f"no usable answer ({type(exc).__name__})", **where
             ) from None
+        throttled = False
         try:
             classify(response)
         except RateLimitError as exc:
+            throttled = True
             budget.penalise(budget_key, exc.retry_after or policy.initial_backoff)
             raise
         except TransientError as exc:
@@ -300,6 +347,8 @@ def send(
             if not idempotent:
                 raise _unknown(exc) from None
             raise
+        finally:
+            _notify(where, throttled=throttled)
         if read is None:
             return response
         try:

@@ -144,6 +144,17 @@ class Runtime:
 
         return partial(SqlUnitOfWork, self.session_factory, fence)
 
+    def schema_problem(self) -> str | None:
+        """``None`` when the database answers and is at the head migration,
+        otherwise why not (a readiness check of the operations port)."""
+        from core.store.db import ensure_current
+
+        try:
+            ensure_current(self.engine)
+        except StoreError as exc:
+            return str(exc)
+        return None
+
     def close(self) -> None:
         """Release the database connections."""
         self.engine.dispose()

@@ -28,6 +28,7 @@ import structlog
 from core.domain.ids import AccountId
 from core.ports import Fence, LeaseStore
 from core.services.stopping import StopRequest
+from scheduler.ops import metrics
 
 log = structlog.get_logger(__name__)
 
@@ -88,6 +89,7 @@ def take(
             fence = leases.take_over(account, previous, holder, terms.duration)
             if fence is not None:
                 log.warning("account.lease_taken_over", previous=previous)
+                metrics.record_takeover()
     return fence
 
 

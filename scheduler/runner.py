@@ -23,6 +23,7 @@ to stop (:class:`~core.services.stopping.StopRequest`) each running job ends
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -38,6 +39,7 @@ from core.ports import Clock, Fence, LeaseStore, MarketplaceConnector
 from core.services.runs import RunReport, UnitOfWorkFactory, error_text
 from core.services.stopping import StopRequest
 from scheduler.leases import LeaseTerms, lease_holder, renewing, take
+from scheduler.ops import metrics
 
 log = structlog.get_logger(__name__)
 
@@ -114,7 +116,14 @@ class AccountJobRunner:
 
     def run_one(self, kind: SyncKind, account: ChannelAccount, job: Job) -> RunReport:
         """``job`` for one account under its lease; any failure becomes the
-        account's report. Nothing starts once the runner was asked to stop."""
+        account's report. Nothing starts once the runner was asked to stop. Every
+        report is counted in the metrics (:mod:`scheduler.ops.metrics`)."""
+        started = time.monotonic()
+        report = self._run_one(kind, account, job)
+        metrics.record_run(kind, report, time.monotonic() - started)
+        return report
+
+    def _run_one(self, kind: SyncKind, account: ChannelAccount, job: Job) -> RunReport:
         with structlog.contextvars.bound_contextvars(
             account=account.id, marketplace=account.marketplace.value, job=kind.value
         ):

@@ -1,0 +1,114 @@
+"""Prometheus metrics of account work, in a registry of their own.
+
+The runner counts every run by kind and outcome and times it; the lease code counts
+takeovers; the daemon sets the accounts due, overdue and backing off through
+:func:`set_accounts`; :func:`watch_requests` counts marketplace requests and throttles
+through the request hook of :mod:`connectors._http` (connectors know nothing of
+Prometheus). :func:`exposition` is the text ``/metrics`` serves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+from connectors._http import RequestEvent, observe_requests
+from core.domain.sync import SyncKind
+from core.services.runs import RunReport
+
+#: Every ikm-sync metric, apart from the process-wide default registry.
+REGISTRY = CollectorRegistry(auto_describe=True)
+#: The ``Content-Type`` of :func:`exposition`.
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+RUNS = Counter(
+    "ikm_sync_runs",
+    "Account runs finished, by kind and outcome.",
+    ("kind", "outcome"),
+    registry=REGISTRY,
+)
+RUN_SECONDS = Histogram(
+    "ikm_sync_run_duration_seconds",
+    "Wall-clock time of account runs, by kind.",
+    ("kind",),
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900),
+    registry=REGISTRY,
+)
+ACCOUNTS = Gauge(
+    "ikm_sync_accounts",
+    "Accounts by scheduling state (due, overdue, backing_off), as the daemon last "
+    "saw them.",
+    ("state",),
+    registry=REGISTRY,
+)
+REQUESTS = Counter(
+    "ikm_sync_marketplace_requests",
+    "Requests sent to marketplaces (every attempt, retries included).",
+    ("marketplace",),
+    registry=REGISTRY,
+)
+THROTTLES = Counter(
+    "ikm_sync_marketplace_throttles",
+    "Marketplace answers that throttled a request (rate limit or quota).",
+    ("marketplace",),
+    registry=REGISTRY,
+)
+LEASE_TAKEOVERS = Counter(
+    "ikm_sync_lease_takeovers",
+    "Account leases taken over from a holder whose process was gone.",
+    registry=REGISTRY,
+)
+
+#: The scheduling states :func:`set_accounts` reports.
+ACCOUNT_STATES = ("due", "overdue", "backing_off")
+
+for _state in ACCOUNT_STATES:
+    ACCOUNTS.labels(_state).set(0)
+
+
+def record_run(kind: SyncKind, report: RunReport, seconds: float) -> None:
+    """Count a finished run and its duration."""
+    RUNS.labels(kind.value, report.outcome.value).inc()
+    RUN_SECONDS.labels(kind.value).observe(max(seconds, 0.0))
+
+
+def record_takeover() -> None:
+    """Count a lease taken over from a holder whose process was gone."""
+    LEASE_TAKEOVERS.inc()
+
+
+def set_accounts(*, due: int, overdue: int, backing_off: int) -> None:
+    """The daemon's view of its accounts: due now, past their due time, and
+    waiting out a backoff. A negative count is refused and changes nothing."""
+    counts = dict(zip(ACCOUNT_STATES, (due, overdue, backing_off), strict=True))
+    for state, value in counts.items():
+        if value < 0:
+            raise ValueError(f"accounts {state}: expected a count >= 0, got {value}")
+    for state, value in counts.items():
+        ACCOUNTS.labels(state).set(value)
+
+
+def _count(event: RequestEvent) -> None:
+    marketplace = event.marketplace or "unknown"
+    REQUESTS.labels(marketplace).inc()
+    if event.throttled:
+        THROTTLES.labels(marketplace).inc()
+
+
+def watch_requests() -> Callable[[], None]:
+    """Count marketplace requests and throttles from now on; returns the function
+    that stops counting."""
+    return observe_requests(_count)
+
+
+def exposition() -> bytes:
+    """The metrics in the Prometheus text format."""
+    return generate_latest(REGISTRY)
