@@ -427,6 +427,47 @@ class LeaseStore(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class LeaseView:
+    """An account's lease as ``status`` shows it: who holds it until when, and
+    whether it is still live by the database's clock."""
+
+    holder: str
+    expires_at: datetime
+    live: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSchedule:
+    """When the daemon next runs an account, and the backoff it is waiting out
+    (``backoff_until`` ``None`` when it is not backing off)."""
+
+    next_due: datetime | None
+    backoff_until: datetime | None = None
+    failures: int = 0
+    reason: str = ""
+
+
+class AccountWatch(Protocol):
+    """What ``ikm-sync status`` shows per account, read in a few queries whatever
+    the number of accounts."""
+
+    def last_runs(self) -> dict[AccountId, SyncRun]:
+        """Each account's latest run (without items); accounts never run are
+        absent."""
+        ...
+
+    def leases(self) -> dict[AccountId, LeaseView]:
+        """Each account's lease row, expired or not; accounts never leased (or
+        released) are absent."""
+        ...
+
+    def schedules(self) -> dict[AccountId, AccountSchedule] | None:
+        """Each account's due time and backoff; ``None`` while the store keeps no
+        schedule (no daemon has scheduled anything)."""
+        ...
+
+
 class SyncUnitOfWork(UnitOfWork, Protocol):
     """A unit of work with the sync engine's repositories too.
 

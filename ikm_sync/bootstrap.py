@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from core.store.leases import SqlLeaseStore
     from core.store.tokens import SqlTokenStore
     from core.store.uow import SqlUnitOfWork
+    from core.store.watch import SqlAccountWatch
 
 log = structlog.get_logger(__name__)
 
@@ -136,6 +137,12 @@ class Runtime:
         from core.store.leases import SqlLeaseStore
 
         return SqlLeaseStore(self.session_factory)
+
+    def account_watch(self) -> SqlAccountWatch:
+        """Accounts' latest runs, leases and schedules, for ``status``."""
+        from core.store.watch import SqlAccountWatch
+
+        return SqlAccountWatch(self.session_factory)
 
     def fenced_units(self, fence: Fence) -> Callable[[], SqlUnitOfWork]:
         """Units of work whose commits are refused once ``fence`` has lost its

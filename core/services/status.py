@@ -6,16 +6,27 @@ from dataclasses import dataclass
 
 from core.domain.accounts import ChannelAccount
 from core.domain.catalogue import ProducerKind, ProductStatus
+from core.domain.runs import SyncRun
 from core.domain.sync import ListingState
-from core.ports import StockTotals, UnitOfWork
+from core.ports import (
+    AccountSchedule,
+    AccountWatch,
+    LeaseView,
+    StockTotals,
+    UnitOfWork,
+)
 
 
 @dataclass(frozen=True)
 class AccountStatus:
-    """One account and how many listings it has in each state."""
+    """One account, how many listings it has in each state, its latest run, its
+    lease, and its schedule (``None`` when unknown or never set)."""
 
     account: ChannelAccount
     listings: dict[ListingState, int]
+    last_run: SyncRun | None = None
+    lease: LeaseView | None = None
+    schedule: AccountSchedule | None = None
 
 
 @dataclass(frozen=True)
@@ -26,10 +37,18 @@ class CatalogueStatus:
     products: dict[ProductStatus, int]
     stock: StockTotals
     accounts: list[AccountStatus]
+    #: False while the store keeps no schedule: next due and backoff are unknown.
+    scheduled: bool = False
 
 
-def catalogue_status(uow: UnitOfWork) -> CatalogueStatus:
-    """Read the counts and totals behind ``ikm-sync status``."""
+def catalogue_status(
+    uow: UnitOfWork, watch: AccountWatch | None = None
+) -> CatalogueStatus:
+    """Read the counts and totals behind ``ikm-sync status``; with ``watch``, each
+    account's latest run, lease and schedule too."""
+    runs = watch.last_runs() if watch is not None else {}
+    leases = watch.leases() if watch is not None else {}
+    schedules = watch.schedules() if watch is not None else None
     with uow:
         counts = uow.accounts.listing_counts()
         kinds = uow.producers.count_by_kind()
@@ -39,7 +58,14 @@ def catalogue_status(uow: UnitOfWork) -> CatalogueStatus:
             products={status: statuses.get(status, 0) for status in ProductStatus},
             stock=uow.stock.totals(),
             accounts=[
-                AccountStatus(account, dict(counts.get(account.id, {})))
+                AccountStatus(
+                    account,
+                    dict(counts.get(account.id, {})),
+                    runs.get(account.id),
+                    leases.get(account.id),
+                    None if schedules is None else schedules.get(account.id),
+                )
                 for account in uow.accounts.get_all()
             ],
+            scheduled=schedules is not None,
         )

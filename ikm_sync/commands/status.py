@@ -1,14 +1,63 @@
-"""``ikm-sync status``: the catalogue at a glance."""
+"""``ikm-sync status``: the catalogue at a glance, and each account's latest run,
+lease and (once a daemon schedules it) next due time and backoff."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
 
+from core.domain.runs import SyncRun
+from core.ports import AccountSchedule, LeaseView
 from core.services.status import CatalogueStatus, catalogue_status
 from ikm_sync._context import state
 from ikm_sync._output import console, emit_json, table
+
+
+def _when(at: datetime | None) -> str | None:
+    return None if at is None else at.isoformat()
+
+
+def run_payload(run: SyncRun | None) -> dict[str, Any] | None:
+    """An account's latest run as plain data."""
+    if run is None:
+        return None
+    return {
+        "id": run.id,
+        "kind": run.kind.value,
+        "outcome": run.outcome.value,
+        "trigger": run.trigger,
+        "started_at": _when(run.started_at),
+        "finished_at": _when(run.finished_at),
+    }
+
+
+def lease_payload(lease: LeaseView | None) -> dict[str, Any] | None:
+    """An account's lease as plain data (``live`` false once it has expired)."""
+    if lease is None:
+        return None
+    return {
+        "holder": lease.holder,
+        "expires_at": _when(lease.expires_at),
+        "live": lease.live,
+    }
+
+
+def schedule_payload(schedule: AccountSchedule | None) -> dict[str, Any]:
+    """An account's next due time and backoff (``None`` when not known)."""
+    if schedule is None:
+        return {"next_due": None, "backoff": None}
+    backoff = (
+        None
+        if schedule.backoff_until is None
+        else {
+            "until": _when(schedule.backoff_until),
+            "failures": schedule.failures,
+            "reason": schedule.reason,
+        }
+    )
+    return {"next_due": _when(schedule.next_due), "backoff": backoff}
 
 
 def status_payload(report: CatalogueStatus) -> dict[str, Any]:
@@ -33,21 +82,47 @@ def status_payload(report: CatalogueStatus) -> dict[str, Any]:
                 "producers": list(item.account.producer_codes),
                 "enabled": item.account.enabled,
                 "listings": {k.value: v for k, v in item.listings.items()},
+                "last_run": run_payload(item.last_run),
+                "lease": lease_payload(item.lease),
+                **schedule_payload(item.schedule),
             }
             for item in report.accounts
         ],
+        "scheduled": report.scheduled,
     }
+
+
+def _run_cell(run: dict[str, Any] | None) -> str:
+    if run is None:
+        return "never"
+    return f"{run['kind']} {run['outcome']} {run['started_at']} ({run['trigger']})"
+
+
+def _lease_cell(lease: dict[str, Any] | None) -> str:
+    if lease is None:
+        return "free"
+    state = "until" if lease["live"] else "expired"
+    return f"{lease['holder']} {state} {lease['expires_at']}"
+
+
+def _backoff_cell(backoff: dict[str, Any] | None) -> str:
+    if backoff is None:
+        return "no"
+    failures = f"{backoff['failures']} failures: {backoff['reason']}"
+    return f"until {backoff['until']} ({failures})"
 
 
 def status(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Show producers, products, stock totals and channel accounts."""
+    """Show producers, products, stock totals and channel accounts: each account's
+    latest run, lease holder and expiry, and next due time and backoff once a
+    daemon schedules it."""
     app_state = state(ctx)
     app_state.json_errors = as_json
     runtime = app_state.runtime()
-    payload = status_payload(catalogue_status(runtime.uow()))
+    payload = status_payload(catalogue_status(runtime.uow(), runtime.account_watch()))
     if as_json:
         emit_json(payload)
         return
@@ -104,3 +179,17 @@ def status(
     )
     if not payload["accounts"]:
         out.print("no accounts in the store yet: run `ikm-sync accounts apply`")
+        return
+    scheduled = payload["scheduled"]
+    columns = ["account", "last run", "lease"]
+    if scheduled:
+        columns += ["next due", "backoff"]
+    rows: list[tuple[str, ...]] = []
+    for a in payload["accounts"]:
+        row = [a["id"], _run_cell(a["last_run"]), _lease_cell(a["lease"])]
+        if scheduled:
+            row += [a["next_due"] or "not scheduled", _backoff_cell(a["backoff"])]
+        rows.append(tuple(row))
+    out.print(table("Account work", columns, rows))
+    if not scheduled:
+        out.print("next due times and backoff: none kept yet (no daemon has run)")

@@ -547,7 +547,7 @@ def test_a_unique_constraint_conflict_is_a_refusal_not_a_database_error(
 
     from ikm_sync.commands import status as status_command
 
-    def lost_race(_uow: object) -> object:
+    def lost_race(*_reads: object) -> object:
         raise IntegrityError(
             "INSERT INTO products ...",
             {},

@@ -1,0 +1,64 @@
+"""What ``ikm-sync status`` shows per account, read from the database: each
+account's latest run and its lease, in one query each however many accounts there
+are. Due times and backoff are not kept by this schema: :meth:`schedules` answers
+``None`` until a daemon's schedule table exists."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session, col
+
+from core.domain.ids import AccountId
+from core.domain.runs import SyncRun
+from core.ports import AccountSchedule, LeaseView
+from core.store.leases import db_now
+from core.store.runs import _RUN_COLUMNS, _run
+from core.store.tables import AccountLeaseRow, ChannelAccountRow, SyncRunRow
+
+
+class SqlAccountWatch:
+    """``core.ports.AccountWatch`` on SQLAlchemy."""
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._session_factory = session_factory
+
+    def last_runs(self) -> dict[AccountId, SyncRun]:
+        latest = (
+            sa.select(sa.func.max(col(SyncRunRow.id)))
+            .where(col(SyncRunRow.account_id).is_not(None))
+            .group_by(col(SyncRunRow.account_id))
+        )
+        statement = (
+            sa.select(*_RUN_COLUMNS)
+            .join(
+                ChannelAccountRow,
+                col(ChannelAccountRow.id) == col(SyncRunRow.account_id),
+            )
+            .where(col(SyncRunRow.id).in_(latest))
+        )
+        with self._session_factory() as session:
+            runs = [_run(row) for row in session.execute(statement)]
+        return {run.account: run for run in runs if run.account is not None}
+
+    def leases(self) -> dict[AccountId, LeaseView]:
+        with self._session_factory() as session:
+            rows = session.execute(
+                sa.select(
+                    col(ChannelAccountRow.account_key),
+                    col(AccountLeaseRow.holder),
+                    col(AccountLeaseRow.expires_at),
+                    col(AccountLeaseRow.expires_at) > db_now(session),
+                ).join(
+                    ChannelAccountRow,
+                    col(ChannelAccountRow.id) == col(AccountLeaseRow.account_id),
+                )
+            ).all()
+        return {
+            AccountId(key): LeaseView(str(holder), expires, bool(live))
+            for key, holder, expires, live in rows
+        }
+
+    def schedules(self) -> dict[AccountId, AccountSchedule] | None:
+        """``None``: this schema keeps no due times or backoff."""
+        return None

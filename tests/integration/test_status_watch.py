@@ -1,0 +1,176 @@
+"""``ikm-sync status`` per account: the latest run, the lease holder and its expiry
+(by the database's clock), and next due time and backoff only once they are kept."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from core.domain.accounts import ChannelAccount, Marketplace
+from core.domain.catalogue import Producer, ProducerKind
+from core.domain.ids import AccountId, ProducerCode
+from core.domain.runs import SyncRun
+from core.domain.sync import RunOutcome, SyncKind
+from core.ports import AccountSchedule, LeaseView
+from core.services.status import catalogue_status
+from core.store.db import make_session_factory
+from core.store.leases import SqlLeaseStore
+from core.store.uow import SqlUnitOfWork
+from core.store.watch import SqlAccountWatch
+from ikm_sync.commands.status import status_payload
+from tests.conftest import Cli
+from tests.fakes import FakeClock
+
+pytestmark = pytest.mark.db
+
+KOPI_CO = ProducerCode("IKM-NTT-001")
+SHOPEE = ChannelAccount(AccountId("shopee-ntt"), Marketplace.SHOPEE, "1", (KOPI_CO,))
+TOKOPEDIA = ChannelAccount(
+    AccountId("tokopedia-ntt"), Marketplace.TOKOPEDIA, "2", (KOPI_CO,)
+)
+BUKALAPAK = ChannelAccount(
+    AccountId("bukalapak-ntt"), Marketplace.BUKALAPAK, "3", (KOPI_CO,)
+)
+
+
+@pytest.fixture
+def seeded(sql_uow: Callable[[], SqlUnitOfWork], clock: FakeClock) -> None:
+    """Three accounts: shopee ran twice (orders, then a failed push) and is leased;
+    tokopedia never ran and its lease expired; bukalapak never ran nor was leased."""
+    with sql_uow() as uow:
+        uow.producers.add_many(
+            [Producer(KOPI_CO, "Koperasi", ProducerKind.IKM, "NTT", "Ngada")],
+            clock.now(),
+        )
+        for account in (SHOPEE, TOKOPEDIA, BUKALAPAK):
+            uow.accounts.save(account, clock.now())
+        first = uow.runs.start(SyncKind.ORDERS, SHOPEE.id, "schedule", clock.now())
+        uow.runs.finish(first, RunOutcome.SUCCEEDED, {}, clock.now())
+        second = uow.runs.start(
+            SyncKind.PUBLISH, SHOPEE.id, "manual:officer:ani", clock.now()
+        )
+        uow.runs.finish(second, RunOutcome.FAILED, {}, clock.now(), error="shop closed")
+        uow.commit()
+
+
+def watch(engine: sa.Engine) -> SqlAccountWatch:
+    return SqlAccountWatch(make_session_factory(engine))
+
+
+def test_status_shows_each_accounts_latest_run_and_lease(
+    engine: sa.Engine, sql_uow: Callable[[], SqlUnitOfWork], seeded: None
+) -> None:
+    leases = SqlLeaseStore(make_session_factory(engine))
+    held = leases.acquire(SHOPEE.id, "host-a:12:abcd", timedelta(minutes=5))
+    stale = leases.acquire(TOKOPEDIA.id, "host-b:34:ef01", timedelta(0))
+    assert held is not None
+    assert stale is not None
+
+    report = catalogue_status(sql_uow(), watch(engine))
+
+    by_id = {a.account.id: a for a in report.accounts}
+    shopee = by_id[SHOPEE.id]
+    assert shopee.last_run is not None
+    assert (shopee.last_run.kind, shopee.last_run.outcome, shopee.last_run.trigger) == (
+        SyncKind.PUBLISH,
+        RunOutcome.FAILED,
+        "manual:officer:ani",
+    )
+    assert shopee.lease is not None
+    assert shopee.lease.holder == "host-a:12:abcd"
+    assert shopee.lease.live
+    now = datetime.now(UTC)
+    assert now < shopee.lease.expires_at <= now + timedelta(minutes=6)
+    tokopedia = by_id[TOKOPEDIA.id]
+    assert tokopedia.last_run is None
+    assert tokopedia.lease is not None
+    assert not tokopedia.lease.live
+    bukalapak = by_id[BUKALAPAK.id]
+    assert (bukalapak.last_run, bukalapak.lease) == (None, None)
+    # this schema keeps no schedule: unknown, not "never due"
+    assert not report.scheduled
+    assert all(a.schedule is None for a in report.accounts)
+
+
+def test_a_released_lease_is_shown_free(
+    engine: sa.Engine, sql_uow: Callable[[], SqlUnitOfWork], seeded: None
+) -> None:
+    leases = SqlLeaseStore(make_session_factory(engine))
+    fence = leases.acquire(SHOPEE.id, "host-a:12:abcd", timedelta(minutes=5))
+    assert fence is not None
+    leases.release(fence)
+    report = catalogue_status(sql_uow(), watch(engine))
+    assert {a.account.id: a.lease for a in report.accounts}[SHOPEE.id] is None
+
+
+class _Scheduled:
+    """A watch whose store keeps due times and backoff (as a daemon's will)."""
+
+    def __init__(self, due: datetime) -> None:
+        self.due = due
+
+    def last_runs(self) -> dict[AccountId, SyncRun]:
+        return {}
+
+    def leases(self) -> dict[AccountId, LeaseView]:
+        return {}
+
+    def schedules(self) -> dict[AccountId, AccountSchedule] | None:
+        return {
+            SHOPEE.id: AccountSchedule(
+                self.due, self.due, failures=3, reason="marketplace down"
+            ),
+            TOKOPEDIA.id: AccountSchedule(self.due),
+        }
+
+
+def test_next_due_and_backoff_are_shown_once_kept(
+    sql_uow: Callable[[], SqlUnitOfWork], seeded: None, clock: FakeClock
+) -> None:
+    due = clock.now() + timedelta(minutes=5)
+    payload = status_payload(catalogue_status(sql_uow(), _Scheduled(due)))
+    assert payload["scheduled"] is True
+    by_id = {a["id"]: a for a in payload["accounts"]}
+    assert by_id["shopee-ntt"]["next_due"] == due.isoformat()
+    assert by_id["shopee-ntt"]["backoff"] == {
+        "until": due.isoformat(),
+        "failures": 3,
+        "reason": "marketplace down",
+    }
+    assert by_id["tokopedia-ntt"]["next_due"] == due.isoformat()
+    assert by_id["tokopedia-ntt"]["backoff"] is None
+    assert (by_id["bukalapak-ntt"]["next_due"], by_id["bukalapak-ntt"]["backoff"]) == (
+        None,
+        None,
+    )
+
+
+@pytest.mark.e2e
+def test_status_command_shows_account_work(
+    cli: Cli, engine: sa.Engine, seeded: None
+) -> None:
+    leases = SqlLeaseStore(make_session_factory(engine))
+    assert leases.acquire(SHOPEE.id, "host-a:12:abcd", timedelta(minutes=5))
+
+    result = cli("status", "--json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    shopee = next(a for a in payload["accounts"] if a["id"] == "shopee-ntt")
+    assert shopee["last_run"]["kind"] == "publish"
+    assert shopee["last_run"]["outcome"] == "failed"
+    assert shopee["last_run"]["trigger"] == "manual:officer:ani"
+    assert shopee["lease"]["holder"] == "host-a:12:abcd"
+    assert shopee["lease"]["live"] is True
+    assert (shopee["next_due"], shopee["backoff"]) == (None, None)
+    assert payload["scheduled"] is False
+
+    text = cli("status")
+    assert text.exit_code == 0, text.output
+    assert "Account work" in text.stdout
+    assert "host-a:12:abcd until" in text.stdout
+    assert "publish failed" in text.stdout
+    assert "next due times and backoff: none kept yet" in text.stdout
