@@ -10,6 +10,7 @@ Prometheus). :func:`exposition` is the text ``/metrics`` serves.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -20,9 +21,11 @@ from prometheus_client import (
     generate_latest,
 )
 
-from connectors._http import RequestEvent, observe_requests
 from core.domain.sync import SyncKind
 from core.services.runs import RunReport
+
+if TYPE_CHECKING:
+    from connectors._http import RequestEvent
 
 #: Every ikm-sync metric, apart from the process-wide default registry.
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -106,6 +109,8 @@ def _count(event: RequestEvent) -> None:
 def watch_requests() -> Callable[[], None]:
     """Count marketplace requests and throttles from now on; returns the function
     that stops counting."""
+    from connectors._http import observe_requests  # HTTP loads with the work only
+
     return observe_requests(_count)
 
 
