@@ -78,6 +78,8 @@ _PLACEHOLDER_SECRETS = frozenset(
     }
 )
 _SLUG = r"^[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?$"
+#: Who acts (the ``actor`` setting): as core.domain.triggers.check_actor judges it.
+_ACTOR = re.compile(r"[^\s\x00-\x1f\x7f]{1,120}")
 #: A key named like this holds a secret, wherever it is and however it is written
 #: (``partner_key``, ``partnerKey``, ``client-secret``, ``clientsecret``,
 #: ``access token``, ``api_key``, ``password`` …): the name, camelCase split into
@@ -271,6 +273,9 @@ class Settings(BaseSettings):
 
     environment: Environment = "production"
     secrets_dir: Path | None = None
+    #: Who acts when a command is given no ``--actor`` (``IKMSYNC_ACTOR``), e.g.
+    #: ``officer:ani``; recorded on runs as ``manual:<actor>``.
+    actor: str | None = None
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
@@ -280,6 +285,15 @@ class Settings(BaseSettings):
     #: Keys that encrypt the marketplace tokens in the database: Fernet keys separated
     #: by commas, newest first (it encrypts; every key decrypts).
     token_keys: SecretStr | None = None
+
+    @field_validator("actor")
+    @classmethod
+    def _actor(cls, value: str | None) -> str | None:
+        if value is not None and not _ACTOR.fullmatch(value):
+            raise ValueError(
+                "expected who acts, e.g. officer:ani (no spaces, 1 to 120 characters)"
+            )
+        return value
 
     @field_validator("token_keys")
     @classmethod

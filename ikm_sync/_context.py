@@ -6,7 +6,6 @@ so the command line starts without them.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -69,9 +68,3 @@ def state(ctx: typer.Context) -> AppState:
     if found is None:  # a command invoked without the root callback (tests)
         found = ctx.ensure_object(AppState)
     return found
-
-
-def default_actor() -> str:
-    """Who is acting when ``--actor`` is not given: the operating-system user."""
-    user = os.environ.get("USER") or os.environ.get("USERNAME") or "unknown"
-    return f"cli:{user}"

@@ -230,6 +230,9 @@ def main(
     ] = False,
 ) -> None:
     """Keep marketplace shops in step with one IKM catalogue and stock ledger."""
+    import structlog
+
+    structlog.contextvars.clear_contextvars()  # nothing of an earlier invocation
     ctx.obj = AppState(
         config_file=config,
         log_level=None if log_level is None else log_level.value,

@@ -16,6 +16,7 @@ from core.errors import (
     TransientError,
 )
 from core.services.accounts import apply_accounts
+from ikm_sync._actor import ActorOption, who_acts
 from ikm_sync._context import state
 from ikm_sync._output import console, emit_json, table
 from ikm_sync.bootstrap import Connections, account_from_settings
@@ -32,11 +33,13 @@ def apply_command(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
     ] = False,
+    actor: ActorOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Create or update the store's accounts from the settings' [[accounts]] entries."""
     app_state = state(ctx)
     app_state.json_errors = as_json
+    who_acts(app_state, actor, notice=not dry_run)
     loaded = app_state.settings()
     runtime = app_state.runtime()
     accounts = [account_from_settings(a) for a in loaded.settings.accounts]
@@ -185,10 +188,12 @@ def authorize_command(
             "(simulators approve at once; real marketplaces need a browser).",
         ),
     ] = False,
+    actor: ActorOption = None,
 ) -> None:
     """Authorise ikm-sync for an account's shop: print the approval link, or exchange
     the code from its redirect for tokens (stored in the database, never printed)."""
     app_state = state(ctx)
+    who_acts(app_state, actor)
     loaded = app_state.settings()
     runtime = app_state.runtime()
     (chosen,) = _selected(

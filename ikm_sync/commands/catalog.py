@@ -22,7 +22,8 @@ from core.catalogue.plan import ImportPlan
 from core.catalogue.sheets import Sheet, read_catalogue_file
 from core.errors import InputIssue, InputRejectedError
 from core.services.catalogue import export_catalogue, import_catalogue
-from ikm_sync._context import default_actor, state
+from ikm_sync._actor import ActorOption, who_acts
+from ikm_sync._context import state
 from ikm_sync._gc import cyclic_gc_paused
 from ikm_sync._output import (
     ISSUE_COLUMNS,
@@ -111,9 +112,7 @@ def import_command(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
     ] = False,
-    actor: Annotated[
-        str | None, typer.Option(help="Who imports (default: cli:<user>).")
-    ] = None,
+    actor: ActorOption = None,
     show: Annotated[int, typer.Option(min=0, help="Changed rows to list.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -126,6 +125,7 @@ def import_command(
     """
     app_state = state(ctx)
     app_state.json_errors = as_json
+    who = who_acts(app_state, actor, notice=not dry_run)
     runtime = app_state.runtime()
     sheets = _read(files)
     progress, advance = _progress_bar(sum(len(s) for s in sheets))
@@ -133,7 +133,7 @@ def import_command(
         report = import_catalogue(
             runtime.uow(),
             sheets,
-            actor=actor or default_actor(),
+            actor=who.name,
             clock=runtime.clock,
             dry_run=dry_run,
             on_progress=advance,

@@ -7,6 +7,7 @@ from typing import Annotated
 import structlog
 import typer
 
+from ikm_sync._actor import ActorOption, who_acts
 from ikm_sync._context import state
 from ikm_sync._output import console, emit_json
 
@@ -21,11 +22,13 @@ app = typer.Typer(
 def upgrade_command(
     ctx: typer.Context,
     revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
+    actor: ActorOption = None,
 ) -> None:
     """Create the schema or migrate it to the newest revision (safe to repeat)."""
     from core.store.db import upgrade
 
     app_state = state(ctx)
+    who_acts(app_state, actor)
     loaded = app_state.settings()
     runtime = app_state.runtime(check_schema=False)
     before, after = upgrade(runtime.engine, revision, token_cipher=runtime.cipher)
@@ -78,13 +81,14 @@ def token_key_command() -> None:
 
 
 @app.command("reencrypt-tokens")
-def reencrypt_tokens_command(ctx: typer.Context) -> None:
+def reencrypt_tokens_command(ctx: typer.Context, actor: ActorOption = None) -> None:
     """Encrypt every stored token again with the first of token_keys.
 
     Rotation: put the new key first (IKMSYNC_TOKEN_KEYS=NEW,OLD), run this, then drop
     the old key.
     """
     app_state = state(ctx)
+    who_acts(app_state, actor)
     runtime = app_state.runtime()
     count = runtime.token_store().reencrypt()
     log.info("tokens.reencrypted", accounts=count)

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ikm_sync._context import default_actor, state
+from ikm_sync._actor import ActorOption, who_acts
+from ikm_sync._context import state
 from ikm_sync._output import console, emit_json, table
 
 if TYPE_CHECKING:
@@ -30,10 +31,6 @@ app = typer.Typer(
 AccountArgument = Annotated[str, typer.Argument(help="The account's id.")]
 OrderArgument = Annotated[
     str, typer.Argument(help="The order's id on the marketplace.")
-]
-ActorOption = Annotated[
-    str | None,
-    typer.Option(help="Who acts, e.g. officer:ani (default: cli:<user>)."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
@@ -192,6 +189,7 @@ def settle(
 
     app_state = state(ctx)
     app_state.json_errors = as_json
+    who = who_acts(app_state, actor)
     (chosen,) = chosen_accounts(app_state, account, False, named="account")
     runtime = app_state.runtime()
     order = settle_oversold(
@@ -199,7 +197,7 @@ def settle(
         chosen.id,
         order_id,
         note=note,
-        actor=actor or default_actor(),
+        actor=who.name,
         clock=runtime.clock,
     )
     if as_json:
@@ -232,11 +230,12 @@ def cancel(
     account's lease)."""
     from core.domain.orders import CancelReason
     from ikm_sync.bootstrap import Connections
-    from ikm_sync.commands.sync import chosen_accounts, job_runner, trigger
+    from ikm_sync.commands.sync import chosen_accounts, job_runner
     from scheduler.jobs import cancel_order
 
     app_state = state(ctx)
     app_state.json_errors = as_json
+    who = who_acts(app_state, actor)
     (chosen,) = chosen_accounts(app_state, account, False, named="account")
     runtime = app_state.runtime()
     connections = Connections(app_state.settings(), runtime)
@@ -246,8 +245,8 @@ def cancel(
             chosen,
             order_id,
             reason=CancelReason(reason.value),
-            actor=actor or default_actor(),
-            trigger=trigger(),
+            actor=who.name,
+            trigger=who.trigger,
             note=note,
         )
     finally:

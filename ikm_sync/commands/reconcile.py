@@ -9,6 +9,7 @@ import typer
 from core.domain.sync import SyncKind
 from core.reconcile import Finding, FindingKind
 from core.services.reconcile import ReconcileReport, describe
+from ikm_sync._actor import ActorOption, who_acts
 from ikm_sync._context import state
 from ikm_sync._output import console, emit_json, table
 from ikm_sync._signals import exit_if_stopped, stopping_on_signals
@@ -19,7 +20,6 @@ from ikm_sync.commands.sync import (
     job_runner,
     print_reports,
     reports_payload,
-    trigger,
 )
 from scheduler.jobs import reconcile_job
 
@@ -71,6 +71,7 @@ def reconcile(
             "deactivate duplicate listings.",
         ),
     ] = False,
+    actor: ActorOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Report drift (changed on the marketplace), orphans (only there), missing
@@ -81,6 +82,7 @@ def reconcile(
     or 130)."""
     app_state = state(ctx)
     app_state.json_errors = as_json
+    trigger = who_acts(app_state, actor).trigger
     with stopping_on_signals() as stop:  # from the start, as the sync commands
         accounts = chosen_accounts(app_state, account, every)
         runtime = app_state.runtime()
@@ -90,7 +92,7 @@ def reconcile(
             runs = job_runner(app_state, connections, stop).run(
                 SyncKind.RECONCILE,
                 accounts,
-                reconcile_job(trigger(), repair=repair, found=found),
+                reconcile_job(trigger, repair=repair, found=found),
             )
         finally:
             connections.close()

@@ -10,7 +10,8 @@ from rich.text import Text
 
 from core.domain.stock import DEFAULT_LOCATION, MovementReason
 from core.services.stock import adjust_stock, show_stock
-from ikm_sync._context import default_actor, state
+from ikm_sync._actor import ActorOption, who_acts
+from ikm_sync._context import state
 from ikm_sync._output import console, emit_json, table
 
 
@@ -35,9 +36,7 @@ def adjust(
         int, typer.Argument(help="Units to add (e.g. 5) or remove (e.g. -3).")
     ],
     reason: Annotated[str, typer.Option("--reason", help="Why the stock changes.")],
-    actor: Annotated[
-        str | None, typer.Option(help="Who makes the change (default: cli:<user>).")
-    ] = None,
+    actor: ActorOption = None,
     kind: Annotated[
         ManualKind,
         typer.Option(
@@ -57,13 +56,14 @@ def adjust(
     """Record one stock movement; refused if on-hand stock would fall below zero."""
     app_state = state(ctx)
     app_state.json_errors = as_json
+    who = who_acts(app_state, actor)
     runtime = app_state.runtime()
     recorded = adjust_stock(
         runtime.uow(),
         sku=sku,
         delta=delta,
         note=reason,
-        actor=actor or default_actor(),
+        actor=who.name,
         clock=runtime.clock,
         reason=MovementReason(kind.value),
         idempotency_key=key,

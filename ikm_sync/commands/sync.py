@@ -22,7 +22,8 @@ from core.services.publish import plan_push
 from core.services.report import account_reports
 from core.services.runs import RunReport
 from core.services.stopping import StopRequest
-from ikm_sync._context import AppState, default_actor, state
+from ikm_sync._actor import ActorOption, who_acts
+from ikm_sync._context import AppState, state
 from ikm_sync._output import console, emit_json, table
 from ikm_sync._signals import exit_if_stopped, stopping_on_signals
 from ikm_sync.bootstrap import Connections
@@ -94,11 +95,6 @@ def job_runner(
             stop=stop or StopRequest(),
         ),
     )
-
-
-def trigger() -> str:
-    """The trigger of a run started from the command line."""
-    return f"manual:{default_actor().removeprefix('cli:')}"
 
 
 # ---------------------------------------------------------------- plan
@@ -280,6 +276,7 @@ def push_command(
     ctx: typer.Context,
     account: AccountOption = None,
     every: AllOption = False,
+    actor: ActorOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Publish listings and push content, price and stock to each account.
@@ -288,6 +285,7 @@ def push_command(
     143 or 130."""
     app_state = state(ctx)
     app_state.json_errors = as_json
+    trigger = who_acts(app_state, actor).trigger
     with stopping_on_signals() as stop:  # from the start: the plans can take a while
         accounts = chosen_accounts(app_state, account, every)
         runtime = app_state.runtime()
@@ -297,7 +295,7 @@ def push_command(
         try:
             with push_progress(total) as progress:
                 reports = job_runner(app_state, connections, stop).run(
-                    SyncKind.PUBLISH, accounts, push_job(trigger(), progress)
+                    SyncKind.PUBLISH, accounts, push_job(trigger, progress)
                 )
         finally:
             connections.close()
@@ -314,6 +312,7 @@ def orders_command(
     ctx: typer.Context,
     account: AccountOption = None,
     every: AllOption = False,
+    actor: ActorOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Pull each account's orders since its bookmark and move their stock.
@@ -322,13 +321,14 @@ def orders_command(
     143 or 130."""
     app_state = state(ctx)
     app_state.json_errors = as_json
+    trigger = who_acts(app_state, actor).trigger
     with stopping_on_signals() as stop:
         accounts = chosen_accounts(app_state, account, every)
         runtime = app_state.runtime()
         connections = Connections(app_state.settings(), runtime)
         try:
             reports = job_runner(app_state, connections, stop).run(
-                SyncKind.ORDERS, accounts, pull_job(trigger(), pull_options(app_state))
+                SyncKind.ORDERS, accounts, pull_job(trigger, pull_options(app_state))
             )
         finally:
             connections.close()
@@ -343,6 +343,7 @@ def orders_command(
 @app.command("cycle")
 def cycle_command(
     ctx: typer.Context,
+    actor: ActorOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Orders, then push, for every enabled account: the unit a schedule runs.
@@ -351,6 +352,7 @@ def cycle_command(
     accounts not started are skipped, exit code 143 or 130."""
     app_state = state(ctx)
     app_state.json_errors = as_json
+    trigger = who_acts(app_state, actor).trigger
     with stopping_on_signals() as stop:
         accounts = chosen_accounts(app_state, None, True)
         runtime = app_state.runtime()
@@ -359,7 +361,7 @@ def cycle_command(
             report = run_cycle(
                 job_runner(app_state, connections, stop),
                 accounts,
-                trigger=trigger(),
+                trigger=trigger,
                 pull=pull_options(app_state),
             )
         finally:
