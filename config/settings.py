@@ -193,10 +193,49 @@ class SyncSettings(_Section):
     lease_seconds: int = Field(default=900, ge=1, le=24 * 3600)
 
 
+class SchedulerSettings(_Section):
+    """How ``ikm-sync run`` schedules account work (see README, "Running on a
+    schedule")."""
+
+    #: An account's cycle interval unless its marketplace or the account sets one.
+    cycle_seconds: int = Field(default=300, ge=1, le=7 * 24 * 3600)
+    #: Each next due time moves by up to this share of the interval either way, so
+    #: thousands of shops do not fire together.
+    jitter: float = Field(default=0.1, ge=0, le=0.5)
+    #: How often a daemon looks for due accounts.
+    tick_seconds: float = Field(default=5.0, gt=0, le=3600)
+    #: A failing account waits backoff_base_seconds x 2^(failures - 1), at most
+    #: backoff_max_seconds, before its next cycle.
+    backoff_base_seconds: int = Field(default=60, ge=1, le=24 * 3600)
+    backoff_max_seconds: int = Field(default=3600, ge=1, le=7 * 24 * 3600)
+    #: On SIGTERM/SIGINT: how long the cycles in hand may take to finish before
+    #: they are asked to stop at their next safe point.
+    stop_deadline_seconds: float = Field(default=60.0, gt=0, le=3600)
+    #: How often a daemon closes runs left ``running`` by a dead process.
+    sweep_seconds: float = Field(default=60.0, gt=0, le=24 * 3600)
+    #: Reconcile report interval per account (0: none); repair only when set.
+    reconcile_hours: float = Field(default=24.0, ge=0, le=24 * 30)
+    reconcile_repair: bool = False
+    #: How often, and how far ahead of expiry, access tokens are refreshed.
+    token_check_seconds: float = Field(default=600.0, gt=0, le=24 * 3600)
+    token_margin_seconds: int = Field(default=1800, ge=0, le=7 * 24 * 3600)
+
+    @model_validator(mode="after")
+    def _backoff_order(self) -> SchedulerSettings:
+        if self.backoff_max_seconds < self.backoff_base_seconds:
+            raise ValueError(
+                "backoff_max_seconds is below backoff_base_seconds; expected "
+                "backoff_max_seconds >= backoff_base_seconds"
+            )
+        return self
+
+
 class MarketplaceSettings(_Section):
     """One marketplace's endpoint and non-secret options."""
 
     enabled: bool = True
+    #: This marketplace's accounts' cycle interval (default: [scheduler]).
+    cycle_seconds: int | None = Field(default=None, ge=1, le=7 * 24 * 3600)
     base_url: str | None = None
     timeout_seconds: float = Field(default=30.0, gt=0, le=300)
     #: Requests a second and burst per budget key (the marketplace's metering unit);
@@ -258,6 +297,8 @@ class AccountSettings(_Section):
     producers: list[str] = Field(min_length=1)
     credentials: str | None = Field(default=None, pattern=_SLUG)
     enabled: bool = True
+    #: This account's cycle interval (default: its marketplace's, then [scheduler]).
+    cycle_seconds: int | None = Field(default=None, ge=1, le=7 * 24 * 3600)
     allocation: AllocationSettings = Field(default_factory=AllocationSettings)
 
 
@@ -279,6 +320,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
+    scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     marketplaces: dict[Marketplace, MarketplaceSettings] = Field(default_factory=dict)
     accounts: list[AccountSettings] = Field(default_factory=list)
     credentials: dict[str, dict[str, SecretStr]] = Field(default_factory=dict)

@@ -6,7 +6,7 @@ Adapters implement these Protocols structurally (``core.store`` for the database
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -465,6 +465,75 @@ class AccountWatch(Protocol):
     def schedules(self) -> dict[AccountId, AccountSchedule] | None:
         """Each account's due time and backoff; ``None`` while the store keeps no
         schedule (no daemon has scheduled anything)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleEntry:
+    """When an account's scheduled job is next due and how it last went."""
+
+    account: AccountId
+    job: str
+    next_due_at: datetime
+    failures: int = 0
+    backoff_until: datetime | None = None
+    last_outcome: str | None = None
+    last_error: str | None = None
+    last_finished_at: datetime | None = None
+
+
+class ScheduleStore(Protocol):
+    """Due times of the scheduler's jobs per account (``job`` is ``cycle`` or
+    ``reconcile``), shared by every daemon. Times follow the database's clock;
+    every call commits at once."""
+
+    def ensure(self, job: str, first_due: Mapping[AccountId, timedelta]) -> int:
+        """Give each account in ``first_due`` without a due time for ``job`` one,
+        that long from now; returns how many were added."""
+        ...
+
+    def claim_due(
+        self,
+        job: str,
+        interval: Callable[[AccountId], timedelta],
+        limit: int,
+        exclude: Iterable[AccountId] = (),
+    ) -> list[AccountId]:
+        """Up to ``limit`` enabled accounts whose ``job`` is due now and not backing
+        off, oldest due first; each one's next due time moves to now +
+        ``interval(account)`` in the same transaction, so no other claimer gets it
+        (missed turns coalesce into this one)."""
+        ...
+
+    def succeeded(self, job: str, account: AccountId, outcome: str) -> None:
+        """The job ran: failures and back-off are cleared."""
+        ...
+
+    def failed(
+        self,
+        job: str,
+        account: AccountId,
+        outcome: str,
+        error: str,
+        backoff: Callable[[int], timedelta],
+    ) -> int:
+        """The job failed: one more failure in a row, backing off for
+        ``backoff(failures)`` from now; returns the failures in a row."""
+        ...
+
+    def noted(self, job: str, account: AccountId, outcome: str, error: str) -> None:
+        """The job did not run for a reason that is no failure of its own (the
+        account needs re-authorisation): recorded, failures unchanged."""
+        ...
+
+    def entries(self, job: str) -> list[ScheduleEntry]:
+        """Every account's due time for ``job``, by account."""
+        ...
+
+    def close_abandoned(self) -> list[int]:
+        """Close as ``abandoned`` every run left ``running`` whose account no live
+        lease covers (its process died or lost the lease: its writes are refused
+        anyway); returns their ids. A run under a live lease is never touched."""
         ...
 
 

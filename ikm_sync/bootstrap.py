@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from core.ports import Clock, Fence, MarketplaceConnector
     from core.store.crypto import TokenCipher
     from core.store.leases import SqlLeaseStore
+    from core.store.schedule import SqlScheduleStore
     from core.store.tokens import SqlTokenStore
     from core.store.uow import SqlUnitOfWork
     from core.store.watch import SqlAccountWatch
@@ -143,6 +144,12 @@ class Runtime:
         from core.store.watch import SqlAccountWatch
 
         return SqlAccountWatch(self.session_factory)
+
+    def schedule_store(self) -> SqlScheduleStore:
+        """Due times of the scheduler's jobs (shared by every daemon)."""
+        from core.store.schedule import SqlScheduleStore
+
+        return SqlScheduleStore(self.session_factory)
 
     def fenced_units(self, fence: Fence) -> Callable[[], SqlUnitOfWork]:
         """Units of work whose commits are refused once ``fence`` has lost its

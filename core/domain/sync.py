@@ -47,6 +47,9 @@ class RunOutcome(StrEnum):
     #: Stopped at a safe point because the process was asked to stop (SIGTERM,
     #: SIGINT); what was committed stays, the next run continues from there.
     INTERRUPTED = "interrupted"
+    #: Left ``running`` by a process that died or lost the account's lease; closed
+    #: by the daemon's sweep once no live lease covers the account.
+    ABANDONED = "abandoned"
     #: Not run: another process held the account, or the command was stopping
     #: before the account's turn (reported, never stored).
     SKIPPED = "skipped"

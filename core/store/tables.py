@@ -287,3 +287,23 @@ class AccountLeaseRow(SQLModel, table=True):
     epoch: int = Field(
         default=1, sa_column_kwargs={"server_default": "1", "nullable": False}
     )
+
+
+class AccountScheduleRow(SQLModel, table=True):
+    """When a scheduled job of an account is next due, shared by every daemon."""
+
+    __tablename__ = "account_schedules"
+    __table_args__ = (sa.Index("ix_account_schedules_due", "job", "next_due_at"),)
+
+    account_id: int = Field(foreign_key="channel_accounts.id", primary_key=True)
+    #: ``cycle`` or ``reconcile``.
+    job: str = Field(max_length=16, primary_key=True)
+    next_due_at: datetime = Field(sa_type=UtcDateTime)
+    #: Failures in a row; 0 after a success.
+    failures: int = Field(
+        default=0, sa_column_kwargs={"server_default": "0", "nullable": False}
+    )
+    backoff_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    last_outcome: str | None = Field(default=None, max_length=32)
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
+    last_finished_at: datetime | None = Field(default=None, sa_type=UtcDateTime)

@@ -1,0 +1,273 @@
+"""The shared schedule on a real database: a due account is claimed by exactly one
+claimer and its next turn moves forward in the same transaction, missed turns
+coalesce, failing accounts back off (capped) and stay scheduled, and the sweep
+closes only runs no live lease covers."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session, col
+
+from core.domain.accounts import ChannelAccount, Marketplace
+from core.domain.catalogue import Producer, ProducerKind
+from core.domain.ids import AccountId, ProducerCode
+from core.domain.sync import RunOutcome, SyncKind
+from core.store.db import make_session_factory
+from core.store.leases import SqlLeaseStore, db_now
+from core.store.schedule import ABANDONED_ERROR, SqlScheduleStore
+from core.store.tables import AccountScheduleRow, SyncRunRow
+from core.store.uow import SqlUnitOfWork
+from scheduler.timing import Backoff
+from tests.fakes import FakeClock
+
+pytestmark = pytest.mark.db
+
+Factory = Callable[[], SqlUnitOfWork]
+
+KOPI_CO = ProducerCode("IKM-NTT-001")
+CYCLE = "cycle"
+HOUR = timedelta(hours=1)
+
+
+def every_hour(_: AccountId) -> timedelta:
+    return HOUR
+
+
+def keys(count: int) -> list[AccountId]:
+    return [AccountId(f"shopee-{n:03d}") for n in range(count)]
+
+
+def add_accounts(
+    sql_uow: Factory, clock: FakeClock, count: int, *, disabled: int = 0
+) -> list[AccountId]:
+    with sql_uow() as uow:
+        uow.producers.add_many(
+            [Producer(KOPI_CO, "Koperasi", ProducerKind.IKM, "NTT", "Ngada")],
+            clock.now(),
+        )
+        for n, key in enumerate(keys(count)):
+            uow.accounts.save(
+                ChannelAccount(
+                    key,
+                    Marketplace.SHOPEE,
+                    f"{220000 + n}",
+                    (KOPI_CO,),
+                    enabled=n >= disabled,
+                ),
+                clock.now(),
+            )
+        uow.commit()
+    return keys(count)
+
+
+@pytest.fixture
+def schedule(engine: sa.Engine) -> SqlScheduleStore:
+    return SqlScheduleStore(make_session_factory(engine))
+
+
+def due_now(schedule: SqlScheduleStore, accounts: list[AccountId]) -> None:
+    assert schedule.ensure(CYCLE, dict.fromkeys(accounts, timedelta(0))) == len(
+        accounts
+    )
+
+
+def overdue(engine: sa.Engine, by: timedelta) -> None:
+    """Every due time lies ``by`` in the past (by the database's clock)."""
+    with Session(engine) as session:
+        session.execute(
+            sa.update(AccountScheduleRow).values(next_due_at=db_now(session, -by))
+        )
+        session.commit()
+
+
+def test_a_due_account_is_claimed_once_and_its_next_turn_moves_by_its_interval(
+    sql_uow: Factory, clock: FakeClock, schedule: SqlScheduleStore
+) -> None:
+    accounts = add_accounts(sql_uow, clock, 3)
+    due_now(schedule, accounts)
+    before = datetime.now(UTC)
+
+    assert sorted(schedule.claim_due(CYCLE, every_hour, 10)) == accounts
+    assert schedule.claim_due(CYCLE, every_hour, 10) == []
+
+    for entry in schedule.entries(CYCLE):
+        assert before + HOUR - timedelta(minutes=1) < entry.next_due_at
+        assert entry.next_due_at < datetime.now(UTC) + HOUR + timedelta(minutes=1)
+    # ensuring again keeps the due times already there
+    assert schedule.ensure(CYCLE, dict.fromkeys(accounts, timedelta(0))) == 0
+    assert schedule.claim_due(CYCLE, every_hour, 10) == []
+
+
+def test_missed_turns_coalesce_into_one_catch_up_run(
+    sql_uow: Factory, clock: FakeClock, schedule: SqlScheduleStore, engine: sa.Engine
+) -> None:
+    accounts = add_accounts(sql_uow, clock, 1)
+    due_now(schedule, accounts)
+    overdue(engine, timedelta(days=10))  # 240 turns missed
+
+    assert schedule.claim_due(CYCLE, every_hour, 10) == accounts
+    assert schedule.claim_due(CYCLE, every_hour, 10) == []
+    (entry,) = schedule.entries(CYCLE)
+    assert entry.next_due_at > datetime.now(UTC) + HOUR - timedelta(minutes=1)
+
+
+def test_claims_take_the_oldest_first_up_to_the_limit_and_skip_the_excluded(
+    sql_uow: Factory, clock: FakeClock, schedule: SqlScheduleStore
+) -> None:
+    accounts = add_accounts(sql_uow, clock, 4)
+    schedule.ensure(
+        CYCLE,
+        {key: -timedelta(minutes=10 - n) for n, key in enumerate(accounts)},
+    )
+    assert schedule.claim_due(CYCLE, every_hour, 2, exclude=[accounts[0]]) == [
+        accounts[1],
+        accounts[2],
+    ]
+    assert schedule.claim_due(CYCLE, every_hour, 5) == [accounts[0], accounts[3]]
+    assert schedule.claim_due(CYCLE, every_hour, 0) == []
+
+
+def test_disabled_accounts_and_other_jobs_are_not_claimed(
+    sql_uow: Factory, clock: FakeClock, schedule: SqlScheduleStore
+) -> None:
+    accounts = add_accounts(sql_uow, clock, 3, disabled=1)
+    due_now(schedule, accounts)
+    assert schedule.claim_due("reconcile", every_hour, 10) == []
+    assert sorted(schedule.claim_due(CYCLE, every_hour, 10)) == accounts[1:]
+
+
+def test_a_failing_account_backs_off_exponentially_up_to_the_cap_and_stays_scheduled(
+    sql_uow: Factory, clock: FakeClock, schedule: SqlScheduleStore, engine: sa.Engine
+) -> None:
+    (account,) = add_accounts(sql_uow, clock, 1)
+    due_now(schedule, [account])
+    backoff = Backoff(base=timedelta(minutes=1), cap=timedelta(minutes=5))
+    waits = []
+    for expected in range(1, 6):
+        assert schedule.claim_due(CYCLE, every_hour, 1) == [account]
+        assert (
+            schedule.failed(CYCLE, account, "failed", f"boom {expected}", backoff)
+            == expected
+        )
+        (entry,) = schedule.entries(CYCLE)
+        assert entry.failures == expected
+        assert entry.last_outcome == "failed"
+        assert entry.last_error == f"boom {expected}"
+        assert entry.backoff_until is not None
+        waits.append(entry.backoff_until - datetime.now(UTC))
+        overdue(engine, timedelta(minutes=1))  # due again, but backing off
+        assert schedule.claim_due(CYCLE, every_hour, 1) == []
+        with Session(engine) as session:  # the back-off ran out
+            session.execute(
+                sa.update(AccountScheduleRow).values(
+                    backoff_until=db_now(session, -timedelta(seconds=1))
+                )
+            )
+            session.commit()
+    minutes = [round(w.total_seconds() / 60) for w in waits]
+    assert minutes == [1, 2, 4, 5, 5]
+
+    assert schedule.claim_due(CYCLE, every_hour, 1) == [account]
+    schedule.succeeded(CYCLE, account, "succeeded")
+    (entry,) = schedule.entries(CYCLE)
+    assert (entry.failures, entry.backoff_until, entry.last_error) == (0, None, None)
+    assert entry.last_outcome == "succeeded"
+
+
+def test_a_note_records_why_without_counting_a_failure(
+    sql_uow: Factory, clock: FakeClock, schedule: SqlScheduleStore
+) -> None:
+    (account,) = add_accounts(sql_uow, clock, 1)
+    due_now(schedule, [account])
+    schedule.failed(CYCLE, account, "failed", "boom", Backoff())
+    schedule.noted(CYCLE, account, "needs_reauthorisation", "token revoked")
+    (entry,) = schedule.entries(CYCLE)
+    assert (entry.failures, entry.last_outcome, entry.last_error) == (
+        1,
+        "needs_reauthorisation",
+        "token revoked",
+    )
+
+
+def test_concurrent_claimers_never_claim_one_account_twice(
+    sql_uow: Factory, clock: FakeClock, engine: sa.Engine
+) -> None:
+    accounts = add_accounts(sql_uow, clock, 120)
+    SqlScheduleStore(make_session_factory(engine)).ensure(
+        CYCLE, dict.fromkeys(accounts, timedelta(0))
+    )
+    claims: Counter[AccountId] = Counter()
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+    start = threading.Barrier(6)
+
+    def claimer() -> None:
+        store = SqlScheduleStore(make_session_factory(engine))
+        try:
+            start.wait(timeout=30)
+            for _ in range(200):  # bounded; ends when nothing is due
+                got = store.claim_due(CYCLE, every_hour, 3)
+                if not got:
+                    return
+                with lock:
+                    claims.update(got)
+        except BaseException as exc:  # noqa: BLE001  (reported below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=claimer) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors
+    assert not any(t.is_alive() for t in threads)
+    assert sorted(claims) == accounts
+    assert set(claims.values()) == {1}
+
+
+def _running_run(sql_uow: Factory, clock: FakeClock, account: AccountId) -> int:
+    with sql_uow() as uow:
+        run_id = uow.runs.start(SyncKind.ORDERS, account, "schedule", clock.now())
+        uow.commit()
+    return run_id
+
+
+def _outcomes(engine: sa.Engine) -> dict[int, tuple[str, str | None]]:
+    with Session(engine) as session:
+        return {
+            int(i): (o, e)
+            for i, o, e in session.execute(
+                sa.select(
+                    col(SyncRunRow.id), col(SyncRunRow.outcome), col(SyncRunRow.error)
+                )
+            )
+        }
+
+
+def test_the_sweep_closes_only_runs_no_live_lease_covers(
+    sql_uow: Factory, clock: FakeClock, schedule: SqlScheduleStore, engine: sa.Engine
+) -> None:
+    dead, live, expired, finished = add_accounts(sql_uow, clock, 4)
+    leases = SqlLeaseStore(make_session_factory(engine))
+    assert leases.acquire(live, "host:1:a", HOUR) is not None
+    assert leases.acquire(expired, "host:2:b", -timedelta(seconds=1)) is not None
+    runs = {key: _running_run(sql_uow, clock, key) for key in (dead, live, expired)}
+    done = _running_run(sql_uow, clock, finished)
+    with sql_uow() as uow:
+        uow.runs.finish(done, RunOutcome.SUCCEEDED, {}, clock.now())
+        uow.commit()
+
+    assert schedule.close_abandoned() == sorted([runs[dead], runs[expired]])
+
+    outcomes = _outcomes(engine)
+    assert outcomes[runs[dead]] == ("abandoned", ABANDONED_ERROR)
+    assert outcomes[runs[expired]] == ("abandoned", ABANDONED_ERROR)
+    assert outcomes[runs[live]] == ("running", None)
+    assert outcomes[done][0] == "succeeded"
+    assert schedule.close_abandoned() == []  # nothing closed twice
