@@ -42,6 +42,7 @@ from ikm_sync.commands import (
     db,
     orders,
     reconcile,
+    run,
     runs,
     simulate,
     status,
@@ -254,6 +255,7 @@ def _register() -> None:
     app.add_typer(orders.app, name="orders")
     app.command("reconcile")(reconcile.reconcile)
     app.command("status")(status.status)
+    app.command("run")(run.run)
     app.command("simulate")(simulate.simulate)
     app.command("buyers")(simulate.buyers)
 

@@ -50,8 +50,3 @@ class Intervals:
         """The time from now to the account's next turn."""
         base = self.base(account)
         return base * (1 + self.jitter * (2 * self.draw() - 1))
-
-    def first(self, account: AccountId) -> timedelta:
-        """An account new to the schedule is due within ``jitter`` of its interval
-        from now, so a fleet started at once spreads out."""
-        return self.base(account) * self.jitter * self.draw()

@@ -1,5 +1,5 @@
 """The schedule's arithmetic: back-off grows and is capped, intervals jitter within
-their bounds, a fleet new to the schedule spreads out."""
+their bounds."""
 
 from __future__ import annotations
 
@@ -39,13 +39,3 @@ def test_jitter_moves_the_interval_within_its_share_either_way(
 ) -> None:
     intervals = Intervals(MINUTE * 10, jitter=0.1, draw=lambda: draw)
     assert intervals(A) == MINUTE * 10 * factor
-
-
-def test_a_new_account_is_due_within_the_jitter_of_its_interval() -> None:
-    draws = iter([0.0, 0.25, 1.0])
-    intervals = Intervals(MINUTE * 10, jitter=0.2, draw=lambda: next(draws))
-    assert [intervals.first(A) for _ in range(3)] == [
-        timedelta(0),
-        MINUTE * 0.5,
-        MINUTE * 2,
-    ]

@@ -1,0 +1,122 @@
+"""``ikm-sync run``: the scheduler daemon (or, with ``--once``, one pass for cron)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+import typer
+
+from core.domain.accounts import ChannelAccount
+from core.domain.ids import AccountId
+from ikm_sync._context import AppState, state
+from ikm_sync._output import console, emit_json, table
+from ikm_sync._signals import exit_if_stopped, stopping_on_signals
+from ikm_sync.bootstrap import Connections
+from ikm_sync.commands.sync import job_runner, pull_options
+from scheduler.daemon import AccountResult, Daemon, DaemonOptions
+from scheduler.timing import Backoff, Intervals
+
+
+def daemon_options(app_state: AppState) -> DaemonOptions:
+    """The daemon's schedule from the ``[scheduler]``, ``[marketplaces.X]`` and
+    ``[[accounts]]`` settings."""
+    settings = app_state.settings().settings
+    sched = settings.scheduler
+    per_account: dict[AccountId, timedelta] = {}
+    for account in settings.accounts:
+        market = settings.marketplaces.get(account.marketplace)
+        seconds = account.cycle_seconds or (market and market.cycle_seconds)
+        if seconds:
+            per_account[AccountId(account.id)] = timedelta(seconds=seconds)
+    reconcile = None
+    if sched.reconcile_hours > 0:
+        reconcile = Intervals(timedelta(hours=sched.reconcile_hours), jitter=0.5)
+    return DaemonOptions(
+        cycles=Intervals(
+            timedelta(seconds=sched.cycle_seconds), per_account, sched.jitter
+        ),
+        reconcile=reconcile,
+        repair=sched.reconcile_repair,
+        backoff=Backoff(
+            timedelta(seconds=sched.backoff_base_seconds),
+            timedelta(seconds=sched.backoff_max_seconds),
+        ),
+        tick=timedelta(seconds=sched.tick_seconds),
+        sweep_every=timedelta(seconds=sched.sweep_seconds),
+        token_every=timedelta(seconds=sched.token_check_seconds),
+        token_margin=timedelta(seconds=sched.token_margin_seconds),
+        stop_deadline=timedelta(seconds=sched.stop_deadline_seconds),
+        pull=pull_options(app_state),
+    )
+
+
+def results_payload(results: list[AccountResult]) -> list[dict[str, Any]]:
+    """``--once`` results as plain data."""
+    return [
+        {
+            "account": r.account,
+            "job": r.job,
+            "outcome": r.outcome,
+            "error": r.error or None,
+            "runs": [
+                {"kind": x.kind.value, "run_id": x.run_id or None, "outcome": x.outcome}
+                for x in r.reports
+            ],
+        }
+        for r in results
+    ]
+
+
+def run(
+    ctx: typer.Context,
+    once: Annotated[
+        bool,
+        typer.Option("--once", help="Run everything due now, then exit (for cron)."),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Run every enabled account's cycle at its interval, a daily reconcile
+    report, token refresh and the sweep of abandoned runs, sharing the accounts
+    with every other `ikm-sync run` on the same database.
+
+    SIGTERM or SIGINT: no more accounts are claimed, the cycles in hand get
+    `[scheduler] stop_deadline_seconds` to finish, exit 0. With `--once`: exit 1
+    when any account failed."""
+    app_state = state(ctx)
+    app_state.json_errors = as_json
+    with stopping_on_signals() as stop:
+        runtime = app_state.runtime()
+        connections = Connections(app_state.settings(), runtime)
+
+        def accounts() -> list[ChannelAccount]:
+            with runtime.uow() as uow:
+                return [a for a in uow.accounts.get_all() if a.enabled]
+
+        daemon = Daemon(
+            job_runner(app_state, connections),
+            runtime.schedule_store(),
+            runtime.token_store(),
+            accounts,
+            daemon_options(app_state),
+        )
+        try:
+            if not once:
+                daemon.serve(stop)
+                return
+            results = daemon.run_once(stop)
+        finally:
+            connections.close()
+    if as_json:
+        emit_json({"accounts": results_payload(results)})
+    else:
+        console().print(
+            table(
+                "Due accounts",
+                ("account", "job", "outcome", "error"),
+                [(r.account, r.job, r.outcome, r.error) for r in results],
+            )
+        )
+    exit_if_stopped(stop)
+    if any(r.failed for r in results):
+        raise typer.Exit(1)

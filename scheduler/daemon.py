@@ -1,0 +1,345 @@
+"""``ikm-sync run``: the scheduler daemon, on the account-job runner.
+
+Every enabled account's cycle (orders, then push) is due at its interval, its
+reconcile report daily; due times live in the database (:class:`ScheduleStore`), so
+several daemons on several machines share the accounts without knowing of each
+other: a due account is claimed by exactly one, whose claim moves its next due time
+forward in the same transaction (a missed turn is one catch-up run, never a backlog),
+and its cycle then runs through :class:`~scheduler.runner.AccountJobRunner`, which
+takes the account's lease and records the runs.
+
+A failing account backs off exponentially (capped), keeps its schedule and shows why
+(``last_error``); an account that needs re-authorisation is skipped, logged and
+noted until an officer authorises it. Beside the claims, APScheduler runs a sweep
+that closes runs left ``running`` by dead processes as ``abandoned`` and a token
+refresh ahead of expiry.
+
+Stopping (:meth:`Daemon.serve` returns once ``stop`` is requested): no more claims,
+the cycles in hand get ``stop_deadline`` to finish, then are asked to stop at their
+next safe point (runs end ``interrupted``); leases are released as each job ends.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import structlog
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from core.domain.accounts import ChannelAccount
+from core.domain.ids import AccountId
+from core.domain.sync import RunOutcome, SyncKind
+from core.ports import ScheduleStore, TokenStore
+from core.services.orders import PullOptions
+from core.services.reconcile import ReconcileReport
+from core.services.runs import RunReport, error_text
+from core.services.stopping import StopRequest
+from scheduler.jobs import reconcile_job, run_cycle
+from scheduler.runner import AccountJobRunner
+from scheduler.timing import Backoff, Intervals
+
+log = structlog.get_logger(__name__)
+
+#: The scheduled jobs (``account_schedules.job``).
+CYCLE = "cycle"
+RECONCILE = "reconcile"
+#: The trigger of every run the daemon starts.
+TRIGGER = "schedule"
+#: ``last_outcome`` of an account skipped until it is authorised again.
+NEEDS_REAUTHORISATION = "needs_reauthorisation"
+#: Outcomes that make ``ikm-sync run --once`` exit non-zero.
+FAILING = frozenset({"failed", "partial", NEEDS_REAUTHORISATION})
+
+
+@dataclass(frozen=True, slots=True)
+class DaemonOptions:
+    """What the daemon schedules and how (from ``[scheduler]``)."""
+
+    cycles: Intervals
+    reconcile: Intervals | None = None
+    repair: bool = False
+    backoff: Backoff = field(default_factory=Backoff)
+    tick: timedelta = timedelta(seconds=5)
+    sweep_every: timedelta = timedelta(minutes=1)
+    token_every: timedelta = timedelta(minutes=10)
+    token_margin: timedelta = timedelta(minutes=30)
+    stop_deadline: timedelta = timedelta(minutes=1)
+    pull: PullOptions | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountResult:
+    """How one claimed account's job went."""
+
+    account: AccountId
+    job: str
+    outcome: str
+    error: str = ""
+    reports: tuple[RunReport, ...] = ()
+
+    @property
+    def failed(self) -> bool:
+        """True when the account failed, partly failed or needs re-authorisation."""
+        return self.outcome in FAILING
+
+
+def outcome_of(reports: Sequence[RunReport]) -> tuple[str, str]:
+    """The account's outcome over its runs (the worst of them) and the first
+    error among them."""
+    outcomes = {r.outcome for r in reports}
+    error = next((r.error for r in reports if r.error), "")
+    for worst in (
+        RunOutcome.FAILED,
+        RunOutcome.INTERRUPTED,
+        RunOutcome.PARTIAL,
+        RunOutcome.SUCCEEDED,
+    ):
+        if worst in outcomes:
+            return worst.value, error
+    return RunOutcome.SKIPPED.value, error
+
+
+class Daemon:
+    """Claims due accounts from the shared schedule and runs their jobs."""
+
+    def __init__(
+        self,
+        runner: AccountJobRunner,
+        schedule: ScheduleStore,
+        tokens: TokenStore,
+        accounts: Callable[[], Sequence[ChannelAccount]],
+        options: DaemonOptions,
+    ) -> None:
+        self.runner = runner
+        self.schedule = schedule
+        self.tokens = tokens
+        self._load_accounts = accounts
+        self.options = options
+        self._accounts: dict[AccountId, ChannelAccount] = {}
+        self._lock = threading.Lock()
+        self._in_flight: set[Future[AccountResult]] = set()
+        self._claiming = threading.Event()
+
+    # ------------------------------------------------------------ the schedule
+
+    def jobs(self) -> list[tuple[str, Intervals]]:
+        """The scheduled jobs and their intervals."""
+        found = [(CYCLE, self.options.cycles)]
+        if self.options.reconcile is not None:
+            found.append((RECONCILE, self.options.reconcile))
+        return found
+
+    def refresh(self) -> None:
+        """Reload the enabled accounts; new ones are due at once (claims are
+        bounded by the workers, and each next turn is jittered, so a fleet spreads
+        out by itself)."""
+        enabled = {a.id: a for a in self._load_accounts() if a.enabled}
+        with self._lock:
+            self._accounts = enabled
+        for job, _ in self.jobs():
+            added = self.schedule.ensure(job, dict.fromkeys(enabled, timedelta(0)))
+            if added:
+                log.info("schedule.accounts_added", job=job, accounts=added)
+
+    def claim(
+        self, job: str, limit: int, exclude: Iterable[AccountId] = ()
+    ) -> list[ChannelAccount]:
+        """Up to ``limit`` due accounts for ``job``, claimed for this daemon."""
+        intervals = dict(self.jobs())[job]
+        keys = self.schedule.claim_due(job, intervals, limit, exclude)
+        with self._lock:
+            missing = [k for k in keys if k not in self._accounts]
+        if missing:  # enabled since the last refresh (another machine's settings)
+            self.refresh()
+        with self._lock:
+            return [self._accounts[k] for k in keys if k in self._accounts]
+
+    def run_account(self, job: str, account: ChannelAccount) -> AccountResult:
+        """One claimed account's job through the runner; the outcome goes into the
+        schedule (success, back-off, or a note). Never raises."""
+        with structlog.contextvars.bound_contextvars(
+            account=account.id, marketplace=account.marketplace.value, schedule=job
+        ):
+            try:
+                return self._run_account(job, account)
+            except Exception as exc:  # the store failed around the job
+                log.exception("schedule.account_crashed")
+                return AccountResult(account.id, job, "failed", error_text(exc))
+
+    def _run_account(self, job: str, account: ChannelAccount) -> AccountResult:
+        tokens = self.tokens.load(account.id)
+        if tokens.needs_reauthorisation:
+            reason = tokens.reason or "the marketplace refused its authorisation"
+            log.warning("schedule.account_needs_reauthorisation", reason=reason)
+            self.schedule.noted(job, account.id, NEEDS_REAUTHORISATION, reason)
+            return AccountResult(account.id, job, NEEDS_REAUTHORISATION, reason)
+        reports = self._reports(job, account)
+        outcome, error = outcome_of(reports)
+        if outcome == RunOutcome.FAILED.value:
+            failures = self.schedule.failed(
+                job, account.id, outcome, error, self.options.backoff
+            )
+            log.error(
+                "schedule.account_failed",
+                failures=failures,
+                backoff_seconds=self.options.backoff(failures).total_seconds(),
+                error=error,
+            )
+        elif outcome in (RunOutcome.SUCCEEDED.value, RunOutcome.PARTIAL.value):
+            self.schedule.succeeded(job, account.id, outcome)
+        else:  # interrupted by a stop, or held by another process
+            self.schedule.noted(job, account.id, outcome, error)
+        log.info("schedule.account_ran", outcome=outcome)
+        return AccountResult(account.id, job, outcome, error, tuple(reports))
+
+    def _reports(self, job: str, account: ChannelAccount) -> list[RunReport]:
+        if job == CYCLE:
+            cycle = run_cycle(
+                self.runner, [account], trigger=TRIGGER, pull=self.options.pull
+            )
+            return [*cycle.pulls, *cycle.pushes]
+        found: dict[str, ReconcileReport] = {}
+        return self.runner.run(
+            SyncKind.RECONCILE,
+            [account],
+            reconcile_job(TRIGGER, repair=self.options.repair, found=found),
+        )
+
+    # ------------------------------------------------------------ once (cron)
+
+    def run_once(self, stop: StopRequest) -> list[AccountResult]:
+        """Every job due now, once per account, then return (``--once``)."""
+        self.refresh()
+        results: list[AccountResult] = []
+        workers = self.runner.workers
+        with ThreadPoolExecutor(workers, thread_name_prefix="cycle") as pool:
+            for job, _ in self.jobs():
+                seen: set[AccountId] = set()
+                while not stop.requested:
+                    claimed = self.claim(job, workers, seen)
+                    if not claimed:
+                        break
+                    seen.update(a.id for a in claimed)
+                    results += pool.map(
+                        lambda a, j=job: self.run_account(j, a),
+                        claimed,
+                    )
+        return results
+
+    # ------------------------------------------------------------ the daemon
+
+    def serve(self, stop: StopRequest) -> None:
+        """Run until ``stop`` is requested, then stop as the module describes."""
+        options = self.options
+        self.refresh()
+        pool = ThreadPoolExecutor(self.runner.workers, thread_name_prefix="cycle")
+        scheduler = BackgroundScheduler(
+            timezone=UTC,
+            job_defaults={"coalesce": True, "max_instances": 1},
+        )
+        now = datetime.now(UTC)
+        scheduler.add_job(
+            self._tick,
+            "interval",
+            args=(pool,),
+            seconds=options.tick.total_seconds(),
+            next_run_time=now,
+            id="claim",
+        )
+        scheduler.add_job(
+            self._sweep,
+            "interval",
+            seconds=options.sweep_every.total_seconds(),
+            next_run_time=now,
+            id="sweep",
+        )
+        scheduler.add_job(
+            self._refresh_tokens,
+            "interval",
+            seconds=options.token_every.total_seconds(),
+            id="tokens",
+        )
+        self._claiming.set()
+        scheduler.start()
+        log.info("daemon.started", holder=self.runner.options.holder)
+        try:
+            idle = threading.Event()  # never set: a bounded pause between polls
+            while not stop.requested:
+                idle.wait(0.2)
+        finally:
+            self._stop(scheduler, pool, stop.reason or "stopped")
+
+    def _stop(
+        self, scheduler: BackgroundScheduler, pool: ThreadPoolExecutor, reason: str
+    ) -> None:
+        self._claiming.clear()
+        log.info("daemon.stopping", reason=reason)
+        scheduler.shutdown(wait=True)
+        deadline = self.options.stop_deadline.total_seconds()
+        with self._lock:
+            in_hand = set(self._in_flight)
+        _, pending = wait(in_hand, timeout=deadline)
+        if pending:
+            log.warning("daemon.stop_deadline_passed", accounts=len(pending))
+            self.runner.stop.request(f"{reason}: stop deadline passed")
+            _, pending = wait(pending, timeout=deadline)
+        pool.shutdown(wait=not pending, cancel_futures=True)
+        self._sweep()
+        log.info("daemon.stopped", unfinished=len(pending))
+
+    def _tick(self, pool: ThreadPoolExecutor) -> None:
+        try:
+            for job, _ in self.jobs():
+                if not self._claiming.is_set():
+                    return
+                with self._lock:
+                    free = self.runner.workers - len(self._in_flight)
+                for account in self.claim(job, free):
+                    future = pool.submit(self.run_account, job, account)
+                    with self._lock:
+                        self._in_flight.add(future)
+                    future.add_done_callback(self._done)
+        except Exception:
+            log.exception("daemon.claim_failed")
+
+    def _done(self, future: Future[AccountResult]) -> None:
+        with self._lock:
+            self._in_flight.discard(future)
+
+    def _sweep(self) -> None:
+        try:
+            closed = self.schedule.close_abandoned()
+            if closed:
+                log.warning("runs.abandoned", runs=closed)
+            if self._claiming.is_set():
+                self.refresh()
+        except Exception:
+            log.exception("daemon.sweep_failed")
+
+    def _refresh_tokens(self) -> None:
+        """Refresh access tokens expiring within the margin, under each account's
+        lease (the connector's own check refreshes them); an account another
+        process holds is left to it."""
+        horizon = self.runner.clock.now() + self.options.token_margin
+        with self._lock:
+            accounts = list(self._accounts.values())
+        for account in accounts:
+            if not self._claiming.is_set():
+                return
+            try:
+                tokens = self.tokens.load(account.id)
+                expires = tokens.access_expires_at
+                if tokens.needs_reauthorisation or expires is None or expires > horizon:
+                    continue
+                self.runner.run_exclusive(account, lambda c: c.connector.check())
+                log.info("tokens.refreshed_ahead", account=account.id)
+            except Exception as exc:  # noqa: BLE001  (the next check tries again)
+                log.warning(
+                    "tokens.refresh_ahead_failed",
+                    account=account.id,
+                    error=error_text(exc),
+                )

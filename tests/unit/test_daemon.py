@@ -1,0 +1,255 @@
+"""The daemon's decisions, on an in-memory schedule driven by a fake clock: only due
+accounts run, each once per pass; a failure backs the account off and is recorded
+with its reason; an account needing re-authorisation is skipped and noted, never run;
+one account's failure never stops the others."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import cast
+
+import pytest
+
+from core.domain.accounts import ChannelAccount, Marketplace
+from core.domain.ids import AccountId, ProducerCode
+from core.domain.sync import RunOutcome, SyncKind
+from core.ports import ScheduleEntry, TokenSet
+from core.services.runs import RunReport
+from core.services.stopping import StopRequest
+from scheduler.daemon import Daemon, DaemonOptions, outcome_of
+from scheduler.runner import AccountJobRunner, Job
+from scheduler.timing import Backoff, Intervals
+from tests.fakes import FakeClock, FakeTokenStore
+
+KOPI_CO = ProducerCode("IKM-NTT-001")
+MINUTE = timedelta(minutes=1)
+OK, BROKEN, REVOKED = (AccountId(f"shopee-{n}") for n in ("ok", "broken", "revoked"))
+ACCOUNTS = [
+    ChannelAccount(key, Marketplace.SHOPEE, str(n), (KOPI_CO,))
+    for n, key in enumerate((OK, BROKEN, REVOKED))
+]
+
+
+@dataclass
+class _Row:
+    due: datetime
+    failures: int = 0
+    backoff_until: datetime | None = None
+    outcome: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class ClockedSchedule:
+    """``ScheduleStore``'s rules in memory, on a fake clock."""
+
+    clock: FakeClock
+    rows: dict[AccountId, _Row] = field(default_factory=dict)
+
+    def ensure(self, job: str, first_due: Mapping[AccountId, timedelta]) -> int:
+        new = {k: _Row(self.clock.now() + d) for k, d in first_due.items()}
+        added = {k: r for k, r in new.items() if k not in self.rows}
+        self.rows.update(added)
+        return len(added)
+
+    def claim_due(
+        self,
+        job: str,
+        interval: Callable[[AccountId], timedelta],
+        limit: int,
+        exclude: Iterable[AccountId] = (),
+    ) -> list[AccountId]:
+        now, skip = self.clock.now(), set(exclude)
+        due = sorted(
+            (r.due, k)
+            for k, r in self.rows.items()
+            if r.due <= now
+            and k not in skip
+            and (r.backoff_until is None or r.backoff_until <= now)
+        )[:limit]
+        for _, key in due:
+            self.rows[key].due = now + interval(key)
+        return [k for _, k in due]
+
+    def succeeded(self, job: str, account: AccountId, outcome: str) -> None:
+        row = self.rows[account]
+        row.failures, row.backoff_until, row.outcome, row.error = 0, None, outcome, None
+
+    def failed(
+        self,
+        job: str,
+        account: AccountId,
+        outcome: str,
+        error: str,
+        backoff: Callable[[int], timedelta],
+    ) -> int:
+        row = self.rows[account]
+        row.failures += 1
+        row.backoff_until = self.clock.now() + backoff(row.failures)
+        row.outcome, row.error = outcome, error
+        return row.failures
+
+    def noted(self, job: str, account: AccountId, outcome: str, error: str) -> None:
+        self.rows[account].outcome, self.rows[account].error = outcome, error
+
+    def entries(self, job: str) -> list[ScheduleEntry]:
+        return []
+
+    def close_abandoned(self) -> list[int]:
+        return []
+
+
+class ScriptedRunner:
+    """The runner's surface the daemon uses; every account's run ends as scripted
+    (a failure for ``BROKEN``)."""
+
+    workers = 2
+
+    def __init__(self) -> None:
+        self.stop = StopRequest()
+        self.ran: list[tuple[SyncKind, AccountId]] = []
+
+    def run(
+        self, kind: SyncKind, accounts: Sequence[ChannelAccount], job: Job
+    ) -> list[RunReport]:
+        reports = []
+        for account in accounts:
+            self.ran.append((kind, account.id))
+            failed = account.id == BROKEN
+            reports.append(
+                RunReport(
+                    account.id,
+                    kind,
+                    len(self.ran),
+                    RunOutcome.FAILED if failed else RunOutcome.SUCCEEDED,
+                    {},
+                    "marketplace answered 500" if failed else "",
+                )
+            )
+        return reports
+
+
+@pytest.fixture
+def world() -> tuple[Daemon, ClockedSchedule, ScriptedRunner, FakeClock]:
+    clock = FakeClock()
+    schedule = ClockedSchedule(clock)
+    runner = ScriptedRunner()
+    tokens = FakeTokenStore()
+    tokens.tokens[REVOKED] = TokenSet(needs_reauthorisation=True, reason="revoked")
+    daemon = Daemon(
+        cast(AccountJobRunner, runner),
+        schedule,
+        tokens,
+        lambda: ACCOUNTS,
+        DaemonOptions(
+            cycles=Intervals(5 * MINUTE),
+            backoff=Backoff(base=MINUTE, cap=4 * MINUTE),
+        ),
+    )
+    return daemon, schedule, runner, clock
+
+
+def ran_accounts(runner: ScriptedRunner) -> list[AccountId]:
+    return sorted({account for _, account in runner.ran})
+
+
+def test_a_pass_runs_each_due_account_once_and_records_why_each_did_not_succeed(
+    world: tuple[Daemon, ClockedSchedule, ScriptedRunner, FakeClock],
+) -> None:
+    daemon, schedule, runner, _ = world
+    results = {r.account: r for r in daemon.run_once(StopRequest())}
+
+    assert sorted(results) == sorted([OK, BROKEN, REVOKED])
+    # orders then push for the runnable accounts; the revoked one is never run
+    assert sorted(runner.ran) == sorted(
+        (kind, key)
+        for key in (OK, BROKEN)
+        for kind in (SyncKind.ORDERS, SyncKind.PUBLISH)
+    )
+    assert (results[OK].outcome, results[OK].failed) == ("succeeded", False)
+    assert (results[BROKEN].outcome, results[BROKEN].failed) == ("failed", True)
+    assert results[REVOKED].outcome == "needs_reauthorisation"
+    assert results[REVOKED].failed
+    assert schedule.rows[BROKEN].error == "marketplace answered 500"
+    assert schedule.rows[BROKEN].failures == 1
+    assert schedule.rows[REVOKED].error == "revoked"
+    assert schedule.rows[REVOKED].failures == 0
+    assert schedule.rows[OK].failures == 0
+
+
+def test_nothing_runs_before_its_turn_and_a_failing_account_waits_out_its_backoff(
+    world: tuple[Daemon, ClockedSchedule, ScriptedRunner, FakeClock],
+) -> None:
+    daemon, schedule, runner, clock = world
+    daemon.run_once(StopRequest())
+    runner.ran.clear()
+
+    clock.advance(minutes=4)  # nobody's turn yet
+    assert daemon.run_once(StopRequest()) == []
+
+    clock.advance(minutes=1)  # every turn is due; BROKEN backs off 1 minute (passed)
+    assert ran_accounts(runner) == []
+    daemon.run_once(StopRequest())
+    assert ran_accounts(runner) == [BROKEN, OK]
+    assert schedule.rows[BROKEN].failures == 2
+
+    runner.ran.clear()
+    clock.advance(minutes=5)  # OK's turn; BROKEN backs off 2 minutes from its turn
+    daemon.run_once(StopRequest())
+    assert ran_accounts(runner) == [BROKEN, OK]
+    waits = []
+    for _ in range(3):
+        row = schedule.rows[BROKEN]
+        assert row.backoff_until is not None
+        waits.append(row.backoff_until - clock.now())
+        clock.advance(minutes=5)
+        daemon.run_once(StopRequest())
+    assert waits == [4 * MINUTE, 4 * MINUTE, 4 * MINUTE]  # capped
+    assert schedule.rows[BROKEN].failures == 6
+
+
+def test_a_missed_stretch_is_one_catch_up_run(
+    world: tuple[Daemon, ClockedSchedule, ScriptedRunner, FakeClock],
+) -> None:
+    daemon, _, runner, clock = world
+    daemon.run_once(StopRequest())
+    runner.ran.clear()
+    clock.advance(hours=10)  # 120 turns missed
+    daemon.run_once(StopRequest())
+    assert [k for k in runner.ran if k[1] == OK] == [
+        (SyncKind.ORDERS, OK),
+        (SyncKind.PUBLISH, OK),
+    ]
+
+
+def test_a_stopped_pass_claims_nothing(
+    world: tuple[Daemon, ClockedSchedule, ScriptedRunner, FakeClock],
+) -> None:
+    daemon, schedule, runner, _ = world
+    stop = StopRequest()
+    stop.request("SIGTERM")
+    assert daemon.run_once(stop) == []
+    assert runner.ran == []
+    assert all(row.outcome is None for row in schedule.rows.values())
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "expected"),
+    [
+        ([RunOutcome.SUCCEEDED, RunOutcome.FAILED], "failed"),
+        ([RunOutcome.PARTIAL, RunOutcome.SUCCEEDED], "partial"),
+        ([RunOutcome.INTERRUPTED, RunOutcome.SKIPPED], "interrupted"),
+        ([RunOutcome.SKIPPED, RunOutcome.SKIPPED], "skipped"),
+        ([RunOutcome.SUCCEEDED, RunOutcome.SKIPPED], "succeeded"),
+    ],
+)
+def test_an_account_outcome_is_the_worst_of_its_runs(
+    outcomes: list[RunOutcome], expected: str
+) -> None:
+    reports = [
+        RunReport(OK, SyncKind.ORDERS, n, outcome, {}, f"e{n}" if n else "")
+        for n, outcome in enumerate(outcomes)
+    ]
+    assert outcome_of(reports)[0] == expected
