@@ -530,10 +530,16 @@ class ScheduleStore(Protocol):
         """Every account's due time for ``job``, by account."""
         ...
 
-    def close_abandoned(self) -> list[int]:
-        """Close as ``abandoned`` every run left ``running`` whose account no live
-        lease covers (its process died or lost the lease: its writes are refused
-        anyway); returns their ids. A run under a live lease is never touched."""
+    def unleased_running(self) -> list[AccountId]:
+        """Accounts with a run left ``running`` and no live lease: whoever started
+        the run died or lost the lease (or is paused past it)."""
+        ...
+
+    def close_abandoned(self, fence: Fence) -> list[int]:
+        """Close as ``abandoned`` the account's runs left ``running``, under
+        ``fence`` (a lease just taken, so the old holder is fenced off for good and
+        nobody else starts a run); nothing when the fence no longer holds. Returns
+        the runs' ids."""
         ...
 
 

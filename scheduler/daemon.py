@@ -40,6 +40,7 @@ from core.services.runs import RunReport, error_text
 from core.services.stopping import StopRequest
 from scheduler.jobs import reconcile_job, run_cycle
 from scheduler.runner import AccountJobRunner
+from scheduler.sweep import sweep_abandoned
 from scheduler.timing import Backoff, Intervals
 
 log = structlog.get_logger(__name__)
@@ -134,14 +135,21 @@ class Daemon:
         return found
 
     def refresh(self) -> None:
-        """Reload the enabled accounts; new ones are due at once (claims are
-        bounded by the workers, and each next turn is jittered, so a fleet spreads
-        out by itself)."""
+        """Reload the enabled accounts and give new ones a due time: a cycle at
+        once (claims are bounded by the workers and every next turn is jittered,
+        so a fleet spreads out by itself), a reconcile at a random point of its
+        first interval."""
         enabled = {a.id: a for a in self._load_accounts() if a.enabled}
         with self._lock:
             self._accounts = enabled
-        for job, _ in self.jobs():
-            added = self.schedule.ensure(job, dict.fromkeys(enabled, timedelta(0)))
+        for job, intervals in self.jobs():
+            first = {
+                key: timedelta(0)
+                if job == CYCLE
+                else intervals.base(key) * intervals.draw()
+                for key in enabled
+            }
+            added = self.schedule.ensure(job, first)
             if added:
                 log.info("schedule.accounts_added", job=job, accounts=added)
 
@@ -312,9 +320,12 @@ class Daemon:
 
     def _sweep(self) -> None:
         try:
-            closed = self.schedule.close_abandoned()
-            if closed:
-                log.warning("runs.abandoned", runs=closed)
+            sweep_abandoned(
+                self.schedule,
+                self.runner.leases,
+                self.runner.options.holder,
+                self.runner.options.lease,
+            )
             if self._claiming.is_set():
                 self.refresh()
         except Exception:

@@ -8,11 +8,12 @@ commit. A claimer that gets a row is the only one that gets it for this turn, an
 turn missed for any length of time is one catch-up run, never a backlog. Due times
 and back-off are computed by the database's clock (:func:`core.store.leases.db_now`).
 
-**The sweep** closes runs left ``running`` whose account has no live lease, in one
-``UPDATE``: every run row is started in a transaction fenced by a live lease, and
-the lease is released only after the run is closed, so a ``running`` run without a
-live lease belongs to a process that died or lost the lease (and whose writes are
-refused from then on).
+**The sweep** (:mod:`scheduler.sweep`) finds runs left ``running`` whose account has
+no live lease: every run row is started in a transaction fenced by a live lease, and
+the lease is released only after the run is closed, so such a run belongs to a
+process that died, lost the lease or is paused past it. The sweep then takes the
+account's lease (a new epoch: the old holder can never write again, its run record
+included) and closes the runs under it, in a transaction that checks the fence.
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ from sqlmodel import Session, col
 
 from core.domain.ids import AccountId
 from core.domain.sync import RunOutcome
-from core.ports import ScheduleEntry
+from core.ports import Fence, ScheduleEntry
 from core.store._sql import insert_ignoring_conflicts
-from core.store.leases import db_now
+from core.store.accounts import account_row_id
+from core.store.leases import db_now, fence_holds
 from core.store.tables import (
     AccountLeaseRow,
     AccountScheduleRow,
@@ -218,7 +220,7 @@ class SqlScheduleStore:
             for key, due, failures, backoff, outcome, error, finished in rows
         ]
 
-    def close_abandoned(self) -> list[int]:
+    def unleased_running(self) -> list[AccountId]:
         with self._session_factory() as session:
             live = (
                 sa.select(col(AccountLeaseRow.account_id))
@@ -228,12 +230,26 @@ class SqlScheduleStore:
                 )
                 .exists()
             )
+            found = session.execute(
+                sa.select(col(ChannelAccountRow.account_key))
+                .distinct()
+                .join(SyncRunRow, col(SyncRunRow.account_id) == ChannelAccountRow.id)
+                .where(col(SyncRunRow.outcome) == RunOutcome.RUNNING.value, ~live)
+                .order_by(col(ChannelAccountRow.account_key))
+            ).scalars()
+            return [AccountId(k) for k in found]
+
+    def close_abandoned(self, fence: Fence) -> list[int]:
+        with self._session_factory() as session:
+            if not fence_holds(session, fence):
+                session.rollback()
+                return []
+            account_id = account_row_id(session, fence.account)
             closed = session.execute(
                 sa.update(SyncRunRow)
                 .where(
+                    col(SyncRunRow.account_id) == account_id,
                     col(SyncRunRow.outcome) == RunOutcome.RUNNING.value,
-                    col(SyncRunRow.account_id).is_not(None),
-                    ~live,
                 )
                 .values(
                     outcome=RunOutcome.ABANDONED.value,

@@ -1,7 +1,7 @@
 """The shared schedule on a real database: a due account is claimed by exactly one
 claimer and its next turn moves forward in the same transaction, missed turns
 coalesce, failing accounts back off (capped) and stay scheduled, and the sweep
-closes only runs no live lease covers."""
+closes only runs no live lease covers, fencing off their holders."""
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ from core.store.leases import SqlLeaseStore, db_now
 from core.store.schedule import ABANDONED_ERROR, SqlScheduleStore
 from core.store.tables import AccountScheduleRow, SyncRunRow
 from core.store.uow import SqlUnitOfWork
+from scheduler.leases import LeaseTerms
+from scheduler.sweep import sweep_abandoned
 from scheduler.timing import Backoff
 from tests.fakes import FakeClock
 
@@ -250,24 +252,45 @@ def _outcomes(engine: sa.Engine) -> dict[int, tuple[str, str | None]]:
         }
 
 
-def test_the_sweep_closes_only_runs_no_live_lease_covers(
+def test_the_sweep_closes_only_runs_no_live_lease_covers_and_fences_their_holders(
     sql_uow: Factory, clock: FakeClock, schedule: SqlScheduleStore, engine: sa.Engine
 ) -> None:
     dead, live, expired, finished = add_accounts(sql_uow, clock, 4)
     leases = SqlLeaseStore(make_session_factory(engine))
-    assert leases.acquire(live, "host:1:a", HOUR) is not None
-    assert leases.acquire(expired, "host:2:b", -timedelta(seconds=1)) is not None
+    live_fence = leases.acquire(live, "otherhost:1:a", HOUR)
+    paused = leases.acquire(expired, "otherhost:2:b", -timedelta(seconds=1))
+    assert live_fence is not None
+    assert paused is not None
     runs = {key: _running_run(sql_uow, clock, key) for key in (dead, live, expired)}
     done = _running_run(sql_uow, clock, finished)
     with sql_uow() as uow:
         uow.runs.finish(done, RunOutcome.SUCCEEDED, {}, clock.now())
         uow.commit()
+    assert schedule.unleased_running() == sorted([dead, expired])
 
-    assert schedule.close_abandoned() == sorted([runs[dead], runs[expired]])
+    closed = sweep_abandoned(schedule, leases, "sweeper:1:c", LeaseTerms(HOUR))
 
+    assert closed == sorted([runs[dead], runs[expired]])
     outcomes = _outcomes(engine)
     assert outcomes[runs[dead]] == ("abandoned", ABANDONED_ERROR)
     assert outcomes[runs[expired]] == ("abandoned", ABANDONED_ERROR)
     assert outcomes[runs[live]] == ("running", None)
     assert outcomes[done][0] == "succeeded"
-    assert schedule.close_abandoned() == []  # nothing closed twice
+    # the paused holder is fenced off for good; the sweep's leases are released
+    assert not leases.renew(paused, HOUR)
+    assert leases.holder(dead) is None
+    assert leases.holder(expired) is None
+    assert leases.holder(live) == "otherhost:1:a"
+    assert sweep_abandoned(schedule, leases, "sweeper:1:c", LeaseTerms(HOUR)) == []
+
+
+def test_closing_abandoned_runs_needs_a_fence_that_still_holds(
+    sql_uow: Factory, clock: FakeClock, schedule: SqlScheduleStore, engine: sa.Engine
+) -> None:
+    (account,) = add_accounts(sql_uow, clock, 1)
+    leases = SqlLeaseStore(make_session_factory(engine))
+    run_id = _running_run(sql_uow, clock, account)
+    stale = leases.acquire(account, "sweeper:1:a", -timedelta(seconds=1))
+    assert stale is not None
+    assert schedule.close_abandoned(stale) == []
+    assert _outcomes(engine)[run_id] == ("running", None)

@@ -15,7 +15,7 @@ import pytest
 from core.domain.accounts import ChannelAccount, Marketplace
 from core.domain.ids import AccountId, ProducerCode
 from core.domain.sync import RunOutcome, SyncKind
-from core.ports import ScheduleEntry, TokenSet
+from core.ports import Fence, ScheduleEntry, TokenSet
 from core.services.runs import RunReport
 from core.services.stopping import StopRequest
 from scheduler.daemon import Daemon, DaemonOptions, outcome_of
@@ -97,7 +97,10 @@ class ClockedSchedule:
     def entries(self, job: str) -> list[ScheduleEntry]:
         return []
 
-    def close_abandoned(self) -> list[int]:
+    def unleased_running(self) -> list[AccountId]:
+        return []
+
+    def close_abandoned(self, fence: Fence) -> list[int]:
         return []
 
 
