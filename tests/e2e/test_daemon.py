@@ -310,3 +310,33 @@ def test_sigterm_mid_cycle_exits_zero_closes_the_run_and_releases_the_lease(
     ]
     assert "daemon.stopping" in events
     assert "daemon.stopped" in events
+
+
+def test_once_skips_an_account_needing_reauthorisation_and_says_so(
+    site: Site,
+) -> None:
+    engine = sa.create_engine(site.database_url)
+    try:
+        with engine.begin() as connection:
+            changed = connection.execute(
+                sa.text(
+                    "UPDATE account_tokens SET needs_reauthorisation = :yes,"
+                    " reason = 'shop unlinked' WHERE account_id ="
+                    " (SELECT id FROM channel_accounts"
+                    "  WHERE account_key = 'shopee-ntt-flores')"
+                ),
+                {"yes": True},
+            )
+            assert changed.rowcount == 1
+    finally:
+        engine.dispose()
+    env = {**SCHEDULE, "IKMSYNC_SCHEDULER__CYCLE_SECONDS": "3600"}
+    result = site.run("run", "--once", "--json", env=env, check=False)
+    assert result.returncode == 1, result.stderr
+    outcomes = {a["account"]: a for a in json.loads(result.stdout)["accounts"]}
+    assert outcomes["shopee-ntt-flores"]["outcome"] == "needs_reauthorisation"
+    assert outcomes["shopee-ntt-flores"]["error"] == "shop unlinked"
+    assert outcomes["shopee-ntt-flores"]["runs"] == []
+    assert outcomes["bukalapak-esmart-ikm"]["outcome"] == "succeeded"
+    assert not [r for r in runs(site) if r[1] == "shopee-ntt-flores"]
+    assert "schedule.account_needs_reauthorisation" in result.stderr

@@ -5,6 +5,8 @@ one account's failure never stops the others."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -19,7 +21,7 @@ from core.ports import Fence, ScheduleEntry, TokenSet
 from core.services.runs import RunReport
 from core.services.stopping import StopRequest
 from scheduler.daemon import Daemon, DaemonOptions, outcome_of
-from scheduler.runner import AccountJobRunner, Job
+from scheduler.runner import AccountJobRunner, Job, RunnerOptions
 from scheduler.timing import Backoff, Intervals
 from tests.fakes import FakeClock, FakeTokenStore
 
@@ -256,3 +258,79 @@ def test_an_account_outcome_is_the_worst_of_its_runs(
         for n, outcome in enumerate(outcomes)
     ]
     assert outcome_of(reports)[0] == expected
+
+
+class BlockingRunner(ScriptedRunner):
+    """A runner whose account job runs until the runner is asked to stop (then
+    ends ``interrupted``), or until ``release`` is set (then ``succeeded``)."""
+
+    workers = 1
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started = threading.Event()
+        self.release = threading.Event()
+        self.options = RunnerOptions(holder="test:1:a")
+        self.leases = None
+
+    def run(
+        self, kind: SyncKind, accounts: Sequence[ChannelAccount], job: Job
+    ) -> list[RunReport]:
+        self.started.set()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # bounded: the test fails on a hang
+            if self.stop.requested or self.release.is_set():
+                break
+            self.release.wait(0.01)
+        outcome = (
+            RunOutcome.INTERRUPTED if self.stop.requested else RunOutcome.SUCCEEDED
+        )
+        self.ran.append((kind, accounts[0].id))
+        return [RunReport(accounts[0].id, kind, 1, outcome, {})]
+
+
+def serving(
+    runner: BlockingRunner, schedule: ClockedSchedule, deadline: timedelta
+) -> tuple[Daemon, threading.Thread, StopRequest]:
+    daemon = Daemon(
+        cast(AccountJobRunner, runner),
+        schedule,
+        FakeTokenStore(),
+        lambda: ACCOUNTS[:1],
+        DaemonOptions(
+            cycles=Intervals(5 * MINUTE),
+            tick=timedelta(milliseconds=10),
+            sweep_every=timedelta(hours=1),
+            stop_deadline=deadline,
+        ),
+    )
+    daemon._sweep = lambda: None  # type: ignore[method-assign]  # no lease store here
+    stop = StopRequest()
+    thread = threading.Thread(target=daemon.serve, args=(stop,))
+    thread.start()
+    assert runner.started.wait(30)
+    return daemon, thread, stop
+
+
+def test_a_stop_lets_the_cycle_in_hand_finish_within_the_deadline() -> None:
+    runner, schedule = BlockingRunner(), ClockedSchedule(FakeClock())
+    _, thread, stop = serving(runner, schedule, timedelta(seconds=30))
+    stop.request("SIGTERM")
+    runner.release.set()  # the cycle ends by itself within the deadline
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert not runner.stop.requested
+    assert schedule.rows[OK].outcome == "succeeded"
+    assert len(runner.ran) == 2  # orders, then push: no further claim
+
+
+def test_a_cycle_outlasting_the_stop_deadline_is_interrupted() -> None:
+    runner, schedule = BlockingRunner(), ClockedSchedule(FakeClock())
+    _, thread, stop = serving(runner, schedule, timedelta(milliseconds=50))
+    started = time.monotonic()
+    stop.request("SIGTERM")
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert time.monotonic() - started < 10
+    assert runner.stop.requested
+    assert schedule.rows[OK].outcome == "interrupted"
