@@ -26,9 +26,9 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import structlog
-from apscheduler.schedulers.background import BackgroundScheduler
 
 from core.domain.accounts import ChannelAccount
 from core.domain.ids import AccountId
@@ -42,6 +42,9 @@ from scheduler.jobs import reconcile_job, run_cycle
 from scheduler.runner import AccountJobRunner
 from scheduler.sweep import sweep_abandoned
 from scheduler.timing import Backoff, Intervals
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.background import BackgroundScheduler
 
 log = structlog.get_logger(__name__)
 
@@ -242,6 +245,8 @@ class Daemon:
 
     def serve(self, stop: StopRequest) -> None:
         """Run until ``stop`` is requested, then stop as the module describes."""
+        from apscheduler.schedulers.background import BackgroundScheduler
+
         options = self.options
         self.refresh()
         pool = ThreadPoolExecutor(self.runner.workers, thread_name_prefix="cycle")

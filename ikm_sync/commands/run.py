@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -17,11 +17,14 @@ from ikm_sync.commands.sync import job_runner, pull_options
 from scheduler.daemon import AccountResult, Daemon, DaemonOptions
 from scheduler.timing import Backoff, Intervals
 
+if TYPE_CHECKING:
+    from config.settings import Settings
 
-def daemon_options(app_state: AppState) -> DaemonOptions:
-    """The daemon's schedule from the ``[scheduler]``, ``[marketplaces.X]`` and
-    ``[[accounts]]`` settings."""
-    settings = app_state.settings().settings
+
+def cycle_intervals(settings: Settings) -> Intervals:
+    """Each account's cycle interval: its own ``cycle_seconds``, else its
+    marketplace's, else ``[scheduler] cycle_seconds``; jittered by
+    ``[scheduler] jitter``."""
     sched = settings.scheduler
     per_account: dict[AccountId, timedelta] = {}
     for account in settings.accounts:
@@ -29,13 +32,19 @@ def daemon_options(app_state: AppState) -> DaemonOptions:
         seconds = account.cycle_seconds or (market and market.cycle_seconds)
         if seconds:
             per_account[AccountId(account.id)] = timedelta(seconds=seconds)
+    return Intervals(timedelta(seconds=sched.cycle_seconds), per_account, sched.jitter)
+
+
+def daemon_options(app_state: AppState) -> DaemonOptions:
+    """The daemon's schedule from the ``[scheduler]``, ``[marketplaces.X]`` and
+    ``[[accounts]]`` settings."""
+    settings = app_state.settings().settings
+    sched = settings.scheduler
     reconcile = None
     if sched.reconcile_hours > 0:
         reconcile = Intervals(timedelta(hours=sched.reconcile_hours), jitter=0.5)
     return DaemonOptions(
-        cycles=Intervals(
-            timedelta(seconds=sched.cycle_seconds), per_account, sched.jitter
-        ),
+        cycles=cycle_intervals(settings),
         reconcile=reconcile,
         repair=sched.reconcile_repair,
         backoff=Backoff(

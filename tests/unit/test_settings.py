@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import tomllib
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from config import ConfigurationError, load_settings
+from config.settings import Settings
+from core.domain.ids import AccountId
+from ikm_sync.commands.run import cycle_intervals
 
 ACCOUNT = """
 [[accounts]]
@@ -242,3 +247,52 @@ def test_a_secret_given_with_the_wrong_shape_is_never_echoed() -> None:
     assert found
     assert not any("SuperSecret-123" in p for p in found)
     assert any(p.startswith("credentials.shopee_main") for p in found)
+
+
+def test_scheduler_settings_and_interval_overrides(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "[scheduler]\ncycle_seconds = 120\njitter = 0.2\n"
+        "[marketplaces.shopee]\ncycle_seconds = 60\n",
+    )
+    settings = load_settings(path, environ={}).settings
+    assert (settings.scheduler.cycle_seconds, settings.scheduler.jitter) == (120, 0.2)
+    assert settings.marketplaces["shopee"].cycle_seconds == 60
+    assert settings.scheduler.backoff_max_seconds == 3600  # from defaults.toml
+
+
+def test_a_backoff_cap_below_its_base_is_refused_with_both_names() -> None:
+    (problem,) = problems(
+        environ={
+            "IKMSYNC_SCHEDULER__BACKOFF_BASE_SECONDS": "600",
+            "IKMSYNC_SCHEDULER__BACKOFF_MAX_SECONDS": "60",
+        }
+    )
+    assert "scheduler" in problem
+    assert "backoff_max_seconds" in problem
+    assert "backoff_base_seconds" in problem
+
+
+def test_a_jitter_beyond_half_the_interval_is_refused() -> None:
+    (problem,) = problems(environ={"IKMSYNC_SCHEDULER__JITTER": "0.9"})
+    assert "scheduler.jitter" in problem
+
+
+def test_an_account_interval_comes_from_the_account_then_its_marketplace() -> None:
+    account = (
+        '[[accounts]]\nid = "{id}"\nmarketplace = "{m}"\nshop_id = "{shop}"\n'
+        'producers = ["IKM-1"]\n{extra}\n'
+    )
+    text = (
+        "[scheduler]\ncycle_seconds = 300\n[marketplaces.shopee]\ncycle_seconds = 60\n"
+        + account.format(id="shopee-a", m="shopee", shop="1", extra="")
+        + account.format(
+            id="shopee-b", m="shopee", shop="2", extra="cycle_seconds = 30"
+        )
+        + account.format(id="tokopedia-a", m="tokopedia", shop="3", extra="")
+    )
+    settings = Settings.model_validate(tomllib.loads(text))
+    intervals = cycle_intervals(settings)
+    assert intervals.base(AccountId("shopee-a")) == timedelta(seconds=60)
+    assert intervals.base(AccountId("shopee-b")) == timedelta(seconds=30)
+    assert intervals.base(AccountId("tokopedia-a")) == timedelta(seconds=300)
