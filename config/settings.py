@@ -219,6 +219,9 @@ class SchedulerSettings(_Section):
     #: How often, and how far ahead of expiry, access tokens are refreshed.
     token_check_seconds: float = Field(default=600.0, gt=0, le=24 * 3600)
     token_margin_seconds: int = Field(default=1800, ge=0, le=7 * 24 * 3600)
+    #: The operations port of `ikm-sync run` (/healthz, /readyz, /metrics); 0: none.
+    ops_port: int = Field(default=0, ge=0, le=65535)
+    ops_host: str = "127.0.0.1"
 
     @model_validator(mode="after")
     def _backoff_order(self) -> SchedulerSettings:

@@ -319,6 +319,29 @@ class Daemon:
         except Exception:
             log.exception("daemon.claim_failed")
 
+    def alive_problem(self) -> str | None:
+        """``None`` while the daemon claims due accounts, otherwise why not (the
+        operations port's readiness check)."""
+        if not self._claiming.is_set():
+            return "the scheduler is not claiming accounts (starting or stopping)"
+        return None
+
+    def _publish_counts(self) -> None:
+        """Accounts due now, overdue (due for more than two ticks) and backing
+        off, for the operations port's gauges."""
+        from scheduler.ops import metrics
+
+        now = self.runner.clock.now()
+        late = now - 2 * self.options.tick
+        due = overdue = backing_off = 0
+        for entry in self.schedule.entries(CYCLE):
+            if entry.backoff_until is not None and entry.backoff_until > now:
+                backing_off += 1
+            elif entry.next_due_at <= now:
+                due += 1
+                overdue += entry.next_due_at <= late
+        metrics.set_accounts(due=due, overdue=overdue, backing_off=backing_off)
+
     def _done(self, future: Future[AccountResult]) -> None:
         with self._lock:
             self._in_flight.discard(future)
@@ -333,6 +356,7 @@ class Daemon:
             )
             if self._claiming.is_set():
                 self.refresh()
+            self._publish_counts()
         except Exception:
             log.exception("daemon.sweep_failed")
 

@@ -1,7 +1,6 @@
 """What ``ikm-sync status`` shows per account, read from the database: each
-account's latest run and its lease, in one query each however many accounts there
-are. Due times and backoff are not kept by this schema: :meth:`schedules` answers
-``None`` until a daemon's schedule table exists."""
+account's latest run, its lease and its cycle's due time and backoff (kept by
+``ikm-sync run``), in one query each however many accounts there are."""
 
 from __future__ import annotations
 
@@ -14,7 +13,12 @@ from core.domain.runs import SyncRun
 from core.ports import AccountSchedule, LeaseView
 from core.store.leases import db_now
 from core.store.runs import _RUN_COLUMNS, _run
-from core.store.tables import AccountLeaseRow, ChannelAccountRow, SyncRunRow
+from core.store.tables import (
+    AccountLeaseRow,
+    AccountScheduleRow,
+    ChannelAccountRow,
+    SyncRunRow,
+)
 
 
 class SqlAccountWatch:
@@ -60,5 +64,33 @@ class SqlAccountWatch:
         }
 
     def schedules(self) -> dict[AccountId, AccountSchedule] | None:
-        """``None``: this schema keeps no due times or backoff."""
-        return None
+        """Each scheduled account's cycle: next due, backoff and why; ``None``
+        while no daemon has scheduled any account."""
+        with self._session_factory() as session:
+            now = db_now(session)
+            rows = session.execute(
+                sa.select(
+                    col(ChannelAccountRow.account_key),
+                    col(AccountScheduleRow.next_due_at),
+                    col(AccountScheduleRow.backoff_until),
+                    col(AccountScheduleRow.backoff_until) > now,
+                    col(AccountScheduleRow.failures),
+                    col(AccountScheduleRow.last_error),
+                )
+                .join(
+                    ChannelAccountRow,
+                    col(ChannelAccountRow.id) == col(AccountScheduleRow.account_id),
+                )
+                .where(col(AccountScheduleRow.job) == "cycle")
+            ).all()
+        if not rows:
+            return None
+        return {
+            AccountId(key): AccountSchedule(
+                next_due=due,
+                backoff_until=until if backing_off else None,
+                failures=int(failures),
+                reason=error or "",
+            )
+            for key, due, until, backing_off, failures, error in rows
+        }

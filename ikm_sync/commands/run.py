@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
+import structlog
 import typer
 
 from core.domain.accounts import ChannelAccount
@@ -19,6 +22,8 @@ from scheduler.timing import Backoff, Intervals
 
 if TYPE_CHECKING:
     from config.settings import Settings
+
+log = structlog.get_logger(__name__)
 
 
 def cycle_intervals(settings: Settings) -> Intervals:
@@ -77,6 +82,34 @@ def results_payload(results: list[AccountResult]) -> list[dict[str, Any]]:
     ]
 
 
+@contextmanager
+def operations_port(
+    app_state: AppState, daemon: Daemon, port: int | None
+) -> Iterator[None]:
+    """The daemon's /healthz, /readyz (database migrated, scheduler claiming) and
+    /metrics while it runs, when a port is set."""
+    sched = app_state.settings().settings.scheduler
+    port = sched.ops_port if port is None else port
+    if not port:
+        yield
+        return
+    from scheduler.ops.server import serve_ops
+
+    server = serve_ops(
+        sched.ops_host,
+        port,
+        {
+            "database": app_state.runtime().schema_problem,
+            "scheduler": daemon.alive_problem,
+        },
+    )
+    log.info("ops.serving", url=server.url)
+    try:
+        yield
+    finally:
+        server.stop()
+
+
 def run(
     ctx: typer.Context,
     once: Annotated[
@@ -84,6 +117,16 @@ def run(
         typer.Option("--once", help="Run everything due now, then exit (for cron)."),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    ops_port: Annotated[
+        int | None,
+        typer.Option(
+            "--ops-port",
+            help="Serve /healthz, /readyz and /metrics on this port (0: none; "
+            "default [scheduler] ops_port).",
+            min=0,
+            max=65535,
+        ),
+    ] = None,
 ) -> None:
     """Run every enabled account's cycle at its interval, a daily reconcile
     report, token refresh and the sweep of abandoned runs, sharing the accounts
@@ -111,7 +154,8 @@ def run(
         )
         try:
             if not once:
-                daemon.serve(stop)
+                with operations_port(app_state, daemon, ops_port):
+                    daemon.serve(stop)
                 return
             results = daemon.run_once(stop)
         finally:

@@ -24,10 +24,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
 from tests.e2e.sites import Site, _site
+from tests.e2e.test_buyers import closed_port
 from tests.e2e.test_simulate import IKM_SYNC
 
 pytestmark = [pytest.mark.e2e, pytest.mark.db, pytest.mark.slow]
@@ -126,7 +128,7 @@ def until(condition: Callable[[], Any], what: str, limit: float = LIMIT) -> Any:
         found = condition()
         if found:
             return found
-        time.sleep(0.1)  # polling a condition with a deadline, not synchronising
+        time.sleep(0.1)  # polls a condition, with a deadline: noqa: sleep-ok
     pytest.fail(f"timed out waiting for {what}")
 
 
@@ -340,3 +342,41 @@ def test_once_skips_an_account_needing_reauthorisation_and_says_so(
     assert outcomes["bukalapak-esmart-ikm"]["outcome"] == "succeeded"
     assert not [r for r in runs(site) if r[1] == "shopee-ntt-flores"]
     assert "schedule.account_needs_reauthorisation" in result.stderr
+
+
+def test_the_operations_port_reports_health_readiness_and_runs(
+    site: Site, daemons: Daemons
+) -> None:
+    port = closed_port()
+    daemon = daemons.start({"IKMSYNC_SCHEDULER__OPS_PORT": str(port)})
+    base = f"http://127.0.0.1:{port}"
+
+    def answered(path: str) -> httpx.Response | None:
+        try:
+            return httpx.get(base + path, timeout=5)
+        except httpx.TransportError:
+            return None  # not listening yet
+
+    ready = until(
+        lambda: (r := answered("/readyz")) is not None and r.status_code == 200 and r,
+        "the daemon ready",
+    )
+    assert ready.json()["ready"] is True
+    health = answered("/healthz")
+    assert health is not None
+    assert health.status_code == 200
+    until(lambda: cycles(site), "a scheduled cycle")
+    metrics = until(
+        lambda: (
+            (r := answered("/metrics")) is not None
+            and 'outcome="succeeded"' in r.text
+            and r.text
+        ),
+        "a finished run counted",
+    )
+    assert "ikm_sync_runs_total" in metrics
+    assert "ikm_sync_accounts{" in metrics
+    assert "ikm_sync_marketplace_requests_total" in metrics
+    daemon.send_signal(signal.SIGTERM)
+    assert daemon.wait(timeout=60) == 0
+    assert answered("/healthz") is None  # the port closes with the daemon

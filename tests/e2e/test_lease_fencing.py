@@ -104,7 +104,7 @@ def _wait(condition: Any, what: str) -> None:
     while not condition():
         if time.monotonic() > deadline:
             pytest.fail(f"not within {LIMIT:.0f} s: {what}")
-        time.sleep(0.05)
+        time.sleep(0.05)  # polls a condition, with a deadline: noqa: sleep-ok
 
 
 def test_a_process_paused_past_its_lease_gets_no_write_accepted(

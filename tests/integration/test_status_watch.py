@@ -19,6 +19,7 @@ from core.ports import AccountSchedule, LeaseView
 from core.services.status import catalogue_status
 from core.store.db import make_session_factory
 from core.store.leases import SqlLeaseStore
+from core.store.schedule import SqlScheduleStore
 from core.store.uow import SqlUnitOfWork
 from core.store.watch import SqlAccountWatch
 from ikm_sync.commands.status import status_payload
@@ -147,6 +148,30 @@ def test_next_due_and_backoff_are_shown_once_kept(
         None,
         None,
     )
+
+
+def test_the_schedule_a_daemon_keeps_is_read_back_with_its_backoff(
+    engine: sa.Engine, sql_uow: Callable[[], SqlUnitOfWork], seeded: None
+) -> None:
+    schedule = SqlScheduleStore(make_session_factory(engine))
+    assert schedule.ensure(
+        "cycle", {SHOPEE.id: timedelta(0), TOKOPEDIA.id: timedelta(0)}
+    )
+    before = datetime.now(UTC)
+    failures = schedule.failed(
+        "cycle", SHOPEE.id, "failed", "marketplace down", lambda n: timedelta(hours=n)
+    )
+    assert failures == 1
+    schedules = watch(engine).schedules()
+    assert schedules is not None
+    assert set(schedules) == {SHOPEE.id, TOKOPEDIA.id}  # Bukalapak: never scheduled
+    shopee = schedules[SHOPEE.id]
+    assert (shopee.failures, shopee.reason) == (1, "marketplace down")
+    assert shopee.backoff_until is not None
+    assert before + timedelta(minutes=59) < shopee.backoff_until
+    assert schedules[TOKOPEDIA.id].backoff_until is None
+    report = catalogue_status(sql_uow(), watch(engine))
+    assert report.scheduled
 
 
 @pytest.mark.e2e
