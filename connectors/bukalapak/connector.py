@@ -48,6 +48,7 @@ from pydantic import BaseModel, ValidationError
 from structlog.contextvars import bound_contextvars
 
 from connectors._context import ConnectorContext
+from connectors._lookup import look_up_each
 from connectors._pagination import PageGuard
 from connectors.bukalapak import mapping
 from connectors.bukalapak.client import PAGE_LIMIT, BukalapakClient
@@ -222,27 +223,7 @@ class BukalapakConnector:
     ) -> tuple[dict[str, RemoteListing], dict[str, ConnectorError]]:
         """:meth:`find_listings`, one SKU at a time: the listings found, and the
         error of each SKU whose look-up failed (``AuthError`` is raised)."""
-        found: dict[str, RemoteListing] = {}
-        failed: dict[str, ConnectorError] = {}
-        with bound_contextvars(operation="find_listings"):
-            for key, sku in _wanted(skus).items():
-                try:
-                    hit = self._find_key(key, sku)
-                except AuthError:
-                    raise
-                except ConnectorError as exc:
-                    failed[key] = exc
-                    log.warning(
-                        "listing.lookup_failed",
-                        sku=sku,
-                        error=type(exc).__name__,
-                        reason=exc.reason,
-                        **self._where("find_listings"),
-                    )
-                    continue
-                if hit is not None:
-                    found[key] = hit
-        return found, failed
+        return look_up_each(_wanted(skus), self._find_key, self._where("find_listings"))
 
     def _find_one(self, sku: str) -> RemoteListing | None:
         guard = PageGuard(self._where("find_listings"))

@@ -57,6 +57,7 @@ from pydantic import BaseModel, ValidationError
 from structlog.contextvars import bound_contextvars
 
 from connectors._context import ConnectorContext, missing_credential
+from connectors._lookup import look_up_each
 from connectors._pagination import PageGuard
 from connectors.tokopedia import mapping
 from connectors.tokopedia.client import (
@@ -265,26 +266,9 @@ class TokopediaConnector:
     ) -> tuple[dict[str, RemoteListing], dict[str, ConnectorError]]:
         """:meth:`find_listings`, one SKU at a time: the listings found, and the
         error of each SKU whose look-up failed (``AuthError`` is raised)."""
-        found: dict[str, RemoteListing] = {}
-        failed: dict[str, ConnectorError] = {}
-        for key, given in _wanted(skus).items():
-            try:
-                listing = self._find_key(key, given)
-            except AuthError:
-                raise
-            except ConnectorError as exc:
-                failed[key] = exc
-                log.warning(
-                    "listing.lookup_failed",
-                    sku=given,
-                    error=type(exc).__name__,
-                    reason=exc.reason,
-                    **self._ctx.where("find_listings"),
-                )
-                continue
-            if listing is not None:
-                found[key] = listing
-        return found, failed
+        return look_up_each(
+            _wanted(skus), self._find_key, self._ctx.where("find_listings")
+        )
 
     def _pick(self, key: str, items: list[ProductInfo]) -> ProductInfo | None:
         mine = [
