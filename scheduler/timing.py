@@ -26,10 +26,11 @@ class Backoff:
         """The wait after ``failures`` failures in a row (at least one)."""
         if failures <= 0:
             return timedelta(0)
-        # 2^n overflows nothing here: the exponent stops growing once past the cap
-        exponent = min(failures - 1, 62)
-        wait = self.base * (2**exponent) if exponent < 40 else self.cap
-        return min(wait, self.cap)
+        # in float seconds, where 2^n cannot overflow a timedelta however many
+        # failures there were
+        exponent = min(failures - 1, 1000)
+        seconds = self.base.total_seconds() * 2.0**exponent
+        return min(timedelta(seconds=min(seconds, self.cap.total_seconds())), self.cap)
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,3 +39,11 @@ def test_jitter_moves_the_interval_within_its_share_either_way(
 ) -> None:
     intervals = Intervals(MINUTE * 10, jitter=0.1, draw=lambda: draw)
     assert intervals(A) == MINUTE * 10 * factor
+
+
+@pytest.mark.parametrize("failures", [39, 40, 41, 62, 63, 1000, 10**6])
+def test_a_long_failing_account_waits_the_cap_whatever_its_base(failures: int) -> None:
+    """The largest base and cap the settings allow, past 2^39 and beyond."""
+    backoff = Backoff(base=timedelta(days=1), cap=timedelta(days=7))
+    assert backoff(failures) == timedelta(days=7)
+    assert Backoff(base=timedelta(minutes=3))(failures) == timedelta(hours=1)
