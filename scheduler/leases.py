@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -76,6 +77,13 @@ class LeaseTerms:
         """The time between two renewals."""
         return self.renew_every or self.duration / 3
 
+    @property
+    def trusted(self) -> float:
+        """Seconds after a take or renewal was asked for during which this process
+        may count on still holding the lease by its own monotonic clock: the
+        lease's duration less a tenth for the clocks' drift."""
+        return self.duration.total_seconds() * 0.9
+
 
 def take(
     leases: LeaseStore, account: AccountId, holder: str, terms: LeaseTerms
@@ -124,6 +132,7 @@ def _renew(
     done: threading.Event,
 ) -> None:
     while not done.wait(terms.renewal.total_seconds()):
+        asked = time.monotonic()
         try:
             kept = leases.renew(fence, terms.duration)
         except Exception:  # the store did not answer: the lease may run out
@@ -133,3 +142,4 @@ def _renew(
             log.error("account.lease_lost", account=fence.account, epoch=fence.epoch)
             stop.request(LEASE_LOST)
             return
+        stop.stop_at(asked + terms.trusted, LEASE_LOST)

@@ -38,7 +38,7 @@ from core.errors import AccountBusyError
 from core.ports import Clock, Fence, LeaseStore, MarketplaceConnector
 from core.services.runs import RunReport, UnitOfWorkFactory, error_text
 from core.services.stopping import StopRequest
-from scheduler.leases import LeaseTerms, lease_holder, renewing, take
+from scheduler.leases import LEASE_LOST, LeaseTerms, lease_holder, renewing, take
 from scheduler.ops import metrics
 
 log = structlog.get_logger(__name__)
@@ -171,11 +171,15 @@ class AccountJobRunner:
         closed after."""
         terms = self.options.lease
         holder = f"{self.options.holder}:{lease_holder().rpartition(':')[2]}"
+        asked = time.monotonic()
         fence = take(self.leases, account.id, holder, terms)
         if fence is None:
             yield None
             return
         stop = StopRequest(parent=self.stop)
+        # past this, unrenewed (a process paused, a database unanswering), the job
+        # stops at its next safe point, before any further marketplace write
+        stop.stop_at(asked + terms.trusted, LEASE_LOST)
         with renewing(self.leases, fence, terms, stop):
             connector = self.connectors(account)
             try:

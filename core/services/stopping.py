@@ -9,6 +9,8 @@ run then ends ``interrupted`` and the next run continues from what was committed
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 
 from core.errors import RunInterruptedError
 
@@ -20,10 +22,23 @@ class StopRequest:
     A request made with a ``parent`` (one job's, under the whole command's) is also
     requested once its parent is."""
 
-    def __init__(self, parent: StopRequest | None = None) -> None:
+    def __init__(
+        self,
+        parent: StopRequest | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._event = threading.Event()
         self._reason = ""
         self._parent = parent
+        self._monotonic = monotonic
+        self._deadline: tuple[float, str] | None = None
+
+    def stop_at(self, deadline: float, reason: str) -> None:
+        """Request a stop by itself once the monotonic clock reaches ``deadline``
+        (e.g. when a lease can no longer be known to hold: a process paused past it
+        must not send one more marketplace write when it wakes, though the database
+        would refuse its records anyway). A later call moves the deadline."""
+        self._deadline = (deadline, reason)
 
     def request(self, reason: str) -> None:
         """Ask the work to stop; ``reason`` names the cause (e.g. ``SIGTERM``)."""
@@ -33,7 +48,11 @@ class StopRequest:
 
     @property
     def requested(self) -> bool:
-        """True once a stop was requested (here or of the parent)."""
+        """True once a stop was requested (here or of the parent), or its deadline
+        passed."""
+        deadline = self._deadline
+        if deadline is not None and self._monotonic() >= deadline[0]:
+            self.request(deadline[1])
         return self._event.is_set() or (
             self._parent is not None and self._parent.requested
         )

@@ -11,6 +11,8 @@ import pytest
 import typer
 from structlog.testing import capture_logs
 
+from core.errors import RunInterruptedError
+from core.services.stopping import StopRequest
 from ikm_sync._signals import exit_if_stopped, stopping_on_signals
 
 
@@ -86,3 +88,23 @@ def test_nothing_happens_without_a_signal() -> None:
         pass
     assert not stop.requested
     exit_if_stopped(stop)  # returns: the command exits as its work says
+
+
+def test_a_stop_deadline_requests_the_stop_once_the_monotonic_clock_reaches_it() -> (
+    None
+):
+    now = [100.0]
+    parent = StopRequest()
+    stop = StopRequest(parent=parent, monotonic=lambda: now[0])
+    stop.stop_at(110.0, "lease lost")
+    now[0] = 109.9
+    assert not stop.requested
+    stop.stop_at(130.0, "lease lost")  # a renewal moves it on
+    now[0] = 129.0
+    assert not stop.requested
+    now[0] = 130.0
+    assert stop.requested
+    assert stop.reason == "lease lost"
+    assert not parent.requested  # one job's lease, not the whole command
+    with pytest.raises(RunInterruptedError, match="lease lost"):
+        stop.check()
