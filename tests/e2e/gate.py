@@ -9,6 +9,8 @@ reads the answer) or dropped (it never reached the marketplace).
 
 from __future__ import annotations
 
+import select
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,7 +44,7 @@ class Gate:
         self._servers: list[ThreadingHTTPServer] = []
         self.urls: dict[str, str] = {}
         for key, target in targets.items():
-            server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler(target))
+            server = _QuietServer(("127.0.0.1", 0), self._handler(target))
             server.daemon_threads = True
             threading.Thread(target=server.serve_forever, daemon=True).start()
             self._servers.append(server)
@@ -77,10 +79,19 @@ class Gate:
         self._client.close()
 
     @contextmanager
-    def _admitted(self) -> Iterator[bool]:
+    def _admitted(self, client: socket.socket) -> Iterator[bool]:
         """Count a request and wait while it is held; yields whether to forward it.
-        A held request counts as held until the block ends (answered or dropped)."""
+        A held request counts as held until the block ends (answered or dropped).
+
+        A request whose sender is already gone (a killed process's last request,
+        read late by a busy server thread, possibly after the gate was armed again
+        for the next process) is dropped without being counted: counted, it would
+        take the place of the next process's Nth request. The check and the count
+        are one step under the lock, so :meth:`arm` cannot come between them."""
         with self._lock:
+            if _gone(client):
+                yield False
+                return
             self._seen += 1
             held = self._hold_at is not None and self._seen >= self._hold_at
             if held:
@@ -111,7 +122,7 @@ class Gate:
             def _relay(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
-                with gate._admitted() as forward:
+                with gate._admitted(self.connection) as forward:
                     if not forward:
                         self.close_connection = True  # dropped: no answer at all
                         return
@@ -139,6 +150,29 @@ class Gate:
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _relay  # noqa: N815
 
         return Forward
+
+
+def _gone(client: socket.socket) -> bool:
+    """True when the peer of ``client`` has closed its end (or reset it): the socket
+    reads as ready with nothing to read. A live client waiting for its answer sends
+    nothing more, so its socket is not readable."""
+    try:
+        readable, _, _ = select.select([client], [], [], 0)
+        return bool(readable) and client.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A forwarding server that does not print a traceback when a killed client's
+    connection is reset under it (expected here, not an error)."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Quiet for connections the client reset or abandoned; loud otherwise."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 @contextmanager
