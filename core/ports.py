@@ -350,8 +350,9 @@ class RunRepository(Protocol):
         at: datetime,
         window: OrderWindow | None = None,
     ) -> int:
-        """Record a run as running; returns its id. A run of the same kind, account
-        and window start that never finished is taken over, not duplicated."""
+        """Record a new run as running; returns its id. Every run has its own record:
+        one that starts over the window of a run cut short leaves that run as it
+        ended."""
         ...
 
     def add_items(self, run_id: int, items: Sequence[RunItem]) -> None:

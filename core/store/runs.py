@@ -78,35 +78,18 @@ class SqlRunRepository:
         window: OrderWindow | None = None,
     ) -> int:
         account_id = None if account is None else account_row_id(self._session, account)
-        values: dict[str, Any] = {
-            "trigger": trigger[:128],
-            "window_end": None if window is None else window.until,
-            "started_at": at,
-            "finished_at": None,
-            "outcome": RunOutcome.RUNNING.value,
-            "counts": {},
-        }
-        if window is not None:
-            # A run over the same window that was cut short is taken over.
-            taken = self._session.execute(
-                sa.update(SyncRunRow)
-                .where(
-                    col(SyncRunRow.kind) == kind.value,
-                    col(SyncRunRow.account_id) == account_id,
-                    col(SyncRunRow.window_start) == window.since,
-                )
-                .values(**values)
-                .returning(col(SyncRunRow.id))
-            ).first()
-            if taken is not None:
-                return int(taken[0])
         inserted = self._session.execute(
             sa.insert(SyncRunRow)
             .values(
                 kind=kind.value,
                 account_id=account_id,
+                trigger=trigger[:128],
                 window_start=None if window is None else window.since,
-                **values,
+                window_end=None if window is None else window.until,
+                started_at=at,
+                finished_at=None,
+                outcome=RunOutcome.RUNNING.value,
+                counts={},
             )
             .returning(col(SyncRunRow.id))
         ).one()

@@ -222,7 +222,7 @@ class OrderLineRow(SQLModel, table=True):
 
 class SyncRunRow(SQLModel, table=True):
     __tablename__ = "sync_runs"
-    __table_args__ = (sa.UniqueConstraint("kind", "account_id", "window_start"),)
+    __table_args__ = (sa.Index("ix_sync_runs_account_id_kind", "account_id", "kind"),)
 
     id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
     kind: str = Field(max_length=16)

@@ -105,3 +105,29 @@ def test_chain_head_leaves_anything_else_to_alembic(
     for number, (revision, parent) in enumerate(scripts):
         _script(tmp_path, f"x{number}", f'"{revision}"', parent)
     assert chain_head(tmp_path) is None
+
+
+def test_a_downgrade_below_0009_refuses_while_a_window_was_run_twice(
+    engine: Engine,
+) -> None:
+    """Since 0009 every run keeps its row; going back to one run per window would
+    have to drop some, so the downgrade refuses and changes nothing."""
+    from alembic import command
+
+    from core.store.db import _alembic_config
+
+    insert = sa.text(
+        'INSERT INTO sync_runs (kind, account_id, "trigger", window_start, '
+        "started_at, outcome, counts) VALUES ('orders', NULL, 's', :w, :w, "
+        "'failed', '{}')"
+    )
+    with engine.begin() as connection:
+        for _ in range(2):
+            connection.execute(insert, {"w": "2026-12-01 00:00:00"})
+    with pytest.raises(RuntimeError, match="1 order windows were run more than once"):
+        command.downgrade(_alembic_config(engine), "0008")
+    assert current_revision(engine) == head_revision()
+    with engine.connect() as connection:
+        assert (
+            connection.execute(sa.text("SELECT COUNT(*) FROM sync_runs")).scalar() == 2
+        )

@@ -577,14 +577,18 @@ def test_recent_runs_newest_first_without_items(
     assert recent[0].account is None
 
 
-def test_starting_the_same_window_again_takes_over_the_unfinished_run(
+def test_starting_the_same_window_again_records_a_new_run_and_keeps_the_cut_short_one(
     seeded: Factory, clock: FakeClock
 ) -> None:
     with seeded() as uow:
         cut_short = uow.runs.start(
             SyncKind.ORDERS, SHOPEE, "schedule", clock.now(), window(0, 1)
         )
+        uow.runs.add_items(
+            cut_short, [RunItem("order:1", "ingest", True, at=clock.now())]
+        )
         uow.commit()
+    started = clock.now()
     clock.advance(minutes=30)
     with seeded() as uow:
         again = uow.runs.start(
@@ -592,26 +596,34 @@ def test_starting_the_same_window_again_takes_over_the_unfinished_run(
         )
         uow.commit()
     with seeded() as uow:
-        runs = uow.runs.recent(10)
-    assert again == cut_short
-    assert len(runs) == 1
-    (run,) = runs
-    assert (run.trigger, run.started_at, run.outcome) == (
-        "retry",
-        clock.now(),
+        runs = {r.id: r for r in uow.runs.recent(10)}
+        first = uow.runs.get(cut_short)
+    assert again != cut_short
+    assert set(runs) == {cut_short, again}
+    assert first is not None
+    assert (first.trigger, first.started_at, first.outcome, first.window_end) == (
+        "schedule",
+        started,
         RunOutcome.RUNNING,
+        window(0, 1).until,
     )
-    assert (run.window_start, run.window_end) == (window().since, window(0, 2).until)
+    assert [i.subject for i in first.items] == ["order:1"]
+    second = runs[again]
+    assert (second.trigger, second.outcome) == ("retry", RunOutcome.RUNNING)
+    assert (second.window_start, second.window_end) == (
+        window().since,
+        window(0, 2).until,
+    )
 
 
-def test_a_run_without_an_account_over_the_same_window_is_taken_over_too(
+def test_runs_without_an_account_over_the_same_window_are_separate_runs(
     seeded: Factory, clock: FakeClock
 ) -> None:
     with seeded() as uow:
         first = uow.runs.start(SyncKind.ORDERS, None, "s", clock.now(), window())
         again = uow.runs.start(SyncKind.ORDERS, None, "s", clock.now(), window())
-        assert again == first
-        assert len(uow.runs.recent(10)) == 1
+        assert again != first
+        assert len(uow.runs.recent(10)) == 2
 
 
 @pytest.mark.parametrize(
