@@ -413,11 +413,13 @@ class LeaseStore(Protocol):
         ...
 
     def release(self, fence: Fence) -> None:
-        """Give the lease back (only while ``fence`` still holds it)."""
+        """Give the lease back (only while ``fence`` still holds it). Its epoch is
+        kept, so whoever takes it next gets a higher one."""
         ...
 
     def holder(self, account: AccountId) -> str | None:
-        """Who holds ``account``'s lease now (expired or not), if anyone."""
+        """Who holds ``account``'s lease now (expired or not), if anyone; ``None``
+        once it was released."""
         ...
 
     def take_over(

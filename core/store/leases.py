@@ -9,9 +9,14 @@ keeps one too long.
 **Taking a lease** is one conditional ``UPDATE`` (an expired lease, or a released one)
 or, for an account with no lease row, an ``INSERT … ON CONFLICT DO NOTHING``: whichever
 statement changes a row (seen through ``RETURNING``) wins, so two processes cannot
-both hold one account. A lease passing to a new holder gets the next **epoch**;
-renewal (or a new ``acquire``) by the same holder keeps it. Holders are unique per
-job, so a fence (holder, epoch) names one holding only.
+both hold one account. A lease passing to a new holder, or taken again after it
+expired or was released, gets the next **epoch**; renewal (or a new ``acquire``) of
+a live lease by its holder keeps it. Holders are unique per job, so a fence
+(holder, epoch) names one holding only.
+
+**Releasing** keeps the row: its holder becomes :data:`FREE` and it expires at once.
+An account's lease row, once made, is never deleted, so its epoch only ever grows:
+a paused holder of epoch 1 can never meet a later lease that starts again at 1.
 
 **Fencing.** :func:`fence_holds` is the check a fenced unit of work runs just before
 ``COMMIT``, in the same transaction as the writes it guards::
@@ -60,6 +65,9 @@ from core.store.tables import AccountLeaseRow, ChannelAccountRow, table_of
 HOLDER_LENGTH = 128
 """Holders are stored, matched and released by their first 128 characters."""
 
+#: The holder of a released lease (the row stays, so the epoch keeps growing).
+FREE = ""
+
 #: SQLAlchemy's text form of a timestamp on SQLite (microseconds, no zone: UTC).
 _SQLITE_FORMAT = "%Y-%m-%d %H:%M:%f"
 
@@ -87,19 +95,22 @@ class SqlLeaseStore:
         holder = holder[:HOLDER_LENGTH]
         with self._session_factory() as session:
             account_id = account_row_id(session, account)
+            now = db_now(session)
+            live = col(AccountLeaseRow.expires_at) > now
             ours = col(AccountLeaseRow.holder) == holder
             taken = session.execute(
                 sa.update(AccountLeaseRow)
                 .where(
                     col(AccountLeaseRow.account_id) == account_id,
-                    sa.or_(ours, col(AccountLeaseRow.expires_at) <= db_now(session)),
+                    sa.or_(ours, ~live),
                 )
                 .values(
                     holder=holder,
                     expires_at=db_now(session, duration),
-                    # a new holder fences off every earlier one; a renewal does not
+                    # a new holder (or a lease taken again after it ran out or
+                    # was released) fences off every earlier one; a renewal does not
                     epoch=sa.case(
-                        (ours, col(AccountLeaseRow.epoch)),
+                        (sa.and_(ours, live), col(AccountLeaseRow.epoch)),
                         else_=col(AccountLeaseRow.epoch) + 1,
                     ),
                 )
@@ -140,12 +151,16 @@ class SqlLeaseStore:
     def release(self, fence: Fence) -> None:
         with self._session_factory() as session:
             account_id = account_row_id(session, fence.account)
+            # the row stays (see the module): deleting it would start the next
+            # holder's epoch again at 1
             session.execute(
-                sa.delete(AccountLeaseRow).where(
+                sa.update(AccountLeaseRow)
+                .where(
                     col(AccountLeaseRow.account_id) == account_id,
                     col(AccountLeaseRow.holder) == fence.holder[:HOLDER_LENGTH],
                     col(AccountLeaseRow.epoch) == fence.epoch,
                 )
+                .values(holder=FREE, expires_at=db_now(session))
             )
             session.commit()
 
@@ -154,7 +169,8 @@ class SqlLeaseStore:
             account_id = account_row_id(session, account)
             found = session.execute(
                 sa.select(col(AccountLeaseRow.holder)).where(
-                    col(AccountLeaseRow.account_id) == account_id
+                    col(AccountLeaseRow.account_id) == account_id,
+                    col(AccountLeaseRow.holder) != FREE,
                 )
             ).scalar_one_or_none()
             return None if found is None else str(found)

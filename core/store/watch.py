@@ -11,7 +11,7 @@ from sqlmodel import Session, col
 from core.domain.ids import AccountId
 from core.domain.runs import SyncRun
 from core.ports import AccountSchedule, LeaseView
-from core.store.leases import db_now
+from core.store.leases import FREE, db_now
 from core.store.runs import _RUN_COLUMNS, _run
 from core.store.tables import (
     AccountLeaseRow,
@@ -53,10 +53,12 @@ class SqlAccountWatch:
                     col(AccountLeaseRow.holder),
                     col(AccountLeaseRow.expires_at),
                     col(AccountLeaseRow.expires_at) > db_now(session),
-                ).join(
+                )
+                .join(
                     ChannelAccountRow,
                     col(ChannelAccountRow.id) == col(AccountLeaseRow.account_id),
                 )
+                .where(col(AccountLeaseRow.holder) != FREE)  # released
             ).all()
         return {
             AccountId(key): LeaseView(str(holder), expires, bool(live))

@@ -104,7 +104,7 @@ def _leases(site: Site) -> int:
         with engine.connect() as connection:
             return int(
                 connection.execute(
-                    sa.text("SELECT COUNT(*) FROM account_leases")
+                    sa.text("SELECT COUNT(*) FROM account_leases WHERE holder <> ''")
                 ).scalar_one()
             )
     finally:

@@ -24,7 +24,7 @@ from core.errors import LeaseLostError, StoreError
 from core.ports import Fence
 from core.services.runs import RunRecorder
 from core.store.db import make_session_factory
-from core.store.leases import SqlLeaseStore, db_now
+from core.store.leases import SqlLeaseStore, db_now, fence_holds
 from core.store.tables import AccountLeaseRow
 from core.store.uow import SqlUnitOfWork
 from tests.fakes import FakeClock, product
@@ -142,6 +142,31 @@ def test_release_lets_another_holder_take_the_lease(leases: SqlLeaseStore) -> No
     leases.release(fence)
     assert leases.holder(SHOPEE) is None
     assert leases.acquire(SHOPEE, "worker-b", LEASE) is not None
+
+
+def test_a_released_lease_keeps_its_epoch_growing(
+    leases: SqlLeaseStore, engine: sa.Engine
+) -> None:
+    """A holder paused with epoch 1 must never meet a later lease of epoch 1,
+    however often the lease was released in between."""
+    paused = leases.acquire(SHOPEE, "worker-a", LEASE)
+    assert paused is not None
+    expire(engine)
+    second = leases.acquire(SHOPEE, "worker-b", LEASE)
+    assert second is not None
+    leases.release(second)
+    third = leases.acquire(SHOPEE, "worker-c", LEASE)
+    assert third is not None
+    assert [paused.epoch, second.epoch, third.epoch] == [1, 2, 3]
+    leases.release(third)
+    again = leases.acquire(SHOPEE, "worker-c", LEASE)  # its own name, a new holding
+    assert again is not None
+    assert again.epoch == 4
+    assert not leases.renew(third, LEASE)  # a released holding stays released
+    with Session(engine) as session:
+        assert not fence_holds(session, paused)
+        assert not fence_holds(session, third)
+        assert fence_holds(session, again)
 
 
 def test_release_by_another_holder_does_nothing(leases: SqlLeaseStore) -> None:
