@@ -2,10 +2,12 @@
 
 The lease itself lives in the database (:class:`core.ports.LeaseStore`, whose expiry
 follows the database's clock and whose epoch fences off earlier holders). Here a job
-takes it under a holder name unique to the job (``host:pid:nonce``), renews it from a
-thread while the work runs, and releases it when the work ends. A lease whose holder
-was a process of this machine that no longer runs (killed, crashed) is taken over at
-once instead of waiting for it to expire.
+takes it under a holder name unique to the job (the process's identity and a nonce:
+``host:pid:start-machine:nonce``), renews it from a thread while the work runs, and
+releases it when the work ends. A lease whose holder was a process of this machine,
+boot and PID namespace that no longer runs (killed, crashed; judged by its start
+time, so a reused PID does not pass for it) is taken over at once instead of waiting
+for it to expire; in any doubt the lease is waited out.
 
 A renewal that fails (the lease passed to another holder, or the database did not
 answer) asks the job to stop at its next safe point: it may no longer be the only
@@ -14,6 +16,7 @@ writer, and its writes are refused anyway once the lease has passed on.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import threading
@@ -23,6 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import structlog
 
@@ -39,29 +43,124 @@ LEASE = timedelta(minutes=15)
 LEASE_LOST = "lease lost"
 
 
+#: Where the kernel shows processes (a test points it elsewhere).
+PROC = Path("/proc")
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessIdentity:
+    """Who a process is, closely enough to tell it from any other: its host and
+    PID, when it started (``/proc/<pid>/stat`` field 22, clock ticks since boot, so
+    a reused PID is a different process) and a digest of the machine's boot id and
+    the process's PID namespace (so a PID of another boot, container or namespace
+    under the same host name is never mistaken for one of ours). ``start`` and
+    ``machine`` are ``None`` where ``/proc`` cannot tell them."""
+
+    host: str
+    pid: int
+    start: int | None
+    machine: str | None
+
+    @classmethod
+    def of(cls, pid: int) -> ProcessIdentity:
+        """The identity of process ``pid`` (of this machine, alive or a zombie)."""
+        start = _start_time(pid)
+        machine = _machine(_namespace(pid)) if start is not None else None
+        return cls(socket.gethostname(), pid, start, machine)
+
+    @property
+    def name(self) -> str:
+        """``host:pid:start-machine`` (``host:pid:-`` when not known)."""
+        if self.start is None or self.machine is None:
+            return f"{self.host}:{self.pid}:-"
+        return f"{self.host}:{self.pid}:{self.start}-{self.machine}"
+
+    @classmethod
+    def parse(cls, holder: str) -> ProcessIdentity | None:
+        """The identity a holder name begins with; ``None`` for a name of another
+        form (e.g. of an older version)."""
+        host, pid_text, known, *_ = [*holder.split(":"), "", ""]
+        start_text, dash, machine = known.partition("-")
+        if not pid_text.isdigit() or not dash:
+            return None
+        if not start_text and not machine:
+            return cls(host, int(pid_text), None, None)
+        if not start_text.isdigit() or not machine:
+            return None
+        return cls(host, int(pid_text), int(start_text), machine)
+
+
 def lease_holder() -> str:
-    """A name for this process, unique across machines: ``host:pid:nonce``."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    """A name for this process, unique across machines:
+    ``host:pid:start-machine:nonce`` (see :class:`ProcessIdentity`)."""
+    return f"{ProcessIdentity.of(os.getpid()).name}:{uuid.uuid4().hex[:8]}"
 
 
 def holder_is_gone(holder: str) -> bool:
-    """True when ``holder`` names a process of this machine that no longer runs
-    (killed, crashed): its lease can be taken over at once instead of waiting for
-    it to expire. Holders of other machines are never judged."""
-    host, _, rest = holder.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
+    """True when ``holder`` names a process of this machine, boot and PID
+    namespace that no longer runs (killed, crashed; its PID free or reused by a
+    later process): its lease can be taken over at once instead of waiting for it
+    to expire. Any doubt (another host, boot or namespace, a name without the
+    process's start time, no ``/proc``, a process of another user hidden from us)
+    answers False: the lease is then waited out."""
+    named = ProcessIdentity.parse(holder)
+    if named is None or named.start is None or named.machine is None:
         return False
-    pid = int(pid_text)
-    if pid == os.getpid():
+    me = ProcessIdentity.of(os.getpid())
+    if me.machine is None or (named.host, named.machine) != (me.host, me.machine):
         return False
-    try:
-        os.kill(pid, 0)
+    running = _start_time(named.pid)
+    if running is not None:
+        # the PID runs a later process (reused), or the holder is a zombie
+        return running != named.start or _state(named.pid) in ("Z", "X")
+    try:  # no /proc entry: gone, unless it is only hidden (hidepid)
+        os.kill(named.pid, 0)
     except ProcessLookupError:
         return True
     except PermissionError:  # alive, another user's
         return False
     return False
+
+
+def _stat(pid: int) -> list[str] | None:
+    """The fields of ``/proc/<pid>/stat`` from field 3 (the state) on."""
+    try:
+        text = (PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    # field 2, the command, is in parentheses and may hold spaces or parentheses
+    return text.rpartition(")")[2].split()
+
+
+def _start_time(pid: int) -> int | None:
+    fields = _stat(pid)
+    if fields is None or len(fields) < 20 or not fields[19].isdigit():
+        return None
+    return int(fields[19])  # field 22
+
+
+def _state(pid: int) -> str:
+    fields = _stat(pid)
+    return fields[0] if fields else ""
+
+
+def _namespace(pid: int) -> str | None:
+    try:
+        return os.readlink(PROC / str(pid) / "ns" / "pid")
+    except OSError:
+        return None
+
+
+def _machine(namespace: str | None) -> str | None:
+    """A digest of this boot and ``namespace``; ``None`` when either is unknown."""
+    if namespace is None:
+        return None
+    try:
+        boot = (PROC / "sys" / "kernel" / "random" / "boot_id").read_text().strip()
+    except OSError:
+        return None
+    digest = hashlib.sha256(f"{boot}|{namespace}".encode()).hexdigest()
+    return digest[:12]
 
 
 @dataclass(frozen=True, slots=True)

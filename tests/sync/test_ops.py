@@ -3,7 +3,6 @@ run through the account-job runner against the simulators."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -20,7 +19,7 @@ from core.domain.ids import AccountId
 from core.domain.sync import RunOutcome, SyncKind
 from core.ports import Fence
 from ikm_sync.bootstrap import Runtime
-from scheduler.leases import LeaseTerms, take
+from scheduler.leases import LeaseTerms, ProcessIdentity, take
 from scheduler.ops import metrics
 from scheduler.ops.server import OpsServer, ReadyCheck, serve_ops
 from tests.sync.world import World
@@ -227,10 +226,11 @@ class _Leases:
 def test_lease_takeovers_are_counted(ops: StartOps) -> None:
     server = ops(None)
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    previous = ProcessIdentity.of(gone.pid).name  # not reaped before wait()
     gone.wait()
     before = value(scrape(server), "ikm_sync_lease_takeovers_total")
     fence = take(
-        _Leases(f"{socket.gethostname()}:{gone.pid}:abcd1234"),  # type: ignore[arg-type]
+        _Leases(f"{previous}:abcd1234"),  # type: ignore[arg-type]
         AccountId("shopee-ntt"),
         "me:1:x",
         LeaseTerms(),
