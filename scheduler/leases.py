@@ -9,9 +9,12 @@ boot and PID namespace that no longer runs (killed, crashed; judged by its start
 time, so a reused PID does not pass for it) is taken over at once instead of waiting
 for it to expire; in any doubt the lease is waited out.
 
-A renewal that fails (the lease passed to another holder, or the database did not
-answer) asks the job to stop at its next safe point: it may no longer be the only
-writer, and its writes are refused anyway once the lease has passed on.
+A renewal the store refuses (the lease passed to another holder) asks the job to stop
+at its next safe point: it may no longer be the only writer, and its writes are
+refused anyway once the lease has passed on. A renewal the store fails to answer (the
+database briefly unreachable) is logged and tried again for as long as the lease is
+still trusted to hold (:attr:`LeaseTerms.trusted` after the last take or renewal);
+only then is the job asked to stop.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -177,6 +180,12 @@ class LeaseTerms:
         return self.renew_every or self.duration / 3
 
     @property
+    def retry(self) -> timedelta:
+        """The time before a renewal the store failed to answer is tried again
+        (a quarter of the time between renewals)."""
+        return self.renewal / 4
+
+    @property
     def trusted(self) -> float:
         """Seconds after a take or renewal was asked for during which this process
         may count on still holding the lease by its own monotonic clock: the
@@ -205,8 +214,9 @@ def renewing(
     leases: LeaseStore, fence: Fence, terms: LeaseTerms, stop: StopRequest
 ) -> Iterator[None]:
     """Renew ``fence``'s lease while the block runs (a publish of a large catalogue
-    under rate limits can outlast one lease), then release it. A failed renewal
-    requests ``stop`` (reason :data:`LEASE_LOST`)."""
+    under rate limits can outlast one lease), then release it. A lost lease, or
+    one that could not be renewed while it was trusted to hold, requests ``stop``
+    (reason :data:`LEASE_LOST`)."""
     done = threading.Event()
     renewer = threading.Thread(
         target=_renew,
@@ -229,16 +239,36 @@ def _renew(
     terms: LeaseTerms,
     stop: StopRequest,
     done: threading.Event,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> None:
-    while not done.wait(terms.renewal.total_seconds()):
-        asked = time.monotonic()
+    """Renew every :attr:`LeaseTerms.renewal` until ``done``. A renewal the store
+    refuses (the lease passed on) stops the job at once; one the store fails to
+    answer is logged and tried again sooner, for as long as the last renewal is
+    trusted to hold (the job's ``stop_at`` deadline): only past that is the job
+    asked to stop."""
+    trusted_until = monotonic() + terms.trusted  # the take, just before
+    wait = terms.renewal
+    while not done.wait(wait.total_seconds()):
+        asked = monotonic()
+        if asked >= trusted_until:
+            log.error("account.lease_lost", account=fence.account, epoch=fence.epoch)
+            stop.request(LEASE_LOST)
+            return
         try:
             kept = leases.renew(fence, terms.duration)
-        except Exception:  # the store did not answer: the lease may run out
-            log.exception("account.lease_renewal_failed", account=fence.account)
-            kept = False
+        except Exception:  # the store did not answer: try again while trusted
+            wait = min(terms.renewal, terms.retry)
+            log.exception(
+                "account.lease_renewal_failed",
+                account=fence.account,
+                retry_in_seconds=wait.total_seconds(),
+                trusted_for_seconds=round(trusted_until - asked, 3),
+            )
+            continue
         if not kept:
             log.error("account.lease_lost", account=fence.account, epoch=fence.epoch)
             stop.request(LEASE_LOST)
             return
-        stop.stop_at(asked + terms.trusted, LEASE_LOST)
+        trusted_until = asked + terms.trusted
+        stop.stop_at(trusted_until, LEASE_LOST)
+        wait = terms.renewal
