@@ -12,7 +12,8 @@ A failing account backs off exponentially (capped), keeps its schedule and shows
 (``last_error``); an account that needs re-authorisation is skipped, logged and
 noted until an officer authorises it. Beside the claims, APScheduler runs a sweep
 that closes runs left ``running`` by dead processes as ``abandoned`` and a token
-refresh ahead of expiry.
+refresh ahead of expiry; ``--once`` (:meth:`Daemon.run_once`, for cron) does all
+three once.
 
 Stopping (:meth:`Daemon.serve` returns once ``stop`` is requested): no more claims,
 the cycles in hand get ``stop_deadline`` to finish, then are asked to stop at their
@@ -223,8 +224,12 @@ class Daemon:
     # ------------------------------------------------------------ once (cron)
 
     def run_once(self, stop: StopRequest) -> list[AccountResult]:
-        """Every job due now, once per account, then return (``--once``)."""
+        """What a daemon's ticks do, once, then return (``--once``, the cron
+        entrance): close abandoned runs, refresh tokens expiring within the margin,
+        and run every job due now, once per account."""
         self.refresh()
+        self.sweep()
+        self.refresh_tokens(lambda: not stop.requested)
         results: list[AccountResult] = []
         workers = self.runner.workers
         with ThreadPoolExecutor(workers, thread_name_prefix="cycle") as pool:
@@ -346,14 +351,23 @@ class Daemon:
         with self._lock:
             self._in_flight.discard(future)
 
-    def _sweep(self) -> None:
+    def sweep(self) -> list[int]:
+        """Close the runs left ``running`` by dead processes as ``abandoned``
+        (:mod:`scheduler.sweep`); returns their ids. Never raises."""
         try:
-            sweep_abandoned(
+            return sweep_abandoned(
                 self.schedule,
                 self.runner.leases,
                 self.runner.options.holder,
                 self.runner.options.lease,
             )
+        except Exception:
+            log.exception("daemon.sweep_failed")
+            return []
+
+    def _sweep(self) -> None:
+        self.sweep()
+        try:
             if self._claiming.is_set():
                 self.refresh()
             self._publish_counts()
@@ -361,14 +375,17 @@ class Daemon:
             log.exception("daemon.sweep_failed")
 
     def _refresh_tokens(self) -> None:
+        self.refresh_tokens(self._claiming.is_set)
+
+    def refresh_tokens(self, going: Callable[[], bool]) -> None:
         """Refresh access tokens expiring within the margin, under each account's
-        lease (the connector's own check refreshes them); an account another
-        process holds is left to it."""
+        lease (the connector's own check refreshes them), while ``going()``; an
+        account another process holds is left to it. Never raises."""
         horizon = self.runner.clock.now() + self.options.token_margin
         with self._lock:
             accounts = list(self._accounts.values())
         for account in accounts:
-            if not self._claiming.is_set():
+            if not going():
                 return
             try:
                 tokens = self.tokens.load(account.id)

@@ -27,6 +27,7 @@ from tests.fakes import FakeClock, FakeTokenStore
 
 KOPI_CO = ProducerCode("IKM-NTT-001")
 MINUTE = timedelta(minutes=1)
+HOUR = timedelta(hours=1)
 OK, BROKEN, REVOKED = (AccountId(f"shopee-{n}") for n in ("ok", "broken", "revoked"))
 ACCOUNTS = [
     ChannelAccount(key, Marketplace.SHOPEE, str(n), (KOPI_CO,))
@@ -99,11 +100,30 @@ class ClockedSchedule:
     def entries(self, job: str) -> list[ScheduleEntry]:
         return []
 
+    abandoned: list[AccountId] = field(default_factory=list)
+    closed: list[Fence] = field(default_factory=list)
+
     def unleased_running(self) -> list[AccountId]:
-        return []
+        return [a for a in self.abandoned if a not in {f.account for f in self.closed}]
 
     def close_abandoned(self, fence: Fence) -> list[int]:
-        return []
+        self.closed.append(fence)
+        return [len(self.closed)]
+
+
+class FreeLeases:
+    """A lease store in which every lease is free."""
+
+    def __init__(self) -> None:
+        self.released: list[Fence] = []
+
+    def acquire(
+        self, account: AccountId, holder: str, duration: timedelta
+    ) -> Fence | None:
+        return Fence(account, holder, 7)
+
+    def release(self, fence: Fence) -> None:
+        self.released.append(fence)
 
 
 class ScriptedRunner:
@@ -112,9 +132,19 @@ class ScriptedRunner:
 
     workers = 2
 
-    def __init__(self) -> None:
+    def __init__(self, clock: FakeClock | None = None) -> None:
         self.stop = StopRequest()
         self.ran: list[tuple[SyncKind, AccountId]] = []
+        self.checked: list[AccountId] = []
+        self.clock = clock or FakeClock()
+        self.options = RunnerOptions(holder="test:1:a")
+        self.leases = FreeLeases()
+
+    def run_exclusive(
+        self, account: ChannelAccount, work: Callable[[object], object]
+    ) -> object:
+        self.checked.append(account.id)  # the connector's check refreshes tokens
+        return None
 
     def run(
         self, kind: SyncKind, accounts: Sequence[ChannelAccount], job: Job
@@ -140,9 +170,11 @@ class ScriptedRunner:
 def world() -> tuple[Daemon, ClockedSchedule, ScriptedRunner, FakeClock]:
     clock = FakeClock()
     schedule = ClockedSchedule(clock)
-    runner = ScriptedRunner()
+    runner = ScriptedRunner(clock)
     tokens = FakeTokenStore()
     tokens.tokens[REVOKED] = TokenSet(needs_reauthorisation=True, reason="revoked")
+    tokens.tokens[OK] = TokenSet(access_expires_at=clock.now() + 20 * MINUTE)
+    tokens.tokens[BROKEN] = TokenSet(access_expires_at=clock.now() + 2 * HOUR)
     daemon = Daemon(
         cast(AccountJobRunner, runner),
         schedule,
@@ -182,6 +214,20 @@ def test_a_pass_runs_each_due_account_once_and_records_why_each_did_not_succeed(
     assert schedule.rows[REVOKED].error == "revoked"
     assert schedule.rows[REVOKED].failures == 0
     assert schedule.rows[OK].failures == 0
+
+
+def test_a_pass_also_sweeps_abandoned_runs_and_refreshes_tokens_ahead(
+    world: tuple[Daemon, ClockedSchedule, ScriptedRunner, FakeClock],
+) -> None:
+    """``run --once`` is the cron entrance: equivalent to a daemon's ticks."""
+    daemon, schedule, runner, _ = world
+    schedule.abandoned = [BROKEN]
+    daemon.run_once(StopRequest())
+    assert [f.account for f in schedule.closed] == [BROKEN]  # under a lease of its own
+    assert [f.account for f in runner.leases.released] == [BROKEN]
+    # OK's token expires within the 30-minute margin; BROKEN's later; REVOKED's
+    # needs an officer
+    assert runner.checked == [OK]
 
 
 def test_nothing_runs_before_its_turn_and_a_failing_account_waits_out_its_backoff(
@@ -271,7 +317,6 @@ class BlockingRunner(ScriptedRunner):
         self.started = threading.Event()
         self.release = threading.Event()
         self.options = RunnerOptions(holder="test:1:a")
-        self.leases = None
 
     def run(
         self, kind: SyncKind, accounts: Sequence[ChannelAccount], job: Job
