@@ -12,12 +12,15 @@ finishes what was cut short.
 
 from __future__ import annotations
 
+import logging
+import os
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Any
+from typing import Any, NoReturn
 
 import structlog
 import typer
@@ -58,6 +61,16 @@ def stopping_on_signals() -> Iterator[StopRequest]:
 def exit_code_of(stop: StopRequest) -> int:
     """The conventional exit code of a command stopped by ``stop``'s signal."""
     return 128 + int(signal.Signals[stop.reason])
+
+
+def exit_now(code: int) -> NoReturn:
+    """End the process at once with ``code``, its logs flushed, without waiting
+    for threads still running (a job stuck past the stop deadline would otherwise
+    hold the exit until it ends)."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def exit_if_stopped(stop: StopRequest) -> None:

@@ -15,14 +15,19 @@ that closes runs left ``running`` by dead processes as ``abandoned`` and a token
 refresh ahead of expiry; ``--once`` (:meth:`Daemon.run_once`, for cron) does all
 three once.
 
-Stopping (:meth:`Daemon.serve` returns once ``stop`` is requested): no more claims,
-the cycles in hand get ``stop_deadline`` to finish, then are asked to stop at their
-next safe point (runs end ``interrupted``); leases are released as each job ends.
+Stopping (:meth:`Daemon.serve` returns once ``stop`` is requested): no more claims;
+the whole stop takes at most ``stop_deadline``. The cycles in hand get the first
+:data:`FINISH_SHARE` of it to finish, then are asked to stop at their next safe point
+(runs end ``interrupted``; leases are released as each job ends); at the deadline
+:meth:`Daemon.serve` returns whatever is still running (e.g. a job stuck in a
+marketplace call), counting it, so that the front door can end the process within
+the deadline (its leases then expire and the sweep closes its runs ``abandoned``).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -56,6 +61,9 @@ RECONCILE = "reconcile"
 TRIGGER = "schedule"
 #: ``last_outcome`` of an account skipped until it is authorised again.
 NEEDS_REAUTHORISATION = "needs_reauthorisation"
+#: Of the stop deadline, the share the cycles in hand get to finish by themselves
+#: before they are asked to stop at their next safe point.
+FINISH_SHARE = 0.75
 #: Outcomes that make ``ikm-sync run --once`` exit non-zero.
 FAILING = frozenset({"failed", "partial", NEEDS_REAUTHORISATION})
 
@@ -248,8 +256,10 @@ class Daemon:
 
     # ------------------------------------------------------------ the daemon
 
-    def serve(self, stop: StopRequest) -> None:
-        """Run until ``stop`` is requested, then stop as the module describes."""
+    def serve(self, stop: StopRequest) -> int:
+        """Run until ``stop`` is requested, then stop as the module describes,
+        within the stop deadline; returns how many jobs were still running at it
+        (their threads are left behind: the caller ends the process)."""
         from apscheduler.schedulers.background import BackgroundScheduler
 
         options = self.options
@@ -289,25 +299,32 @@ class Daemon:
             while not stop.requested:
                 idle.wait(0.2)
         finally:
-            self._stop(scheduler, pool, stop.reason or "stopped")
+            unfinished = self._stop(scheduler, pool, stop.reason or "stopped")
+        return unfinished
 
     def _stop(
         self, scheduler: BackgroundScheduler, pool: ThreadPoolExecutor, reason: str
-    ) -> None:
-        self._claiming.clear()
-        log.info("daemon.stopping", reason=reason)
-        scheduler.shutdown(wait=True)
+    ) -> int:
+        """Stop within one ``stop_deadline`` from now; the jobs left running."""
+        began = time.monotonic()
         deadline = self.options.stop_deadline.total_seconds()
+        self._claiming.clear()  # the scheduler's own jobs end at their next check
+        log.info("daemon.stopping", reason=reason)
+        scheduler.shutdown(wait=False)
         with self._lock:
             in_hand = set(self._in_flight)
-        _, pending = wait(in_hand, timeout=deadline)
+        _, pending = wait(in_hand, timeout=_left(began, deadline * FINISH_SHARE))
         if pending:
-            log.warning("daemon.stop_deadline_passed", accounts=len(pending))
-            self.runner.stop.request(f"{reason}: stop deadline passed")
-            _, pending = wait(pending, timeout=deadline)
-        pool.shutdown(wait=not pending, cancel_futures=True)
-        self._sweep()
+            log.warning("daemon.stop_deadline_near", accounts=len(pending))
+            self.runner.stop.request(f"{reason}: stop deadline near")
+            _, pending = wait(pending, timeout=_left(began, deadline))
+        pool.shutdown(wait=False, cancel_futures=True)
+        if pending:
+            log.error("daemon.stop_deadline_passed", accounts=len(pending))
+        else:
+            self.sweep()
         log.info("daemon.stopped", unfinished=len(pending))
+        return len(pending)
 
     def _tick(self, pool: ThreadPoolExecutor) -> None:
         try:
@@ -400,3 +417,8 @@ class Daemon:
                     account=account.id,
                     error=error_text(exc),
                 )
+
+
+def _left(began: float, seconds: float) -> float:
+    """What is left of ``seconds`` since ``began`` (monotonic), never negative."""
+    return max(0.0, began + seconds - time.monotonic())

@@ -14,7 +14,7 @@ from core.domain.accounts import ChannelAccount
 from core.domain.ids import AccountId
 from ikm_sync._context import AppState, state
 from ikm_sync._output import console, emit_json, table
-from ikm_sync._signals import exit_if_stopped, stopping_on_signals
+from ikm_sync._signals import exit_if_stopped, exit_now, stopping_on_signals
 from ikm_sync.bootstrap import Connections
 from ikm_sync.commands.sync import job_runner, pull_options
 from scheduler.daemon import AccountResult, Daemon, DaemonOptions
@@ -133,7 +133,8 @@ def run(
     with every other `ikm-sync run` on the same database.
 
     SIGTERM or SIGINT: no more accounts are claimed, the cycles in hand get
-    `[scheduler] stop_deadline_seconds` to finish, exit 0. With `--once`: exit 1
+    `[scheduler] stop_deadline_seconds` to finish (asked to stop at their next
+    safe point for its last quarter), exit 0 within that deadline. With `--once`: exit 1
     when any account failed."""
     app_state = state(ctx)
     app_state.json_errors = as_json
@@ -152,14 +153,17 @@ def run(
             accounts,
             daemon_options(app_state),
         )
+        unfinished = 0
         try:
             if not once:
                 with operations_port(app_state, daemon, ops_port):
-                    daemon.serve(stop)
+                    unfinished = daemon.serve(stop)
                 return
             results = daemon.run_once(stop)
         finally:
             connections.close()
+            if unfinished:  # jobs still running at the stop deadline
+                exit_now(0)
     if as_json:
         emit_json({"accounts": results_payload(results)})
     else:

@@ -28,6 +28,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from tests.e2e.gate import gated
 from tests.e2e.sites import Site, _site
 from tests.e2e.test_buyers import closed_port
 from tests.e2e.test_simulate import IKM_SYNC
@@ -314,6 +315,58 @@ def test_sigterm_mid_cycle_exits_zero_closes_the_run_and_releases_the_lease(
     ]
     assert "daemon.stopping" in events
     assert "daemon.stopped" in events
+
+
+def test_sigterm_ends_a_daemon_within_one_stop_deadline_even_with_a_call_stuck(
+    site: Site, daemons: Daemons
+) -> None:
+    """The whole stop is bounded by one stop deadline (systemd's TimeoutStopSec
+    counts on it), even when the cycle in hand is stuck in a marketplace call that
+    outlasts it: the process ends anyway; its lease, held by a process now gone, is
+    taken over at once by the next daemon of this machine, which closes the run
+    ``abandoned``."""
+    deadline = 4.0
+    with gated(site.config, site.urls) as gate:
+        gate.arm(1)  # the first marketplace call is held until the test ends
+        daemon = daemons.start(
+            {
+                "IKMSYNC_SCHEDULER__STOP_DEADLINE_SECONDS": str(deadline),
+                "IKMSYNC_SCHEDULER__SWEEP_SECONDS": "3600",
+            }
+        )
+        until(
+            lambda: gate.reached.is_set() or daemon.poll() is not None,
+            "a marketplace call in flight",
+        )
+        assert daemon.poll() is None
+        _, run_id = until(lambda: mid_run(site, daemon.pid), "the daemon mid-run")
+        signalled = time.monotonic()
+        daemon.send_signal(signal.SIGTERM)
+        try:
+            code = daemon.wait(timeout=4 * deadline)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the daemon did not end within the stop deadline")
+        took = time.monotonic() - signalled
+        gate.release(forward=False)
+    assert code == 0
+    # one deadline (not two, nor until the call ends), with room for a slow start
+    assert took < 2 * deadline, took
+    events = [
+        json.loads(line)["event"]
+        for line in daemons.logs[daemon.pid].read_text().splitlines()
+        if line.startswith("{")
+    ]
+    assert "daemon.stop_deadline_passed" in events
+    assert "daemon.stopped" in events
+
+    daemons.start()  # the next daemon of this machine: the holder is gone
+    until(
+        lambda: (
+            query(site, "SELECT outcome FROM sync_runs WHERE id = :i", i=run_id)[0][0]
+            == "abandoned"
+        ),
+        "the stuck run closed abandoned",
+    )
 
 
 def test_once_skips_an_account_needing_reauthorisation_and_says_so(
