@@ -524,9 +524,19 @@ class ScheduleStore(Protocol):
         ``backoff(failures)`` from now; returns the failures in a row."""
         ...
 
-    def noted(self, job: str, account: AccountId, outcome: str, error: str) -> None:
+    def noted(
+        self,
+        job: str,
+        account: AccountId,
+        outcome: str,
+        error: str,
+        due_in: timedelta | None = None,
+    ) -> None:
         """The job did not run for a reason that is no failure of its own (the
-        account needs re-authorisation): recorded, failures unchanged."""
+        account needs re-authorisation, or another process holds its lease):
+        recorded, failures unchanged. With ``due_in`` the job is due again that
+        long from now, when that is sooner than the turn its claim set (a claim
+        that could not run is not spent)."""
         ...
 
     def entries(self, job: str) -> list[ScheduleEntry]:

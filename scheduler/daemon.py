@@ -82,6 +82,9 @@ class DaemonOptions:
     token_margin: timedelta = timedelta(minutes=30)
     stop_deadline: timedelta = timedelta(minutes=1)
     pull: PullOptions | None = None
+    #: A claimed job that could not run (its lease held elsewhere, e.g. by a
+    #: manual ``sync cycle``, or a stop) is due again this soon, not a turn later.
+    retry_unrun: timedelta = timedelta(seconds=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,8 +214,10 @@ class Daemon:
             )
         elif outcome in (RunOutcome.SUCCEEDED.value, RunOutcome.PARTIAL.value):
             self.schedule.succeeded(job, account.id, outcome)
-        else:  # interrupted by a stop, or held by another process
-            self.schedule.noted(job, account.id, outcome, error)
+        else:  # interrupted by a stop, or held by another process: not spent
+            self.schedule.noted(
+                job, account.id, outcome, error, due_in=self.options.retry_unrun
+            )
         log.info("schedule.account_ran", outcome=outcome)
         return AccountResult(account.id, job, outcome, error, tuple(reports))
 

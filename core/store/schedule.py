@@ -176,16 +176,27 @@ class SqlScheduleStore:
             session.commit()
             return failures
 
-    def noted(self, job: str, account: AccountId, outcome: str, error: str) -> None:
-        self._update(
-            job,
-            account,
-            lambda s: {
+    def noted(
+        self,
+        job: str,
+        account: AccountId,
+        outcome: str,
+        error: str,
+        due_in: timedelta | None = None,
+    ) -> None:
+        def values(session: Session) -> dict[str, object]:
+            found: dict[str, object] = {
                 "last_outcome": outcome,
                 "last_error": error[:ERROR_LENGTH],
-                "last_finished_at": db_now(s),
-            },
-        )
+                "last_finished_at": db_now(session),
+            }
+            if due_in is not None:
+                sooner = db_now(session, due_in)
+                due = col(AccountScheduleRow.next_due_at)
+                found["next_due_at"] = sa.case((due > sooner, sooner), else_=due)
+            return found
+
+        self._update(job, account, values)
 
     def entries(self, job: str) -> list[ScheduleEntry]:
         with self._session_factory() as session:

@@ -197,6 +197,23 @@ def test_a_note_records_why_without_counting_a_failure(
     )
 
 
+def test_a_claim_that_could_not_run_is_due_again_soon_never_later(
+    sql_uow: Factory, clock: FakeClock, schedule: SqlScheduleStore
+) -> None:
+    busy, other = add_accounts(sql_uow, clock, 2)
+    due_now(schedule, [busy, other])
+    assert sorted(schedule.claim_due(CYCLE, every_hour, 10)) == [busy, other]
+    before = datetime.now(UTC)
+    schedule.noted(CYCLE, busy, "skipped", "held", due_in=timedelta(seconds=30))
+    schedule.noted(CYCLE, other, "skipped", "held", due_in=2 * HOUR)  # not later
+    due = {e.account: e for e in schedule.entries(CYCLE)}
+    slack = timedelta(seconds=20)
+    assert before < due[busy].next_due_at < before + timedelta(seconds=30) + slack
+    assert due[busy].last_outcome == "skipped"
+    assert due[busy].failures == 0
+    assert before + HOUR - slack < due[other].next_due_at < before + HOUR + slack
+
+
 def test_concurrent_claimers_never_claim_one_account_twice(
     sql_uow: Factory, clock: FakeClock, engine: sa.Engine
 ) -> None:

@@ -21,7 +21,7 @@ from core.ports import Fence, ScheduleEntry, TokenSet
 from core.services.runs import RunReport
 from core.services.stopping import StopRequest
 from scheduler.daemon import Daemon, DaemonOptions, outcome_of
-from scheduler.runner import AccountJobRunner, Job, RunnerOptions
+from scheduler.runner import HELD_ELSEWHERE, AccountJobRunner, Job, RunnerOptions
 from scheduler.timing import Backoff, Intervals
 from tests.fakes import FakeClock, FakeTokenStore
 
@@ -94,8 +94,18 @@ class ClockedSchedule:
         row.outcome, row.error = outcome, error
         return row.failures
 
-    def noted(self, job: str, account: AccountId, outcome: str, error: str) -> None:
-        self.rows[account].outcome, self.rows[account].error = outcome, error
+    def noted(
+        self,
+        job: str,
+        account: AccountId,
+        outcome: str,
+        error: str,
+        due_in: timedelta | None = None,
+    ) -> None:
+        row = self.rows[account]
+        row.outcome, row.error = outcome, error
+        if due_in is not None:
+            row.due = min(row.due, self.clock.now() + due_in)
 
     def entries(self, job: str) -> list[ScheduleEntry]:
         return []
@@ -136,6 +146,7 @@ class ScriptedRunner:
         self.stop = StopRequest()
         self.ran: list[tuple[SyncKind, AccountId]] = []
         self.checked: list[AccountId] = []
+        self.script: dict[AccountId, RunReport] = {}
         self.clock = clock or FakeClock()
         self.options = RunnerOptions(holder="test:1:a")
         self.leases = FreeLeases()
@@ -151,6 +162,9 @@ class ScriptedRunner:
     ) -> list[RunReport]:
         reports = []
         for account in accounts:
+            if account.id in self.script:
+                reports.append(self.script[account.id])
+                continue
             self.ran.append((kind, account.id))
             failed = account.id == BROKEN
             reports.append(
@@ -228,6 +242,29 @@ def test_a_pass_also_sweeps_abandoned_runs_and_refreshes_tokens_ahead(
     # OK's token expires within the 30-minute margin; BROKEN's later; REVOKED's
     # needs an officer
     assert runner.checked == [OK]
+
+
+def test_a_claim_whose_lease_is_held_elsewhere_is_retried_soon_not_spent(
+    world: tuple[Daemon, ClockedSchedule, ScriptedRunner, FakeClock],
+) -> None:
+    """An account claimed while, e.g., a manual ``sync cycle`` holds its lease is
+    due again shortly instead of a whole interval later."""
+    daemon, schedule, runner, clock = world
+    busy = RunReport(OK, SyncKind.ORDERS, 0, RunOutcome.SKIPPED, {}, HELD_ELSEWHERE)
+    runner.script[OK] = busy
+    daemon.run_once(StopRequest())
+    assert schedule.rows[OK].outcome == "skipped"
+    assert schedule.rows[OK].error == HELD_ELSEWHERE
+    assert schedule.rows[OK].due == clock.now() + timedelta(seconds=30)
+    assert schedule.rows[BROKEN].due == clock.now() + 5 * MINUTE  # ran: a turn
+
+    del runner.script[OK]
+    runner.ran.clear()
+    clock.advance(seconds=30)
+    daemon.run_once(StopRequest())
+    assert ran_accounts(runner) == [OK]
+    assert schedule.rows[OK].outcome == "succeeded"
+    assert schedule.rows[OK].due == clock.now() + 5 * MINUTE
 
 
 def test_nothing_runs_before_its_turn_and_a_failing_account_waits_out_its_backoff(
