@@ -492,7 +492,8 @@ class ScheduleStore(Protocol):
 
     def ensure(self, job: str, first_due: Mapping[AccountId, timedelta]) -> int:
         """Give each account in ``first_due`` without a due time for ``job`` one,
-        that long from now; returns how many were added."""
+        that long from now; returns how many were added. Set-based: accounts that
+        have one cost nothing (every daemon calls this each minute)."""
         ...
 
     def claim_due(

@@ -28,7 +28,7 @@ from sqlmodel import Session, col
 from core.domain.ids import AccountId
 from core.domain.sync import RunOutcome
 from core.ports import Fence, ScheduleEntry
-from core.store._sql import insert_ignoring_conflicts
+from core.store._sql import chunks, insert_ignoring_conflicts
 from core.store.accounts import account_row_id
 from core.store.leases import db_now, fence_holds
 from core.store.tables import (
@@ -41,6 +41,9 @@ from core.store.tables import (
 
 #: Why the sweep closed a run.
 ABANDONED_ERROR = "left running by a process that died or lost the account's lease"
+#: Rows per INSERT when accounts get their first due time (bound parameters
+#: stay well under both databases' limits).
+_INSERT_ROWS = 100
 #: Errors are stored up to this length.
 ERROR_LENGTH = 2000
 
@@ -52,27 +55,49 @@ class SqlScheduleStore:
         self._session_factory = session_factory
 
     def ensure(self, job: str, first_due: Mapping[AccountId, timedelta]) -> int:
+        # set-based: one look-up of the accounts without a row for the job (the
+        # steady state: nothing to add, one statement), then one INSERT per
+        # hundred of them, skipping rows another daemon added meanwhile
         if not first_due:
             return 0
-        added = 0
         with self._session_factory() as session:
-            ids = _row_ids(session, first_due)
-            for key, after in first_due.items():
-                if key not in ids:
-                    continue
-                inserted = session.execute(
-                    insert_ignoring_conflicts(
-                        session, table_of(AccountScheduleRow), ["account_id", "job"]
-                    )
-                    .values(
-                        account_id=ids[key],
-                        job=job,
-                        next_due_at=db_now(session, after),
-                        failures=0,
-                    )
-                    .returning(table_of(AccountScheduleRow).c.account_id)
-                ).first()
-                added += inserted is not None
+            scheduled = (
+                sa.select(col(AccountScheduleRow.account_id))
+                .where(
+                    col(AccountScheduleRow.account_id) == col(ChannelAccountRow.id),
+                    col(AccountScheduleRow.job) == job,
+                )
+                .exists()
+            )
+            missing = [
+                (int(row_id), AccountId(key))
+                for row_id, key in session.execute(
+                    sa.select(
+                        col(ChannelAccountRow.id), col(ChannelAccountRow.account_key)
+                    ).where(~scheduled)
+                )
+                if key in first_due
+            ]
+            table = table_of(AccountScheduleRow)
+            added = 0
+            for batch in chunks(missing, _INSERT_ROWS):
+                added += len(
+                    session.execute(
+                        insert_ignoring_conflicts(session, table, ["account_id", "job"])
+                        .values(
+                            [
+                                {
+                                    "account_id": row_id,
+                                    "job": job,
+                                    "next_due_at": db_now(session, first_due[key]),
+                                    "failures": 0,
+                                }
+                                for row_id, key in batch
+                            ]
+                        )
+                        .returning(table.c.account_id)
+                    ).all()
+                )
             session.commit()
         return added
 

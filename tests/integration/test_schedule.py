@@ -106,6 +106,57 @@ def test_a_due_account_is_claimed_once_and_its_next_turn_moves_by_its_interval(
     assert schedule.claim_due(CYCLE, every_hour, 10) == []
 
 
+class Statements:
+    """Counts the SQL statements an engine sends while the block runs."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self.sent: list[str] = []
+
+    def _count(self, *args: object) -> None:
+        self.sent.append(str(args[2]))
+
+    def __enter__(self) -> Statements:
+        sa.event.listen(self.engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        sa.event.remove(self.engine, "before_cursor_execute", self._count)
+
+    @property
+    def work(self) -> list[str]:
+        """The statements other than transaction control."""
+        return [
+            s
+            for s in self.sent
+            if s.split()[0].upper() not in ("BEGIN", "COMMIT", "ROLLBACK")
+        ]
+
+
+def test_ensuring_due_times_is_set_based(
+    sql_uow: Factory, clock: FakeClock, schedule: SqlScheduleStore, engine: sa.Engine
+) -> None:
+    """Every daemon ensures every account's row each minute: with every row there
+    it is one statement, whatever the number of accounts; new accounts add one
+    INSERT per hundred."""
+    accounts = add_accounts(sql_uow, clock, 250)
+    with Statements(engine) as first:
+        added = schedule.ensure(CYCLE, dict.fromkeys(accounts[:120], timedelta(0)))
+    assert added == 120
+    assert len(first.work) == 1 + 2  # the look-up, two INSERTs
+
+    with Statements(engine) as steady:
+        assert schedule.ensure(CYCLE, dict.fromkeys(accounts[:120], HOUR)) == 0
+    assert len(steady.work) == 1
+
+    with Statements(engine) as grown:
+        assert schedule.ensure(CYCLE, dict.fromkeys(accounts, timedelta(0))) == 130
+    assert len(grown.work) == 1 + 2
+    assert sorted(e.account for e in schedule.entries(CYCLE)) == accounts
+    # the first due times stay as first set
+    assert sorted(schedule.claim_due(CYCLE, every_hour, 1000)) == accounts
+
+
 def test_missed_turns_coalesce_into_one_catch_up_run(
     sql_uow: Factory, clock: FakeClock, schedule: SqlScheduleStore, engine: sa.Engine
 ) -> None:
