@@ -222,7 +222,11 @@ class OrderLineRow(SQLModel, table=True):
 
 class SyncRunRow(SQLModel, table=True):
     __tablename__ = "sync_runs"
-    __table_args__ = (sa.Index("ix_sync_runs_account_id_kind", "account_id", "kind"),)
+    __table_args__ = (
+        sa.Index("ix_sync_runs_account_id_kind", "account_id", "kind"),
+        # the sweep's look-up of runs left running, per account
+        sa.Index("ix_sync_runs_outcome_account_id", "outcome", "account_id"),
+    )
 
     id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
     kind: str = Field(max_length=16)

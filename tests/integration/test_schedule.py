@@ -9,6 +9,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -112,9 +113,11 @@ class Statements:
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
         self.sent: list[str] = []
+        self.parameters: list[Any] = []
 
-    def _count(self, *args: object) -> None:
+    def _count(self, *args: Any) -> None:
         self.sent.append(str(args[2]))
+        self.parameters.append(args[3])
 
     def __enter__(self) -> Statements:
         sa.event.listen(self.engine, "before_cursor_execute", self._count)
@@ -350,6 +353,32 @@ def test_the_sweep_closes_only_runs_no_live_lease_covers_and_fences_their_holder
     assert leases.holder(expired) is None
     assert leases.holder(live) == "otherhost:1:a"
     assert sweep_abandoned(schedule, leases, "sweeper:1:c", LeaseTerms(HOUR)) == []
+
+
+def test_the_sweeps_look_up_of_running_runs_is_indexed(
+    sql_uow: Factory, clock: FakeClock, schedule: SqlScheduleStore, engine: sa.Engine
+) -> None:
+    """The run log grows without bound; the sweep (every minute, every daemon)
+    looks up only the few runs left ``running``, through an index."""
+    add_accounts(sql_uow, clock, 1)
+    indexes = {
+        i["name"]: i["column_names"]
+        for i in sa.inspect(engine).get_indexes("sync_runs")
+    }
+    assert indexes.get("ix_sync_runs_outcome_account_id") == ["outcome", "account_id"]
+    with Statements(engine) as sent:
+        schedule.unleased_running()
+    (look_up,) = sent.work
+    parameters = sent.parameters[sent.sent.index(look_up)]
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.exec_driver_sql("SET enable_seqscan = off")  # a tiny table
+            plan = connection.exec_driver_sql("EXPLAIN " + look_up, parameters)
+        else:
+            plan = connection.exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + look_up, parameters
+            )
+        assert "ix_sync_runs_outcome_account_id" in str(plan.all())
 
 
 def test_closing_abandoned_runs_needs_a_fence_that_still_holds(
