@@ -9,6 +9,9 @@ transient failures and rate limits, only when the call is idempotent or provably
 left, with exponential backoff and jitter, honouring the wait a marketplace asked for,
 bounded in attempts and in time, logging each retry. A create that got no usable answer
 (no answer, a server error, one that cannot be read) is outcome-unknown, never retried.
+Just before a write leaves, the job's write guard is asked
+(:func:`core.services.stopping.check_write`): a job whose lease can no longer be known
+to hold sends nothing (:class:`~core.errors.RunInterruptedError`, not retried).
 
 An answer is read (``read``, e.g. parsed into a DTO) inside the attempt: a read — an
 idempotent ``GET`` or ``HEAD`` — whose answer cannot be read (not JSON, cut short, not
@@ -44,6 +47,7 @@ from core.errors import (
     UnreadableAnswerError,
     Where,
 )
+from core.services.stopping import check_write
 
 log = structlog.get_logger(__name__)
 
@@ -311,6 +315,10 @@ def send(
         budget.acquire(budget_key, cost)
         request = build()
         reads = idempotent and request.method in READ_METHODS
+        if request.method not in READ_METHODS:
+            # the last point before a write leaves: after the rate budget's wait,
+            # a job whose lease can no longer be known to hold sends nothing
+            check_write()
         try:
             response = http.send(request)
         except (httpx.ConnectError, httpx.ConnectTimeout):

@@ -29,13 +29,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 import structlog
 
 from core.domain.ids import AccountId
 from core.ports import Fence, LeaseStore
-from core.services.stopping import StopRequest
+from core.services.stopping import StopRequest, guarding_writes
 from scheduler.ops import metrics
 
 log = structlog.get_logger(__name__)
@@ -226,11 +227,19 @@ def renewing(
     )
     renewer.start()
     try:
-        yield
+        with guarding_writes(partial(_lease_lost, stop)):
+            yield
     finally:
         done.set()
         renewer.join()
         leases.release(fence)
+
+
+def _lease_lost(stop: StopRequest) -> str | None:
+    """:data:`LEASE_LOST` once ``stop`` says the lease can no longer be known to
+    hold (its deadline passed or a renewal was refused); a stop for another reason
+    (a signal) lets the write in hand go."""
+    return LEASE_LOST if stop.requested and stop.reason == LEASE_LOST else None
 
 
 def _renew(

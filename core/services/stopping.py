@@ -4,13 +4,21 @@ A :class:`StopRequest` is set from outside (a signal handler of the command line
 checked by the sync services at their safe points: between chunks, pages and
 transactions, never inside one. A marketplace call already in flight completes; the
 run then ends ``interrupted`` and the next run continues from what was committed.
+
+Safe points cannot close one window: between the last check and a marketplace write
+leaving (a rate-budget wait, a process paused). So the work's owner may also guard
+writes (:func:`guarding_writes`): the connectors' shared send path calls
+:func:`check_write` just before each write leaves, and a write the guard refuses
+(the job's lease can no longer be known to hold) is never sent.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from core.errors import RunInterruptedError
 
@@ -68,3 +76,29 @@ class StopRequest:
         """A safe point: raise :class:`RunInterruptedError` once a stop is requested."""
         if self.requested:
             raise RunInterruptedError(self.reason)
+
+
+#: Says, just before a marketplace write leaves, why it must not (``None``: it may).
+WriteRefusal = Callable[[], "str | None"]
+
+_write_guard: ContextVar[WriteRefusal | None] = ContextVar("write_guard", default=None)
+
+
+@contextmanager
+def guarding_writes(refusal: WriteRefusal) -> Iterator[None]:
+    """While the block runs, marketplace writes sent from this thread (and
+    context) are refused once ``refusal()`` names a reason."""
+    token = _write_guard.set(refusal)
+    try:
+        yield
+    finally:
+        _write_guard.reset(token)
+
+
+def check_write() -> None:
+    """Called by the send path just before a write leaves; raises
+    :class:`RunInterruptedError` (the write not sent) when the guard refuses it."""
+    refusal = _write_guard.get()
+    reason = refusal() if refusal is not None else None
+    if reason:
+        raise RunInterruptedError(reason)
