@@ -99,7 +99,7 @@ from core.services.runs import RunReport
 from core.store.db import make_engine, make_session_factory, upgrade
 from core.store.leases import SqlLeaseStore
 from core.store.tokens import SqlTokenStore
-from core.store.uow import SqlUnitOfWork
+from core.store.uow import fenced_units
 from ikm_sync.bootstrap import default_rate
 from scheduler.jobs import pull_job, push_job, run_cycle
 from scheduler.runner import AccountJobRunner, RunnerOptions
@@ -286,7 +286,7 @@ def _runner(
     factory = make_session_factory(world.engine)
     return AccountJobRunner(
         SqlLeaseStore(factory),
-        lambda fence: functools.partial(SqlUnitOfWork, factory, fence),
+        lambda fence: fenced_units(factory, fence),
         world.connector,
         world.clock,
         RunnerOptions(workers=workers),

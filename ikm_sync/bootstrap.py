@@ -11,7 +11,6 @@ import base64
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -154,9 +153,9 @@ class Runtime:
     def fenced_units(self, fence: Fence) -> Callable[[], SqlUnitOfWork]:
         """Units of work whose commits are refused once ``fence`` has lost its
         account's lease."""
-        from core.store.uow import SqlUnitOfWork
+        from core.store.uow import fenced_units
 
-        return partial(SqlUnitOfWork, self.session_factory, fence)
+        return fenced_units(self.session_factory, fence)
 
     def schema_problem(self) -> str | None:
         """``None`` when the database answers and is at the head migration,

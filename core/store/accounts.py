@@ -58,21 +58,36 @@ def policy_from_json(document: Mapping[str, Any]) -> AllocationPolicy:
     )
 
 
+def not_in_store(account: AccountId) -> StoreError:
+    """The error for an account the store does not hold."""
+    return StoreError(
+        f"account {account!r} is not in the store; run `ikm-sync accounts apply`"
+    )
+
+
+#: ``Session.info`` key of a job's account row ids (see :mod:`core.store.uow`).
+ROW_IDS = "ikmsync_account_row_ids"
+
+
 def account_row_id(session: Session, account: AccountId) -> int:
-    """The surrogate key of an account, for the other repositories.
+    """The surrogate key of an account, for the other repositories; looked up once
+    per job when the session carries the job's cache (``session.info[ROW_IDS]``).
 
     Raises:
         StoreError: the account is not in the store.
     """
+    cache: dict[AccountId, int] | None = session.info.get(ROW_IDS)
+    if cache is not None and account in cache:
+        return cache[account]
     found = session.execute(
         select(col(ChannelAccountRow.id)).where(
             col(ChannelAccountRow.account_key) == account
         )
     ).scalar_one_or_none()
     if found is None:
-        raise StoreError(
-            f"account {account!r} is not in the store; run `ikm-sync accounts apply`"
-        )
+        raise not_in_store(account)
+    if cache is not None:
+        cache[account] = int(found)
     return int(found)
 
 

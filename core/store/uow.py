@@ -6,10 +6,16 @@ it checks, in the same transaction, that the fence still holds its account's lea
 between), and rolls everything back with :class:`~core.errors.LeaseLostError` when
 it does not. Every write of account work (ledger movements, orders, bookmarks,
 listing state, run records) commits through it.
+
+The units of work of one job (:func:`fenced_units`) share a cache of account row
+ids, so a job looks its account's row id up once, not in every unit of work: an
+account's row id never changes while it is leased (accounts are never deleted).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from types import TracebackType
 from typing import Self
 
@@ -17,9 +23,10 @@ import structlog
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
+from core.domain.ids import AccountId
 from core.errors import LeaseLostError
 from core.ports import Fence
-from core.store.accounts import SqlAccountRepository
+from core.store.accounts import ROW_IDS, SqlAccountRepository
 from core.store.leases import fence_holds
 from core.store.ledger import SqlStockLedger
 from core.store.listings import SqlListingRepository
@@ -43,14 +50,20 @@ class SqlUnitOfWork:
     runs: SqlRunRepository
 
     def __init__(
-        self, session_factory: sessionmaker[Session], fence: Fence | None = None
+        self,
+        session_factory: sessionmaker[Session],
+        fence: Fence | None = None,
+        row_ids: dict[AccountId, int] | None = None,
     ) -> None:
         self._session_factory = session_factory
         self._fence = fence
+        self._row_ids = row_ids
         self._session: Session | None = None
 
     def __enter__(self) -> Self:
         session = self._session_factory()
+        if self._row_ids is not None:
+            session.info[ROW_IDS] = self._row_ids
         self._session = session
         self.producers = SqlProducerRepository(session)
         self.products = SqlProductRepository(session)
@@ -103,3 +116,11 @@ class SqlUnitOfWork:
 
     def rollback(self) -> None:
         self._require().rollback()
+
+
+def fenced_units(
+    session_factory: sessionmaker[Session], fence: Fence
+) -> Callable[[], SqlUnitOfWork]:
+    """A job's units of work: fenced with ``fence``, sharing one cache of account
+    row ids."""
+    return partial(SqlUnitOfWork, session_factory, fence, {})

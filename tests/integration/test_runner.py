@@ -7,7 +7,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import Any
 
 import pytest
@@ -25,7 +24,7 @@ from core.services.stopping import StopRequest
 from core.store.db import make_session_factory
 from core.store.leases import SqlLeaseStore, db_now
 from core.store.tables import AccountLeaseRow
-from core.store.uow import SqlUnitOfWork
+from core.store.uow import SqlUnitOfWork, fenced_units
 from scheduler.leases import LeaseTerms
 from scheduler.runner import AccountJobRunner, JobContext, RunnerOptions
 from tests.fakes import FakeClock, product
@@ -79,7 +78,7 @@ def runner(
     factory = make_session_factory(engine)
     return AccountJobRunner(
         SqlLeaseStore(factory),
-        lambda fence: partial(SqlUnitOfWork, factory, fence),
+        lambda fence: fenced_units(factory, fence),
         lambda _account: _Connector(),  # type: ignore[arg-type,return-value]
         clock,
         RunnerOptions(workers=workers, lease=TERMS, stop=stop or StopRequest()),

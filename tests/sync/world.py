@@ -14,7 +14,6 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -55,7 +54,7 @@ from core.services.publish import plan_push
 from core.services.stopping import StopRequest
 from core.store.db import make_session_factory
 from core.store.leases import SqlLeaseStore
-from core.store.uow import SqlUnitOfWork
+from core.store.uow import SqlUnitOfWork, fenced_units
 from scheduler.jobs import CycleReport, run_cycle
 from scheduler.runner import AccountJobRunner, ConnectorFactory, RunnerOptions
 from tests.fakes import sql_token_store
@@ -410,7 +409,7 @@ class World:
         factory = make_session_factory(self.engine)
         return AccountJobRunner(
             SqlLeaseStore(factory),
-            lambda fence: partial(SqlUnitOfWork, factory, fence),
+            lambda fence: fenced_units(factory, fence),
             connectors or self.connector,
             self.clock,
             RunnerOptions(workers=workers, stop=stop or StopRequest()),
