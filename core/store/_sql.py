@@ -24,6 +24,17 @@ def chunks(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
         yield batch
 
 
+def dialect_insert(session: Session, table: Table) -> Any:
+    """The bound dialect's INSERT of ``table`` (with ``on_conflict_do_update``)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table)
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert(table)
+
+
 def insert_ignoring_conflicts(session: Session, table: Table, index: list[str]) -> Any:
     """An INSERT skipping rows whose ``index`` columns exist already (both dialects)."""
     # Each dialect's package is imported here, by the store that uses it: importing

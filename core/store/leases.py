@@ -6,10 +6,11 @@ the exact text form SQLAlchemy stores timestamps in on SQLite), never from the
 caller's clock: a worker whose clock is minutes off neither takes a lease early nor
 keeps one too long.
 
-**Taking a lease** is one conditional ``UPDATE`` (an expired lease, or a released one)
-or, for an account with no lease row, an ``INSERT … ON CONFLICT DO NOTHING``: whichever
-statement changes a row (seen through ``RETURNING``) wins, so two processes cannot
-both hold one account. A lease passing to a new holder, or taken again after it
+**Taking a lease** is one statement, ``INSERT … ON CONFLICT (account) DO UPDATE …
+WHERE`` the lease is the taker's own or is not live (expired, or released): the
+account's first lease row is inserted, an existing one taken only on that condition
+(both atomically, the row locked), and whichever statement changes a row (seen
+through ``RETURNING``) wins, so two processes cannot both hold one account. A lease passing to a new holder, or taken again after it
 expired or was released, gets the next **epoch**; renewal (or a new ``acquire``) of
 a live lease by its holder keeps it. Holders are unique per job, so a fence
 (holder, epoch) names one holding only.
@@ -58,7 +59,7 @@ from sqlmodel import Session, col
 
 from core.domain.ids import AccountId
 from core.ports import Fence
-from core.store._sql import insert_ignoring_conflicts
+from core.store._sql import dialect_insert
 from core.store.accounts import account_row_id
 from core.store.tables import AccountLeaseRow, ChannelAccountRow, table_of
 
@@ -93,42 +94,40 @@ class SqlLeaseStore:
         self, account: AccountId, holder: str, duration: timedelta
     ) -> Fence | None:
         holder = holder[:HOLDER_LENGTH]
+        table = table_of(AccountLeaseRow)
         with self._session_factory() as session:
-            account_id = account_row_id(session, account)
-            now = db_now(session)
-            live = col(AccountLeaseRow.expires_at) > now
-            ours = col(AccountLeaseRow.holder) == holder
+            # One statement whether the account has a lease row or not: insert it,
+            # or take the existing one when it is ours (and live) or is not live.
+            insert = dialect_insert(session, table).from_select(
+                ["account_id", "holder", "expires_at", "epoch"],
+                sa.select(
+                    col(ChannelAccountRow.id),
+                    sa.literal(holder, sa.String()),
+                    db_now(session, duration),
+                    sa.literal(1, sa.Integer()),
+                ).where(col(ChannelAccountRow.account_key) == account),
+            )
+            live = table.c.expires_at > db_now(session)
+            ours = table.c.holder == holder
             taken = session.execute(
-                sa.update(AccountLeaseRow)
-                .where(
-                    col(AccountLeaseRow.account_id) == account_id,
-                    sa.or_(ours, ~live),
-                )
-                .values(
-                    holder=holder,
-                    expires_at=db_now(session, duration),
-                    # a new holder (or a lease taken again after it ran out or
-                    # was released) fences off every earlier one; a renewal does not
-                    epoch=sa.case(
-                        (sa.and_(ours, live), col(AccountLeaseRow.epoch)),
-                        else_=col(AccountLeaseRow.epoch) + 1,
-                    ),
-                )
-                .returning(col(AccountLeaseRow.epoch))
+                insert.on_conflict_do_update(
+                    index_elements=["account_id"],
+                    set_={
+                        "holder": insert.excluded.holder,
+                        "expires_at": insert.excluded.expires_at,
+                        # a new holder (or a lease taken again after it ran out or
+                        # was released) fences off every earlier one; a renewal
+                        # does not
+                        "epoch": sa.case(
+                            (sa.and_(ours, live), table.c.epoch),
+                            else_=table.c.epoch + 1,
+                        ),
+                    },
+                    where=sa.or_(ours, ~live),
+                ).returning(table.c.epoch)
             ).scalar_one_or_none()
             if taken is None:
-                taken = session.execute(
-                    insert_ignoring_conflicts(
-                        session, table_of(AccountLeaseRow), ["account_id"]
-                    )
-                    .values(
-                        account_id=account_id,
-                        holder=holder,
-                        expires_at=db_now(session, duration),
-                        epoch=1,
-                    )
-                    .returning(table_of(AccountLeaseRow).c.epoch)
-                ).scalar_one_or_none()
+                account_row_id(session, account)  # raises for an unknown account
             session.commit()
             return None if taken is None else Fence(account, holder, int(taken))
 
@@ -150,13 +149,12 @@ class SqlLeaseStore:
 
     def release(self, fence: Fence) -> None:
         with self._session_factory() as session:
-            account_id = account_row_id(session, fence.account)
             # the row stays (see the module): deleting it would start the next
             # holder's epoch again at 1
             session.execute(
                 sa.update(AccountLeaseRow)
                 .where(
-                    col(AccountLeaseRow.account_id) == account_id,
+                    col(AccountLeaseRow.account_id) == _row_id(fence.account),
                     col(AccountLeaseRow.holder) == fence.holder[:HOLDER_LENGTH],
                     col(AccountLeaseRow.epoch) == fence.epoch,
                 )
@@ -198,15 +196,21 @@ class SqlLeaseStore:
             return None if moved is None else Fence(account, holder, int(moved))
 
 
+def _row_id(account: AccountId) -> Any:
+    """``account``'s row id as a scalar subquery (no look-up of its own)."""
+    return (
+        sa.select(col(ChannelAccountRow.id))
+        .where(col(ChannelAccountRow.account_key) == account)
+        .scalar_subquery()
+    )
+
+
 def fence_holds(session: Session, fence: Fence) -> bool:
     """True when ``fence`` still holds its lease by the database's clock; on
     PostgreSQL the lease row stays share-locked until the transaction ends, so no
     takeover can commit before it (see the module's race analysis)."""
     query = sa.select(col(AccountLeaseRow.epoch)).where(
-        col(AccountLeaseRow.account_id)
-        == sa.select(col(ChannelAccountRow.id))
-        .where(col(ChannelAccountRow.account_key) == fence.account)
-        .scalar_subquery(),
+        col(AccountLeaseRow.account_id) == _row_id(fence.account),
         col(AccountLeaseRow.holder) == fence.holder[:HOLDER_LENGTH],
         col(AccountLeaseRow.epoch) == fence.epoch,
         col(AccountLeaseRow.expires_at) > db_now(session),
