@@ -286,6 +286,17 @@ class ListingRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class PullStart:
+    """What an order pull reads first about its account, in one look-up: the
+    bookmark, and whether any order is flagged oversold or still open (when none
+    is, the pull need not look for lagging or open orders to re-read)."""
+
+    bookmark: datetime | None
+    any_oversold: bool
+    any_open: bool
+
+
 class OrderRepository(Protocol):
     """Orders by (account, external id), their lines and each account's bookmark."""
 
@@ -332,10 +343,29 @@ class OrderRepository(Protocol):
         """Where the next order pull of ``account`` starts (before the overlap)."""
         ...
 
+    def pull_start(self, account: AccountId) -> PullStart:
+        """The bookmark and flags an order pull of ``account`` starts from.
+
+        Raises:
+            StoreError: the account is not in the store.
+        """
+        ...
+
     def set_bookmark(
-        self, account: AccountId, position: datetime, at: datetime
+        self,
+        account: AccountId,
+        position: datetime,
+        at: datetime,
+        *,
+        in_step: bool = False,
     ) -> None:
-        """Move the bookmark; commit it with the orders it covers."""
+        """Move the bookmark; commit it with the orders it covers. ``in_step``: the
+        account's cycle found nothing to do, so ``at`` is also when it was last
+        checked and found in step (:meth:`in_step_at`)."""
+        ...
+
+    def in_step_at(self, account: AccountId) -> datetime | None:
+        """When a cycle of ``account`` last found nothing to do (``None``: never)."""
         ...
 
 
@@ -468,6 +498,12 @@ class AccountWatch(Protocol):
     def schedules(self) -> dict[AccountId, AccountSchedule] | None:
         """Each account's due time and backoff; ``None`` while the store keeps no
         schedule (no daemon has scheduled anything)."""
+        ...
+
+    def in_step(self) -> dict[AccountId, datetime]:
+        """When each account was last checked by a cycle and found in step (a
+        cycle with nothing to do records no run); accounts never found so are
+        absent."""
         ...
 
 

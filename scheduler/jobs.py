@@ -1,32 +1,41 @@
 """The account jobs: each runs exactly one ``core.services`` function for one
 account, given the :class:`~scheduler.runner.JobContext` the runner built (lease
-held, connector, fenced units of work). A sync cycle is the orders job for every
-account, then the push job for every account, so a sale on one marketplace reaches
-the others in the same cycle.
+held, connector, fenced units of work). A sync cycle of several accounts is the
+orders job for every account, then the push job for every account, so a sale on one
+marketplace reaches the others in the same cycle; a cycle of one account (the
+daemon's, per claimed account) runs both under one lease hold
+(:func:`core.services.cycle.cycle_account`). Either way a cycle with nothing to do
+records no run, only the account's in-step mark.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import structlog
 
 from core.domain.accounts import ChannelAccount
+from core.domain.ids import AccountId
 from core.domain.orders import CancelReason
 from core.domain.sync import RunOutcome, SyncKind
+from core.services.cycle import close_cycle, cycle_account
 from core.services.orders import PullOptions, pull_orders
 from core.services.oversold import CancelOutcome, cancel_oversold
 from core.services.publish import Progress, push_account
 from core.services.reconcile import ReconcileReport, reconcile_account
 from core.services.runs import RunReport
-from scheduler.runner import AccountJobRunner, Job, JobContext
+from scheduler.runner import AccountJobRunner, Job, JobContext, MultiJob
 
 log = structlog.get_logger(__name__)
 
 
-def pull_job(trigger: str, options: PullOptions | None = None) -> Job:
-    """Pull the account's orders since its bookmark and move their stock."""
+def pull_job(
+    trigger: str, options: PullOptions | None = None, *, defer_bookmark: bool = False
+) -> Job:
+    """Pull the account's orders since its bookmark and move their stock
+    (``defer_bookmark``: a quiet pull leaves its bookmark to the cycle's push job,
+    see :func:`core.services.cycle.close_cycle`)."""
 
     def job(context: JobContext) -> RunReport:
         return pull_orders(
@@ -37,21 +46,59 @@ def pull_job(trigger: str, options: PullOptions | None = None) -> Job:
             trigger=trigger,
             options=options or PullOptions(),
             stop=context.stop,
+            defer_bookmark=defer_bookmark,
         )
 
     return job
 
 
-def push_job(trigger: str, progress: Progress | None = None) -> Job:
-    """Publish listings and push content, price and stock to the account."""
+def push_job(
+    trigger: str,
+    progress: Progress | None = None,
+    *,
+    pulled: Mapping[AccountId, RunReport] | None = None,
+) -> Job:
+    """Publish listings and push content, price and stock to the account; with
+    ``pulled`` (this cycle's pulls), close the account's cycle after."""
 
     def job(context: JobContext) -> RunReport:
-        return push_account(
+        pushed = push_account(
             context.uow_factory,
             context.connector,
             context.account,
             context.clock,
             trigger=trigger,
+            progress=progress,
+            stop=context.stop,
+        )
+        pull = None if pulled is None else pulled.get(context.account.id)
+        if pull is not None:
+            close_cycle(
+                context.uow_factory,
+                context.account,
+                context.clock,
+                pull,
+                pushed,
+                context.stop,
+            )
+        return pushed
+
+    return job
+
+
+def cycle_job(
+    trigger: str, pull: PullOptions | None = None, progress: Progress | None = None
+) -> MultiJob:
+    """The account's order pull, then its push, under one lease hold."""
+
+    def job(context: JobContext) -> Sequence[RunReport]:
+        return cycle_account(
+            context.uow_factory,
+            context.connector,
+            context.account,
+            context.clock,
+            trigger=trigger,
+            pull=pull,
             progress=progress,
             stop=context.stop,
         )
@@ -133,10 +180,25 @@ def run_cycle(
     pull: PullOptions | None = None,
     progress: Progress | None = None,
 ) -> CycleReport:
-    """Orders, then push, for every enabled account in ``accounts``."""
+    """Orders, then push, for every enabled account in ``accounts``: every pull
+    before any push when there are several (a sale anywhere reaches every shop in
+    the same cycle), under one lease hold when there is one."""
     enabled = [a for a in accounts if a.enabled]
-    pulls = runner.run(SyncKind.ORDERS, enabled, pull_job(trigger, pull))
-    pushes = runner.run(SyncKind.PUBLISH, enabled, push_job(trigger, progress))
+    if len(enabled) == 1:
+        pulled, pushed = runner.run_several(
+            (SyncKind.ORDERS, SyncKind.PUBLISH),
+            enabled[0],
+            cycle_job(trigger, pull, progress),
+        )
+        pulls, pushes = [pulled], [pushed]
+    else:
+        pulls = runner.run(
+            SyncKind.ORDERS, enabled, pull_job(trigger, pull, defer_bookmark=True)
+        )
+        by_account = {r.account: r for r in pulls}
+        pushes = runner.run(
+            SyncKind.PUBLISH, enabled, push_job(trigger, progress, pulled=by_account)
+        )
     log.info(
         "sync_cycle.finished",
         accounts=len(enabled),

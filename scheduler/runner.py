@@ -51,6 +51,9 @@ ConnectorFactory = Callable[[ChannelAccount], MarketplaceConnector]
 FencedUnits = Callable[[Fence], UnitOfWorkFactory]
 #: What a job runs for one account.
 Job = Callable[["JobContext"], RunReport]
+#: A job of several runs under one lease hold (a cycle: orders, then push); one
+#: report per kind it was run for, in that order.
+MultiJob = Callable[["JobContext"], Sequence[RunReport]]
 
 HELD_ELSEWHERE = "the account is held by another process"
 
@@ -118,30 +121,47 @@ class AccountJobRunner:
         """``job`` for one account under its lease; any failure becomes the
         account's report. Nothing starts once the runner was asked to stop. Every
         report is counted in the metrics (:mod:`scheduler.ops.metrics`)."""
-        started = time.monotonic()
-        report = self._run_one(kind, account, job)
-        metrics.record_run(kind, report, time.monotonic() - started)
-        return report
+        return self.run_several((kind,), account, lambda context: [job(context)])[0]
 
-    def _run_one(self, kind: SyncKind, account: ChannelAccount, job: Job) -> RunReport:
+    def run_several(
+        self, kinds: Sequence[SyncKind], account: ChannelAccount, job: MultiJob
+    ) -> list[RunReport]:
+        """``job``'s runs (one per kind in ``kinds``) for one account under ONE
+        lease hold, as :meth:`run_one` runs one; a failure outside the runs is
+        every kind's report. The runs are timed together in the metrics."""
+        started = time.monotonic()
+        reports = self._run_several(kinds, account, job)
+        seconds = time.monotonic() - started
+        for kind, report in zip(kinds, reports, strict=True):
+            metrics.record_run(kind, report, seconds)
+        return reports
+
+    def _run_several(
+        self, kinds: Sequence[SyncKind], account: ChannelAccount, job: MultiJob
+    ) -> list[RunReport]:
         with structlog.contextvars.bound_contextvars(
-            account=account.id, marketplace=account.marketplace.value, job=kind.value
+            account=account.id,
+            marketplace=account.marketplace.value,
+            job="+".join(kind.value for kind in kinds),
         ):
             if self.stop.requested:
-                return _skipped(
-                    account, kind, f"not started: stopping on {self.stop.reason}"
-                )
+                why = f"not started: stopping on {self.stop.reason}"
+                return [_skipped(account, kind, why) for kind in kinds]
             try:
                 with self.holding(account) as context:
                     if context is None:
                         log.warning("account.skipped", reason=HELD_ELSEWHERE)
-                        return _skipped(account, kind, HELD_ELSEWHERE)
-                    return job(context)
+                        return [_skipped(account, k, HELD_ELSEWHERE) for k in kinds]
+                    reports = list(job(context))
             except Exception as exc:
                 log.exception("account.crashed")
-                return RunReport(
-                    account.id, kind, 0, RunOutcome.FAILED, {}, error_text(exc)
-                )
+                return [
+                    RunReport(account.id, k, 0, RunOutcome.FAILED, {}, error_text(exc))
+                    for k in kinds
+                ]
+            if len(reports) != len(kinds):
+                raise RuntimeError(f"{len(reports)} reports for {len(kinds)} runs")
+            return reports
 
     def run_exclusive(
         self, account: ChannelAccount, work: Callable[[JobContext], T]

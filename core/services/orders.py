@@ -102,6 +102,8 @@ class OrderIngester:
         self.uow_factory, self.account = uow_factory, account
         self.clock, self.recorder = clock, recorder
         self.actor = f"marketplace:{account.marketplace.value}"
+        #: True once an order this ingester stored is flagged oversold.
+        self.flagged = False
 
     def ingest(self, remote: Sequence[RemoteOrder]) -> None:
         """Upsert ``remote`` orders and record their stock effects, in one
@@ -125,10 +127,11 @@ class OrderIngester:
                     self.recorder.counts["orders_unchanged"] += 1
                     continue
                 changed.append(self._merged(order, old, known))
+            if not changed:  # every order as stored already: nothing to write
+                return
             self._move_stock(uow, changed, items)
             uow.orders.save_many(changed, self.clock.now())
-            self.recorder.add(uow, items)
-            uow.commit()
+            self.recorder.commit(uow, items)
 
     def _merged(
         self, order: RemoteOrder, old: StoredOrder | None, known: dict[str, Sku]
@@ -178,8 +181,7 @@ class OrderIngester:
             changed = list(orders)
             self._move_stock(uow, changed, items)
             uow.orders.save_many(changed, self.clock.now())
-            self.recorder.add(uow, items)
-            uow.commit()
+            self.recorder.commit(uow, items)
 
     def _move_stock(
         self, uow: SyncUnitOfWork, orders: list[StoredOrder], items: list[RunItem]
@@ -287,6 +289,7 @@ class OrderIngester:
                 )
                 self.recorder.counts["oversold"] += 1
             orders[index] = replace(order, stock_state=state, oversold=oversold)
+            self.flagged = self.flagged or oversold
             items.append(self.recorder.item(order.external_id, "order"))
         created = uow.stock.record_many(new, now)
         if created != len(new):  # the locks above make this impossible
@@ -309,43 +312,52 @@ def pull_orders(
     trigger: str,
     options: PullOptions = PullOptions(),
     stop: StopRequest | None = None,
+    defer_bookmark: bool = False,
 ) -> RunReport:
-    """Pull ``account``'s orders since its bookmark; one run is recorded.
+    """Pull ``account``'s orders since its bookmark, recording the run once it
+    stores something, fails or is interrupted; a pull that finds nothing new leaves
+    no run row (``run_id`` 0), only its bookmark moved.
 
     The marketplace's failures end the run ``failed`` (the bookmark stays, so the
     next pull reads the window again); nothing is raised for them. When ``stop`` is
     requested the run ends ``interrupted`` between orders (the bookmark stays too).
+    ``defer_bookmark``: a pull that stored nothing leaves its bookmark to the caller
+    (the report's ``window.until``), which moves it with its own last write
+    (:func:`core.services.cycle.cycle_account`).
     """
     stop = stop or StopRequest()
     until = clock.now()
     with uow_factory() as uow:
-        bookmark = uow.orders.bookmark(account.id)
-    since = (bookmark or until - options.first_lookback) - options.overlap
+        start = uow.orders.pull_start(account.id)
+    since = (start.bookmark or until - options.first_lookback) - options.overlap
     window = OrderWindow(since, until)
     recorder = RunRecorder(uow_factory, clock, SyncKind.ORDERS, account.id, trigger)
-    run_id = recorder.start(window)
+    recorder.open(window)
     ingester = OrderIngester(uow_factory, account, clock, recorder)
     with structlog.contextvars.bound_contextvars(
-        run_id=run_id, account=account.id, marketplace=account.marketplace.value
+        account=account.id, marketplace=account.marketplace.value
     ):
         try:
             seen = _pull_window(connector, window, ingester, options, stop)
-            if not connector.limits.orders_by_update_time:
+            # orders still open before this pull (those it stored it has seen)
+            if not connector.limits.orders_by_update_time and start.any_open:
                 _reread_open(
                     uow_factory, connector, account, seen, ingester, options, stop
                 )
             stop.check()
-            with uow_factory() as uow:
-                lagging = [
-                    o
-                    for o in uow.orders.oversold(account.id)
-                    if steps(o.stock_state, target_state(o.status, o.stock_state))
-                ]
-            ingester.settle(lagging)
+            if start.any_oversold or ingester.flagged:
+                with uow_factory() as uow:
+                    lagging = [
+                        o
+                        for o in uow.orders.oversold(account.id)
+                        if steps(o.stock_state, target_state(o.status, o.stock_state))
+                    ]
+                ingester.settle(lagging)
             stop.check()
-            with uow_factory() as uow:
-                uow.orders.set_bookmark(account.id, until, clock.now())
-                uow.commit()
+            if recorder.run_id or not defer_bookmark:
+                with uow_factory() as uow:
+                    uow.orders.set_bookmark(account.id, until, clock.now())
+                    uow.commit()
         except RunInterruptedError as exc:
             return recorder.report(recorder.interrupted(exc), str(exc), window)
         except ConnectorError as exc:

@@ -165,8 +165,7 @@ class _Applier:
     ) -> None:
         with self.uow_factory() as uow:
             uow.listings.save_many(self.account.id, listings, self.clock.now())
-            self.recorder.add(uow, items)
-            uow.commit()
+            self.recorder.commit(uow, items)
         for listing in listings:
             self.known[sku_key(listing.sku)] = listing
         if self.progress is not None:
@@ -305,6 +304,7 @@ class _Applier:
         """Content updates and deactivations."""
         for chunk in _chunks(changes, WRITE_CHUNK):
             self.stop.check()
+            self.recorder.ensure()  # the run's row before the marketplace write
             results = self._batch(
                 chunk, self.connector.apply_listing_changes, lambda c: c.draft.sku
             )
@@ -349,6 +349,7 @@ class _Applier:
         """Price updates; a refused price is not sent again until it changes."""
         for chunk in _chunks(updates, WRITE_CHUNK):
             self.stop.check()
+            self.recorder.ensure()
             results = self._batch(chunk, self.connector.push_prices, lambda u: u.sku)
             listings, items = [], []
             for update, result in zip(chunk, results, strict=True):
@@ -376,6 +377,7 @@ class _Applier:
         next time, whatever the reason: stock shown wrongly is how orders oversell."""
         for chunk in _chunks(updates, WRITE_CHUNK):
             self.stop.check()
+            self.recorder.ensure()
             results = self._batch(chunk, self.connector.push_stock, lambda u: u.sku)
             listings, items = [], []
             for update, result in zip(chunk, results, strict=True):
@@ -427,7 +429,9 @@ def push_account(
     progress: Progress | None = None,
     stop: StopRequest | None = None,
 ) -> RunReport:
-    """Bring one account in step with the canonical store; one run is recorded.
+    """Bring one account in step with the canonical store, recording the run
+    before its first write (to the store or the marketplace), or when it fails or
+    is interrupted; an account already in step leaves no run row (``run_id`` 0).
 
     Per-item failures make the run ``partial``; an :class:`AuthError` (the account
     needs re-authorisation) or a failure outside the contract ends it ``failed``.
@@ -435,10 +439,10 @@ def push_account(
     run ends ``interrupted`` before its next chunk.
     """
     recorder = RunRecorder(uow_factory, clock, SyncKind.PUBLISH, account.id, trigger)
-    run_id = recorder.start()
+    recorder.open()
     applier = _Applier(uow_factory, connector, account, clock, recorder, progress, stop)
     with structlog.contextvars.bound_contextvars(
-        run_id=run_id, account=account.id, marketplace=account.marketplace.value
+        account=account.id, marketplace=account.marketplace.value
     ):
         try:
             plan = applier.plan()

@@ -7,6 +7,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import structlog
 
@@ -51,7 +52,8 @@ def error_text(error: BaseException) -> str:
 
 @dataclass(frozen=True, slots=True)
 class RunReport:
-    """How one account's run went (``run_id`` 0 when it was skipped)."""
+    """How one account's run went (``run_id`` 0 when it was skipped, or had
+    nothing to do and so left no row)."""
 
     account: AccountId
     kind: SyncKind
@@ -64,8 +66,16 @@ class RunReport:
 
 @dataclass
 class RunRecorder:
-    """One run in the store: :meth:`start` commits the ``running`` row at once, so a
-    run cut short is visible; items go in with the work they describe."""
+    """One run in the store.
+
+    :meth:`start` commits the ``running`` row at once, so a run cut short is
+    visible. A run begun with :meth:`open` instead is *lazy*: its row is written
+    only once the run does something: with its first store write
+    (:meth:`commit`), before its first marketplace write (:meth:`ensure`), or when
+    it fails or is interrupted (:meth:`finish`). A lazy run that succeeded having
+    written nothing leaves no row (``run_id`` stays 0): the log grows with what
+    happened, not with time. Either way a run killed after it began writing is
+    left ``running``."""
 
     uow_factory: UnitOfWorkFactory
     clock: Clock
@@ -77,16 +87,44 @@ class RunRecorder:
     failed: int = 0
     succeeded: int = 0
     _started: float = 0.0
+    _started_at: datetime | None = None
+    _window: OrderWindow | None = None
 
     def start(self, window: OrderWindow | None = None) -> int:
         """Record the run as running; returns its id."""
+        self.open(window)
+        return self.ensure()
+
+    def open(self, window: OrderWindow | None = None) -> None:
+        """Begin the run without writing its row yet (see the class)."""
         self._started = time.monotonic()
-        with self.uow_factory() as uow:
-            self.run_id = uow.runs.start(
-                self.kind, self.account, self.trigger, self.clock.now(), window
-            )
-            uow.commit()
+        self._started_at = self.clock.now()
+        self._window = window
+
+    def ensure(self) -> int:
+        """The run's row, written (``running``) in a transaction of its own unless
+        it is already; call it before a marketplace write. Returns the run's id."""
+        if not self.run_id:
+            with self.uow_factory() as uow:
+                run_id = self._insert(uow)
+                uow.commit()
+            self.run_id = run_id
         return self.run_id
+
+    def commit(self, uow: SyncUnitOfWork, items: Sequence[RunItem] = ()) -> None:
+        """Write ``items`` in ``uow`` and commit it, with the run's row when it is
+        not written yet (one transaction: the row exists exactly when the work
+        does)."""
+        run_id = self.run_id or self._insert(uow)
+        if items:
+            uow.runs.add_items(run_id, items)
+        uow.commit()
+        self.run_id = run_id
+
+    def _insert(self, uow: SyncUnitOfWork) -> int:
+        """The run's row, started when the run began (:meth:`open`)."""
+        at = self._started_at or self.clock.now()
+        return uow.runs.start(self.kind, self.account, self.trigger, at, self._window)
 
     def item(
         self, subject: str, operation: str, error: BaseException | None = None
@@ -108,7 +146,8 @@ class RunRecorder:
         )
 
     def add(self, uow: SyncUnitOfWork, items: Sequence[RunItem]) -> None:
-        """Write items in ``uow`` (committed with the work they describe)."""
+        """Write items in ``uow`` (committed with the work they describe) of a run
+        whose row is written (:meth:`start`, :meth:`ensure`)."""
         if items:
             uow.runs.add_items(self.run_id, items)
 
@@ -135,7 +174,8 @@ class RunRecorder:
     def finish(self, outcome: RunOutcome | None = None, error: str = "") -> RunOutcome:
         """Record how the run ended (unless an ``outcome`` is given: ``partial`` when
         some items failed, ``failed`` when all did) and log the one
-        ``sync_run.finished`` line."""
+        ``sync_run.finished`` line. A lazy run that wrote nothing and succeeded
+        leaves no row (see the class)."""
         if outcome is not None:
             final = outcome
         elif not self.failed:
@@ -143,9 +183,12 @@ class RunRecorder:
         else:  # every item failed: nothing of the run took effect
             final = RunOutcome.PARTIAL if self.succeeded else RunOutcome.FAILED
         counts = dict(self.counts)
-        with self.uow_factory() as uow:
-            uow.runs.finish(self.run_id, final, counts, self.clock.now(), error)
-            uow.commit()
+        if self.run_id or final is not RunOutcome.SUCCEEDED:
+            with self.uow_factory() as uow:
+                run_id = self.run_id or self._insert(uow)
+                uow.runs.finish(run_id, final, counts, self.clock.now(), error)
+                uow.commit()
+            self.run_id = run_id
         log.info(
             "sync_run.finished",
             run_id=self.run_id,

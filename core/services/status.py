@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from core.domain.accounts import ChannelAccount
 from core.domain.catalogue import ProducerKind, ProductStatus
@@ -19,14 +20,16 @@ from core.ports import (
 
 @dataclass(frozen=True)
 class AccountStatus:
-    """One account, how many listings it has in each state, its latest run, its
-    lease, and its schedule (``None`` when unknown or never set)."""
+    """One account, how many listings it has in each state, its latest run, when
+    a cycle last found it in step, its lease, and its schedule (``None`` when
+    unknown or never set)."""
 
     account: ChannelAccount
     listings: dict[ListingState, int]
     last_run: SyncRun | None = None
     lease: LeaseView | None = None
     schedule: AccountSchedule | None = None
+    in_step_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -45,8 +48,9 @@ def catalogue_status(
     uow: UnitOfWork, watch: AccountWatch | None = None
 ) -> CatalogueStatus:
     """Read the counts and totals behind ``ikm-sync status``; with ``watch``, each
-    account's latest run, lease and schedule too."""
+    account's latest run, in-step mark, lease and schedule too."""
     runs = watch.last_runs() if watch is not None else {}
+    in_step = watch.in_step() if watch is not None else {}
     leases = watch.leases() if watch is not None else {}
     schedules = watch.schedules() if watch is not None else None
     with uow:
@@ -64,6 +68,7 @@ def catalogue_status(
                     runs.get(account.id),
                     leases.get(account.id),
                     None if schedules is None else schedules.get(account.id),
+                    in_step.get(account.id),
                 )
                 for account in uow.accounts.get_all()
             ],

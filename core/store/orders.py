@@ -25,8 +25,9 @@ from core.domain.orders import (
     StoredOrder,
 )
 from core.domain.sync import OrderStatus
+from core.ports import PullStart
 from core.store._sql import bulk_insert, chunks, update_many_by
-from core.store.accounts import account_row_id
+from core.store.accounts import ROW_IDS, account_row_id, not_in_store
 from core.store.products import SqlProductRepository
 from core.store.tables import (
     ChannelAccountRow,
@@ -333,19 +334,58 @@ class SqlOrderRepository:
         row = self._session.get(OrderBookmarkRow, account_id)
         return None if row is None else row.position
 
+    def pull_start(self, account: AccountId) -> PullStart:
+        orders = sa.select(sa.literal(1)).where(
+            col(OrderRow.account_id) == col(ChannelAccountRow.id)
+        )
+        row = self._session.execute(
+            sa.select(
+                col(ChannelAccountRow.id),
+                col(OrderBookmarkRow.position),
+                orders.where(col(OrderRow.oversold).is_(True)).exists(),
+                orders.where(col(OrderRow.status).not_in(FINAL)).exists(),
+            )
+            .outerjoin(
+                OrderBookmarkRow,
+                col(OrderBookmarkRow.account_id) == col(ChannelAccountRow.id),
+            )
+            .where(col(ChannelAccountRow.account_key) == account)
+        ).first()
+        if row is None:
+            raise not_in_store(account)
+        row_id, position, oversold, open_ = row
+        cache: dict[AccountId, int] | None = self._session.info.get(ROW_IDS)
+        if cache is not None:
+            cache[account] = int(row_id)
+        return PullStart(position, bool(oversold), bool(open_))
+
     def set_bookmark(
-        self, account: AccountId, position: datetime, at: datetime
+        self,
+        account: AccountId,
+        position: datetime,
+        at: datetime,
+        *,
+        in_step: bool = False,
     ) -> None:
         account_id = account_row_id(self._session, account)
+        values: dict[str, datetime] = {"position": position, "updated_at": at}
+        if in_step:
+            values["in_step_at"] = at
         moved = self._session.execute(
             sa.update(OrderBookmarkRow)
             .where(col(OrderBookmarkRow.account_id) == account_id)
-            .values(position=position, updated_at=at)
+            .values(values)
             .returning(col(OrderBookmarkRow.account_id))
         )
         if moved.first() is None:
             self._session.execute(
-                sa.insert(OrderBookmarkRow).values(
-                    account_id=account_id, position=position, updated_at=at
-                )
+                sa.insert(OrderBookmarkRow).values(account_id=account_id, **values)
             )
+
+    def in_step_at(self, account: AccountId) -> datetime | None:
+        account_id = account_row_id(self._session, account)
+        return self._session.execute(
+            sa.select(col(OrderBookmarkRow.in_step_at)).where(
+                col(OrderBookmarkRow.account_id) == account_id
+            )
+        ).scalar_one_or_none()

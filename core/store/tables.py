@@ -277,6 +277,9 @@ class OrderBookmarkRow(SQLModel, table=True):
     account_id: int = Field(foreign_key="channel_accounts.id", primary_key=True)
     position: datetime = Field(sa_type=UtcDateTime)
     updated_at: datetime = Field(sa_type=UtcDateTime)
+    #: When a cycle last checked the account and found nothing to do: such a
+    #: cycle records no run, only this mark (with the bookmark it moves anyway).
+    in_step_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class AccountLeaseRow(SQLModel, table=True):

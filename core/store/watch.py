@@ -1,8 +1,11 @@
 """What ``ikm-sync status`` shows per account, read from the database: each
-account's latest run, its lease and its cycle's due time and backoff (kept by
-``ikm-sync run``), in one query each however many accounts there are."""
+account's latest run, when a cycle last found it in step, its lease and its
+cycle's due time and backoff (kept by ``ikm-sync run``), in one query each however
+many accounts there are."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
@@ -17,6 +20,7 @@ from core.store.tables import (
     AccountLeaseRow,
     AccountScheduleRow,
     ChannelAccountRow,
+    OrderBookmarkRow,
     SyncRunRow,
 )
 
@@ -96,3 +100,18 @@ class SqlAccountWatch:
             )
             for key, due, until, backing_off, failures, error in rows
         }
+
+    def in_step(self) -> dict[AccountId, datetime]:
+        with self._session_factory() as session:
+            rows = session.execute(
+                sa.select(
+                    col(ChannelAccountRow.account_key),
+                    col(OrderBookmarkRow.in_step_at),
+                )
+                .join(
+                    ChannelAccountRow,
+                    col(ChannelAccountRow.id) == col(OrderBookmarkRow.account_id),
+                )
+                .where(col(OrderBookmarkRow.in_step_at).is_not(None))
+            ).all()
+        return {AccountId(key): at for key, at in rows}

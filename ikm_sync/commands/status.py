@@ -1,5 +1,6 @@
 """``ikm-sync status``: the catalogue at a glance, and each account's latest run,
-lease and (once a daemon schedules it) next due time and backoff."""
+when a cycle last found it in step, its lease and (once a daemon schedules it) next
+due time and backoff."""
 
 from __future__ import annotations
 
@@ -83,6 +84,7 @@ def status_payload(report: CatalogueStatus) -> dict[str, Any]:
                 "enabled": item.account.enabled,
                 "listings": {k.value: v for k, v in item.listings.items()},
                 "last_run": run_payload(item.last_run),
+                "in_step_at": _when(item.in_step_at),
                 "lease": lease_payload(item.lease),
                 **schedule_payload(item.schedule),
             }
@@ -117,7 +119,8 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show producers, products, stock totals and channel accounts: each account's
-    latest run, lease holder and expiry, and next due time and backoff once a
+    latest run, when a cycle last found it in step (a cycle with nothing to do
+    records no run), lease holder and expiry, and next due time and backoff once a
     daemon schedules it."""
     app_state = state(ctx)
     app_state.json_errors = as_json
@@ -181,12 +184,17 @@ def status(
         out.print("no accounts in the store yet: run `ikm-sync accounts apply`")
         return
     scheduled = payload["scheduled"]
-    columns = ["account", "last run", "lease"]
+    columns = ["account", "last run", "found in step", "lease"]
     if scheduled:
         columns += ["next due", "backoff"]
     rows: list[tuple[str, ...]] = []
     for a in payload["accounts"]:
-        row = [a["id"], _run_cell(a["last_run"]), _lease_cell(a["lease"])]
+        row = [
+            a["id"],
+            _run_cell(a["last_run"]),
+            a["in_step_at"] or "never",
+            _lease_cell(a["lease"]),
+        ]
         if scheduled:
             row += [a["next_due"] or "not scheduled", _backoff_cell(a["backoff"])]
         rows.append(tuple(row))

@@ -40,6 +40,8 @@ class Gate:
         self._settled = threading.Condition(self._lock)
         #: Set when the request the gate was armed for arrived (and is held).
         self.reached = threading.Event()
+        #: That request's method and path (``None`` until it arrived).
+        self.held: tuple[str, str] | None = None
         self._released = threading.Event()
         self._servers: list[ThreadingHTTPServer] = []
         self.urls: dict[str, str] = {}
@@ -56,6 +58,7 @@ class Gate:
         with self._lock:
             self._seen = 0
             self._hold_at = nth
+            self.held = None
             self.reached.clear()
             self._released.clear()
 
@@ -79,7 +82,9 @@ class Gate:
         self._client.close()
 
     @contextmanager
-    def _admitted(self, client: socket.socket) -> Iterator[bool]:
+    def _admitted(
+        self, client: socket.socket, method: str = "", path: str = ""
+    ) -> Iterator[bool]:
         """Count a request and wait while it is held; yields whether to forward it.
         A held request counts as held until the block ends (answered or dropped).
 
@@ -96,6 +101,8 @@ class Gate:
             held = self._hold_at is not None and self._seen >= self._hold_at
             if held:
                 self._holding += 1
+                if self.held is None:
+                    self.held = (method, path)
                 self.reached.set()
         if not held:
             yield True
@@ -122,7 +129,9 @@ class Gate:
             def _relay(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
-                with gate._admitted(self.connection) as forward:
+                with gate._admitted(
+                    self.connection, self.command, self.path
+                ) as forward:
                     if not forward:
                         self.close_connection = True  # dropped: no answer at all
                         return

@@ -19,7 +19,7 @@ import signal
 import subprocess
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -81,11 +81,25 @@ class Daemons:
 
     def ran(self, pid: int) -> int:
         """Accounts the daemon ``pid`` ran, from its log."""
-        return sum(
-            json.loads(line).get("event") == "schedule.account_ran"
-            for line in self.logs[pid].read_text().splitlines()
-            if line.startswith("{")
-        )
+        return sum(self.cycled([pid]).values())
+
+    def cycled(
+        self, pids: Iterable[int] | None = None, outcome: str | None = None
+    ) -> Counter[str]:
+        """Cycles per account the daemons ``pids`` (all by default) ran, from their
+        logs, of one ``outcome`` or any. The logs, not the run records: a cycle
+        with nothing to do records no run."""
+        found: Counter[str] = Counter()
+        for pid in self.logs if pids is None else pids:
+            for line in self.logs[pid].read_text().splitlines():
+                if not line.startswith("{"):
+                    continue
+                event = json.loads(line)
+                if event.get("event") == "schedule.account_ran" and (
+                    outcome is None or event.get("outcome") == outcome
+                ):
+                    found[str(event.get("account"))] += 1
+        return found
 
     def stop_all(self) -> None:
         for process in self.processes.values():
@@ -147,15 +161,6 @@ def assert_no_overlap(site: Site) -> None:
         found.sort()
         for (_, end), (start, _) in itertools.pairwise(found):
             assert end <= start, f"{account}: overlapping runs"
-
-
-def cycles(site: Site) -> Counter[str]:
-    """Scheduled order pulls per account (one per cycle)."""
-    return Counter(
-        account
-        for _, account, kind, trigger, outcome, _, _ in runs(site)
-        if kind == "orders" and trigger == "schedule" and outcome == "succeeded"
-    )
 
 
 def holder_pid(site: Site, among: set[int]) -> tuple[int, str] | None:
@@ -225,14 +230,18 @@ def test_daemons_share_the_accounts_each_cycled_every_interval_never_overlapping
     for _ in range(3):
         daemons.start()
     started = time.monotonic()
-    until(lambda: min(cycles(site)[a] for a in ACCOUNTS) >= 4, "four cycles each")
+
+    def cycles() -> Counter[str]:
+        return daemons.cycled(outcome="succeeded")
+
+    until(lambda: min(cycles()[a] for a in ACCOUNTS) >= 4, "four cycles each")
     elapsed = time.monotonic() - started
     for process in daemons.processes.values():
         process.send_signal(signal.SIGTERM)
     for process in daemons.processes.values():
         assert process.wait(timeout=60) == 0
 
-    counts = cycles(site)
+    counts = cycles()
     # once per interval (± jitter): no account cycled far more often than that
     for account in ACCOUNTS:
         assert counts[account] <= elapsed / (INTERVAL * 0.9) + 2, counts
@@ -258,13 +267,10 @@ def test_a_daemon_killed_mid_cycle_hands_on_and_its_run_ends_abandoned(
         r for r in runs(site) if r[1] == found[1] and r[4] in ("running", "abandoned")
     ]
 
-    # the account is cycled again by the others
+    # the account is cycled again by the others (a cycle with nothing left to do
+    # records no run: their logs say so)
     until(
-        lambda: [
-            r
-            for r in runs(site)
-            if r[1] == found[1] and r[0] > killed_at and r[4] == "succeeded"
-        ],
+        lambda: daemons.cycled([p.pid for p in others], "succeeded")[found[1]],
         "the account cycled by another daemon",
     )
     # whatever the victim left running is closed as abandoned by a sweep
@@ -420,7 +426,7 @@ def test_the_operations_port_reports_health_readiness_and_runs(
     health = answered("/healthz")
     assert health is not None
     assert health.status_code == 200
-    until(lambda: cycles(site), "a scheduled cycle")
+    until(lambda: daemons.cycled(outcome="succeeded"), "a scheduled cycle")
     metrics = until(
         lambda: (
             (r := answered("/metrics")) is not None

@@ -186,9 +186,11 @@ def test_a_process_paused_past_its_lease_gets_no_write_accepted(
     (run,) = json.loads(out.read_text(encoding="utf-8"))["runs"]
     assert run["outcome"] == "failed"
     assert "LeaseLostError" in run["error"]
-    # nothing it tried after losing the lease reached the store; its own run stays
-    # as it last wrote it (``running``), not overwritten
+    # nothing it tried after losing the lease reached the store, its run record
+    # included: paused while still reading, it had written nothing (a run's row is
+    # written with its first write), so the taker's run is the only one
     assert _store(site) == after_taker
-    assert [r[1:] for r in after_taker["runs"] if r[2] == "running"] == [
-        ("orders", "running")
+    assert [r[1:] for r in after_taker["runs"] if r[1] == "orders"] == [
+        ("orders", "succeeded")
     ]
+    assert not [r for r in after_taker["runs"] if r[2] == "running"]

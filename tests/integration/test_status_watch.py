@@ -128,6 +128,9 @@ class _Scheduled:
             TOKOPEDIA.id: AccountSchedule(self.due),
         }
 
+    def in_step(self) -> dict[AccountId, datetime]:
+        return {}
+
 
 def test_next_due_and_backoff_are_shown_once_kept(
     sql_uow: Callable[[], SqlUnitOfWork], seeded: None, clock: FakeClock

@@ -21,7 +21,13 @@ from core.ports import Fence, ScheduleEntry, TokenSet
 from core.services.runs import RunReport
 from core.services.stopping import StopRequest
 from scheduler.daemon import Daemon, DaemonOptions, outcome_of
-from scheduler.runner import HELD_ELSEWHERE, AccountJobRunner, Job, RunnerOptions
+from scheduler.runner import (
+    HELD_ELSEWHERE,
+    AccountJobRunner,
+    Job,
+    MultiJob,
+    RunnerOptions,
+)
 from scheduler.timing import Backoff, Intervals
 from tests.fakes import FakeClock, FakeTokenStore
 
@@ -178,6 +184,12 @@ class ScriptedRunner:
                 )
             )
         return reports
+
+    def run_several(
+        self, kinds: Sequence[SyncKind], account: ChannelAccount, job: MultiJob
+    ) -> list[RunReport]:
+        """One account's cycle (its runs under one lease hold)."""
+        return [self.run(kind, [account], lambda _: job(_)[0])[0] for kind in kinds]
 
 
 @pytest.fixture
