@@ -121,6 +121,8 @@ def test_a_downgrade_below_0009_refuses_while_a_window_was_run_twice(
         "started_at, outcome, counts) VALUES ('orders', NULL, 's', :w, :w, "
         "'failed', '{}')"
     )
+    config = _alembic_config(engine)
+    command.downgrade(config, "0009")  # the later revisions are not in question
     with engine.begin() as connection:
         for _ in range(2):
             connection.execute(insert, {"w": "2026-12-01 00:00:00"})
@@ -133,3 +135,5 @@ def test_a_downgrade_below_0009_refuses_while_a_window_was_run_twice(
         assert (
             connection.execute(sa.text("SELECT COUNT(*) FROM sync_runs")).scalar() == 2
         )
+    command.upgrade(config, "head")
+    assert current_revision(engine) == head_revision()
