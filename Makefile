@@ -47,6 +47,7 @@ bench: install
 	$(BIN)/python -m bench.simulators
 	$(BIN)/python -m bench.connectors
 	$(BIN)/python -m bench.sync
+	$(BIN)/python -m bench.cycle_cost
 	$(BIN)/python -m bench.startup
 
 # Re-pin requirements.lock from pyproject.toml (needs network).
