@@ -77,6 +77,8 @@ from scheduler.jobs import CycleReport, run_cycle
 from scheduler.runner import AccountJobRunner, RunnerOptions
 
 NAME = "cycle-cost"
+#: The figures of the revision before quiet cycles stopped recording runs (4ba0783).
+BASELINE = Path(__file__).with_name("cycle_cost_baseline.json")
 PRODUCTS = 30
 STOCK = 100
 #: The issue's goals for a no-op account-cycle.
@@ -501,7 +503,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--database-url", default="")
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--json", type=Path, default=None)
-    parser.add_argument("--baseline", type=Path, default=None)
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=BASELINE if BASELINE.exists() else None,
+        help="figures of an earlier revision (--json) to show beside these",
+    )
     parser.add_argument("--output", type=Path, default=BENCHMARKS)
     parser.add_argument("--no-write", action="store_true")
     return parser.parse_args(argv)
