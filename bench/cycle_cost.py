@@ -432,9 +432,10 @@ def render(
         "the daemon runs a claimed account: its order pull, then its push), medians "
         f"of {rounds} rounds x 3 accounts (one per marketplace, 30 SKUs each, "
         "in-process simulators); the store holds N accounts of 30 converged "
-        "listings each. CPU from a pass without the counters installed. *before*: "
-        "the same script on the revision this branch started from, same machine, "
-        "same session.",
+        "listings each. CPU from a pass without the counters installed. Figures "
+        "shown as *before → after* put the baseline's (`--baseline`; by default "
+        "`bench/cycle_cost_baseline.json`: 4ba0783, measured by the same script "
+        "on the same machine just before) beside these.",
         "",
         "Machine: " + ", ".join(f"{k} {v}" for k, v in machine(software).items()) + ".",
         "",
