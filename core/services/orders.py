@@ -334,8 +334,9 @@ def pull_orders(
     recorder = RunRecorder(uow_factory, clock, SyncKind.ORDERS, account.id, trigger)
     recorder.open(window)
     ingester = OrderIngester(uow_factory, account, clock, recorder)
+    # run_id is bound once the run has its row (RunRecorder), until the run ends
     with structlog.contextvars.bound_contextvars(
-        account=account.id, marketplace=account.marketplace.value
+        run_id=None, account=account.id, marketplace=account.marketplace.value
     ):
         try:
             seen = _pull_window(connector, window, ingester, options, stop)

@@ -441,8 +441,9 @@ def push_account(
     recorder = RunRecorder(uow_factory, clock, SyncKind.PUBLISH, account.id, trigger)
     recorder.open()
     applier = _Applier(uow_factory, connector, account, clock, recorder, progress, stop)
+    # run_id is bound once the run has its row (RunRecorder), until the run ends
     with structlog.contextvars.bound_contextvars(
-        account=account.id, marketplace=account.marketplace.value
+        run_id=None, account=account.id, marketplace=account.marketplace.value
     ):
         try:
             plan = applier.plan()

@@ -89,10 +89,12 @@ class RunRecorder:
     _started: float = 0.0
     _started_at: datetime | None = None
     _window: OrderWindow | None = None
+    _lazy: bool = False
 
     def start(self, window: OrderWindow | None = None) -> int:
         """Record the run as running; returns its id."""
         self.open(window)
+        self._lazy = False
         return self.ensure()
 
     def open(self, window: OrderWindow | None = None) -> None:
@@ -100,6 +102,7 @@ class RunRecorder:
         self._started = time.monotonic()
         self._started_at = self.clock.now()
         self._window = window
+        self._lazy = True
 
     def ensure(self) -> int:
         """The run's row, written (``running``) in a transaction of its own unless
@@ -108,7 +111,7 @@ class RunRecorder:
             with self.uow_factory() as uow:
                 run_id = self._insert(uow)
                 uow.commit()
-            self.run_id = run_id
+            self._written(run_id)
         return self.run_id
 
     def commit(self, uow: SyncUnitOfWork, items: Sequence[RunItem] = ()) -> None:
@@ -119,7 +122,15 @@ class RunRecorder:
         if items:
             uow.runs.add_items(run_id, items)
         uow.commit()
-        self.run_id = run_id
+        self._written(run_id)
+
+    def _written(self, run_id: int) -> None:
+        """The run has its row; a lazy run's id goes into the log context from
+        now on (bound by the service around the run, so it ends with it)."""
+        if run_id != self.run_id:
+            self.run_id = run_id
+            if self._lazy:
+                structlog.contextvars.bind_contextvars(run_id=run_id)
 
     def _insert(self, uow: SyncUnitOfWork) -> int:
         """The run's row, started when the run began (:meth:`open`)."""
@@ -188,7 +199,7 @@ class RunRecorder:
                 run_id = self.run_id or self._insert(uow)
                 uow.runs.finish(run_id, final, counts, self.clock.now(), error)
                 uow.commit()
-            self.run_id = run_id
+            self._written(run_id)
         log.info(
             "sync_run.finished",
             run_id=self.run_id,
