@@ -82,7 +82,8 @@ def _writes(request: tuple[str, str] | None) -> bool:
     GET, tokens aside)."""
     if request is None:
         return False
-    method, path = request
+    method, target = request
+    path = target.partition("?")[0]  # Shopee signs requests with a token in the query
     return method != "GET" and "token" not in path
 
 
