@@ -10,9 +10,10 @@ keeps one too long.
 WHERE`` the lease is the taker's own or is not live (expired, or released): the
 account's first lease row is inserted, an existing one taken only on that condition
 (both atomically, the row locked), and whichever statement changes a row (seen
-through ``RETURNING``) wins, so two processes cannot both hold one account. A lease passing to a new holder, or taken again after it
-expired or was released, gets the next **epoch**; renewal (or a new ``acquire``) of
-a live lease by its holder keeps it. Holders are unique per job, so a fence
+through ``RETURNING``) wins, so two processes cannot both hold one account. A lease
+passing to a new holder, or taken again after it expired or was released, gets the
+next **epoch**; renewal (or a new ``acquire``) of a live lease by its holder keeps
+it. Holders are unique per job, so a fence
 (holder, epoch) names one holding only.
 
 **Releasing** keeps the row: its holder becomes :data:`FREE` and it expires at once.
