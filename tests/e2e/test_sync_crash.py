@@ -261,7 +261,6 @@ def test_twenty_kills_then_a_run_end_where_an_uninterrupted_run_ends(
     # every kill during a marketplace write landed inside a run (checked at each
     # kill): runs cut short stay "running" for the auditor
     running = [r for r in runs["runs"] if r["outcome"] == "running"]
-    assert killer.writing >= 1
     assert len(running) >= killer.writing, runs
     available, held, receipts = _ledger(killed)
     for key, units in available.items():
