@@ -179,6 +179,7 @@ class RunRecorder:
 
     def interrupted(self, reason: RunInterruptedError) -> RunOutcome:
         """Record the run as stopped at a safe point (``interrupted``)."""
+        self.ensure()  # an interruption is recorded even of a run that only read
         log.warning("sync_run.interrupted", run_id=self.run_id, reason=str(reason))
         return self.finish(RunOutcome.INTERRUPTED, str(reason))
 
