@@ -77,7 +77,7 @@ from scheduler.jobs import CycleReport, run_cycle
 from scheduler.runner import AccountJobRunner, RunnerOptions
 
 NAME = "cycle-cost"
-#: The figures of the revision before quiet cycles stopped recording runs (4ba0783).
+#: The figures of the revision before quiet cycles stopped recording runs (9aa9782).
 BASELINE = Path(__file__).with_name("cycle_cost_baseline.json")
 PRODUCTS = 30
 STOCK = 100
@@ -434,7 +434,7 @@ def render(
         "in-process simulators); the store holds N accounts of 30 converged "
         "listings each. CPU from a pass without the counters installed. Figures "
         "shown as *before → after* put the baseline's (`--baseline`; by default "
-        "`bench/cycle_cost_baseline.json`: 4ba0783, measured by the same script "
+        "`bench/cycle_cost_baseline.json`: 9aa9782, measured by the same script "
         "on the same machine just before) beside these.",
         "",
         "Machine: " + ", ".join(f"{k} {v}" for k, v in machine(software).items()) + ".",

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.db
 _DML = re.compile(r"^\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+\"?(\w+)", re.I)
 #: The issue's goals for a no-op account-cycle.
 MOST_STATEMENTS = 10
-#: The lease's own row: inserted when the cycle takes it, deleted when it ends.
+#: The lease's own row: written when the cycle takes the lease and when it ends.
 LEASE_TABLE = "account_leases"
 
 
@@ -152,7 +152,7 @@ def test_a_cycle_with_nothing_to_do_records_no_run_and_writes_one_row(
         assert counts.statements <= MOST_STATEMENTS, account.id
         data = {t: n for t, n in counts.rows.items() if n and t != LEASE_TABLE}
         assert data == {"order_bookmarks": 1}, account.id
-        # the lease is taken and given back: its row in, then out again
+        # the lease is taken and given back: its row written twice
         assert counts.rows[LEASE_TABLE] == 2, account.id
         assert counts.threads <= 1, account.id  # the lease's renewer
         assert _in_step(world)[account.id] == world.clock.now().isoformat()
