@@ -12,6 +12,7 @@ lease it holds (the holder names its process), never by timing.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import os
@@ -329,8 +330,8 @@ def test_sigterm_ends_a_daemon_within_one_stop_deadline_even_with_a_call_stuck(
     """The whole stop is bounded by one stop deadline (systemd's TimeoutStopSec
     counts on it), even when the cycle in hand is stuck in a marketplace call that
     outlasts it: the process ends anyway; its lease, held by a process now gone, is
-    taken over at once by the next daemon of this machine, which closes the run
-    ``abandoned``."""
+    taken over at once by the next daemon of this machine, which cycles the account
+    and closes any run it had left running ``abandoned``."""
     deadline = 4.0
     with gated(site.config, site.urls) as gate:
         gate.arm(1)  # the first marketplace call is held until the test ends
@@ -345,7 +346,12 @@ def test_sigterm_ends_a_daemon_within_one_stop_deadline_even_with_a_call_stuck(
             "a marketplace call in flight",
         )
         assert daemon.poll() is None
-        _, run_id = until(lambda: mid_run(site, daemon.pid), "the daemon mid-run")
+        _, account = until(
+            lambda: holder_pid(site, {daemon.pid}), "the daemon holding an account"
+        )
+        # the held call is its first, a read: a run writes its row with its first
+        # write, so any run of the account left running is one it had begun writing
+        stuck = [r[0] for r in runs(site) if r[1] == account and r[4] == "running"]
         signalled = time.monotonic()
         daemon.send_signal(signal.SIGTERM)
         try:
@@ -365,14 +371,18 @@ def test_sigterm_ends_a_daemon_within_one_stop_deadline_even_with_a_call_stuck(
     assert "daemon.stop_deadline_passed" in events
     assert "daemon.stopped" in events
 
-    daemons.start()  # the next daemon of this machine: the holder is gone
+    following = daemons.start()  # the next daemon of this machine: the holder is gone
     until(
-        lambda: (
-            query(site, "SELECT outcome FROM sync_runs WHERE id = :i", i=run_id)[0][0]
-            == "abandoned"
-        ),
-        "the stuck run closed abandoned",
+        lambda: daemons.cycled([following.pid], "succeeded")[account],
+        "the account taken over at once and cycled",
     )
+
+    def closed(run_id: int) -> bool:
+        found = query(site, "SELECT outcome FROM sync_runs WHERE id = :i", i=run_id)
+        return bool(found[0][0] == "abandoned")
+
+    for run_id in stuck:
+        until(functools.partial(closed, run_id), "the stuck run closed abandoned")
 
 
 def test_once_skips_an_account_needing_reauthorisation_and_says_so(
