@@ -70,7 +70,8 @@ API) approves at once and answers ``302`` to ``redirect?code=…&shop_id=…`` (
 shop, or the one named by an extra ``shop_id`` / ``main_account_id`` query
 parameter); ``GET /_sim/auth_code?shop_id=…`` (or ``main_account_id=…``) returns a code
 as JSON; :meth:`ShopeeSimulator.issue_code` does the same in process. The code is then
-exchanged at ``auth/token/get`` as §2.2 says.
+exchanged at ``auth/token/get`` as §2.2 says. ``POST /_sim/shops`` (or
+:meth:`ShopeeSimulator.add_shop`) adds a shop of its own.
 
 Fault names for :attr:`faults` are the API paths after ``/api/v2/`` with a dot, e.g.
 ``product.add_item``; batch rows of ``product.update_stock`` / ``product.update_price``
@@ -248,6 +249,31 @@ class ShopeeSimulator(ProductsApi, OrdersApi, PartnerApi):
                 )
                 router.add(method, path, wrapped, name)
         router.add("GET", "/_sim/auth_code", self._sim_auth_code, "_sim.auth_code")
+        router.add("POST", "/_sim/shops", self._sim_shops, "_sim.shops")
+
+    def add_shop(self, name: str = "") -> Shop:
+        """A new shop of its own (no merchant), linked to the partner."""
+        with self.lock:
+            shop_id = max(self.shops) + 1
+            now = self.now()
+            shop = Shop(
+                shop_id,
+                name or f"Toko {shop_id}",
+                0,
+                True,
+                now,
+                now + AUTHORISATION_SECONDS,
+            )
+            self.shops[shop_id] = shop
+            return shop
+
+    def _sim_shops(self, request: SimRequest) -> httpx.Response:
+        """Add a shop (``{}``, ``{"name"}``); answers its ``shop_id``."""
+        body = request.json() if request.body else {}
+        if not isinstance(body, dict):
+            return json_response(400, {"error": "the body must be a JSON object"})
+        shop = self.add_shop(str(body.get("name") or ""))
+        return json_response(200, {"shop_id": shop.shop_id, "name": shop.shop_name})
 
     def _sim_auth_code(self, request: SimRequest) -> httpx.Response:
         query = request.query
