@@ -162,9 +162,7 @@ class Fleet:
     def holdings(self) -> dict[str, list[tuple[datetime, datetime, int, bool]]]:
         """Per account, every lease holding the daemons logged: taken, released,
         pid, and whether it ended with the lease lost."""
-        spans: dict[str, list[tuple[datetime, datetime, int, bool]]] = defaultdict(
-            list
-        )
+        spans: dict[str, list[tuple[datetime, datetime, int, bool]]] = defaultdict(list)
         for pid in self.logs:
             for event in self.events(pid, "account.lease_held"):
                 spans[str(event["account"])].append(
@@ -276,7 +274,9 @@ class Fleet:
 # ---------------------------------------------------------------- building one
 
 
-def _shops(urls: dict[str, str], per_marketplace: int) -> dict[str, list[dict[str, Any]]]:
+def _shops(
+    urls: dict[str, str], per_marketplace: int
+) -> dict[str, list[dict[str, Any]]]:
     """``per_marketplace`` new shops (Bukalapak: sellers) at each simulator."""
     made: dict[str, list[dict[str, Any]]] = {m: [] for m in MARKETPLACES}
     with httpx.Client(timeout=30) as http:
@@ -328,8 +328,9 @@ def _settings(
         "",
         "[marketplaces.tokopedia]",
         f"base_url = {json.dumps(urls['tokopedia'])}",
-        f"options = {{ fs_id = 65125, token_url = {json.dumps(urls['tokopedia'] + '/token')},"
-        " default_category_id = 2310 }",
+        "options = { fs_id = 65125, default_category_id = 2310, token_url = "
+        + json.dumps(urls["tokopedia"] + "/token")
+        + " }",
         "",
         "[marketplaces.bukalapak]",
         f"base_url = {json.dumps(urls['bukalapak'])}",
@@ -385,8 +386,16 @@ def build(
             for n, shop in enumerate(made):
                 code = _producer(marketplace, n)
                 producers.append(
-                    [code, f"Produsen {code}", "ikm", "Jawa Barat", "Kota Bandung",
-                     "", "", ""]
+                    [
+                        code,
+                        f"Produsen {code}",
+                        "ikm",
+                        "Jawa Barat",
+                        "Kota Bandung",
+                        "",
+                        "",
+                        "",
+                    ]
                 )
                 for k in range(skus):
                     sku = f"{code}-{k}"
@@ -394,9 +403,23 @@ def build(
                     if marketplace == "bukalapak":
                         images[image] = int(shop["attachments"][k % 10])
                     products.append(
-                        [sku, code, f"Kopi Bandung {sku}", 50000 + 1000 * k, 270,
-                         "Kopi arabika dari Bandung.", "Makanan & Minuman > Kopi",
-                         18, 10, 6, image, "new", "active", "", 40]
+                        [
+                            sku,
+                            code,
+                            f"Kopi Bandung {sku}",
+                            50000 + 1000 * k,
+                            270,
+                            "Kopi arabika dari Bandung.",
+                            "Makanan & Minuman > Kopi",
+                            18,
+                            10,
+                            6,
+                            image,
+                            "new",
+                            "active",
+                            "",
+                            40,
+                        ]
                     )
         (workdir / "ikm-sync.toml").write_text(
             _settings(urls, database_url, shops, images), encoding="utf-8"
@@ -406,11 +429,7 @@ def build(
             {**environment, "IKMSYNC_DATABASE_URL": database_url},
             urls,
             database_url,
-            {
-                f"{m}-{n:04d}": m
-                for m, made in shops.items()
-                for n in range(len(made))
-            },
+            {f"{m}-{n:04d}": m for m, made in shops.items() for n in range(len(made))},
         )
         fleet.run(
             "catalog",
