@@ -5,16 +5,20 @@ one ``ikm-sync simulate`` serving every account's shop (see :mod:`tests.e2e.flee
   every interval (and not more often), no two holdings of one account ever overlap,
   each daemon does a share.
 * A daemon killed (SIGKILL) in the middle of an account's job: the account resumes on
-  the others, the killed run ends ``abandoned``, no order or stock effect is lost or
-  doubled while buyers order.
+  the others within two leases, the killed run is closed, no order or stock effect is
+  lost or doubled while buyers order. The killed run should end ``abandoned``; an
+  order pull over the same window still takes its row over (``xfail`` then).
 * A daemon stopped (SIGSTOP) in the middle of an account's job past its lease, then
   continued: none of its writes for that account is accepted, the store consistent.
 * A daemon whose clock is ten minutes fast causes no overlap.
 
 Overlap is judged from the daemons' ``account.lease_held`` log lines (every holding,
 a run record or not, stamped by the machine's one clock whatever a process's clock
-offset) and from the run records. Every wait is on progress (log lines, rows) with a
-deadline, never a sleep; the fleet's size is ``FLEET_ACCOUNTS`` (default below).
+offset) and from the run records. Exclusive claims alone keep holdings apart in a
+fleet that keeps up; with claims broken the leases still do, and the cycle count
+per interval catches the extra claims. Every wait is on progress (log lines, rows)
+with a deadline, never a sleep; the fleet's size is ``FLEET_ACCOUNTS`` (default
+below).
 """
 
 from __future__ import annotations
@@ -129,14 +133,14 @@ def test_three_daemons_cycle_every_account_every_interval_without_overlap(
     elapsed = time.monotonic() - started
     fleet.stop(*daemons)
 
+    holdings = _assert_no_overlap(fleet)
+    assert holdings >= 2 * len(fleet.accounts) * (rounds + 1)
+    _assert_runs_do_not_overlap(fleet)
     counted = fleet.cycles()
     # once per interval (± jitter) and never more often
     most = elapsed / (INTERVAL * 0.9) + 2
     over = {a: counted[a] - base[a] for a in fleet.accounts}
     assert max(over.values()) <= most, (max(over.values()), most)
-    holdings = _assert_no_overlap(fleet)
-    assert holdings >= 2 * len(fleet.accounts) * (rounds + 1)
-    _assert_runs_do_not_overlap(fleet)
     shares = {pid: sum(fleet.cycles(iter([pid])).values()) for pid in fleet.logs}
     assert min(shares.values()) >= sum(shares.values()) / 10, shares
     assert not fleet.query("SELECT * FROM account_leases")
