@@ -679,6 +679,20 @@ class MarketplaceConnector(Protocol):
         """
         ...
 
+    def authorisation_expiry(self) -> datetime | None:
+        """When the seller's authorisation of this app for the shop ends, as the
+        marketplace reports it now (one call), or ``None`` at once where the
+        marketplace documents no such end. After it the shop must be authorised
+        again (:meth:`authorization_url`).
+
+        Raises:
+            AuthError: the account needs re-authorisation.
+            ContractError: the marketplace's answer carries no usable end; the
+                message names the field.
+            TransientError: the marketplace could not be reached.
+        """
+        ...
+
     def find_listings(self, skus: Sequence[str]) -> dict[str, RemoteListing]:
         """The marketplace's listings carrying these seller SKUs, by SKU key; SKUs
         not found are absent. Used to resolve a create whose outcome is unknown."""
