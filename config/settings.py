@@ -222,6 +222,9 @@ class SchedulerSettings(_Section):
     #: How often, and how far ahead of expiry, access tokens are refreshed.
     token_check_seconds: float = Field(default=600.0, gt=0, le=24 * 3600)
     token_margin_seconds: int = Field(default=1800, ge=0, le=7 * 24 * 3600)
+    #: A shop whose authorisation of the app ends within this many days is warned
+    #: about (``authorisation.expires_soon``, ``status``, the metrics).
+    authorisation_warning_days: int = Field(default=14, ge=1, le=365)
     #: The operations port of `ikm-sync run` (/healthz, /readyz, /metrics); 0: none.
     ops_port: int = Field(default=0, ge=0, le=65535)
     ops_host: str = "127.0.0.1"

@@ -451,6 +451,17 @@ class AccountSchedule:
     reason: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class AuthorisationView:
+    """An account's authorisation as ``status`` shows it: when the seller's
+    authorisation ends (``None`` while not known), and whether the account is
+    marked for re-authorisation and why."""
+
+    expires_at: datetime | None
+    needs_reauthorisation: bool = False
+    reason: str = ""
+
+
 class AccountWatch(Protocol):
     """What ``ikm-sync status`` shows per account, read in a few queries whatever
     the number of accounts."""
@@ -468,6 +479,11 @@ class AccountWatch(Protocol):
     def schedules(self) -> dict[AccountId, AccountSchedule] | None:
         """Each account's due time and backoff; ``None`` while the store keeps no
         schedule (no daemon has scheduled anything)."""
+        ...
+
+    def authorisations(self) -> dict[AccountId, AuthorisationView]:
+        """Each account's authorisation end and re-authorisation mark; accounts
+        without stored tokens are absent."""
         ...
 
 
@@ -589,6 +605,9 @@ class TokenSet:
 
     ``version`` grows with every save; ``needs_reauthorisation`` is set when the
     marketplace refused the account's authorisation for good (an officer must act).
+    ``authorisation_expires_at`` is when the seller's authorisation of the app ends,
+    as last read from the marketplace: kept by
+    :meth:`TokenStore.record_authorisation_expiry` only, never by a save.
     """
 
     access_token: Secret | None = None
@@ -598,6 +617,7 @@ class TokenSet:
     version: int = 0
     needs_reauthorisation: bool = False
     reason: str = ""
+    authorisation_expires_at: datetime | None = None
 
 
 class TokenRefresh(Protocol):
@@ -619,6 +639,18 @@ class TokenStore(Protocol):
 
     def load(self, account: AccountId) -> TokenSet:
         """The stored tokens of ``account`` (an empty set when there are none)."""
+        ...
+
+    def record_authorisation_expiry(
+        self, account: AccountId, expires_at: datetime
+    ) -> None:
+        """Remember when the seller's authorisation of ``account`` ends, as just
+        read from the marketplace (durable on return; the tokens and their version
+        are left as they are).
+
+        Raises:
+            StoreError: the account is not in the store, or the write is refused.
+        """
         ...
 
     def refreshing(self, account: AccountId) -> AbstractContextManager[TokenRefresh]:

@@ -11,6 +11,7 @@ from core.domain.sync import ListingState
 from core.ports import (
     AccountSchedule,
     AccountWatch,
+    AuthorisationView,
     LeaseView,
     StockTotals,
     UnitOfWork,
@@ -20,13 +21,15 @@ from core.ports import (
 @dataclass(frozen=True)
 class AccountStatus:
     """One account, how many listings it has in each state, its latest run, its
-    lease, and its schedule (``None`` when unknown or never set)."""
+    lease, its schedule and its authorisation (``None`` when unknown or never
+    set)."""
 
     account: ChannelAccount
     listings: dict[ListingState, int]
     last_run: SyncRun | None = None
     lease: LeaseView | None = None
     schedule: AccountSchedule | None = None
+    authorisation: AuthorisationView | None = None
 
 
 @dataclass(frozen=True)
@@ -45,8 +48,9 @@ def catalogue_status(
     uow: UnitOfWork, watch: AccountWatch | None = None
 ) -> CatalogueStatus:
     """Read the counts and totals behind ``ikm-sync status``; with ``watch``, each
-    account's latest run, lease and schedule too."""
+    account's latest run, lease, schedule and authorisation too."""
     runs = watch.last_runs() if watch is not None else {}
+    authorisations = watch.authorisations() if watch is not None else {}
     leases = watch.leases() if watch is not None else {}
     schedules = watch.schedules() if watch is not None else None
     with uow:
@@ -64,6 +68,7 @@ def catalogue_status(
                     runs.get(account.id),
                     leases.get(account.id),
                     None if schedules is None else schedules.get(account.id),
+                    authorisations.get(account.id),
                 )
                 for account in uow.accounts.get_all()
             ],

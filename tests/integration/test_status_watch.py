@@ -15,7 +15,7 @@ from core.domain.catalogue import Producer, ProducerKind
 from core.domain.ids import AccountId, ProducerCode
 from core.domain.runs import SyncRun
 from core.domain.sync import RunOutcome, SyncKind
-from core.ports import AccountSchedule, LeaseView
+from core.ports import AccountSchedule, AuthorisationView, LeaseView
 from core.services.status import catalogue_status
 from core.store.db import make_session_factory
 from core.store.leases import SqlLeaseStore
@@ -127,6 +127,9 @@ class _Scheduled:
             ),
             TOKOPEDIA.id: AccountSchedule(self.due),
         }
+
+    def authorisations(self) -> dict[AccountId, AuthorisationView]:
+        return {}
 
 
 def test_next_due_and_backoff_are_shown_once_kept(
