@@ -343,8 +343,8 @@ class FakeTokenStore:
     def record_authorisation_expiry(
         self, account: AccountId, expires_at: datetime
     ) -> None:
-        self.tokens[account] = replace(
-            self.load(account), authorisation_expires_at=expires_at
+        self.tokens[account] = replace(  # UTC, as the database gives it back
+            self.load(account), authorisation_expires_at=expires_at.astimezone(UTC)
         )
 
     @contextmanager
