@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -430,8 +430,13 @@ class Counts:
     requests: int = 0
 
 
+#: ``threading.Thread.start`` as the interpreter has it.
+_THREAD_START = threading.Thread.start
+
+
 class Counter:
-    """Counts statements and commits on an engine, and threads started."""
+    """Counts statements and commits on an engine, and threads started (while it
+    is open, every ``threading.Thread.start`` is counted)."""
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
@@ -439,13 +444,12 @@ class Counter:
         self._lock = threading.Lock()
         sa.event.listen(engine, "before_cursor_execute", self._statement)
         sa.event.listen(engine, "commit", self._commit)
-        self._start = threading.Thread.start
         counter = self
 
-        def start(thread: threading.Thread) -> None:
+        def start(self: threading.Thread) -> None:
             with counter._lock:
                 counter.threads += 1
-            counter._start(thread)
+            _THREAD_START(self)
 
         threading.Thread.start = start  # type: ignore[method-assign]
 
@@ -463,7 +467,12 @@ class Counter:
     def close(self) -> None:
         sa.event.remove(self.engine, "before_cursor_execute", self._statement)
         sa.event.remove(self.engine, "commit", self._commit)
-        threading.Thread.start = self._start  # type: ignore[method-assign]
+        self.restore()
+
+    @staticmethod
+    def restore() -> None:
+        """``threading.Thread.start`` as it was, whatever happened."""
+        threading.Thread.start = _THREAD_START  # type: ignore[method-assign]
 
     @contextmanager
     def counting(self, transport: Transport) -> Iterator[Counts]:
@@ -496,6 +505,3 @@ def table_rows(engine: sa.Engine) -> dict[str, int]:
             for name in tables
             if name != "alembic_version"
         }
-
-
-Runner = Callable[[], None]

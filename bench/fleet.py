@@ -20,11 +20,11 @@ Per backend and fleet size, in a child process of its own (its peak RSS its own)
 
 1. **publish**: ``Daemon.run_once`` runs the live accounts' first cycle (30 creates
    each); the following rounds must send no write to any marketplace;
-2. **rounds** (``--rounds``), with 0 and then with ``--latency`` ms waited before each
-   marketplace answer: a no-op round (each live account claimed from the schedule
-   and its cycle run once, one after another, ``Daemon.claim`` with the pool's size
-   of 1 then ``Daemon.run_account``), then an order round (one buyer orders one unit
-   on every live account, then the same round); per account-cycle: process CPU
+2. **rounds** (``--rounds`` of each; then one of each with ``--latency`` ms waited
+   before each marketplace answer): a no-op round (each live account claimed from
+   the schedule and its cycle run once, one after another: ``Daemon.claim`` with a
+   pool of 1, then ``Daemon.run_account``), then an order round (one buyer orders
+   one unit on every live account, then the same round); per account-cycle: process CPU
    (``time.process_time``, the simulators' share beside it), SQL statements
    (``before_cursor_execute``), of which INSERT/UPDATE/DELETE, commits, threads
    started, rows added to the store (``COUNT(*)`` of every table before and after)
@@ -32,8 +32,8 @@ Per backend and fleet size, in a child process of its own (its peak RSS its own)
 3. **throughput** with the latency and the production pool (8 workers): the daemon as
    ``ikm-sync run`` serves (``Daemon.serve``, its 5 s claim tick) for a few ticks, and
    the same claims made as soon as a worker is free (``Daemon.claim`` and
-   ``Daemon.run_account`` in a pool of 8): account-cycles per second, × 300 s is the
-   largest fleet one daemon keeps at a 5-minute interval.
+   ``Daemon.run_account`` in a pool of 8): account-cycles per second, times 300 s,
+   is the largest fleet one daemon keeps at a 5-minute interval.
 
 Then the daemon's own overhead with ``--idle-accounts`` accounts in the schedule and
 none due: RSS, CPU and statements per claim tick, per refresh of the accounts, and
@@ -62,15 +62,14 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -89,7 +88,7 @@ from bench.sync import postgres_database, postgres_version, sqlite_database
 from config.logging import configure_logging
 from core.domain.accounts import ChannelAccount
 from core.domain.catalogue import Producer, ProducerKind
-from core.domain.ids import ProducerCode
+from core.domain.ids import AccountId, ProducerCode
 from core.services.stopping import StopRequest
 from core.store.db import make_engine, make_session_factory, upgrade
 from core.store.leases import SqlLeaseStore
@@ -103,7 +102,8 @@ from scheduler.timing import Intervals
 NAME = "fleet"
 START, END = markers(NAME)
 SIZES = (100, 1_000, 3_000)
-#: The production pool (``[sync] workers``) and claim tick (``[scheduler] tick_seconds``).
+#: The production pool (``[sync] workers``) and claim tick
+#: (``[scheduler] tick_seconds``).
 WORKERS = 8
 TICK = 5.0
 INTERVAL_S = 300
@@ -151,7 +151,7 @@ def one_round(fleet: Fleet, daemon: Daemon, counter: Counter) -> tuple[Figures, 
     writes = fleet.write_calls()
     results: list[AccountResult] = []
     with counter.counting(fleet.transport) as counts:
-        seen: set[str] = set()
+        seen: set[AccountId] = set()
         for _ in range(10 * len(fleet.live) + 10):  # bounded: one claim per account
             claimed = daemon.claim(CYCLE, daemon.runner.workers, seen)
             if not claimed:
@@ -183,10 +183,10 @@ def per_cycle(
     }
 
 
-def serve_rate(fleet: Fleet, ticks: int) -> Figures:
-    """``Daemon.serve`` with the production pool and tick for ``ticks`` ticks:
-    account-cycles completed per second."""
-    daemon = fleet.daemon(WORKERS, interval=timedelta(0))
+def serve_rate(fleet: Fleet, ticks: int, tick: float = TICK) -> Figures:
+    """``Daemon.serve`` with the production pool and claim tick for ``ticks``
+    ticks: account-cycles completed per second."""
+    daemon = fleet.daemon(WORKERS, interval=timedelta(0), tick=timedelta(seconds=tick))
     done: list[str] = []
     lock = threading.Lock()
     run_account = daemon.run_account
@@ -202,10 +202,10 @@ def serve_rate(fleet: Fleet, ticks: int) -> Figures:
     thread = threading.Thread(target=daemon.serve, args=(stop,), daemon=True)
     cpu = time.process_time()
     thread.start()
-    stop_at = time.monotonic() + ticks * TICK - 0.5  # before the next tick claims
+    stop_at = time.monotonic() + (ticks - 0.1) * tick  # before the next tick claims
     waiting = threading.Event()
     while time.monotonic() < stop_at:
-        waiting.wait(0.1)  # noqa: sleep-ok (a measuring window, not synchronisation)
+        waiting.wait(0.1)  # a measuring window, not synchronisation
     stop.request("bench")
     thread.join(timeout=120)
     if thread.is_alive():
@@ -213,7 +213,7 @@ def serve_rate(fleet: Fleet, ticks: int) -> Figures:
     cpu = time.process_time() - cpu
     if any(o != "succeeded" for o in done):
         raise BenchError(f"serve: outcomes {sorted(set(done))}")
-    seconds = ticks * TICK
+    seconds = ticks * tick
     return {
         "serve.cycles": len(done),
         "serve.per_s": len(done) / seconds,
@@ -226,7 +226,7 @@ def pool_rate(fleet: Fleet, seconds: float) -> Figures:
     (``Daemon.claim``, ``Daemon.run_account``): account-cycles per second."""
     daemon = fleet.daemon(WORKERS, interval=timedelta(0))
     completed: list[AccountResult] = []
-    in_flight: dict[Future[AccountResult], str] = {}
+    in_flight: dict[Future[AccountResult], AccountId] = {}
     cpu, started = time.process_time(), time.monotonic()
     with ThreadPoolExecutor(WORKERS, thread_name_prefix="cycle") as pool:
         while time.monotonic() - started < seconds:
@@ -255,9 +255,32 @@ def pool_rate(fleet: Fleet, seconds: float) -> Figures:
 
 
 def cycles(
-    url: str, n: int, live: int, rounds: int, latency: float, ticks: int
+    url: str,
+    n: int,
+    live: int,
+    rounds: int,
+    latency: float,
+    ticks: int,
+    tick: float = TICK,
 ) -> Figures:
-    """Build a fleet of ``n`` accounts per marketplace and measure it."""
+    """Build a fleet of ``n`` accounts per marketplace and measure it: ``rounds``
+    no-op and order rounds without latency, one of each with ``latency`` seconds,
+    then the throughput over ``ticks`` claim ticks of ``tick`` seconds."""
+    try:
+        return _cycles(url, n, live, rounds, latency, ticks, tick)
+    finally:
+        Counter.restore()
+
+
+def _cycles(
+    url: str,
+    n: int,
+    live: int,
+    rounds: int,
+    latency: float,
+    ticks: int,
+    tick: float,
+) -> Figures:
     engine = make_engine(url)
     upgrade(engine)
     started = time.process_time()
@@ -278,11 +301,11 @@ def cycles(
         raise BenchError(f"publish: {len(published)} cycles for {len(fleet.live)}")
 
     number = 0
-    for label, wait_s in (("0", 0.0), ("latency", latency)):
+    for label, wait_s, times in (("0", 0.0, rounds), ("latency", latency, 1)):
         fleet.transport.latency = wait_s
         noops: list[Figures] = []
         orders: list[Figures] = []
-        for _ in range(rounds):
+        for _ in range(times):
             figures_, writes = one_round(fleet, daemon, counter)
             if writes:
                 raise BenchError(f"a no-op round sent {writes} writes")
@@ -298,8 +321,8 @@ def cycles(
         figures[f"order.{label}"] = orders
 
     fleet.transport.latency = latency
-    figures.update(pool_rate(fleet, seconds=ticks * TICK))
-    figures.update(serve_rate(fleet, ticks))
+    figures.update(pool_rate(fleet, seconds=ticks * tick))
+    figures.update(serve_rate(fleet, ticks, tick))
     figures["peak_rss_mb"] = peak_rss_mb()
     counter.close()
     fleet.close()
@@ -418,7 +441,7 @@ def idle(url: str, seconds: float) -> Figures:
             end = time.monotonic() + seconds
             pause = threading.Event()
             while time.monotonic() < end:
-                pause.wait(0.1)  # noqa: sleep-ok (a measuring window)
+                pause.wait(0.1)  # a measuring window
             stop.request("bench")
             thread.join(timeout=120)
         figures["idle.serve_seconds"] = counts.wall
@@ -532,7 +555,7 @@ def _cycle_table(backend: Backend, latency: float) -> list[str]:
     return lines
 
 
-def _fleet_table(backend: Backend, latency: float) -> list[str]:
+def _fleet_table(backend: Backend) -> list[str]:
     lines = [
         "| N per marketplace | accounts in store | products | build CPU s "
         "| publish CPU s (live accounts) | `serve`: cycles/s | fleet at 5 min "
@@ -543,7 +566,8 @@ def _fleet_table(backend: Backend, latency: float) -> list[str]:
     for n, f in backend.sizes.items():
         rows = f["rows"]
         lines.append(
-            f"| {n:,} | {rows.get('channel_accounts', 0):,} | {rows.get('products', 0):,} "
+            f"| {n:,} | {rows.get('channel_accounts', 0):,} "
+            f"| {rows.get('products', 0):,} "
             f"| {_fig(f['build.cpu_s'])} | {_fig(f['publish.cpu_s'])} ({f['live']}) "
             f"| {f['serve.per_s']:.2f} | {f['serve.per_s'] * INTERVAL_S:,.0f} "
             f"| {f['pool.per_s']:.1f} | {f['pool.per_s'] * INTERVAL_S:,.0f} "
@@ -557,7 +581,8 @@ def _idle_lines(backend: Backend, accounts: int) -> list[str]:
     if not f:
         return []
     lines = [
-        f"**{backend.name}, the daemon idle with {accounts:,} accounts in the schedule** "
+        f"**{backend.name}, the daemon idle with {accounts:,} accounts in the "
+        "schedule** "
         "(none due):",
         "",
         "| measure | value |",
@@ -615,7 +640,8 @@ def _goals(backends: Sequence[Backend]) -> list[str]:
             f"| statements {grow:+.1f} from N = {sizes[0]:,} to {sizes[-1]:,} "
             f"| {verdict(abs(grow) < 1) if len(sizes) > 1 else 'one N only'} |",
             f"| one worker keeps ≥ {GOAL_FLEET:,} shops at 5 min, 100 ms latency "
-            f"| {backend.name} | `ikm-sync run` (`serve`): {fleet:,.0f}; claim-when-free "
+            f"| {backend.name} | `ikm-sync run` (`serve`): {fleet:,.0f}; "
+            "claim-when-free "
             f"pool: {pool:,.0f} | {verdict(fleet >= GOAL_FLEET)} |",
         ]
     return lines
@@ -623,7 +649,7 @@ def _goals(backends: Sequence[Backend]) -> list[str]:
 
 def revision() -> str:
     try:
-        found = subprocess.run(  # noqa: S603
+        found = subprocess.run(
             ["git", "log", "-1", "--format=%h %s", "--abbrev=7"],  # noqa: S607
             cwd=ROOT,
             capture_output=True,
@@ -652,7 +678,8 @@ def render_section(
         f"`{command}`, run {now} at revision `{revision()}`.",
         "",
         f"N accounts per marketplace (Shopee, Tokopedia, Bukalapak), each the shop of "
-        f"a producer of its own with {SKUS} products (50 units each), in the store; the "
+        f"a producer of its own with {SKUS} products (50 units each), in the store; "
+        "the "
         f"first {options.live} per marketplace are *live*: a simulator of their own in "
         "process, tokens from a real authorisation, their listings published by their "
         "first cycle. The others are in the store (producers, products, receipts, "
@@ -677,15 +704,15 @@ def render_section(
         "`sync_runs` rows added. A *no-op* round follows a converged state; an "
         "*order* round follows one new paid order (one unit) on every live account, "
         "so its cycle stores the order, reserves its unit and pushes the listing's "
-        f"new stock. Median of {options.rounds} round(s) of each. Then the same rounds "
-        f"with {latency:g} ms waited before every marketplace answer (its wall ms per "
-        "cycle shown).",
+        f"new stock. Median of {options.rounds} round(s) of each. Then one round of "
+        f"each with {latency:g} ms waited before every marketplace answer (its wall "
+        "ms per cycle shown).",
         "",
         f"Throughput, with {latency:g} ms latency and the production pool of "
         f"{WORKERS}: `Daemon.serve` as `ikm-sync run` runs it (claim tick "
         f"{TICK:g} s) for {options.ticks} ticks; and the same claims made as soon as a "
         f"worker is free (`Daemon.claim` + `Daemon.run_account` in a pool of "
-        f"{WORKERS}, for {options.ticks * TICK:g} s). Account-cycles per second × "
+        f"{WORKERS}, for {options.ticks * TICK:g} s). Account-cycles per second times "
         f"{INTERVAL_S} s is the largest fleet one daemon keeps at a 5-minute interval.",
         "",
         "The machine is shared with other work: CPU time and counts are the figures "
@@ -702,7 +729,7 @@ def render_section(
             "",
             f"**{backend.name}**, the fleet ({latency:g} ms latency for throughput):",
             "",
-            *_fleet_table(backend, latency),
+            *_fleet_table(backend),
             "",
             *_idle_lines(backend, options.idle_accounts),
         ]
@@ -779,8 +806,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         options.sizes = (100,) if options.quick else SIZES
     if options.quick:
         options.rounds = min(options.rounds, 2)
-        options.ticks = min(options.ticks, 2)
-        options.live = min(options.live, 10)
+        options.ticks = 1
+        options.live = min(options.live, 5)
         options.idle_accounts = min(options.idle_accounts, 2_000)
         options.idle_seconds = 0.0
     return options
