@@ -648,17 +648,46 @@ def _goals(backends: Sequence[Backend]) -> list[str]:
 
 
 def revision() -> str:
-    try:
-        found = subprocess.run(
-            ["git", "log", "-1", "--format=%h %s", "--abbrev=7"],  # noqa: S607
+    """The revision measured: HEAD, and the last commit that changed anything but
+    the benchmarks and the tests (the code under measurement)."""
+
+    def git(*arguments: str) -> str:
+        found = subprocess.run(  # noqa: S603
+            ["git", *arguments],  # noqa: S607
             cwd=ROOT,
             capture_output=True,
             text=True,
             check=True,
         )
+        return found.stdout.strip()
+
+    try:
+        head = git("log", "-1", "--format=%h")
+        code = git(
+            "log",
+            "-1",
+            "--format=%h (%s)",
+            "--",
+            ".",
+            ":!bench",
+            ":!tests",
+            ":!BENCHMARKS.md",
+            ":!Makefile",
+        )
+        dirty = git(
+            "status",
+            "--porcelain",
+            "--untracked-files=no",
+            "--",
+            ".",
+            ":!BENCHMARKS.md",
+        )
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
-    return found.stdout.strip()
+    if len(code) > 70:
+        code = code[:68] + "…)"
+    changed = " with uncommitted changes" if dirty else ""
+    return f"`{head}`{changed} (code measured: `{code}`)"
 
 
 def render_section(
@@ -675,7 +704,7 @@ def render_section(
         START,
         "## Fleet under the daemon (`bench/fleet.py`)",
         "",
-        f"`{command}`, run {now} at revision `{revision()}`.",
+        f"`{command}`, run {now} at revision {revision()}.",
         "",
         f"N accounts per marketplace (Shopee, Tokopedia, Bukalapak), each the shop of "
         f"a producer of its own with {SKUS} products (50 units each), in the store; "
