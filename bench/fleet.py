@@ -638,7 +638,7 @@ def _goals(backends: Sequence[Backend]) -> list[str]:
         )
         lines += [
             f"| no-op cycle ≤ {GOAL_CPU_MS:g} ms CPU (outside the simulators) "
-            f"| {backend.name} | {cpu:.1f} ms (largest N's median) "
+            f"| {backend.name} | {cpu:.1f} ms (highest median of the N measured) "
             f"| {verdict(cpu <= GOAL_CPU_MS)} |",
             f"| no-op cycle ≤ {GOAL_STATEMENTS} SQL statements | {backend.name} "
             f"| {statements:.0f} | {verdict(statements <= GOAL_STATEMENTS)} |",
