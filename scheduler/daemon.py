@@ -151,6 +151,12 @@ class Daemon:
         self._lock = threading.Lock()
         self._in_flight: set[Future[AccountResult]] = set()
         self._claiming = threading.Event()
+        #: Set when a worker frees up: the serving loop claims again at once
+        #: instead of at the next tick (a tick bounds claims only while nothing
+        #: finishes, e.g. while no account is due).
+        self._freed = threading.Event()
+        #: One claim at a time (the tick's thread and the serving loop).
+        self._claim_lock = threading.Lock()
 
     # ------------------------------------------------------------ the schedule
 
@@ -312,9 +318,11 @@ class Daemon:
         scheduler.start()
         log.info("daemon.started", holder=self.runner.options.holder)
         try:
-            idle = threading.Event()  # never set: a bounded pause between polls
             while not stop.requested:
-                idle.wait(0.2)
+                # a bounded wait, so a stop is seen within 0.2 s
+                if self._freed.wait(0.2):
+                    self._freed.clear()
+                    self._tick(pool)
         finally:
             unfinished = self._stop(scheduler, pool, stop.reason or "stopped")
         return unfinished
@@ -344,12 +352,19 @@ class Daemon:
         return len(pending)
 
     def _tick(self, pool: ThreadPoolExecutor) -> None:
+        """Claim due accounts for the workers that are free and start them."""
+        with self._claim_lock:
+            self._claim_into(pool)
+
+    def _claim_into(self, pool: ThreadPoolExecutor) -> None:
         try:
             for job, _ in self.jobs():
                 if not self._claiming.is_set():
                     return
                 with self._lock:
                     free = self.runner.workers - len(self._in_flight)
+                if free <= 0:
+                    return
                 for account in self.claim(job, free):
                     future = pool.submit(self.run_account, job, account)
                     with self._lock:
@@ -399,6 +414,7 @@ class Daemon:
     def _done(self, future: Future[AccountResult]) -> None:
         with self._lock:
             self._in_flight.discard(future)
+        self._freed.set()
 
     def sweep(self) -> list[int]:
         """Close the runs left ``running`` by dead processes as ``abandoned``
