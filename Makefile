@@ -49,6 +49,7 @@ bench: install
 	$(BIN)/python -m bench.sync
 	$(BIN)/python -m bench.cycle_cost
 	$(BIN)/python -m bench.startup
+	$(BIN)/python -m bench.fleet
 
 # Re-pin requirements.lock from pyproject.toml (needs network).
 lock:

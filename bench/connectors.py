@@ -124,6 +124,13 @@ class MemoryTokens:
     def load(self, account: AccountId) -> TokenSet:
         return self.tokens.get(account, TokenSet())
 
+    def record_authorisation_expiry(
+        self, account: AccountId, expires_at: datetime
+    ) -> None:
+        self.tokens[account] = replace(
+            self.load(account), authorisation_expires_at=expires_at
+        )
+
     @contextmanager
     def refreshing(self, account: AccountId) -> Iterator[_Hold]:
         with self._lock:

@@ -57,6 +57,9 @@ from config.logging import MASK
 ENV_PREFIX = "IKMSYNC_"
 NESTED_DELIMITER = "__"
 CONFIG_FILE_ENV = "IKMSYNC_CONFIG_FILE"
+#: Test-only: seconds this process's clock is moved by (playing a machine whose clock
+#: is off), e.g. ``600``; read by the command line's wiring, not a setting.
+CLOCK_OFFSET_ENV = "IKMSYNC_TEST_CLOCK_OFFSET_SECONDS"
 DATABASE_URL_SHORTHAND_ENV = "IKMSYNC_DATABASE_URL"
 DEFAULT_CONFIG_FILE = Path("ikm-sync.toml")
 DEFAULTS_FILE = Path(__file__).with_name("defaults.toml")
@@ -219,6 +222,9 @@ class SchedulerSettings(_Section):
     #: How often, and how far ahead of expiry, access tokens are refreshed.
     token_check_seconds: float = Field(default=600.0, gt=0, le=24 * 3600)
     token_margin_seconds: int = Field(default=1800, ge=0, le=7 * 24 * 3600)
+    #: A shop whose authorisation of the app ends within this many days is warned
+    #: about (``authorisation.expires_soon``, ``status``, the metrics).
+    authorisation_warning_days: int = Field(default=14, ge=1, le=365)
     #: The operations port of `ikm-sync run` (/healthz, /readyz, /metrics); 0: none.
     ops_port: int = Field(default=0, ge=0, le=65535)
     ops_host: str = "127.0.0.1"
@@ -684,6 +690,7 @@ def _unparsable_environment(environ: Mapping[str, str]) -> list[str]:
         if not key.startswith(ENV_PREFIX) or key in {
             DATABASE_URL_SHORTHAND_ENV,
             CONFIG_FILE_ENV,
+            CLOCK_OFFSET_ENV,
         }:
             continue
         path = key[len(ENV_PREFIX) :].lower()
@@ -711,6 +718,7 @@ def _unknown_environment(environ: Mapping[str, str]) -> list[str]:
         if not name.upper().startswith(ENV_PREFIX) or name.upper() in {
             DATABASE_URL_SHORTHAND_ENV,
             CONFIG_FILE_ENV,
+            CLOCK_OFFSET_ENV,
         }:
             continue
         top = name[len(ENV_PREFIX) :].lower().split(NESTED_DELIMITER, 1)[0]

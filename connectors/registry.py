@@ -7,6 +7,7 @@ in ``pyproject.toml``.
 
 from __future__ import annotations
 
+from functools import cache
 from importlib.metadata import EntryPoint, entry_points
 
 from connectors._sim.base import Simulator
@@ -16,7 +17,10 @@ GROUP = "ikm_sync.connectors"
 SIMULATOR_GROUP = "ikm_sync.simulators"
 
 
+@cache
 def _entry_points(group: str = GROUP) -> dict[str, EntryPoint]:
+    """The group's entry points, read once per process: reading them scans every
+    installed distribution's metadata, and a connector is built per account job."""
     return {ep.name: ep for ep in entry_points(group=group)}
 
 

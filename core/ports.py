@@ -481,6 +481,17 @@ class AccountSchedule:
     reason: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class AuthorisationView:
+    """An account's authorisation as ``status`` shows it: when the seller's
+    authorisation ends (``None`` while not known), and whether the account is
+    marked for re-authorisation and why."""
+
+    expires_at: datetime | None
+    needs_reauthorisation: bool = False
+    reason: str = ""
+
+
 class AccountWatch(Protocol):
     """What ``ikm-sync status`` shows per account, read in a few queries whatever
     the number of accounts."""
@@ -504,6 +515,11 @@ class AccountWatch(Protocol):
         """When each account was last checked by a cycle and found in step (a
         cycle with nothing to do records no run); accounts never found so are
         absent."""
+        ...
+
+    def authorisations(self) -> dict[AccountId, AuthorisationView]:
+        """Each account's authorisation end and re-authorisation mark; accounts
+        without stored tokens are absent."""
         ...
 
 
@@ -625,6 +641,9 @@ class TokenSet:
 
     ``version`` grows with every save; ``needs_reauthorisation`` is set when the
     marketplace refused the account's authorisation for good (an officer must act).
+    ``authorisation_expires_at`` is when the seller's authorisation of the app ends,
+    as last read from the marketplace: kept by
+    :meth:`TokenStore.record_authorisation_expiry` only, never by a save.
     """
 
     access_token: Secret | None = None
@@ -634,6 +653,7 @@ class TokenSet:
     version: int = 0
     needs_reauthorisation: bool = False
     reason: str = ""
+    authorisation_expires_at: datetime | None = None
 
 
 class TokenRefresh(Protocol):
@@ -655,6 +675,18 @@ class TokenStore(Protocol):
 
     def load(self, account: AccountId) -> TokenSet:
         """The stored tokens of ``account`` (an empty set when there are none)."""
+        ...
+
+    def record_authorisation_expiry(
+        self, account: AccountId, expires_at: datetime
+    ) -> None:
+        """Remember when the seller's authorisation of ``account`` ends, as just
+        read from the marketplace (durable on return; the tokens and their version
+        are left as they are).
+
+        Raises:
+            StoreError: the account is not in the store, or the write is refused.
+        """
         ...
 
     def refreshing(self, account: AccountId) -> AbstractContextManager[TokenRefresh]:
@@ -711,6 +743,20 @@ class MarketplaceConnector(Protocol):
 
         Raises:
             AuthError: the account needs re-authorisation.
+            TransientError: the marketplace could not be reached.
+        """
+        ...
+
+    def authorisation_expiry(self) -> datetime | None:
+        """When the seller's authorisation of this app for the shop ends, as the
+        marketplace reports it now (one call), or ``None`` at once where the
+        marketplace documents no such end. After it the shop must be authorised
+        again (:meth:`authorization_url`).
+
+        Raises:
+            AuthError: the account needs re-authorisation.
+            ContractError: the marketplace's answer carries no usable end; the
+                message names the field.
             TransientError: the marketplace could not be reached.
         """
         ...

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -199,8 +201,32 @@ def build_runtime(loaded: LoadedSettings, *, check_schema: bool = True) -> Runti
         engine.dispose()
         raise
     return Runtime(
-        engine=engine, session_factory=make_session_factory(engine), cipher=cipher
+        engine=engine,
+        session_factory=make_session_factory(engine),
+        cipher=cipher,
+        clock=SystemClock(clock_offset()),
     )
+
+
+def clock_offset() -> timedelta:
+    """The clock offset :data:`~config.settings.CLOCK_OFFSET_ENV` asks for (none
+    when unset). Test-only: leases, due times and fencing follow the database's
+    clock, so a process whose clock is off must cause no overlap.
+
+    Raises:
+        ConfigError: the variable is set but not a number of seconds.
+    """
+    from config.settings import CLOCK_OFFSET_ENV
+
+    raw = os.environ.get(CLOCK_OFFSET_ENV, "").strip()
+    if not raw:
+        return timedelta(0)
+    try:
+        return timedelta(seconds=float(raw))
+    except ValueError:
+        raise ConfigError(
+            f"{CLOCK_OFFSET_ENV}={raw!r}: expected a number of seconds"
+        ) from None
 
 
 def _rule(

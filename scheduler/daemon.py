@@ -32,20 +32,27 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
 import structlog
 
 from core.domain.accounts import ChannelAccount
+from core.domain.authorisation import (
+    AuthorisationState,
+    AuthorisationStatus,
+    authorisation_status,
+)
 from core.domain.ids import AccountId
 from core.domain.sync import RunOutcome, SyncKind
-from core.ports import ScheduleStore, TokenStore
+from core.ports import AccountWatch, ScheduleStore, TokenStore
+from core.services.authorisation import DEFAULT_WARNING, check_authorisation
 from core.services.orders import PullOptions
 from core.services.reconcile import ReconcileReport
 from core.services.runs import RunReport, error_text
 from core.services.stopping import StopRequest
 from scheduler.jobs import reconcile_job, run_cycle
-from scheduler.runner import AccountJobRunner
+from scheduler.runner import AccountJobRunner, JobContext
 from scheduler.sweep import sweep_abandoned
 from scheduler.timing import Backoff, Intervals
 
@@ -80,6 +87,8 @@ class DaemonOptions:
     sweep_every: timedelta = timedelta(minutes=1)
     token_every: timedelta = timedelta(minutes=10)
     token_margin: timedelta = timedelta(minutes=30)
+    #: How far ahead of its end an authorisation is warned about.
+    authorisation_warning: timedelta = DEFAULT_WARNING
     stop_deadline: timedelta = timedelta(minutes=1)
     pull: PullOptions | None = None
     #: A claimed job that could not run (its lease held elsewhere, e.g. by a
@@ -129,16 +138,25 @@ class Daemon:
         tokens: TokenStore,
         accounts: Callable[[], Sequence[ChannelAccount]],
         options: DaemonOptions,
+        *,
+        watch: AccountWatch | None = None,
     ) -> None:
         self.runner = runner
         self.schedule = schedule
         self.tokens = tokens
+        self.watch = watch
         self._load_accounts = accounts
         self.options = options
         self._accounts: dict[AccountId, ChannelAccount] = {}
         self._lock = threading.Lock()
         self._in_flight: set[Future[AccountResult]] = set()
         self._claiming = threading.Event()
+        #: Set when a worker frees up: the serving loop claims again at once
+        #: instead of at the next tick (a tick bounds claims only while nothing
+        #: finishes, e.g. while no account is due).
+        self._freed = threading.Event()
+        #: One claim at a time (the tick's thread and the serving loop).
+        self._claim_lock = threading.Lock()
 
     # ------------------------------------------------------------ the schedule
 
@@ -300,9 +318,11 @@ class Daemon:
         scheduler.start()
         log.info("daemon.started", holder=self.runner.options.holder)
         try:
-            idle = threading.Event()  # never set: a bounded pause between polls
             while not stop.requested:
-                idle.wait(0.2)
+                # a bounded wait, so a stop is seen within 0.2 s
+                if self._freed.wait(0.2):
+                    self._freed.clear()
+                    self._tick(pool)
         finally:
             unfinished = self._stop(scheduler, pool, stop.reason or "stopped")
         return unfinished
@@ -332,12 +352,19 @@ class Daemon:
         return len(pending)
 
     def _tick(self, pool: ThreadPoolExecutor) -> None:
+        """Claim due accounts for the workers that are free and start them."""
+        with self._claim_lock:
+            self._claim_into(pool)
+
+    def _claim_into(self, pool: ThreadPoolExecutor) -> None:
         try:
             for job, _ in self.jobs():
                 if not self._claiming.is_set():
                     return
                 with self._lock:
                     free = self.runner.workers - len(self._in_flight)
+                if free <= 0:
+                    return
                 for account in self.claim(job, free):
                     future = pool.submit(self.run_account, job, account)
                     with self._lock:
@@ -368,10 +395,26 @@ class Daemon:
                 due += 1
                 overdue += entry.next_due_at <= late
         metrics.set_accounts(due=due, overdue=overdue, backing_off=backing_off)
+        if self.watch is None:
+            return
+        with self._lock:
+            enabled = set(self._accounts)
+        states = [
+            authorisation_status(
+                view.expires_at, now, self.options.authorisation_warning
+            ).state
+            for account, view in self.watch.authorisations().items()
+            if account in enabled
+        ]
+        metrics.set_authorisations(
+            expires_soon=states.count(AuthorisationState.EXPIRES_SOON),
+            expired=states.count(AuthorisationState.EXPIRED),
+        )
 
     def _done(self, future: Future[AccountResult]) -> None:
         with self._lock:
             self._in_flight.discard(future)
+        self._freed.set()
 
     def sweep(self) -> list[int]:
         """Close the runs left ``running`` by dead processes as ``abandoned``
@@ -401,8 +444,11 @@ class Daemon:
 
     def refresh_tokens(self, going: Callable[[], bool]) -> None:
         """Refresh access tokens expiring within the margin, under each account's
-        lease (the connector's own check refreshes them), while ``going()``; an
-        account another process holds is left to it. Never raises."""
+        lease (the connector's own check refreshes them), and read, record and judge
+        the authorisation's end in the same check
+        (:func:`~core.services.authorisation.check_authorisation`), while
+        ``going()``; an account another process holds is left to it. Never
+        raises."""
         horizon = self.runner.clock.now() + self.options.token_margin
         with self._lock:
             accounts = list(self._accounts.values())
@@ -414,7 +460,14 @@ class Daemon:
                 expires = tokens.access_expires_at
                 if tokens.needs_reauthorisation or expires is None or expires > horizon:
                     continue
-                self.runner.run_exclusive(account, lambda c: c.connector.check())
+                self.runner.run_exclusive(
+                    account,
+                    partial(
+                        _check_authorisation,
+                        tokens=self.tokens,
+                        warning=self.options.authorisation_warning,
+                    ),
+                )
                 log.info("tokens.refreshed_ahead", account=account.id)
             except Exception as exc:  # noqa: BLE001  (the next check tries again)
                 log.warning(
@@ -427,3 +480,15 @@ class Daemon:
 def _left(began: float, seconds: float) -> float:
     """What is left of ``seconds`` since ``began`` (monotonic), never negative."""
     return max(0.0, began + seconds - time.monotonic())
+
+
+def _check_authorisation(
+    context: JobContext, *, tokens: TokenStore, warning: timedelta
+) -> AuthorisationStatus:
+    return check_authorisation(
+        context.connector,
+        tokens,
+        context.account.id,
+        clock=context.clock,
+        warning=warning,
+    )

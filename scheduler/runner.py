@@ -19,6 +19,9 @@ another holder has is skipped and reported, not waited for. Once the command is 
 to stop (:class:`~core.services.stopping.StopRequest`) each running job ends
 ``interrupted`` at its next safe point, releasing its lease, and no other job starts
 (they are reported ``skipped``).
+
+Each holding ends with one ``account.lease_held`` log line: holder, epoch, and when
+it was taken and released by the machine's clock (who worked on an account, when).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TypeVar
 
 import structlog
@@ -200,6 +204,7 @@ class AccountJobRunner:
         # past this, unrenewed (a process paused, a database unanswering), the job
         # stops at its next safe point, before any further marketplace write
         stop.stop_at(asked + terms.trusted, LEASE_LOST)
+        taken = time.time()  # the machine's clock, as log lines are stamped
         with renewing(self.leases, fence, terms, stop):
             connector = self.connectors(account)
             try:
@@ -208,6 +213,21 @@ class AccountJobRunner:
                 )
             finally:
                 connector.close()
+                # between taking and releasing: who held the account, and when
+                log.info(
+                    "account.lease_held",
+                    holder=fence.holder,
+                    epoch=fence.epoch,
+                    taken_at=_stamp(taken),
+                    released_at=_stamp(time.time()),
+                    lost=stop.requested and stop.reason == LEASE_LOST,
+                )
+
+
+def _stamp(seconds: float) -> str:
+    """``seconds`` since the epoch as an ISO 8601 UTC time, as log lines are
+    stamped."""
+    return datetime.fromtimestamp(seconds, UTC).isoformat()
 
 
 def _skipped(account: ChannelAccount, kind: SyncKind, why: str) -> RunReport:

@@ -340,6 +340,13 @@ class FakeTokenStore:
     def load(self, account: AccountId) -> TokenSet:
         return self.tokens.get(account, TokenSet())
 
+    def record_authorisation_expiry(
+        self, account: AccountId, expires_at: datetime
+    ) -> None:
+        self.tokens[account] = replace(  # UTC, as the database gives it back
+            self.load(account), authorisation_expires_at=expires_at.astimezone(UTC)
+        )
+
     @contextmanager
     def refreshing(self, account: AccountId) -> Iterator[_FakeHold]:
         with self._locks[account]:
@@ -358,7 +365,12 @@ class _FakeHold:
         if self._store.refuse_saves > 0:
             self._store.refuse_saves -= 1
             raise StoreError(f"cannot save the tokens of account {self._account!r}")
-        saved = replace(tokens, version=self.current.version + 1)
+        current = self.current  # a save keeps the authorisation end, as SQL does
+        saved = replace(
+            tokens,
+            version=current.version + 1,
+            authorisation_expires_at=current.authorisation_expires_at,
+        )
         self._store.tokens[self._account] = saved
         return saved
 

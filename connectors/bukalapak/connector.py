@@ -189,6 +189,11 @@ class BukalapakConnector:
                 raise AuthError(reason, **where) from None
         log.info("account.checked", **where)
 
+    def authorisation_expiry(self) -> None:
+        """``None``: Bukalapak documents no end of a seller's authorisation beyond
+        its tokens, which are refreshed (and rotated) as they expire."""
+        return None
+
     # ------------------------------------------------------------------ listings
 
     def find_listings(self, skus: Sequence[str]) -> dict[str, RemoteListing]:

@@ -19,6 +19,8 @@ Endpoints (fault and counter names in brackets):
 - ``POST /_partners/logistic-bookings`` [partners.logistic_bookings];
   ``GET /info/carriers`` [info.carriers].
 - ``POST /_sim/attachments`` — simulator helper: a new image attachment id.
+- ``POST /_sim/sellers`` ``{"username", "name"}`` — simulator helper: another seller
+  with a store of its own (:meth:`BukalapakSimulator.add_seller`).
 
 Assumptions from "Where the record is thin" (page §9), all followed: access tokens live
 3,600 s; refresh tokens 30 days, single use and rotated on every refresh; 10 requests/s
@@ -392,6 +394,7 @@ class BukalapakSimulator(Simulator):
         router.add(
             "POST", "/_sim/attachments", self._sim_attachment, "_sim.attachments"
         )
+        router.add("POST", "/_sim/sellers", self._sim_sellers, "_sim.sellers")
 
     def _oauth_authorize(self, request: SimRequest) -> httpx.Response:
         try:
@@ -823,7 +826,32 @@ class BukalapakSimulator(Simulator):
             return error_envelope(404, "store not found")
         return envelope(201, {"id": self.add_attachment(store_id)})
 
+    def _sim_sellers(self, request: SimRequest) -> httpx.Response:
+        body = request.json() if request.body else {}
+        if not isinstance(body, dict) or not str(body.get("username") or ""):
+            return error_envelope(400, "username is required")
+        store = self.add_seller(str(body["username"]), str(body.get("name") or ""))
+        attachments = [a for a, s in self.attachments.items() if s == store.store_id]
+        return envelope(
+            201,
+            {
+                "user_id": store.user_id,
+                "store_id": store.store_id,
+                "username": store.username,
+                "attachment_ids": attachments,
+            },
+        )
+
     # ------------------------------------------------------------------ helpers
+
+    def add_seller(self, username: str, store_name: str = "") -> Store:
+        """Another seller with a store (and ten image attachments) of its own; its
+        approval is ``sim_seller=<username>`` on the authorisation link."""
+        with self.lock:
+            for store in self.stores.values():
+                if store.username == username:
+                    return store
+            return self._provision(username, store_name or f"Toko {username}")
 
     def add_attachment(self, store_id: int | None = None) -> int:
         """A new image attachment id for ``store_id`` (default: the seller's)."""

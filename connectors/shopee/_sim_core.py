@@ -768,11 +768,17 @@ class SimCore(Simulator):
 
     def token_api(self, handler: ApiHandler) -> Handler:
         """Wrap a token endpoint: fields at top level, no ``response`` object."""
+        return self.top_level_api("public", handler)
+
+    def top_level_api(self, kind: str, handler: ApiHandler) -> Handler:
+        """Wrap an endpoint whose reference sample puts its fields at top level,
+        beside ``error``/``message``/``request_id``, with no ``response`` object
+        (the token APIs, ``shop/get_shop_info``, ``public/get_shops_by_partner``)."""
 
         def handle(req: SimRequest) -> httpx.Response:
             self.process_due()
             try:
-                ctx = self.gate(req, "public")
+                ctx = self.gate(req, kind)
                 self.meter(ctx)
                 payload = handler(ctx, req)
             except ApiError as exc:

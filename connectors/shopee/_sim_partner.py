@@ -31,6 +31,8 @@ from connectors.shopee._sim_core import (
     to_int,
 )
 
+#: Suffix of a route kind whose answer has top-level fields (no ``response``).
+TOP_LEVEL = "+top"
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_BLOCKED_SHOPS = 500
 LOST_PUSH_PAGE = 100
@@ -78,7 +80,9 @@ class PartnerApi(SimCore):
 
     def partner_routes(self) -> list[tuple[str, str, str, ApiHandler]]:
         """(method, path, signature kind, handler); kind ``token`` answers with
-        top-level fields."""
+        top-level fields, and so does a kind ending in ``+top`` (signed as the
+        kind before it): the reference's samples of ``public/get_shops_by_partner``
+        and ``shop/get_shop_info`` carry no ``response`` object."""
         v2 = "/api/v2/"
         return [
             ("GET", v2 + "shop/auth_partner", "public", self._auth_partner),
@@ -87,10 +91,10 @@ class PartnerApi(SimCore):
             (
                 "GET",
                 v2 + "public/get_shops_by_partner",
-                "public",
+                "public" + TOP_LEVEL,
                 self._get_shops_by_partner,
             ),
-            ("GET", v2 + "shop/get_shop_info", "shop", self._get_shop_info),
+            ("GET", v2 + "shop/get_shop_info", "shop" + TOP_LEVEL, self._get_shop_info),
             ("GET", v2 + "merchant/get_merchant_info", "merchant", self._merchant_info),
             (
                 "GET",

@@ -353,6 +353,24 @@ class ShopeeClient:
 
         return read
 
+    def _fields_reader(
+        self, model: type[ResponseModel], op: str
+    ) -> Callable[[httpx.Response], ResponseModel]:
+        """Reads an answer's top-level fields as ``model`` (the APIs whose reference
+        sample has no ``response`` object, §3.1); ``ContractError`` otherwise."""
+        where = self._ctx.where(op)
+
+        def read(response: httpx.Response) -> ResponseModel:
+            try:
+                return model.model_validate_json(response.content)
+            except ValidationError as exc:
+                raise ContractError(
+                    f"the answer did not match the contract: {_problems(exc)}",
+                    **where,
+                ) from exc
+
+        return read
+
     def _token_answer(self, response: httpx.Response, op: str) -> schemas.TokenAnswer:
         try:
             return schemas.TokenAnswer.model_validate_json(response.content)
@@ -440,13 +458,14 @@ class ShopeeClient:
     # ------------------------------------------------------------------ shop
 
     def get_shop_info(self) -> schemas.ShopInfo:
-        """``shop/get_shop_info``: a cheap authenticated call."""
+        """``shop/get_shop_info``: a cheap authenticated call; its fields are at
+        the answer's top level."""
         op = "shop.get_shop_info"
         return self._shop(
             op,
             "GET",
             API + "shop/get_shop_info",
-            read=self._reader(schemas.ShopInfo, op),
+            read=self._fields_reader(schemas.ShopInfo, op),
         )
 
     # ------------------------------------------------------------------ products

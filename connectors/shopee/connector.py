@@ -53,7 +53,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Collection, Iterator, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import ClassVar, TypeVar
 from urllib.parse import urlencode
@@ -228,6 +228,27 @@ class ShopeeConnector:
             region=info.region,
             **self._ctx.where("check"),
         )
+
+    def authorisation_expiry(self) -> datetime:
+        """When the shop's authorisation of the app ends: ``expire_time`` of
+        ``shop/get_shop_info`` (§2.3).
+
+        Raises:
+            AuthError: the shop is not authorised or linked.
+            ContractError: the answer has no usable ``expire_time`` (missing, not an
+                integer, or not after 1970); the message names the field.
+            TransientError: Shopee could not be reached.
+        """
+        info = self._client.get_shop_info()
+        if info.expire_time is None or info.expire_time <= 0:
+            found = "missing" if info.expire_time is None else "not a time"
+            raise ContractError(
+                "shop.get_shop_info: expire_time is "
+                f"{found}; expected the end of the shop's authorisation in Unix "
+                "seconds",
+                **self._ctx.where("shop.get_shop_info"),
+            )
+        return mapping.from_unix(info.expire_time)
 
     # ------------------------------------------------------------------ listings
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
 
 
 def _none_as_empty(value: object) -> object:
@@ -80,13 +80,16 @@ class RefreshRequest(WireRequest):
 
 
 class ShopInfo(WireResponse):
-    """``shop/get_shop_info`` (the fields the connector reads)."""
+    """``shop/get_shop_info`` (the fields the connector reads), read from the
+    answer's top level: the reference's sample has no ``response`` object (§3.1).
+    ``auth_time``/``expire_time`` are Unix seconds (the reference's type
+    ``timestamp``, an integer in its sample)."""
 
     shop_name: str = ""
     region: str = ""
     status: str = ""
-    auth_time: int | None = None
-    expire_time: int | None = None
+    auth_time: StrictInt | None = None
+    expire_time: StrictInt | None = None
 
 
 # --------------------------------------------------------------------- products

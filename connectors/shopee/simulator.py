@@ -70,7 +70,10 @@ API) approves at once and answers ``302`` to ``redirect?code=…&shop_id=…`` (
 shop, or the one named by an extra ``shop_id`` / ``main_account_id`` query
 parameter); ``GET /_sim/auth_code?shop_id=…`` (or ``main_account_id=…``) returns a code
 as JSON; :meth:`ShopeeSimulator.issue_code` does the same in process. The code is then
-exchanged at ``auth/token/get`` as §2.2 says.
+exchanged at ``auth/token/get`` as §2.2 says. ``POST /_sim/shops`` (or
+:meth:`ShopeeSimulator.add_shop`) adds a shop of its own. A shop's authorisation runs
+365 days from its approval; ``POST /_sim/authorisation`` (or
+:meth:`ShopeeSimulator.set_authorisation`) sets its ``auth_time``/``expire_time``.
 
 Fault names for :attr:`faults` are the API paths after ``/api/v2/`` with a dot, e.g.
 ``product.add_item``; batch rows of ``product.update_stock`` / ``product.update_price``
@@ -116,7 +119,7 @@ from connectors.shopee._sim_core import (
 )
 from connectors.shopee._sim_json import NestedJson
 from connectors.shopee._sim_orders import OrdersApi
-from connectors.shopee._sim_partner import PartnerApi
+from connectors.shopee._sim_partner import TOP_LEVEL, PartnerApi
 from connectors.shopee._sim_products import DEFAULT_LOCATION, ProductsApi
 
 #: The production host of the reference (§1); tests use it as ``base_url``.
@@ -241,13 +244,64 @@ class ShopeeSimulator(ProductsApi, OrdersApi, PartnerApi):
         for group in groups:
             for method, path, kind, handler in group:
                 name = path.removeprefix("/api/v2/").replace("/", ".")
-                wrapped = (
-                    self.token_api(handler)
-                    if kind == "token"
-                    else self.api(kind, handler)
-                )
+                if kind == "token":
+                    wrapped = self.token_api(handler)
+                elif kind.endswith(TOP_LEVEL):
+                    wrapped = self.top_level_api(kind.removesuffix(TOP_LEVEL), handler)
+                else:
+                    wrapped = self.api(kind, handler)
                 router.add(method, path, wrapped, name)
         router.add("GET", "/_sim/auth_code", self._sim_auth_code, "_sim.auth_code")
+        router.add("POST", "/_sim/shops", self._sim_shops, "_sim.shops")
+        router.add(
+            "POST", "/_sim/authorisation", self._sim_authorisation, "_sim.authorisation"
+        )
+
+    def add_shop(self, name: str = "") -> Shop:
+        """A new shop of its own (no merchant), linked to the partner."""
+        with self.lock:
+            shop_id = max(self.shops) + 1
+            now = self.now()
+            shop = Shop(
+                shop_id,
+                name or f"Toko {shop_id}",
+                0,
+                True,
+                now,
+                now + AUTHORISATION_SECONDS,
+            )
+            self.shops[shop_id] = shop
+            return shop
+
+    def _sim_shops(self, request: SimRequest) -> httpx.Response:
+        """Add a shop (``{}``, ``{"name"}``); answers its ``shop_id``."""
+        body = request.json() if request.body else {}
+        if not isinstance(body, dict):
+            return json_response(400, {"error": "the body must be a JSON object"})
+        shop = self.add_shop(str(body.get("name") or ""))
+        return json_response(200, {"shop_id": shop.shop_id, "name": shop.shop_name})
+
+    def _sim_authorisation(self, request: SimRequest) -> httpx.Response:
+        """``POST /_sim/authorisation`` with ``{"shop_id"?, "auth_time"?,
+        "expire_time"?}`` (unix seconds): set a shop's authorisation period (the
+        main shop by default); answers the shop's period as it now stands."""
+        try:
+            values = _authorisation_values(request.json() if request.body else {})
+            shop = self.set_authorisation(
+                values.get("shop_id"),
+                auth_time=values.get("auth_time"),
+                expire_time=values.get("expire_time"),
+            )
+        except (KeyError, ValueError) as exc:  # a bad JSON body is a ValueError
+            return json_response(400, {"error": "error_param", "message": str(exc)})
+        return json_response(
+            200,
+            {
+                "shop_id": shop.shop_id,
+                "auth_time": shop.auth_time,
+                "expire_time": shop.expire_time,
+            },
+        )
 
     def _sim_auth_code(self, request: SimRequest) -> httpx.Response:
         query = request.query
@@ -649,6 +703,23 @@ class ShopeeSimulator(ProductsApi, OrdersApi, PartnerApi):
             {"shop_id": shop.shop_id, "expire_time": shop.expire_time},
         )
 
+    def set_authorisation(
+        self,
+        shop_id: int | None = None,
+        *,
+        auth_time: int | None = None,
+        expire_time: int | None = None,
+    ) -> Shop:
+        """Set when the shop's authorisation began and ends (unix seconds; unset
+        values stay), silently: no push. A shop whose ``expire_time`` has passed is
+        no longer linked (calls answer ``shop_no_linked``)."""
+        shop = self._shop(shop_id)
+        if auth_time is not None:
+            shop.auth_time = auth_time
+        if expire_time is not None:
+            shop.expire_time = expire_time
+        return shop
+
     def set_holiday_mode(self, on: bool = True, shop_id: int | None = None) -> None:
         """Holiday mode: stock updates fail, buyers cannot order."""
         self._shop(shop_id).holiday_mode = on
@@ -799,3 +870,16 @@ def _item_from_json(raw: dict[str, Any]) -> Item:
 
 
 __all__ = ["BASE_URL", "ShopeeSimulator"]
+
+
+_AUTHORISATION_FIELDS = frozenset({"shop_id", "auth_time", "expire_time"})
+
+
+def _authorisation_values(body: object) -> dict[str, int]:
+    """The integer fields of a ``/_sim/authorisation`` body; ValueError otherwise."""
+    if not isinstance(body, dict) or set(body) - _AUTHORISATION_FIELDS:
+        raise ValueError("expected a JSON object with shop_id, auth_time, expire_time")
+    values = {k: v for k, v in body.items() if v is not None}
+    if any(isinstance(v, bool) or not isinstance(v, int) for v in values.values()):
+        raise ValueError("shop_id, auth_time and expire_time are integers")
+    return values

@@ -243,6 +243,11 @@ class TokopediaConnector:
             self._client.product_page(1, 1, operation="check")
             log.info("account.checked", **self._ctx.where("check"))
 
+    def authorisation_expiry(self) -> None:
+        """``None``: a shop's link to a Tokopedia app has no documented end (its
+        tokens come from the app's credentials)."""
+        return None
+
     # ================================================================ listings
 
     def find_listings(self, skus: Sequence[str]) -> dict[str, RemoteListing]:

@@ -12,6 +12,7 @@ from core.domain.sync import ListingState
 from core.ports import (
     AccountSchedule,
     AccountWatch,
+    AuthorisationView,
     LeaseView,
     StockTotals,
     UnitOfWork,
@@ -21,8 +22,8 @@ from core.ports import (
 @dataclass(frozen=True)
 class AccountStatus:
     """One account, how many listings it has in each state, its latest run, when
-    a cycle last found it in step, its lease, and its schedule (``None`` when
-    unknown or never set)."""
+    a cycle last found it in step, its lease, its schedule and its authorisation
+    (``None`` when unknown or never set)."""
 
     account: ChannelAccount
     listings: dict[ListingState, int]
@@ -30,6 +31,7 @@ class AccountStatus:
     lease: LeaseView | None = None
     schedule: AccountSchedule | None = None
     in_step_at: datetime | None = None
+    authorisation: AuthorisationView | None = None
 
 
 @dataclass(frozen=True)
@@ -48,9 +50,10 @@ def catalogue_status(
     uow: UnitOfWork, watch: AccountWatch | None = None
 ) -> CatalogueStatus:
     """Read the counts and totals behind ``ikm-sync status``; with ``watch``, each
-    account's latest run, in-step mark, lease and schedule too."""
+    account's latest run, in-step mark, lease, schedule and authorisation too."""
     runs = watch.last_runs() if watch is not None else {}
     in_step = watch.in_step() if watch is not None else {}
+    authorisations = watch.authorisations() if watch is not None else {}
     leases = watch.leases() if watch is not None else {}
     schedules = watch.schedules() if watch is not None else None
     with uow:
@@ -69,6 +72,7 @@ def catalogue_status(
                     leases.get(account.id),
                     None if schedules is None else schedules.get(account.id),
                     in_step.get(account.id),
+                    authorisations.get(account.id),
                 )
                 for account in uow.accounts.get_all()
             ],

@@ -267,6 +267,8 @@ class AccountTokenRow(SQLModel, table=True):
     needs_reauthorisation: bool = False
     reason: str = Field(default="", sa_type=sa.Text)
     updated_at: datetime = Field(sa_type=UtcDateTime)
+    #: When the seller's authorisation of the app ends, as last read (0011).
+    authorisation_expires_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class OrderBookmarkRow(SQLModel, table=True):

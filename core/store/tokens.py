@@ -41,6 +41,7 @@ def _token_set(
         version=row.version,
         needs_reauthorisation=row.needs_reauthorisation,
         reason=row.reason,
+        authorisation_expires_at=row.authorisation_expires_at,
     )
 
 
@@ -113,6 +114,7 @@ _LOAD = (
         col(AccountTokenRow.version),
         col(AccountTokenRow.needs_reauthorisation),
         col(AccountTokenRow.reason),
+        col(AccountTokenRow.authorisation_expires_at),
     )
     .outerjoin(
         AccountTokenRow,
@@ -175,11 +177,38 @@ class SqlTokenStore:
             version=int(row.version),
             needs_reauthorisation=bool(row.needs_reauthorisation),
             reason=row.reason,
+            authorisation_expires_at=row.authorisation_expires_at,
         )
 
-    def _hold(self, session: Session, account: AccountId) -> AccountTokenRow:
-        """The account's token row, created empty if missing, locked for the hold."""
-        account_id = self._account_row_id(session, account)
+    def record_authorisation_expiry(
+        self, account: AccountId, expires_at: datetime
+    ) -> None:
+        """Remember when ``account``'s authorisation ends (see
+        ``core.ports.TokenStore``): one column, the tokens and version untouched,
+        so a refresh held meanwhile loses nothing.
+
+        Raises:
+            StoreError: the account is not in the store, or the write is refused.
+        """
+        with self._session_factory() as session:
+            try:
+                account_id = self._account_row_id(session, account)
+                self._ensure_row(session, account_id)
+                session.execute(
+                    sa.update(AccountTokenRow)
+                    .where(col(AccountTokenRow.account_id) == account_id)
+                    .values(authorisation_expires_at=expires_at)
+                )
+                session.commit()
+            except SQLAlchemyError as exc:
+                session.rollback()
+                raise StoreError(
+                    f"cannot record the authorisation end of account {account!r}: "
+                    f"{first_line(exc)}"
+                ) from None
+
+    def _ensure_row(self, session: Session, account_id: int) -> None:
+        """Create the account's token row, empty, unless it exists."""
         now: datetime = self._clock.now()
         empty = {
             "account_id": account_id,
@@ -192,6 +221,11 @@ class SqlTokenStore:
         session.execute(
             insert_ignoring_conflicts(session, tokens, ["account_id"]), [empty]
         )
+
+    def _hold(self, session: Session, account: AccountId) -> AccountTokenRow:
+        """The account's token row, created empty if missing, locked for the hold."""
+        account_id = self._account_row_id(session, account)
+        self._ensure_row(session, account_id)
         row: AccountTokenRow = session.execute(
             select(AccountTokenRow)
             .where(col(AccountTokenRow.account_id) == account_id)

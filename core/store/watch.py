@@ -1,7 +1,7 @@
 """What ``ikm-sync status`` shows per account, read from the database: each
-account's latest run, when a cycle last found it in step, its lease and its
-cycle's due time and backoff (kept by ``ikm-sync run``), in one query each however
-many accounts there are."""
+account's latest run, when a cycle last found it in step, its lease, its cycle's
+due time and backoff (kept by ``ikm-sync run``) and its authorisation's end, in one
+query each however many accounts there are."""
 
 from __future__ import annotations
 
@@ -13,12 +13,13 @@ from sqlmodel import Session, col
 
 from core.domain.ids import AccountId
 from core.domain.runs import SyncRun
-from core.ports import AccountSchedule, LeaseView
+from core.ports import AccountSchedule, AuthorisationView, LeaseView
 from core.store.leases import FREE, db_now
 from core.store.runs import _RUN_COLUMNS, _run
 from core.store.tables import (
     AccountLeaseRow,
     AccountScheduleRow,
+    AccountTokenRow,
     ChannelAccountRow,
     OrderBookmarkRow,
     SyncRunRow,
@@ -102,6 +103,8 @@ class SqlAccountWatch:
         }
 
     def in_step(self) -> dict[AccountId, datetime]:
+        """When a cycle last found each account in step (accounts never found so
+        are absent)."""
         with self._session_factory() as session:
             rows = session.execute(
                 sa.select(
@@ -115,3 +118,23 @@ class SqlAccountWatch:
                 .where(col(OrderBookmarkRow.in_step_at).is_not(None))
             ).all()
         return {AccountId(key): at for key, at in rows}
+
+    def authorisations(self) -> dict[AccountId, AuthorisationView]:
+        """Each account's authorisation end and re-authorisation mark (accounts
+        without a token row are absent); no token is read."""
+        with self._session_factory() as session:
+            rows = session.execute(
+                sa.select(
+                    col(ChannelAccountRow.account_key),
+                    col(AccountTokenRow.authorisation_expires_at),
+                    col(AccountTokenRow.needs_reauthorisation),
+                    col(AccountTokenRow.reason),
+                ).join(
+                    ChannelAccountRow,
+                    col(ChannelAccountRow.id) == col(AccountTokenRow.account_id),
+                )
+            ).all()
+        return {
+            AccountId(key): AuthorisationView(expires, bool(marked), reason or "")
+            for key, expires, marked, reason in rows
+        }

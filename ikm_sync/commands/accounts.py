@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import timedelta
+from typing import Annotated, Any
 
 import structlog
 import typer
 
 from core.domain.accounts import ChannelAccount
+from core.domain.authorisation import AuthorisationState, AuthorisationStatus
 from core.errors import (
     AuthError,
     ConfigError,
@@ -16,10 +18,12 @@ from core.errors import (
     TransientError,
 )
 from core.services.accounts import apply_accounts
+from core.services.authorisation import check_authorisation
 from ikm_sync._actor import ActorOption, who_acts
 from ikm_sync._context import state
 from ikm_sync._output import console, emit_json, table
 from ikm_sync.bootstrap import Connections, account_from_settings
+from ikm_sync.commands.status import authorisation_text
 
 log = structlog.get_logger(__name__)
 app = typer.Typer(
@@ -115,8 +119,11 @@ def check_command(
     """Verify each configured account against its marketplace (or simulator).
 
     Prints ok, needs re-authorisation (the seller must approve again), credentials
-    refused (fix the app's credentials in the settings) or unreachable per account; exit
-    code 1 when any account is not ok. One account's failure never stops the others.
+    refused (fix the app's credentials in the settings) or unreachable per account,
+    and when the seller's authorisation ends where the marketplace has such an end
+    (recorded; warned about within `[scheduler] authorisation_warning_days`; an
+    ended one needs re-authorisation). Exit code 1 when any account is not ok. One
+    account's failure never stops the others.
     """
     app_state = state(ctx)
     app_state.json_errors = as_json
@@ -125,15 +132,24 @@ def check_command(
     accounts = _selected(
         [account_from_settings(a) for a in loaded.settings.accounts], account
     )
+    warning = timedelta(days=loaded.settings.scheduler.authorisation_warning_days)
+    tokens = runtime.token_store()
     connections = Connections(loaded, runtime)
-    rows = []
+    rows: list[dict[str, Any]] = []
     try:
         for item in accounts:
             error: BaseException | None = None
+            judged = AuthorisationStatus(None, AuthorisationState.UNKNOWN)
             try:
                 connector = connections.connector(item)
                 try:
-                    connector.check()
+                    judged = check_authorisation(
+                        connector,
+                        tokens,
+                        item.id,
+                        clock=runtime.clock,
+                        warning=warning,
+                    )
                 finally:
                     connector.close()
             except (ConnectorError, ConfigError, StoreError) as exc:
@@ -142,6 +158,9 @@ def check_command(
                 log.exception("account.check_failed", account=item.id)
                 error = exc
             verdict, reason = _verdict(error)
+            if error is None and judged.state is AuthorisationState.EXPIRED:
+                verdict = "needs re-authorisation"
+                reason = "the shop's authorisation has ended"
             if verdict == "needs re-authorisation":
                 reason += f"; run `ikm-sync accounts authorize {item.id}`"
             log.info("account.checked", account=item.id, verdict=verdict)
@@ -152,6 +171,15 @@ def check_command(
                     "shop_id": item.shop_id,
                     "result": verdict,
                     "reason": app_state.redactor.redact_text(reason),
+                    "authorisation": {
+                        "expires_at": (
+                            None
+                            if judged.expires_at is None
+                            else judged.expires_at.isoformat()
+                        ),
+                        "state": judged.state.value,
+                        "days_left": judged.days_left,
+                    },
                 }
             )
     finally:
@@ -162,12 +190,28 @@ def check_command(
         console().print(
             table(
                 "Accounts",
-                ("account", "marketplace", "shop", "result", "reason"),
-                [tuple(r.values()) for r in rows],
+                ("account", "marketplace", "shop", "result", "reason", "authorisation"),
+                [
+                    (
+                        r["account"],
+                        r["marketplace"],
+                        r["shop_id"],
+                        r["result"],
+                        r["reason"],
+                        _authorisation_cell(r["authorisation"]),
+                    )
+                    for r in rows
+                ],
             )
         )
     if any(r["result"] != "ok" for r in rows):
         raise typer.Exit(1)
+
+
+def _authorisation_cell(judged: dict[str, Any]) -> str:
+    if judged["state"] == AuthorisationState.UNKNOWN:
+        return ""
+    return authorisation_text({**judged, "needs_reauthorisation": False})
 
 
 @app.command("authorize")
@@ -223,7 +267,15 @@ def authorize_command(
             console().print(link, markup=False)
             return
         connector.authorize(code, redirect_uri)
-        connector.check()
+        check_authorisation(
+            connector,
+            runtime.token_store(),
+            chosen.id,
+            clock=runtime.clock,
+            warning=timedelta(
+                days=loaded.settings.scheduler.authorisation_warning_days
+            ),
+        )
     finally:
         connections.close()
     log.info("account.authorised", account=chosen.id)

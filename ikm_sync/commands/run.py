@@ -60,6 +60,7 @@ def daemon_options(app_state: AppState) -> DaemonOptions:
         sweep_every=timedelta(seconds=sched.sweep_seconds),
         token_every=timedelta(seconds=sched.token_check_seconds),
         token_margin=timedelta(seconds=sched.token_margin_seconds),
+        authorisation_warning=timedelta(days=sched.authorisation_warning_days),
         stop_deadline=timedelta(seconds=sched.stop_deadline_seconds),
         pull=pull_options(app_state),
     )
@@ -152,6 +153,7 @@ def run(
             runtime.token_store(),
             accounts,
             daemon_options(app_state),
+            watch=runtime.account_watch(),
         )
         unfinished = 0
         try:

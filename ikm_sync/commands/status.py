@@ -1,16 +1,18 @@
 """``ikm-sync status``: the catalogue at a glance, and each account's latest run,
-when a cycle last found it in step, its lease and (once a daemon schedules it) next
-due time and backoff."""
+when a cycle last found it in step, its lease, authorisation and (once a daemon
+schedules it) next due time and backoff."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import typer
 
+from core.domain.authorisation import AuthorisationState, authorisation_status
 from core.domain.runs import SyncRun
-from core.ports import AccountSchedule, LeaseView
+from core.ports import AccountSchedule, AuthorisationView, LeaseView
+from core.services.authorisation import DEFAULT_WARNING
 from core.services.status import CatalogueStatus, catalogue_status
 from ikm_sync._context import state
 from ikm_sync._output import console, emit_json, table
@@ -61,8 +63,52 @@ def schedule_payload(schedule: AccountSchedule | None) -> dict[str, Any]:
     return {"next_due": _when(schedule.next_due), "backoff": backoff}
 
 
-def status_payload(report: CatalogueStatus) -> dict[str, Any]:
-    """The status as plain data (the ``--json`` shape)."""
+def authorisation_payload(
+    view: AuthorisationView | None, now: datetime, warning: timedelta
+) -> dict[str, Any]:
+    """An account's authorisation as plain data: its end, its state at ``now``
+    (``valid``, ``expires_soon`` within ``warning``, ``expired``, or ``unknown``),
+    the whole days left, and the re-authorisation mark."""
+    view = view or AuthorisationView(None)
+    judged = authorisation_status(view.expires_at, now, warning)
+    return {
+        "expires_at": _when(view.expires_at),
+        "state": judged.state.value,
+        "days_left": judged.days_left,
+        "needs_reauthorisation": view.needs_reauthorisation,
+        "reason": view.reason,
+    }
+
+
+def _days(days: int) -> str:
+    return "less than a day" if days < 1 else f"{days} day{'s' * (days != 1)}"
+
+
+def authorisation_text(payload: dict[str, Any]) -> str:
+    """The cell officers read: "expires in N days" (with "renew soon" inside the
+    warning window), "expired …", and any re-authorisation mark."""
+    match payload["state"]:
+        case AuthorisationState.VALID:
+            text = f"expires in {_days(payload['days_left'])}"
+        case AuthorisationState.EXPIRES_SOON:
+            text = f"expires in {_days(payload['days_left'])}: renew soon"
+        case AuthorisationState.EXPIRED:
+            text = f"expired {payload['expires_at']}"
+        case _:
+            text = "end not known"
+    if payload["needs_reauthorisation"]:
+        text += f"; needs re-authorisation ({payload['reason'] or 'refused'})"
+    return text
+
+
+def status_payload(
+    report: CatalogueStatus,
+    now: datetime | None = None,
+    warning: timedelta = DEFAULT_WARNING,
+) -> dict[str, Any]:
+    """The status as plain data (the ``--json`` shape); authorisations are judged
+    at ``now`` (default: the current time)."""
+    now = now or datetime.now(UTC)
     stock = report.stock
     return {
         "producers": {k.value: v for k, v in report.producers.items()},
@@ -87,6 +133,9 @@ def status_payload(report: CatalogueStatus) -> dict[str, Any]:
                 "in_step_at": _when(item.in_step_at),
                 "lease": lease_payload(item.lease),
                 **schedule_payload(item.schedule),
+                "authorisation": authorisation_payload(
+                    item.authorisation, now, warning
+                ),
             }
             for item in report.accounts
         ],
@@ -125,7 +174,12 @@ def status(
     app_state = state(ctx)
     app_state.json_errors = as_json
     runtime = app_state.runtime()
-    payload = status_payload(catalogue_status(runtime.uow(), runtime.account_watch()))
+    days = app_state.settings().settings.scheduler.authorisation_warning_days
+    payload = status_payload(
+        catalogue_status(runtime.uow(), runtime.account_watch()),
+        runtime.clock.now(),
+        timedelta(days=days),
+    )
     if as_json:
         emit_json(payload)
         return
@@ -184,7 +238,7 @@ def status(
         out.print("no accounts in the store yet: run `ikm-sync accounts apply`")
         return
     scheduled = payload["scheduled"]
-    columns = ["account", "last run", "found in step", "lease"]
+    columns = ["account", "last run", "found in step", "lease", "authorisation"]
     if scheduled:
         columns += ["next due", "backoff"]
     rows: list[tuple[str, ...]] = []
@@ -194,6 +248,7 @@ def status(
             _run_cell(a["last_run"]),
             a["in_step_at"] or "never",
             _lease_cell(a["lease"]),
+            authorisation_text(a["authorisation"]),
         ]
         if scheduled:
             row += [a["next_due"] or "not scheduled", _backoff_cell(a["backoff"])]

@@ -2,9 +2,11 @@
 
 The runner counts every run by kind and outcome and times it; the lease code counts
 takeovers; the daemon sets the accounts due, overdue and backing off through
-:func:`set_accounts`; :func:`watch_requests` counts marketplace requests and throttles
-through the request hook of :mod:`connectors._http` (connectors know nothing of
-Prometheus). :func:`exposition` is the text ``/metrics`` serves.
+:func:`set_accounts`, and those whose authorisation ends soon or has ended
+through :func:`set_authorisations`; :func:`watch_requests` counts marketplace
+requests and throttles through the request hook of :mod:`connectors._http`
+(connectors know nothing of Prometheus). :func:`exposition` is the text
+``/metrics`` serves.
 """
 
 from __future__ import annotations
@@ -52,6 +54,13 @@ ACCOUNTS = Gauge(
     ("state",),
     registry=REGISTRY,
 )
+AUTHORISATIONS = Gauge(
+    "ikm_sync_account_authorisations",
+    "Enabled accounts whose marketplace authorisation ends within the warning "
+    "window (expires_soon) or has ended (expired), as the daemon last saw them.",
+    ("state",),
+    registry=REGISTRY,
+)
 REQUESTS = Counter(
     "ikm_sync_marketplace_requests",
     "Requests sent to marketplaces (every attempt, retries included).",
@@ -73,8 +82,13 @@ LEASE_TAKEOVERS = Counter(
 #: The scheduling states :func:`set_accounts` reports.
 ACCOUNT_STATES = ("due", "overdue", "backing_off")
 
+#: The authorisation states :func:`set_authorisations` reports.
+AUTHORISATION_STATES = ("expires_soon", "expired")
+
 for _state in ACCOUNT_STATES:
     ACCOUNTS.labels(_state).set(0)
+for _state in AUTHORISATION_STATES:
+    AUTHORISATIONS.labels(_state).set(0)
 
 
 def record_run(kind: SyncKind, report: RunReport, seconds: float) -> None:
@@ -97,6 +111,19 @@ def set_accounts(*, due: int, overdue: int, backing_off: int) -> None:
             raise ValueError(f"accounts {state}: expected a count >= 0, got {value}")
     for state, value in counts.items():
         ACCOUNTS.labels(state).set(value)
+
+
+def set_authorisations(*, expires_soon: int, expired: int) -> None:
+    """Accounts whose authorisation ends within the warning window, and whose
+    authorisation has ended. A negative count is refused and changes nothing."""
+    counts = dict(zip(AUTHORISATION_STATES, (expires_soon, expired), strict=True))
+    for state, value in counts.items():
+        if value < 0:
+            raise ValueError(
+                f"authorisations {state}: expected a count >= 0, got {value}"
+            )
+    for state, value in counts.items():
+        AUTHORISATIONS.labels(state).set(value)
 
 
 def _count(event: RequestEvent) -> None:

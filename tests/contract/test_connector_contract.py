@@ -254,6 +254,19 @@ def test_a_withdrawn_authorisation_is_an_auth_error(market: Harness) -> None:
         market.connector.check()
 
 
+def test_the_authorisation_end_is_read_where_the_marketplace_has_one(
+    market: Harness,
+) -> None:
+    """Shopee reports when the shop's authorisation ends (``expire_time``, 365 days
+    after approval in the simulator); the others document no such end."""
+    expires = market.connector.authorisation_expiry()
+    if market.connector.key != "shopee":
+        assert expires is None
+        return
+    assert expires == market.clock.now().replace(microsecond=0) + timedelta(days=365)
+    assert expires.utcoffset() == timedelta(0)
+
+
 def test_every_order_in_a_window_is_fetched_once_across_pages(market: Harness) -> None:
     create(market, "KOPI-FLR-001", "TENUN-SKA-001")
     start = market.clock.now()

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
@@ -138,11 +140,53 @@ def test_authorise_then_check_every_account(
     assert after.exit_code == 0, after.output
     rows = json.loads(after.stdout)["accounts"]
     assert {r["account"]: r["result"] for r in rows} == dict.fromkeys(verdicts, "ok")
+    # Shopee reports when the shop's authorisation ends (a year after approval);
+    # the others have no such end.
+    ends = {r["account"]: r["authorisation"] for r in rows}
+    assert ends["shopee-ntt"]["state"] == "valid"
+    assert ends["shopee-ntt"]["days_left"] in (364, 365)
+    assert ends["tokopedia-lapas"]["state"] == "unknown"
+    assert ends["bukalapak-ikm"]["state"] == "unknown"
     table = cli("accounts", "check")
     assert "needs re-authorisation" not in table.stdout
     everything = after.stdout + after.stderr + table.stdout + table.stderr
     for secret in secrets.values():
         assert secret not in everything
+
+    # The simulator's admin endpoint brings the end within the warning window.
+    shopee = simulators["shopee"]
+    shop_id = int(shopee["credentials"]["shop_id"])
+    soon = int(time.time()) + 10 * 86_400 + 3_600  # an hour's margin: 10 whole days
+    set_end = httpx.post(
+        f"{shopee['url']}/_sim/authorisation",
+        json={"shop_id": shop_id, "expire_time": soon},
+        timeout=10,
+    )
+    assert set_end.status_code == 200, set_end.text
+    warned = cli("accounts", "check", "--json", "--account", "shopee-ntt")
+    assert warned.exit_code == 0, warned.output
+    (row,) = json.loads(warned.stdout)["accounts"]
+    assert row["authorisation"]["state"] == "expires_soon"
+    assert row["authorisation"]["days_left"] == 10
+    assert "authorisation.expires_soon" in warned.stderr
+    status = cli("status", "--json")
+    shown = {a["id"]: a["authorisation"] for a in json.loads(status.stdout)["accounts"]}
+    assert shown["shopee-ntt"]["state"] == "expires_soon"
+    assert "expires in 10 days: renew soon" in " ".join(cli("status").stdout.split())
+
+    # Once it has ended, Shopee refuses the shop: the account needs authorising.
+    httpx.post(
+        f"{shopee['url']}/_sim/authorisation",
+        json={"shop_id": shop_id, "expire_time": int(time.time()) - 60},
+        timeout=10,
+    ).raise_for_status()
+    ended = cli("accounts", "check", "--json", "--account", "shopee-ntt")
+    assert ended.exit_code == 1
+    (row,) = json.loads(ended.stdout)["accounts"]
+    assert row["result"] == "needs re-authorisation"
+    status = cli("status", "--json")
+    shown = {a["id"]: a["authorisation"] for a in json.loads(status.stdout)["accounts"]}
+    assert shown["shopee-ntt"]["needs_reauthorisation"] is True
 
 
 def test_a_wrong_app_secret_is_reported_per_account(

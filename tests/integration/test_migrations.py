@@ -122,12 +122,10 @@ def test_a_downgrade_below_0009_refuses_while_a_window_was_run_twice(
         "'failed', '{}')"
     )
     config = _alembic_config(engine)
-    command.downgrade(config, "0009")  # the later revisions are not in question
+    command.downgrade(config, "0009")  # the later revisions go down freely
     with engine.begin() as connection:
         for _ in range(2):
             connection.execute(insert, {"w": "2026-12-01 00:00:00"})
-    config = _alembic_config(engine)
-    command.downgrade(config, "0009")  # the later revisions go down freely
     with pytest.raises(RuntimeError, match="1 order windows were run more than once"):
         command.downgrade(config, "0008")
     assert current_revision(engine) == "0009"

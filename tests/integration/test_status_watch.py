@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,16 +16,16 @@ from core.domain.catalogue import Producer, ProducerKind
 from core.domain.ids import AccountId, ProducerCode
 from core.domain.runs import SyncRun
 from core.domain.sync import RunOutcome, SyncKind
-from core.ports import AccountSchedule, LeaseView
+from core.ports import AccountSchedule, AuthorisationView, LeaseView
 from core.services.status import catalogue_status
 from core.store.db import make_session_factory
 from core.store.leases import SqlLeaseStore
 from core.store.schedule import SqlScheduleStore
 from core.store.uow import SqlUnitOfWork
 from core.store.watch import SqlAccountWatch
-from ikm_sync.commands.status import status_payload
+from ikm_sync.commands.status import authorisation_text, status_payload
 from tests.conftest import Cli
-from tests.fakes import FakeClock
+from tests.fakes import FakeClock, sql_token_store
 
 pytestmark = pytest.mark.db
 
@@ -131,6 +132,9 @@ class _Scheduled:
     def in_step(self) -> dict[AccountId, datetime]:
         return {}
 
+    def authorisations(self) -> dict[AccountId, AuthorisationView]:
+        return {}
+
 
 def test_next_due_and_backoff_are_shown_once_kept(
     sql_uow: Callable[[], SqlUnitOfWork], seeded: None, clock: FakeClock
@@ -202,3 +206,103 @@ def test_status_command_shows_account_work(
     assert "host-a:12:abcd until" in text.stdout
     assert "publish failed" in text.stdout
     assert "next due times and backoff: none kept yet" in text.stdout
+
+
+def _record_ends(
+    engine: sa.Engine, clock: FakeClock, ends: dict[str, datetime]
+) -> None:
+    tokens = sql_token_store(make_session_factory(engine), clock)
+    for account, at in ends.items():
+        tokens.record_authorisation_expiry(AccountId(account), at)
+
+
+def test_status_judges_each_accounts_authorisation_at_its_clock(
+    engine: sa.Engine,
+    sql_uow: Callable[[], SqlUnitOfWork],
+    seeded: None,
+    clock: FakeClock,
+) -> None:
+    now = clock.now()
+    _record_ends(
+        engine,
+        clock,
+        {
+            "shopee-ntt": now + timedelta(days=14),  # on the window's boundary
+            "tokopedia-ntt": now + timedelta(days=14, seconds=1),
+        },
+    )
+    report = catalogue_status(sql_uow(), watch(engine))
+    payload = status_payload(report, now, timedelta(days=14))
+    by_id = {a["id"]: a["authorisation"] for a in payload["accounts"]}
+    assert by_id["shopee-ntt"] == {
+        "expires_at": (now + timedelta(days=14)).isoformat(),
+        "state": "expires_soon",
+        "days_left": 14,
+        "needs_reauthorisation": False,
+        "reason": "",
+    }
+    assert by_id["tokopedia-ntt"]["state"] == "valid"
+    assert by_id["bukalapak-ntt"] == {
+        "expires_at": None,
+        "state": "unknown",
+        "days_left": None,
+        "needs_reauthorisation": False,
+        "reason": "",
+    }
+    assert authorisation_text(by_id["shopee-ntt"]) == "expires in 14 days: renew soon"
+    assert authorisation_text(by_id["tokopedia-ntt"]) == "expires in 14 days"
+    assert authorisation_text(by_id["bukalapak-ntt"]) == "end not known"
+    later = status_payload(report, now + timedelta(days=14), timedelta(days=14))
+    ended = {a["id"]: a["authorisation"] for a in later["accounts"]}["shopee-ntt"]
+    assert ended["state"] == "expired"
+    assert authorisation_text(ended) == f"expired {ended['expires_at']}"
+    last_day = status_payload(report, now + timedelta(days=13, hours=1))
+    one = {a["id"]: a["authorisation"] for a in last_day["accounts"]}["shopee-ntt"]
+    assert authorisation_text(one) == "expires in less than a day: renew soon"
+
+
+@pytest.mark.e2e
+def test_status_command_shows_authorisations(
+    cli: Cli, engine: sa.Engine, seeded: None, clock: FakeClock
+) -> None:
+    # The command reads the system clock: an hour's margin keeps the days whole.
+    now = datetime.now(UTC)
+    _record_ends(
+        engine,
+        clock,
+        {
+            "shopee-ntt": now + timedelta(days=10, hours=1),
+            "tokopedia-ntt": now - timedelta(days=2),
+            "bukalapak-ntt": now + timedelta(days=200, hours=1),
+        },
+    )
+    tokens = sql_token_store(make_session_factory(engine), clock)
+    with tokens.refreshing(TOKOPEDIA.id) as held:
+        held.save(replace(held.current, needs_reauthorisation=True, reason="ended"))
+
+    result = cli("status", "--json")
+    assert result.exit_code == 0, result.output
+    by_id = {a["id"]: a["authorisation"] for a in json.loads(result.stdout)["accounts"]}
+    assert (by_id["shopee-ntt"]["state"], by_id["shopee-ntt"]["days_left"]) == (
+        "expires_soon",
+        10,
+    )
+    assert by_id["tokopedia-ntt"]["state"] == "expired"
+    assert by_id["tokopedia-ntt"]["needs_reauthorisation"] is True
+    assert by_id["bukalapak-ntt"]["state"] == "valid"
+
+    text = cli("status")
+    assert text.exit_code == 0, text.output
+    flat = " ".join(text.stdout.split())
+    assert "authorisation" in flat
+    assert "expires in 10 days: renew soon" in flat
+    assert "expires in 200 days" in flat
+    assert "needs re-authorisation (ended)" in flat
+
+    narrow = cli(
+        "status", "--json", env={"IKMSYNC_SCHEDULER__AUTHORISATION_WARNING_DAYS": "7"}
+    )
+    narrowed = {
+        a["id"]: a["authorisation"] for a in json.loads(narrow.stdout)["accounts"]
+    }
+    assert narrowed["shopee-ntt"]["state"] == "valid"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ from core.domain.catalogue import Producer, ProducerKind
 from core.domain.ids import AccountId, ProducerCode
 from core.domain.remote import Secret
 from core.errors import ConfigError, StoreError
-from core.ports import TokenSet
+from core.ports import AuthorisationView, TokenSet
 from core.store.crypto import TokenCipher, generate_key
 from core.store.db import (
     _alembic_config,
@@ -30,6 +31,7 @@ from core.store.db import (
     upgrade,
 )
 from core.store.tokens import SqlTokenStore
+from core.store.watch import SqlAccountWatch
 from tests.fakes import TEST_TOKEN_KEY, FakeClock, FakeTokenStore, sql_token_store
 
 pytestmark = pytest.mark.db
@@ -349,3 +351,71 @@ def test_a_database_gone_after_the_refresh_is_logged_not_left_silent(
         assert "parameters" not in text
         assert ACCESS not in text
         assert REFRESH not in text
+
+
+# ------------------------------------------------------------ authorisation end
+
+
+def test_the_authorisation_end_round_trips_and_outlives_token_saves(
+    store: Any, clock: FakeClock
+) -> None:
+    wib = timezone(timedelta(hours=7))
+    ends = datetime(2026, 3, 14, 22, 59, 59, tzinfo=wib)
+    before = store.load(ACCOUNT)
+    assert before.authorisation_expires_at is None
+    store.record_authorisation_expiry(ACCOUNT, ends)
+    loaded = store.load(ACCOUNT)
+    assert loaded.authorisation_expires_at == ends
+    assert loaded.authorisation_expires_at.utcoffset() == timedelta(0)
+    # The tokens and their version are left as they were.
+    assert replace(loaded, authorisation_expires_at=None) == before
+    # A refresh saves new tokens; the recorded end stays.
+    with store.refreshing(ACCOUNT) as held:
+        held.save(TokenSet(refresh_token=Secret("r1")))
+    after = store.load(ACCOUNT)
+    assert after.refresh_token == Secret("r1")
+    assert after.authorisation_expires_at == ends
+    later = ends + timedelta(days=365)
+    store.record_authorisation_expiry(ACCOUNT, later)
+    assert store.load(ACCOUNT).authorisation_expires_at == later
+
+
+def test_the_authorisation_end_of_an_account_without_tokens_is_kept(
+    sql_uow: Any, engine: sa.Engine, clock: FakeClock
+) -> None:
+    other = AccountId("shopee-bare")
+    with sql_uow() as uow:
+        uow.producers.add_many(
+            [Producer(ProducerCode("IKM-2"), "Koperasi", ProducerKind.IKM, "NTT", "X")],
+            clock.now(),
+        )
+        uow.accounts.save(
+            ChannelAccount(
+                other, Marketplace.SHOPEE, "220012", (ProducerCode("IKM-2"),)
+            ),
+            clock.now(),
+        )
+        uow.commit()
+    store = sql_token_store(make_session_factory(engine), clock)
+    ends = clock.now() + timedelta(days=3)
+    store.record_authorisation_expiry(other, ends)
+    loaded = store.load(other)
+    assert (loaded.authorisation_expires_at, loaded.version) == (ends, 0)
+    assert loaded.access_token is None
+    views = SqlAccountWatch(make_session_factory(engine)).authorisations()
+    assert views == {other: AuthorisationView(ends, False, "")}
+    with pytest.raises(StoreError, match="accounts apply"):
+        store.record_authorisation_expiry(AccountId("nope"), ends)
+
+
+def test_status_reads_the_authorisation_end_and_the_mark(
+    store: Any, engine: sa.Engine, clock: FakeClock
+) -> None:
+    if not isinstance(store, SqlTokenStore):
+        pytest.skip("the database store only")
+    ends = clock.now() - timedelta(seconds=1)
+    store.record_authorisation_expiry(ACCOUNT, ends)
+    with store.refreshing(ACCOUNT) as held:
+        held.save(replace(held.current, needs_reauthorisation=True, reason="ended"))
+    views = SqlAccountWatch(make_session_factory(engine)).authorisations()
+    assert views == {ACCOUNT: AuthorisationView(ends, True, "ended")}

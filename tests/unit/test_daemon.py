@@ -430,3 +430,54 @@ def test_a_cycle_outlasting_the_stop_deadline_is_interrupted() -> None:
     assert time.monotonic() - started < 10
     assert runner.stop.requested
     assert schedule.rows[OK].outcome == "interrupted"
+
+
+class OneWorkerRunner(ScriptedRunner):
+    """A runner with a single worker; every job ends at once. ``all_ran`` is set
+    once every account has run."""
+
+    workers = 1
+
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__(clock)
+        self.all_ran = threading.Event()
+
+    def run(
+        self, kind: SyncKind, accounts: Sequence[ChannelAccount], job: Job
+    ) -> list[RunReport]:
+        reports = super().run(kind, accounts, job)
+        if len(ran_accounts(self)) == len(ACCOUNTS):
+            self.all_ran.set()
+        return reports
+
+
+def test_a_freed_worker_claims_the_next_due_account_without_waiting_for_a_tick() -> (
+    None
+):
+    """Throughput is bounded by the workers, not by the tick: with one worker and a
+    tick of an hour, three due accounts all run, one after another."""
+    clock = FakeClock()
+    runner, schedule = OneWorkerRunner(clock), ClockedSchedule(clock)
+    daemon = Daemon(
+        cast(AccountJobRunner, runner),
+        schedule,
+        FakeTokenStore(),
+        lambda: ACCOUNTS,
+        DaemonOptions(
+            cycles=Intervals(5 * MINUTE),
+            tick=HOUR,
+            sweep_every=HOUR,
+        ),
+    )
+    daemon._sweep = lambda: None  # type: ignore[method-assign]  # no lease store here
+    stop = StopRequest()
+    thread = threading.Thread(target=daemon.serve, args=(stop,))
+    thread.start()
+    try:
+        everyone = runner.all_ran.wait(30)
+    finally:
+        stop.request("test over")
+        thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert everyone, ran_accounts(runner)
+    assert ran_accounts(runner) == sorted(a.id for a in ACCOUNTS)

@@ -167,6 +167,31 @@ def ok(response: dict[str, Any] | None = None) -> httpx.Response:
     )
 
 
+#: A shop authorised a day before :data:`NOW` for 365 days.
+AUTH_TIME = TS - 86_400
+EXPIRE_TIME = AUTH_TIME + 365 * 86_400
+
+
+def shop_info(*, omit: tuple[str, ...] = (), **fields: Any) -> httpx.Response:
+    """``shop/get_shop_info`` as the reference's sample has it: the shop's fields at
+    the top level, no ``response`` object; ``fields`` override them and the names in
+    ``omit`` are left out."""
+    body: dict[str, Any] = {
+        "error": "",
+        "message": "",
+        "request_id": "req-shop",
+        "shop_name": "Sentra IKM",
+        "region": "ID",
+        "status": "NORMAL",
+        "auth_time": AUTH_TIME,
+        "expire_time": EXPIRE_TIME,
+        "is_cb": False,
+        "merchant_id": None,
+        **fields,
+    }
+    return httpx.Response(200, json={k: v for k, v in body.items() if k not in omit})
+
+
 def fail(
     error: str,
     message: str = "",

@@ -22,6 +22,7 @@ from tests.connectors.shopee._support import (
     ok,
     params,
     rig,
+    shop_info,
     stock_reads,
     token_answer,
 )
@@ -48,7 +49,7 @@ def test_nothing_secret_is_logged_or_raised() -> None:
             return_value=token_answer()
         )
         shop = router.get("/api/v2/shop/get_shop_info").mock(
-            side_effect=[fail("error_auth", "Invalid access_token.", 403), ok({})]
+            side_effect=[fail("error_auth", "Invalid access_token.", 403), shop_info()]
         )
         search = router.get("/api/v2/product/search_item").mock(
             return_value=ok({"item_id_list": []})

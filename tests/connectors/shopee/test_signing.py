@@ -26,6 +26,7 @@ from tests.connectors.shopee._support import (
     page_sign,
     params,
     rig,
+    shop_info,
     stock_reads,
     token_answer,
 )
@@ -38,7 +39,7 @@ def test_a_shop_call_is_signed_with_the_shop_base_string() -> None:
     with respx.mock(
         base_url=BASE, assert_all_called=True, assert_all_mocked=True
     ) as router:
-        route = router.get(SHOP_INFO).mock(return_value=ok({"region": "ID"}))
+        route = router.get(SHOP_INFO).mock(return_value=shop_info())
         setup.connector.check()
     request = route.calls.last.request
     assert request.url.path == SHOP_INFO
@@ -99,7 +100,7 @@ def test_each_attempt_is_signed_afresh() -> None:
             if len(seen) == 1:
                 setup.clock.advance(seconds=30)  # time passes during the back-off
                 return httpx.Response(502, text="<html>bad gateway</html>")
-            return ok({})
+            return shop_info()
 
         route.mock(side_effect=answer)
         setup.connector.check()
@@ -186,7 +187,7 @@ def test_a_refresh_is_signed_as_a_public_api_with_the_rotating_token() -> None:
         base_url=BASE, assert_all_called=True, assert_all_mocked=True
     ) as router:
         refresh = router.post(path).mock(return_value=token_answer())
-        shop = router.get(SHOP_INFO).mock(return_value=ok({}))
+        shop = router.get(SHOP_INFO).mock(return_value=shop_info())
         setup.connector.check()
     ts = TS + 3 * 3600
     request = refresh.calls.last.request

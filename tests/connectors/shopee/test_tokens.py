@@ -19,10 +19,10 @@ from tests.connectors.shopee._support import (
     TS,
     body,
     fail,
-    ok,
     page_sign,
     params,
     rig,
+    shop_info,
     token_answer,
 )
 
@@ -46,7 +46,7 @@ def test_a_refused_access_token_is_refreshed_once_and_the_call_retried() -> None
             tokens = setup.store.load(ACCOUNT)
             assert tokens.access_token is not None
             stored_at_retry.append(tokens.access_token.reveal())
-            return ok({"region": "ID"})
+            return shop_info()
 
         router.get(SHOP_INFO).mock(side_effect=answer)
         setup.connector.check()
@@ -76,7 +76,7 @@ def test_both_spellings_of_the_invalid_token_error_refresh(name: str) -> None:
     ) as router:
         router.post(REFRESH_PATH).mock(return_value=token_answer())
         route = router.get(SHOP_INFO).mock(
-            side_effect=[fail(name, "invalid access token", 200), ok({})]
+            side_effect=[fail(name, "invalid access token", 200), shop_info()]
         )
         setup.connector.check()
     assert len(route.calls) == 2

@@ -287,14 +287,92 @@ def test_expired_authorisation_is_not_linked(
     assert shop.get(ITEM_LIST, NORMAL).json()["error"] == "shop_no_linked"
 
 
+SHOP_INFO = "/api/v2/shop/get_shop_info"
+SHOPS_BY_PARTNER = "/api/v2/public/get_shops_by_partner"
+
+
 def test_authorisation_lasts_a_year(
     sim: ShopeeSimulator, api: PageClient, clock: SimClock, shop: ShopSession
 ) -> None:
-    info = shop.get("/api/v2/shop/get_shop_info").json()["response"]
+    info = shop.get(SHOP_INFO).json()
     assert info["expire_time"] - info["auth_time"] == 365 * 86_400
-    listed = api.public("GET", "/api/v2/public/get_shops_by_partner").json()
-    shops = {s["shop_id"] for s in listed["response"]["authed_shop_list"]}
+    assert info["auth_time"] == clock.timestamp()
+    listed = api.public("GET", SHOPS_BY_PARTNER).json()
+    shops = {s["shop_id"] for s in listed["authed_shop_list"]}
     assert shop.shop_id in shops
+
+
+def test_shop_info_answers_with_top_level_fields(shop: ShopSession) -> None:
+    """The reference's sample of ``v2.shop.get_shop_info``: the shop's fields beside
+    ``error``/``message``/``request_id``, no ``response`` object."""
+    answer = shop.get(SHOP_INFO)
+    body = answer.json()
+    assert answer.status_code == 200
+    assert "response" not in body
+    assert body["error"] == ""
+    assert body["message"] == ""
+    assert len(body["request_id"]) == 32
+    assert isinstance(body["shop_name"], str)
+    assert body["region"] == "ID"
+    assert body["status"] == "NORMAL"
+    assert isinstance(body["auth_time"], int)
+    assert isinstance(body["expire_time"], int)
+
+
+def test_shops_by_partner_answers_with_top_level_fields(
+    api: PageClient, shop: ShopSession
+) -> None:
+    body = api.public("GET", SHOPS_BY_PARTNER).json()
+    assert "response" not in body
+    assert body["error"] == ""
+    assert body["more"] is False
+    entry = next(s for s in body["authed_shop_list"] if s["shop_id"] == shop.shop_id)
+    assert set(entry) >= {"shop_id", "region", "auth_time", "expire_time"}
+
+
+def test_shop_info_error_has_no_response_object(
+    api: PageClient, shop: ShopSession
+) -> None:
+    answer = api.shop("GET", SHOP_INFO, shop.shop_id, "0" * 32)
+    body = answer.json()
+    assert answer.status_code == 403
+    assert body["error"] == "error_auth"
+    assert body["message"] == "Invalid access_token."
+    assert set(body) == {"error", "message", "request_id"}
+
+
+def test_a_test_sets_the_authorisation_period(
+    sim: ShopeeSimulator, api: PageClient, clock: SimClock, shop: ShopSession
+) -> None:
+    now = clock.timestamp()
+    sim.set_authorisation(shop.shop_id, auth_time=now - 100, expire_time=now + 3_600)
+    info = shop.get(SHOP_INFO).json()
+    assert (info["auth_time"], info["expire_time"]) == (now - 100, now + 3_600)
+    listed = api.public("GET", SHOPS_BY_PARTNER).json()["authed_shop_list"]
+    entry = next(s for s in listed if s["shop_id"] == shop.shop_id)
+    assert entry["expire_time"] == now + 3_600
+    clock.advance(seconds=3_600)
+    assert shop.get(SHOP_INFO).json()["error"] == "shop_no_linked"
+
+
+def test_the_admin_endpoint_sets_the_authorisation_period(
+    api: PageClient, clock: SimClock, shop: ShopSession
+) -> None:
+    expire = clock.timestamp() + 5 * 86_400
+    answer = api.http.post(
+        "/_sim/authorisation", json={"shop_id": shop.shop_id, "expire_time": expire}
+    )
+    assert answer.status_code == 200
+    assert answer.json()["expire_time"] == expire
+    assert shop.get(SHOP_INFO).json()["expire_time"] == expire
+    # The main shop by default; unknown fields and non-integers are refused.
+    assert api.http.post("/_sim/authorisation", json={}).status_code == 200
+    bad = api.http.post("/_sim/authorisation", json={"expire_time": "soon"})
+    assert bad.status_code == 400
+    assert "integers" in bad.json()["message"]
+    unknown = api.http.post("/_sim/authorisation", json={"expires": 1})
+    assert unknown.status_code == 400
+    assert shop.get(SHOP_INFO).json()["expire_time"] == expire
 
 
 def test_redirect_keeps_an_existing_query(api: PageClient) -> None:
