@@ -149,7 +149,8 @@ class Daemon:
         self.options = options
         self._accounts: dict[AccountId, ChannelAccount] = {}
         self._lock = threading.Lock()
-        self._in_flight: set[Future[AccountResult]] = set()
+        #: The jobs in hand and the account each works on.
+        self._in_flight: dict[Future[AccountResult], AccountId] = {}
         self._claiming = threading.Event()
         #: Set when a worker frees up: the serving loop claims again at once
         #: instead of at the next tick (a tick bounds claims only while nothing
@@ -363,12 +364,15 @@ class Daemon:
                     return
                 with self._lock:
                     free = self.runner.workers - len(self._in_flight)
+                    busy = set(self._in_flight.values())
                 if free <= 0:
                     return
-                for account in self.claim(job, free):
+                # never an account this daemon is already working on (due again
+                # before its job ended: an interval shorter than the job)
+                for account in self.claim(job, free, busy):
                     future = pool.submit(self.run_account, job, account)
                     with self._lock:
-                        self._in_flight.add(future)
+                        self._in_flight[future] = account.id
                     future.add_done_callback(self._done)
         except Exception:
             log.exception("daemon.claim_failed")
@@ -413,7 +417,7 @@ class Daemon:
 
     def _done(self, future: Future[AccountResult]) -> None:
         with self._lock:
-            self._in_flight.discard(future)
+            self._in_flight.pop(future, None)
         self._freed.set()
 
     def sweep(self) -> list[int]:

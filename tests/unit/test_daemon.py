@@ -8,9 +8,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 import pytest
 
@@ -481,3 +482,37 @@ def test_a_freed_worker_claims_the_next_due_account_without_waiting_for_a_tick()
     assert not thread.is_alive()
     assert everyone, ran_accounts(runner)
     assert ran_accounts(runner) == sorted(a.id for a in ACCOUNTS)
+
+
+def test_an_account_in_hand_is_not_claimed_again_while_its_job_runs() -> None:
+    """Due again before its job ended (an interval shorter than the job): the
+    daemon does not claim it a second time for another of its workers."""
+
+    class TwoWorkers(BlockingRunner):
+        workers = 2
+
+    runner, schedule = TwoWorkers(), ClockedSchedule(FakeClock())
+    claimed: list[list[AccountId]] = []
+    claim_due = schedule.claim_due
+
+    def recorded(*args: Any, **kwargs: Any) -> list[AccountId]:
+        keys = claim_due(*args, **kwargs)
+        claimed.append(keys)
+        return keys
+
+    schedule.claim_due = recorded  # type: ignore[method-assign]
+    daemon = Daemon(
+        cast(AccountJobRunner, runner),
+        schedule,
+        FakeTokenStore(),
+        lambda: ACCOUNTS[:1],
+        DaemonOptions(cycles=Intervals(timedelta(0))),
+    )
+    daemon.refresh()
+    daemon._claiming.set()
+    with ThreadPoolExecutor(2) as pool:
+        daemon._tick(pool)
+        assert runner.started.wait(30)
+        daemon._tick(pool)  # the account is due, and in hand
+        runner.release.set()
+    assert claimed == [[OK], []]
