@@ -40,6 +40,12 @@ def manual(actor: str) -> str:
     return f"manual:{check_actor(actor)}"
 
 
+def is_manual(trigger: str) -> bool:
+    """True for a run a person started (always recorded, even when it found
+    nothing to do: who asked for it is worth keeping)."""
+    return trigger.startswith("manual:")
+
+
 def webhook(marketplace: str) -> str:
     """The trigger of a run a marketplace's notification started."""
     return f"webhook:{marketplace}"

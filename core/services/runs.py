@@ -15,6 +15,7 @@ from core.domain.ids import AccountId
 from core.domain.remote import OrderWindow
 from core.domain.runs import RunItem
 from core.domain.sync import RunOutcome, SyncKind
+from core.domain.triggers import is_manual
 from core.errors import ConnectorError, RejectedError, RunInterruptedError, StoreError
 from core.ports import Clock, SyncUnitOfWork
 
@@ -75,7 +76,9 @@ class RunRecorder:
     it fails or is interrupted (:meth:`finish`). A lazy run that succeeded having
     written nothing leaves no row (``run_id`` stays 0): the log grows with what
     happened, not with time. Either way a run killed after it began writing is
-    left ``running``."""
+    left ``running``. A run a person started (a ``manual:`` trigger) is never
+    lazy: who asked, and when, stays on record even when it found nothing to do;
+    the scheduler's and the webhooks' runs are."""
 
     uow_factory: UnitOfWorkFactory
     clock: Clock
@@ -93,16 +96,23 @@ class RunRecorder:
 
     def start(self, window: OrderWindow | None = None) -> int:
         """Record the run as running; returns its id."""
-        self.open(window)
+        self._begin(window)
         self._lazy = False
         return self.ensure()
 
     def open(self, window: OrderWindow | None = None) -> None:
-        """Begin the run without writing its row yet (see the class)."""
+        """Begin the run without writing its row yet (see the class); a manual
+        run's row is written at once."""
+        if is_manual(self.trigger):
+            self.start(window)
+            return
+        self._begin(window)
+        self._lazy = True
+
+    def _begin(self, window: OrderWindow | None) -> None:
         self._started = time.monotonic()
         self._started_at = self.clock.now()
         self._window = window
-        self._lazy = True
 
     def ensure(self) -> int:
         """The run's row, written (``running``) in a transaction of its own unless

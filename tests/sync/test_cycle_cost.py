@@ -167,13 +167,36 @@ def test_the_in_step_mark_moves_with_each_quiet_cycle_of_every_account(
     marks = []
     for _ in range(2):
         world.advance(60)
-        report = world.cycle()  # every pull, then every push
+        report = world.cycle(trigger="schedule")  # every pull, then every push
         assert all(r.run_id == 0 for r in [*report.pulls, *report.pushes]), report
         marks.append(_in_step(world))
     now = world.clock.now().isoformat()
     assert set(marks[1].values()) == {now}
     assert all(marks[0][a] != marks[1][a] for a in marks[0])
     assert _runs(world) == runs
+
+
+def test_a_quiet_cycle_a_person_started_is_recorded_with_who_started_it(
+    converged: World,
+) -> None:
+    """Only the scheduler's quiet cycles leave no run: one an officer asked for
+    keeps who asked, and when, even though it found nothing to do."""
+    world = converged
+    runs = _runs(world)
+    world.advance(60)
+    report = world.cycle(trigger="manual:officer:ani")
+    recorded = [r.run_id for r in [*report.pulls, *report.pushes]]
+    assert all(recorded), report
+    assert len(_runs(world)) == len(runs) + len(recorded)
+    with world.engine.connect() as connection:
+        triggers = {
+            str(t)
+            for (t,) in connection.execute(
+                sa.text('SELECT "trigger" FROM sync_runs WHERE id > :last'),
+                {"last": runs[-1][0] if runs else 0},
+            )
+        }
+    assert triggers == {"manual:officer:ani"}
 
 
 def test_a_cycle_that_stores_an_order_records_its_runs(converged: World) -> None:

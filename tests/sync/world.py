@@ -416,13 +416,18 @@ class World:
         )
 
     def cycle(
-        self, *, workers: int = 1, pull: PullOptions | None = None
+        self,
+        *,
+        workers: int = 1,
+        pull: PullOptions | None = None,
+        trigger: str = "manual:test",
     ) -> CycleReport:
-        """One sync cycle over every account, as ``ikm-sync sync cycle`` runs it."""
+        """One sync cycle over every account, as ``ikm-sync sync cycle`` runs it
+        (``trigger="schedule"``: as the daemon runs it)."""
         return run_cycle(
             self.runner(workers=workers),
             self.accounts,
-            trigger="manual:test",
+            trigger=trigger,
             pull=pull or PullOptions(),
         )
 
