@@ -179,6 +179,9 @@ def _stopped_mid_job(fleet: Fleet, pid: int) -> list[tuple[str, str, int]]:
             return held
         ended = len(fleet.events(pid, "account.lease_held"))
         os.kill(pid, signal.SIGCONT)
+        # a quiet scheduled run leaves no row: buyers keep ordering, so the
+        # daemon's next jobs have work, and a run row while they do it
+        _order(fleet, 2)
 
         def one_more(ended: int = ended) -> bool:
             return len(fleet.events(pid, "account.lease_held")) > ended
