@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import ClassVar, Protocol, Self
 
+from core.audit.events import AuditEvent
 from core.domain.accounts import ChannelAccount
 from core.domain.catalogue import Producer, ProducerKind, Product, ProductStatus
 from core.domain.ids import AccountId
@@ -218,6 +219,14 @@ class AccountRepository(Protocol):
         ...
 
 
+class AuditLog(Protocol):
+    """Audit events written with the transaction they describe (DESIGN §6)."""
+
+    def record(self, *events: AuditEvent) -> None:
+        """Write ``events`` with this transaction's commit; a rollback drops them."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository; anything not committed is rolled back."""
 
@@ -239,6 +248,11 @@ class UnitOfWork(Protocol):
     @property
     def accounts(self) -> AccountRepository:
         """Channel accounts in this transaction."""
+        ...
+
+    @property
+    def audit(self) -> AuditLog:
+        """Audit events of this transaction."""
         ...
 
     def __enter__(self) -> Self: ...

@@ -20,6 +20,7 @@ from typing import Self
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
+from core.audit.events import AuditEvent
 from core.domain.accounts import ChannelAccount
 from core.domain.catalogue import Producer, ProducerKind, Product, ProductStatus
 from core.domain.ids import AccountId, Sku, sku_key
@@ -58,6 +59,7 @@ class _State:
     accounts: dict[str, ChannelAccount] = field(default_factory=dict)
     listings: dict[str, Counter[ListingState]] = field(default_factory=dict)
     digests: dict[str, str] = field(default_factory=dict)
+    events: list[AuditEvent] = field(default_factory=list)
 
     def copy(self) -> _State:
         """Containers copied; the domain values in them are immutable."""
@@ -68,7 +70,16 @@ class _State:
             dict(self.accounts),
             {k: Counter(v) for k, v in self.listings.items()},
             dict(self.digests),
+            list(self.events),
         )
+
+
+class FakeAuditLog:
+    def __init__(self, state: _State) -> None:
+        self._state = state
+
+    def record(self, *events: AuditEvent) -> None:
+        self._state.events.extend(events)
 
 
 class FakeProducers:
@@ -295,6 +306,7 @@ class FakeUnitOfWork:
         self.products = FakeProducts(self._working)
         self.stock = FakeLedger(self._working)
         self.accounts = FakeAccounts(self._working)
+        self.audit = FakeAuditLog(self._working)
         return self
 
     def __exit__(

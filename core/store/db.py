@@ -26,6 +26,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from core.errors import StoreError
+from core.store import audit as _audit  # noqa: F401  (writes queued events at commit)
 from core.store import failures
 
 if TYPE_CHECKING:

@@ -316,3 +316,55 @@ class AccountScheduleRow(SQLModel, table=True):
     last_outcome: str | None = Field(default=None, max_length=32)
     last_error: str | None = Field(default=None, sa_type=sa.Text)
     last_finished_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class AuditEventRow(SQLModel, table=True):
+    """One audit event (:class:`core.audit.events.AuditEvent`).
+
+    Writers insert it unsealed (``seq`` and ``hash`` null) in the transaction of the
+    change it describes; the sealer later gives it its place in the chain (``seq``,
+    in the order transactions became visible) and its ``hash``. ``before`` and
+    ``after`` hold canonical JSON text, kept byte for byte.
+    """
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        sa.Index("ix_audit_events_at", "at"),
+        sa.Index("ix_audit_events_actor_at", "actor", "at"),
+        sa.Index("ix_audit_events_subject_at", "subject", "at"),
+        sa.Index("ix_audit_events_account_at", "account", "at"),
+        sa.Index("ix_audit_events_action_at", "action", "at"),
+        sa.Index("ix_audit_events_run_id", "run_id"),
+        sa.Index(
+            "ix_audit_events_unsealed",
+            "id",
+            postgresql_where=sa.text("seq IS NULL"),
+            sqlite_where=sa.text("seq IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    seq: int | None = Field(default=None, sa_type=sa.BigInteger, unique=True)
+    hash: str | None = Field(default=None, max_length=64)
+    at: datetime = Field(sa_type=UtcDateTime)
+    actor: str = Field(max_length=128)
+    action: str = Field(max_length=64)
+    subject: str = Field(max_length=255)
+    account: str | None = Field(default=None, max_length=64)
+    run_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    reason: str = Field(default="", sa_type=sa.Text)
+    before: str | None = Field(default=None, sa_type=sa.Text)
+    after: str | None = Field(default=None, sa_type=sa.Text)
+
+
+class AuditHeadRow(SQLModel, table=True):
+    """The chain's head: the last sealed event's place and hash (one row, id 1).
+    The sealer locks it, so one sealer at a time extends the chain; writers never
+    touch it."""
+
+    __tablename__ = "audit_head"
+
+    id: int = Field(default=1, primary_key=True)
+    seq: int = Field(default=0, sa_type=sa.BigInteger)
+    hash: str = Field(default="", max_length=64)
+    sealed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)

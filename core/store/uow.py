@@ -27,6 +27,7 @@ from core.domain.ids import AccountId
 from core.errors import LeaseLostError
 from core.ports import Fence
 from core.store.accounts import ROW_IDS, SqlAccountRepository
+from core.store.audit import SqlAuditLog
 from core.store.leases import fence_holds
 from core.store.ledger import SqlStockLedger
 from core.store.listings import SqlListingRepository
@@ -48,6 +49,7 @@ class SqlUnitOfWork:
     listings: SqlListingRepository
     orders: SqlOrderRepository
     runs: SqlRunRepository
+    audit: SqlAuditLog
 
     def __init__(
         self,
@@ -72,6 +74,7 @@ class SqlUnitOfWork:
         self.listings = SqlListingRepository(session)
         self.orders = SqlOrderRepository(session)
         self.runs = SqlRunRepository(session)
+        self.audit = SqlAuditLog(session)
         return self
 
     def __exit__(
