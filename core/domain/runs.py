@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from core.domain.ids import AccountId
 from core.domain.sync import RunOutcome, SyncKind
@@ -19,6 +21,9 @@ class RunItem:
     at: datetime
     error_code: str | None = None
     error_message: str | None = None
+    #: The values sent to the marketplace for this item (price, stock, content
+    #: hash …), as the auditor's export shows them; None when nothing was sent.
+    sent: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -10,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from core.audit.canonical import dumps
 from core.domain.ids import AccountId
 from core.domain.remote import OrderWindow
 from core.domain.runs import RunItem, SyncRun
@@ -110,6 +112,7 @@ class SqlRunRepository:
                         else item.error_code[:64],
                         "error_message": item.error_message,
                         "at": item.at,
+                        "sent": None if item.sent is None else dumps(item.sent),
                     }
                     for item in batch
                 ],
@@ -172,8 +175,17 @@ class SqlRunRepository:
                 at=at,
                 error_code=code,
                 error_message=message,
+                sent=None if sent is None else json.loads(sent),
             )
-            for subject, operation, ok, code, message, at in self._session.execute(
+            for (
+                subject,
+                operation,
+                ok,
+                code,
+                message,
+                at,
+                sent,
+            ) in self._session.execute(
                 select(
                     col(SyncRunItemRow.subject),
                     col(SyncRunItemRow.operation),
@@ -181,6 +193,7 @@ class SqlRunRepository:
                     col(SyncRunItemRow.error_code),
                     col(SyncRunItemRow.error_message),
                     col(SyncRunItemRow.at),
+                    col(SyncRunItemRow.sent),
                 )
                 .where(col(SyncRunItemRow.run_id) == run_id)
                 .order_by(col(SyncRunItemRow.id))

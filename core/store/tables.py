@@ -253,6 +253,8 @@ class SyncRunItemRow(SQLModel, table=True):
     error_code: str | None = Field(default=None, max_length=64)
     error_message: str | None = Field(default=None, sa_type=sa.Text)
     at: datetime = Field(sa_type=UtcDateTime)
+    #: The values sent for the item, canonical JSON text (0013).
+    sent: str | None = Field(default=None, sa_type=sa.Text)
 
 
 class AccountTokenRow(SQLModel, table=True):

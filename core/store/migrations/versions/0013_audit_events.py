@@ -1,5 +1,5 @@
 """The auditor's trail: audit events (written unsealed by every business change,
-then chained by the sealer) and the chain's head.
+then chained by the sealer), the chain's head, and the values sent for each run item.
 
 Revision ID: 0013
 Revises: 0012
@@ -50,6 +50,8 @@ def upgrade() -> None:
         postgresql_where=sa.text("seq IS NULL"),
         sqlite_where=sa.text("seq IS NULL"),
     )
+    with op.batch_alter_table("sync_run_items") as batch:
+        batch.add_column(sa.Column("sent", sa.Text(), nullable=True))
     op.create_table(
         "audit_head",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -62,6 +64,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("audit_head")
+    with op.batch_alter_table("sync_run_items") as batch:
+        batch.drop_column("sent")
     op.drop_index("ix_audit_events_unsealed", table_name="audit_events")
     for name in ("run_id", "action_at", "account_at", "subject_at", "actor_at", "at"):
         op.drop_index(f"ix_audit_events_{name}", table_name="audit_events")
