@@ -37,6 +37,7 @@ from ikm_sync._output import (
 )
 from ikm_sync.commands import (
     accounts,
+    audit,
     catalog,
     config_cmd,
     db,
@@ -253,6 +254,7 @@ def _register() -> None:
     app.add_typer(sync.app, name="sync")
     app.add_typer(runs.app, name="runs")
     app.add_typer(orders.app, name="orders")
+    app.add_typer(audit.app, name="audit")
     app.command("reconcile")(reconcile.reconcile)
     app.command("status")(status.status)
     app.command("run")(run.run)
