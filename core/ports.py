@@ -14,9 +14,10 @@ from types import TracebackType
 from typing import ClassVar, Protocol, Self
 
 from core.audit.events import AuditEvent
+from core.audit.query import EventFilter, Period, StoredEvent
 from core.domain.accounts import ChannelAccount
 from core.domain.catalogue import Producer, ProducerKind, Product, ProductStatus
-from core.domain.ids import AccountId
+from core.domain.ids import AccountId, Sku
 from core.domain.listings import Listing
 from core.domain.orders import CancelReason, Settlement, StoredOrder
 from core.domain.remote import (
@@ -419,8 +420,10 @@ class RunRepository(Protocol):
         limit: int,
         account: AccountId | None = None,
         kind: SyncKind | None = None,
+        period: Period | None = None,
     ) -> list[SyncRun]:
-        """The latest runs, newest first, without their items."""
+        """The latest runs (started in ``period`` when given), newest first,
+        without their items."""
         ...
 
     def get(self, run_id: int) -> SyncRun | None:
@@ -534,6 +537,49 @@ class AccountWatch(Protocol):
     def authorisations(self) -> dict[AccountId, AuthorisationView]:
         """Each account's authorisation end and re-authorisation mark; accounts
         without stored tokens are absent."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class StockTrail:
+    """A SKU's stored name and its movements up to a time, in ledger order."""
+
+    sku: Sku
+    name: str
+    movements: tuple[Movement, ...]
+
+
+class AuditReader(Protocol):
+    """The auditor's reading of the trail: events by filter, a SKU's movements.
+    Every method reads in a few set-based queries, never one per row."""
+
+    def events(self, selection: EventFilter) -> Iterator[StoredEvent]:
+        """The events ``selection`` selects, oldest first (by time, then as
+        written), at most ``selection.limit``; streamed, so millions of events
+        take constant memory."""
+        ...
+
+    def events_of(self, subject: str, action: str) -> list[StoredEvent]:
+        """Every event of ``action`` on ``subject``, as written."""
+        ...
+
+    def stock_trail(self, sku: str, until: datetime | None) -> StockTrail | None:
+        """The SKU's movements recorded at or before ``until`` (all when None),
+        in ledger order; None when no product has the SKU."""
+        ...
+
+
+class RunArchive(Protocol):
+    """Runs of a period with every item, for the auditor's export."""
+
+    def runs(
+        self,
+        period: Period,
+        account: AccountId | None = None,
+        kind: SyncKind | None = None,
+    ) -> Iterator[SyncRun]:
+        """Every run started in ``period`` (of ``account``, of ``kind``), oldest
+        first, each with its items and the values sent; streamed."""
         ...
 
 

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from config.settings import AllocationOverrideSettings, AllocationSettings
     from connectors._http import RateBudget
     from core.ports import Clock, Fence, MarketplaceConnector
+    from core.store.audit_read import SqlAuditReader, SqlRunArchive
     from core.store.crypto import TokenCipher
     from core.store.leases import SqlLeaseStore
     from core.store.schedule import SqlScheduleStore
@@ -145,6 +146,18 @@ class Runtime:
         from core.store.watch import SqlAccountWatch
 
         return SqlAccountWatch(self.session_factory)
+
+    def audit_reader(self) -> SqlAuditReader:
+        """The auditor's reading of the trail (``audit log``, ``audit trace``)."""
+        from core.store.audit_read import SqlAuditReader
+
+        return SqlAuditReader(self.session_factory)
+
+    def run_archive(self) -> SqlRunArchive:
+        """Runs of a period with their items (``runs export``)."""
+        from core.store.audit_read import SqlRunArchive
+
+        return SqlRunArchive(self.session_factory)
 
     def schedule_store(self) -> SqlScheduleStore:
         """Due times of the scheduler's jobs (shared by every daemon)."""

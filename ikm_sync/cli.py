@@ -38,6 +38,7 @@ from ikm_sync._output import (
 from ikm_sync.commands import (
     accounts,
     audit,
+    audit_read,
     catalog,
     config_cmd,
     db,
@@ -254,6 +255,7 @@ def _register() -> None:
     app.add_typer(sync.app, name="sync")
     app.add_typer(runs.app, name="runs")
     app.add_typer(orders.app, name="orders")
+    audit_read.register(audit.app)
     app.add_typer(audit.app, name="audit")
     app.command("reconcile")(reconcile.reconcile)
     app.command("status")(status.status)

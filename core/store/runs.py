@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from core.audit.canonical import dumps
+from core.audit.query import Period
 from core.domain.ids import AccountId
 from core.domain.remote import OrderWindow
 from core.domain.runs import RunItem, SyncRun
@@ -63,6 +64,17 @@ def _run(row: Any, items: Sequence[RunItem] = ()) -> SyncRun:
         error=error or "",
         items=tuple(items),
     )
+
+
+def started_in(period: Period) -> list[sa.ColumnElement[bool]]:
+    """The conditions of a run started in ``period``."""
+    started = col(SyncRunRow.started_at)
+    found: list[sa.ColumnElement[bool]] = []
+    if period.since is not None:
+        found.append(started >= period.since)
+    if period.until is not None:
+        found.append(started < period.until)
+    return found
 
 
 class SqlRunRepository:
@@ -148,8 +160,11 @@ class SqlRunRepository:
         limit: int,
         account: AccountId | None = None,
         kind: SyncKind | None = None,
+        period: Period | None = None,
     ) -> list[SyncRun]:
         statement = self._select()
+        if period is not None:
+            statement = statement.where(*started_in(period))
         if account is not None:
             statement = statement.where(
                 col(SyncRunRow.account_id) == account_row_id(self._session, account)

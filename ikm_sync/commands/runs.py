@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -10,7 +11,21 @@ from core.domain.ids import AccountId
 from core.domain.runs import SyncRun
 from core.domain.sync import SyncKind
 from core.errors import DomainError
+from core.services.audit_read import (
+    RUN_ITEM_COLUMNS,
+    export_runs,
+    run_item_rows,
+    run_record,
+)
 from ikm_sync._context import state
+from ikm_sync._export import (
+    ExportFormat,
+    export_format,
+    period_option,
+    time_help,
+    write_csv_rows,
+    write_json_lines,
+)
 from ikm_sync._output import console, emit_json, table
 
 app = typer.Typer(
@@ -44,6 +59,7 @@ def run_payload(run: SyncRun) -> dict[str, Any]:
                 "error_code": item.error_code,
                 "error_message": item.error_message,
                 "at": item.at.isoformat(),
+                "sent": None if item.sent is None else dict(item.sent),
             }
             for item in run.items
         ],
@@ -59,15 +75,26 @@ def list_command(
     kind: Annotated[
         SyncKind | None, typer.Option("--kind", help="Only runs of this kind.")
     ] = None,
+    since: Annotated[
+        str | None, typer.Option(help=time_help("Started from this time on"))
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(help=time_help("Started before this time (a date: to its end)")),
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000, help="How many.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """The latest runs, newest first."""
     app_state = state(ctx)
     app_state.json_errors = as_json
+    period = period_option(since, until)
     with app_state.runtime().uow() as uow:
         runs = uow.runs.recent(
-            limit, account=None if account is None else AccountId(account), kind=kind
+            limit,
+            account=None if account is None else AccountId(account),
+            kind=kind,
+            period=period,
         )
     if as_json:
         emit_json({"runs": [run_payload(r) for r in runs]})
@@ -148,3 +175,55 @@ def show_command(
             ],
         )
     )
+
+
+@app.command("export")
+def export_command(
+    ctx: typer.Context,
+    since: Annotated[
+        str | None, typer.Option(help=time_help("Started from this time on"))
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(help=time_help("Started before this time (a date: to its end)")),
+    ] = None,
+    account: Annotated[
+        str | None, typer.Option("--account", help="Only this account.")
+    ] = None,
+    kind: Annotated[
+        SyncKind | None, typer.Option("--kind", help="Only runs of this kind.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Write JSON Lines: one run per line.")
+    ] = False,
+    as_csv: Annotated[
+        bool, typer.Option("--csv", help="Write CSV: one row per item.")
+    ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write to this file (default: standard output).", dir_okay=False
+        ),
+    ] = None,
+) -> None:
+    """Every run of a period with every item and the values sent, oldest first,
+    streamed: JSON Lines (one run per line, its items inside) or CSV (one row per
+    item, the run's fields repeated)."""
+    app_state = state(ctx)
+    fmt = export_format(as_json, as_csv)
+    if fmt is None:
+        raise typer.BadParameter("choose the export's format: --json or --csv")
+    period = period_option(since, until)
+    runs = export_runs(
+        app_state.runtime().run_archive(),
+        period,
+        account=None if account is None else AccountId(account),
+        kind=kind,
+    )
+    match fmt:
+        case ExportFormat.JSON:
+            write_json_lines((run_record(r) for r in runs), out)
+        case ExportFormat.CSV:
+            write_csv_rows(
+                RUN_ITEM_COLUMNS, (row for r in runs for row in run_item_rows(r)), out
+            )
