@@ -59,3 +59,7 @@ ikm sync cycle
 step "8. Per account: what is listed, what was sold, and which run each figure comes from"
 ikm sync report
 ikm runs list --limit 12
+
+step "9. The auditor's trail: why SABUT-LBH-001 stands where it does, every movement from zero with its cause"
+ikm audit trace SABUT-LBH-001
+printf '\nAlso: ikm-sync audit log (--since/--until/--actor/--subject/--kind, --json or --csv) and runs export --since DATE --csv\n'
