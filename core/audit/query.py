@@ -9,7 +9,9 @@ holds all of December.
 Filters (``audit log``):
 
 - ``subject``: exact (``sku:KOPI-FLR-001``), or a prefix when it ends with ``*``
-  (``sku:KOPI*`` is every subject that starts with ``sku:KOPI``);
+  (``sku:KOPI*`` is every subject that starts with ``sku:KOPI``); the SKU of a
+  ``sku:`` subject is compared as events hold it, by its key (``sku:kopi-flr-001``
+  finds ``sku:KOPI-FLR-001``);
 - ``kind``: an action (``stock.moved``) or a kind of action (``stock``: the
   actions ``stock`` and ``stock.<anything>``);
 - ``actor``, ``account``: exact.
@@ -19,6 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+
+from core.domain.ids import sku_key
 
 #: The forms a time may take, as error messages name them.
 TIME_FORMATS = "YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS] (UTC unless an offset is given)"
@@ -54,6 +58,14 @@ def parse_instant(text: str, *, end: bool = False) -> datetime:
     if instant.tzinfo is None:
         return instant.replace(tzinfo=UTC)
     return instant.astimezone(UTC)
+
+
+def stored_subject(text: str) -> str:
+    """``text`` as events hold it: a ``sku:`` subject's SKU by its key."""
+    kind, colon, rest = text.partition(":")
+    if kind == "sku" and colon:
+        return f"sku:{sku_key(rest)}"
+    return text
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from core.audit.query import PREFIX_MARK, EventFilter, parse_instant
+from core.audit.query import PREFIX_MARK, EventFilter, parse_instant, stored_subject
 from core.services.audit_read import (
     EVENT_COLUMNS,
     UNSEALED,
@@ -106,7 +106,7 @@ def log_command(
     selection = _selection(
         period=period_option(since, until),
         actor=actor,
-        subject=subject,
+        subject=None if subject is None else stored_subject(subject),
         account=account,
         kind=kind,
         limit=limit if limit is not None or fmt is not None else TABLE_LIMIT + 1,

@@ -70,6 +70,7 @@ def test_audit_log_filters_through_the_command_line(
         "sku:KOPIA",
     ]
     assert subjects(cli, "--subject", "sku:KOPI-2") == ["sku:KOPI-2"]
+    assert subjects(cli, "--subject", "sku:kopi-2") == ["sku:KOPI-2"]  # by its key
     assert subjects(cli, "--account", "shopee-main") == [
         "sku:KOPI_9",
         "order:shopee:1001",

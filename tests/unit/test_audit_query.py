@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from core.audit.query import EventFilter, Period, parse_instant
+from core.audit.query import EventFilter, Period, parse_instant, stored_subject
 
 
 @pytest.mark.parametrize(
@@ -67,3 +67,10 @@ def test_a_bad_filter_names_its_option(given: dict[str, object], message: str) -
 def test_subject_prefix() -> None:
     assert EventFilter(subject="sku:KOPI*").subject_prefix == "sku:KOPI"
     assert EventFilter(subject="sku:KOPI").subject_prefix is None
+
+
+def test_a_sku_subject_is_compared_by_its_key() -> None:
+    assert stored_subject("sku:kopi-flr 001") == "sku:KOPI-FLR001"
+    assert stored_subject("sku:kopi*") == "sku:KOPI*"
+    assert stored_subject("order:shopee:abc") == "order:shopee:abc"
+    assert stored_subject("skus") == "skus"
