@@ -5,10 +5,12 @@ export of millions of rows holds one batch in memory at a time.
 
 Each filter lands on an index of migration 0013: ``(actor, at)``, ``(subject,
 at)``, ``(account, at)``, ``(action, at)``, and ``(at)`` for a period alone. A
-subject prefix is a range on ``subject`` (``>= prefix`` and ``<`` the prefix with
-its last character raised), exact under the byte order of SQLite and of
-PostgreSQL's ``C`` collation, with ``LIKE 'prefix%'`` beside it so the result is
-exact under any collation.
+prefix (of a subject, of an action's kind) is ``LIKE 'prefix%'`` and, where the
+database orders text by code point (SQLite; PostgreSQL databases whose collation
+is ``C``, ``POSIX`` or ``C.UTF-8``), also a range the index answers (``>= prefix``
+and ``<`` the prefix with its last character raised). Under a linguistic
+collation such a range can miss rows (``en_US`` skips punctuation), so there the
+prefix is ``LIKE`` alone: exact, but not served by the index.
 """
 
 from __future__ import annotations
@@ -75,19 +77,48 @@ def _event(row: Any) -> StoredEvent:
     )
 
 
-def _starting_with(column: Any, prefix: str) -> list[sa.ColumnElement[bool]]:
-    """``column`` starts with ``prefix``: an index range plus an exact guard."""
+#: Collations that order text by code point, so a prefix is a range.
+_CODE_POINT_COLLATIONS = frozenset({"c", "posix", "c.utf-8", "c.utf8", "ucs_basic"})
+
+
+def orders_by_code_point(connection: sa.Connection) -> bool:
+    """True when the database compares text by code point (see the module)."""
+    match connection.dialect.name:
+        case "sqlite":
+            return True
+        case "postgresql":
+            collation = connection.execute(
+                sa.text(
+                    "SELECT datcollate FROM pg_database "
+                    "WHERE datname = current_database()"
+                )
+            ).scalar_one()
+            return str(collation).lower() in _CODE_POINT_COLLATIONS
+        case _:
+            return False
+
+
+def _starting_with(
+    column: Any, prefix: str, ranges: bool
+) -> list[sa.ColumnElement[bool]]:
+    """``column`` starts with ``prefix``: ``LIKE``, and an index range where the
+    database orders by code point."""
     conditions: list[sa.ColumnElement[bool]] = [
-        column >= prefix,
-        column.startswith(prefix, autoescape=True),
+        column.startswith(prefix, autoescape=True)
     ]
-    if prefix[-1] != chr(0x10FFFF):
-        conditions.append(column < prefix[:-1] + chr(ord(prefix[-1]) + 1))
+    if ranges:
+        conditions.append(column >= prefix)
+        if prefix[-1] != chr(0x10FFFF):
+            conditions.append(column < prefix[:-1] + chr(ord(prefix[-1]) + 1))
     return conditions
 
 
-def event_conditions(selection: EventFilter) -> list[sa.ColumnElement[bool]]:
-    """The WHERE conditions of ``selection`` (see :mod:`core.audit.query`)."""
+def event_conditions(
+    selection: EventFilter, ranges: bool = True
+) -> list[sa.ColumnElement[bool]]:
+    """The WHERE conditions of ``selection`` (see :mod:`core.audit.query`);
+    ``ranges``: prefixes also as index ranges (only where the database orders
+    text by code point)."""
     found: list[sa.ColumnElement[bool]] = []
     period = selection.period
     at = col(AuditEventRow.at)
@@ -101,7 +132,7 @@ def event_conditions(selection: EventFilter) -> list[sa.ColumnElement[bool]]:
         found.append(col(AuditEventRow.account) == selection.account)
     prefix = selection.subject_prefix
     if prefix is not None:
-        found.extend(_starting_with(col(AuditEventRow.subject), prefix))
+        found.extend(_starting_with(col(AuditEventRow.subject), prefix, ranges))
     elif selection.subject is not None:
         found.append(col(AuditEventRow.subject) == selection.subject)
     if selection.kind is not None:
@@ -109,17 +140,17 @@ def event_conditions(selection: EventFilter) -> list[sa.ColumnElement[bool]]:
         found.append(
             sa.or_(
                 action == selection.kind,
-                sa.and_(*_starting_with(action, selection.kind + ".")),
+                sa.and_(*_starting_with(action, selection.kind + ".", ranges)),
             )
         )
     return found
 
 
-def events_statement(selection: EventFilter) -> Any:
+def events_statement(selection: EventFilter, ranges: bool = True) -> Any:
     """The query of ``audit log`` (public for ``EXPLAIN`` in tests and tools)."""
     statement = (
         sa.select(*_EVENT_COLUMNS)
-        .where(*event_conditions(selection))
+        .where(*event_conditions(selection, ranges))
         .order_by(col(AuditEventRow.at), col(AuditEventRow.id))
     )
     if selection.limit is not None:
@@ -140,11 +171,14 @@ def trail_statement(product_id: int, until: datetime | None) -> Any:
     return statement
 
 
-def _streamed(session: Session, statement: Any) -> Iterator[Any]:
-    connection = session.connection(
+def _streaming(session: Session) -> sa.Connection:
+    return session.connection(
         execution_options={"stream_results": True, "yield_per": BATCH}
     )
-    yield from connection.execute(statement)
+
+
+def _streamed(session: Session, statement: Any) -> Iterator[Any]:
+    yield from _streaming(session).execute(statement)
 
 
 class SqlAuditReader:
@@ -156,7 +190,9 @@ class SqlAuditReader:
 
     def events(self, selection: EventFilter) -> Iterator[StoredEvent]:
         with self._session_factory() as session:
-            for row in _streamed(session, events_statement(selection)):
+            connection = _streaming(session)
+            statement = events_statement(selection, orders_by_code_point(connection))
+            for row in connection.execute(statement):
                 yield _event(row)
 
     def events_of(self, subject: str, action: str) -> list[StoredEvent]:

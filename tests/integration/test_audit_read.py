@@ -18,6 +18,7 @@ from core.store.audit_read import (
     SqlAuditReader,
     SqlRunArchive,
     events_statement,
+    orders_by_code_point,
 )
 from core.store.db import make_session_factory
 from tests.auditkit import (
@@ -90,6 +91,25 @@ def test_each_filter_selects_exactly_its_events(
     assert [e.id for e in every if unlimited.selects(e)][: selection.limit] == [
         e.id for e in found
     ]
+
+
+@pytest.mark.parametrize(("selection", "expected"), CASES)
+def test_without_index_ranges_prefixes_select_the_same(
+    sql_uow: Factory, engine: sa.Engine, selection: EventFilter, expected: list[int]
+) -> None:
+    """On a PostgreSQL database with a linguistic collation prefixes are LIKE
+    alone (SQLite's LIKE ignores case, so SQLite always has the ranges)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite orders by code point: prefixes always have ranges")
+    ids = seed_events(sql_uow)
+    with engine.connect() as connection:
+        found = connection.execute(events_statement(selection, ranges=False))
+        assert [row[0] for row in found] == [ids[i] for i in expected]
+
+
+def test_the_test_databases_order_text_by_code_point(engine: sa.Engine) -> None:
+    with engine.connect() as connection:
+        assert orders_by_code_point(connection)
 
 
 def test_events_come_back_as_written(sql_uow: Factory, engine: sa.Engine) -> None:
