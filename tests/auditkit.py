@@ -108,6 +108,15 @@ EVENTS = (
         account="tokopedia-main",
         at=at(3, 5),
     ),
+    AuditEvent(
+        actions.PRODUCT_UPDATED,
+        "+" + HOSTILE,
+        before={"name": "Kopi"},
+        after={"name": HOSTILE},
+        actor="officer:ani",
+        reason="@import",
+        at=at(3, 6),
+    ),
 )
 
 

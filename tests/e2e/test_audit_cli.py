@@ -146,7 +146,7 @@ def test_audit_log_csv_neutralises_hostile_cells(
     seed_events(factory)
     result = cli("audit", "log", "--csv", "--since", "2026-11-04T08:00")
     assert result.exit_code == 0, result.stderr
-    header, tenun, kopia = csv_rows(result.stdout)
+    header, tenun, kopia, evil = csv_rows(result.stdout)
     assert header == list(EVENT_COLUMNS)
     row = dict(zip(header, tenun, strict=True))
     assert row["seq"] == "unsealed"
@@ -154,13 +154,20 @@ def test_audit_log_csv_neutralises_hostile_cells(
     assert row["reason"] == MARK + HOSTILE
     assert row["before"].startswith('{"note":"=HYPERLINK')  # JSON text, starts with {
     assert dict(zip(header, kopia, strict=True))["actor"] == MARK + "-officer:eve"
+    hostile = dict(zip(header, evil, strict=True))
+    assert hostile["subject"] == MARK + "+" + HOSTILE
+    assert hostile["reason"] == MARK + "@import"
+    assert (
+        hostile["after"]
+        == '{"name":"=HYPERLINK(\\"http://evil.example\\",\\"klik\\")"}'
+    )
     written = cli(
         "audit", "log", "--csv", "--since", "2026-11-04T08:00", "--out", "events.csv"
     )
     assert written.exit_code == 0, written.stderr
     assert written.stdout == ""
     on_file = csv_rows((cli.workdir / "events.csv").read_text(encoding="utf-8"))
-    assert on_file == [header, tenun, kopia]
+    assert on_file == [header, tenun, kopia, evil]
 
 
 def stock_show(cli: Cli) -> dict[str, Any]:

@@ -44,17 +44,19 @@ def _reader(engine: sa.Engine) -> SqlAuditReader:
 
 #: Each filter and the positions in ``EVENTS`` it must select, written out by hand.
 CASES = [
-    (EventFilter(), [0, 1, 2, 3, 4, 5, 6, 7]),
-    (EventFilter(Period(since=at(1))), [2, 3, 4, 5, 6, 7]),
+    (EventFilter(), [0, 1, 2, 3, 4, 5, 6, 7, 8]),
+    (EventFilter(Period(since=at(1))), [2, 3, 4, 5, 6, 7, 8]),
     (EventFilter(Period(until=at(1))), [0, 1]),  # until is exclusive
     (EventFilter(Period(at(1), at(2, 23))), [2, 3, 4]),
-    (EventFilter(actor="officer:ani"), [0, 1]),
+    (EventFilter(actor="officer:ani"), [0, 1, 8]),
     (EventFilter(actor="officer"), []),  # exact, not a prefix
     (EventFilter(subject="sku:KOPI-1"), [0]),
     (EventFilter(subject="sku:KOPI"), []),  # exact without the *
     (EventFilter(subject="sku:KOPI*"), [0, 1, 2, 7]),  # not sku:kopi-3
     (EventFilter(subject="sku:KOPI_*"), [2]),  # _ is no wildcard
     (EventFilter(subject="order:*"), [3]),
+    (EventFilter(subject="+=HYPERLINK*"), [8]),
+    (EventFilter(kind="product"), [1, 8]),
     (EventFilter(account="shopee-main"), [2, 3]),
     (EventFilter(account="tokopedia-main"), [5, 7]),
     (EventFilter(kind="stock"), [0, 2, 6, 7]),  # not stocktake.done
