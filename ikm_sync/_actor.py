@@ -5,7 +5,9 @@ In order: ``--actor``; the ``actor`` setting (``IKMSYNC_ACTOR`` or the settings
 file); the operating-system user as ``cli:<user>``. When none names anyone the
 actor is recorded as ``unknown`` and the command says so on standard error,
 instead of recording it silently. The actor is bound to every log event of the
-command (``actor=…``) and runs record it in their trigger (``manual:<actor>``).
+command (``actor=…``) and to every audit event it records (the acting context,
+:func:`core.audit.events.acting`, held until the command ends), and runs record
+it in their trigger (``manual:<actor>``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Annotated
 import structlog
 import typer
 
+from core.audit.events import acting
 from core.domain.triggers import UNKNOWN_ACTOR, check_actor, manual
 from core.errors import DomainError
 from ikm_sync._context import AppState
@@ -74,9 +77,10 @@ def _os_user() -> str | None:
 
 
 def who_acts(app_state: AppState, given: str | None, *, notice: bool = True) -> Actor:
-    """The command's actor (see the module docstring); binds it to the logs and,
-    when nobody could be named and ``notice`` is true (the command will record
-    something), says so on standard error.
+    """The command's actor (see the module docstring); binds it to the logs and
+    to the audit events until the command ends and, when nobody could be named
+    and ``notice`` is true (the command will record something), says so on
+    standard error.
 
     Raises:
         DomainError: ``given`` does not name anyone (exit 1, nothing done).
@@ -93,6 +97,7 @@ def who_acts(app_state: AppState, given: str | None, *, notice: bool = True) -> 
     else:
         actor = Actor(UNKNOWN_ACTOR, NOT_KNOWN)
     structlog.contextvars.bind_contextvars(actor=actor.name)
+    app_state.hold(acting(actor.name))
     if not actor.known and notice:
         log.warning("actor.unknown", recorded_as=actor.name)
         typer.echo(NOTICE.format(actor=actor.name), err=True)

@@ -6,6 +6,7 @@ so the command line starts without them.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,6 +35,11 @@ class AppState:
     _loaded: LoadedSettings | None = None
     _runtime: Runtime | None = None
     redactor: SecretRedactor = field(default_factory=_no_secrets)
+    _held: ExitStack = field(default_factory=ExitStack)
+
+    def hold(self, context: AbstractContextManager[object]) -> None:
+        """Enter ``context`` for the rest of the command (left by :meth:`close`)."""
+        self._held.enter_context(context)
 
     def settings(self) -> LoadedSettings:
         """Load and validate settings once; configures logging with secret masking."""
@@ -56,10 +62,11 @@ class AppState:
         return self._runtime
 
     def close(self) -> None:
-        """Release what was opened."""
+        """Release what was opened, and leave what :meth:`hold` entered."""
         if self._runtime is not None:
             self._runtime.close()
             self._runtime = None
+        self._held.close()
 
 
 def state(ctx: typer.Context) -> AppState:

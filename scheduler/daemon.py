@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from core.audit.events import acting
 from core.domain.accounts import ChannelAccount
 from core.domain.authorisation import (
     AuthorisationState,
@@ -45,6 +46,7 @@ from core.domain.authorisation import (
 )
 from core.domain.ids import AccountId
 from core.domain.sync import RunOutcome, SyncKind
+from core.domain.triggers import SCHEDULE, actor_of
 from core.ports import AccountWatch, ScheduleStore, TokenStore
 from core.services.authorisation import DEFAULT_WARNING, check_authorisation
 from core.services.orders import PullOptions
@@ -65,7 +67,9 @@ log = structlog.get_logger(__name__)
 CYCLE = "cycle"
 RECONCILE = "reconcile"
 #: The trigger of every run the daemon starts.
-TRIGGER = "schedule"
+TRIGGER = SCHEDULE
+#: Who acts in everything the daemon does (:func:`actor_of` of its trigger).
+ACTOR = actor_of(TRIGGER)
 #: ``last_outcome`` of an account skipped until it is authorised again.
 NEEDS_REAUTHORISATION = "needs_reauthorisation"
 #: Of the stop deadline, the share the cycles in hand get to finish by themselves
@@ -202,9 +206,12 @@ class Daemon:
 
     def run_account(self, job: str, account: ChannelAccount) -> AccountResult:
         """One claimed account's job through the runner; the outcome goes into the
-        schedule (success, back-off, or a note). Never raises."""
-        with structlog.contextvars.bound_contextvars(
-            account=account.id, marketplace=account.marketplace.value, schedule=job
+        schedule (success, back-off, or a note), as :data:`ACTOR`. Never raises."""
+        with (
+            acting(ACTOR),
+            structlog.contextvars.bound_contextvars(
+                account=account.id, marketplace=account.marketplace.value, schedule=job
+            ),
         ):
             try:
                 return self._run_account(job, account)
@@ -422,14 +429,16 @@ class Daemon:
 
     def sweep(self) -> list[int]:
         """Close the runs left ``running`` by dead processes as ``abandoned``
-        (:mod:`scheduler.sweep`); returns their ids. Never raises."""
+        (:mod:`scheduler.sweep`), as :data:`ACTOR`; returns their ids. Never
+        raises."""
         try:
-            return sweep_abandoned(
-                self.schedule,
-                self.runner.leases,
-                self.runner.options.holder,
-                self.runner.options.lease,
-            )
+            with acting(ACTOR):
+                return sweep_abandoned(
+                    self.schedule,
+                    self.runner.leases,
+                    self.runner.options.holder,
+                    self.runner.options.lease,
+                )
         except Exception:
             log.exception("daemon.sweep_failed")
             return []
@@ -452,7 +461,11 @@ class Daemon:
         the authorisation's end in the same check
         (:func:`~core.services.authorisation.check_authorisation`), while
         ``going()``; an account another process holds is left to it. Never
-        raises."""
+        raises. What it saves is done by :data:`ACTOR`."""
+        with acting(ACTOR):
+            self._refresh_tokens_ahead(going)
+
+    def _refresh_tokens_ahead(self, going: Callable[[], bool]) -> None:
         horizon = self.runner.clock.now() + self.options.token_margin
         with self._lock:
             accounts = list(self._accounts.values())

@@ -6,19 +6,29 @@ marketplace reaches the others in the same cycle; a cycle of one account (the
 daemon's, per claimed account) runs both under one lease hold
 (:func:`core.services.cycle.cycle_account`). Either way a cycle with nothing to do
 records no run, only the account's in-step mark.
+
+Who acts in a job's audit events follows from its trigger
+(:func:`core.domain.triggers.actor_of`: ``system:scheduler``, the officer of a
+manual run, ``webhook:<name>``), bound inside the job, in the worker thread that
+runs it, and in a copy of that thread's context, so nothing a job binds outlives
+it on the thread.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextvars
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import structlog
 
+from core.audit.events import acting
 from core.domain.accounts import ChannelAccount
 from core.domain.ids import AccountId
 from core.domain.orders import CancelReason
 from core.domain.sync import RunOutcome, SyncKind
+from core.domain.triggers import actor_of
 from core.services.cycle import close_cycle, cycle_account
 from core.services.orders import PullOptions, pull_orders
 from core.services.oversold import CancelOutcome, cancel_oversold
@@ -29,6 +39,19 @@ from scheduler.runner import AccountJobRunner, Job, JobContext, MultiJob
 
 log = structlog.get_logger(__name__)
 
+T = TypeVar("T")
+
+
+def as_triggered(trigger: str, work: Callable[[], T]) -> T:
+    """``work`` with its trigger's actor bound (:func:`actor_of`), in a copy of
+    this thread's context: the actor, and the run it binds, end with it."""
+
+    def bound() -> T:
+        with acting(actor_of(trigger)):
+            return work()
+
+    return contextvars.copy_context().run(bound)
+
 
 def pull_job(
     trigger: str, options: PullOptions | None = None, *, defer_bookmark: bool = False
@@ -38,15 +61,18 @@ def pull_job(
     see :func:`core.services.cycle.close_cycle`)."""
 
     def job(context: JobContext) -> RunReport:
-        return pull_orders(
-            context.uow_factory,
-            context.connector,
-            context.account,
-            context.clock,
-            trigger=trigger,
-            options=options or PullOptions(),
-            stop=context.stop,
-            defer_bookmark=defer_bookmark,
+        return as_triggered(
+            trigger,
+            lambda: pull_orders(
+                context.uow_factory,
+                context.connector,
+                context.account,
+                context.clock,
+                trigger=trigger,
+                options=options or PullOptions(),
+                stop=context.stop,
+                defer_bookmark=defer_bookmark,
+            ),
         )
 
     return job
@@ -62,6 +88,9 @@ def push_job(
     ``pulled`` (this cycle's pulls), close the account's cycle after."""
 
     def job(context: JobContext) -> RunReport:
+        return as_triggered(trigger, lambda: push(context))
+
+    def push(context: JobContext) -> RunReport:
         pushed = push_account(
             context.uow_factory,
             context.connector,
@@ -92,15 +121,18 @@ def cycle_job(
     """The account's order pull, then its push, under one lease hold."""
 
     def job(context: JobContext) -> Sequence[RunReport]:
-        return cycle_account(
-            context.uow_factory,
-            context.connector,
-            context.account,
-            context.clock,
-            trigger=trigger,
-            pull=pull,
-            progress=progress,
-            stop=context.stop,
+        return as_triggered(
+            trigger,
+            lambda: cycle_account(
+                context.uow_factory,
+                context.connector,
+                context.account,
+                context.clock,
+                trigger=trigger,
+                pull=pull,
+                progress=progress,
+                stop=context.stop,
+            ),
         )
 
     return job
@@ -113,6 +145,9 @@ def reconcile_job(
     findings go into ``found``."""
 
     def job(context: JobContext) -> RunReport:
+        return as_triggered(trigger, lambda: reconcile(context))
+
+    def reconcile(context: JobContext) -> RunReport:
         report = reconcile_account(
             context.uow_factory,
             context.connector,
@@ -142,16 +177,19 @@ def cancel_order(
     (:func:`core.services.oversold.cancel_oversold`; its refusals are raised)."""
     return runner.run_exclusive(
         account,
-        lambda context: cancel_oversold(
-            context.uow_factory,
-            context.connector,
-            account,
-            external_id,
-            reason=reason,
-            actor=actor,
-            clock=context.clock,
-            trigger=trigger,
-            note=note,
+        lambda context: as_triggered(
+            trigger,
+            lambda: cancel_oversold(
+                context.uow_factory,
+                context.connector,
+                account,
+                external_id,
+                reason=reason,
+                actor=actor,
+                clock=context.clock,
+                trigger=trigger,
+                note=note,
+            ),
         ),
     )
 

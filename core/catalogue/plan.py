@@ -39,6 +39,8 @@ class PlannedProducer:
     producer: Producer
     ref: RowRef
     changed: tuple[str, ...] = ()
+    #: The stored producer an update changes (``None`` when created).
+    before: Producer | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,8 @@ class PlannedProduct:
     ref: RowRef
     changed: tuple[str, ...] = ()
     initial_stock: int | None = None
+    #: The stored product an update changes (``None`` when created or not read).
+    before: Product | None = None
 
 
 @dataclass
@@ -178,7 +182,9 @@ def plan_import(
                 if getattr(existing, f) != getattr(row.producer, f)
             )
             plan.producers.append(
-                PlannedProducer(Action.UPDATE, row.producer, row.ref, changed)
+                PlannedProducer(
+                    Action.UPDATE, row.producer, row.ref, changed, before=existing
+                )
             )
     known_producers = set(producers) | {r.producer.code for r in catalogue.producers}
 
@@ -245,7 +251,9 @@ def plan_import(
             changed = tuple(changed_fields(before, product))
             if changed:
                 plan.products.append(
-                    PlannedProduct(Action.UPDATE, product, record.ref, changed)
+                    PlannedProduct(
+                        Action.UPDATE, product, record.ref, changed, before=before
+                    )
                 )
             else:
                 plan.unchanged_products += 1

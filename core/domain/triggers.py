@@ -4,14 +4,22 @@
 * ``manual:<actor>`` — a person at the command line (``--actor``, the ``actor``
   setting, ``IKMSYNC_ACTOR``), e.g. ``manual:officer:ani``;
 * ``webhook:<marketplace>`` — a marketplace's push notification.
+
+:func:`actor_of` maps a trigger to who acts in the run's audit events, so every
+entrance (the command line, the daemon, later the console and webhooks) records
+the same actor for the same trigger.
 """
 
 from __future__ import annotations
 
 import re
 
+from core.audit.events import SCHEDULER
+
 #: The trigger of scheduled runs.
 SCHEDULE = "schedule"
+#: Who acts in scheduled work (the daemon, ``run --once``).
+SCHEDULER_ACTOR = SCHEDULER
 #: The actor recorded when nobody could be named (the command says so).
 UNKNOWN_ACTOR = "unknown"
 #: The longest actor name (a trigger is stored in 128 characters).
@@ -49,3 +57,16 @@ def is_manual(trigger: str) -> bool:
 def webhook(marketplace: str) -> str:
     """The trigger of a run a marketplace's notification started."""
     return f"webhook:{marketplace}"
+
+
+def actor_of(trigger: str) -> str:
+    """Who acts in the work ``trigger`` started: ``system:scheduler`` for
+    ``schedule``, the person for ``manual:<actor>``, ``webhook:<name>`` for a
+    webhook's, :data:`UNKNOWN_ACTOR` for anything else."""
+    if trigger == SCHEDULE:
+        return SCHEDULER_ACTOR
+    if is_manual(trigger):
+        return trigger.removeprefix("manual:") or UNKNOWN_ACTOR
+    if trigger.startswith("webhook:"):
+        return trigger
+    return UNKNOWN_ACTOR

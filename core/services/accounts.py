@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import structlog
 
+from core.audit.changes import account_event
 from core.domain.accounts import ChannelAccount
 from core.errors import InputIssue, InputRejectedError
 from core.ports import Clock, UnitOfWork
@@ -33,7 +34,9 @@ def apply_accounts(
     source: str,
     dry_run: bool = False,
 ) -> AccountsReport:
-    """Create or update the store's accounts to match ``accounts``.
+    """Create or update the store's accounts to match ``accounts``, each change
+    recorded as an ``account.applied`` audit event (policy, producers bound and
+    unbound, before → after).
 
     Accounts in the store but not in ``accounts`` are reported, never deleted: they may
     still have listings and orders.
@@ -82,6 +85,9 @@ def apply_accounts(
             (report.created if before is None else report.updated).append(account.id)
             if not dry_run:
                 uow.accounts.save(account, now)
+                event = account_event(account, before)
+                if event is not None:
+                    uow.audit.record(event)
         report.only_in_store = sorted(stored)
         if not dry_run:
             uow.commit()

@@ -8,6 +8,7 @@ from datetime import datetime
 
 import structlog
 
+from core.audit.changes import producer_event, product_event
 from core.catalogue.plan import Action, ImportPlan, plan_import
 from core.catalogue.sheets import Sheet
 from core.catalogue.validate import ProductRecord, ValidatedCatalogue, validate_sheets
@@ -97,6 +98,12 @@ def import_catalogue(
         if writing:
             uow.producers.add_many(_producers(plan, Action.CREATE), now)
             uow.producers.update_many(_producers(plan, Action.UPDATE), now)
+            uow.audit.record(
+                *(
+                    producer_event(p.producer, p.before, p.changed, actor=actor)
+                    for p in plan.producers
+                )
+            )
         recorded = 0
 
         def apply(records: list[ProductRecord]) -> None:
@@ -104,7 +111,7 @@ def import_catalogue(
             part = _plan_products(uow, records, producers, actor)
             plan.absorb(part, hold)
             if writing and not plan.issues:
-                recorded += _write_products(uow, part, records, now)
+                recorded += _write_products(uow, part, records, now, actor)
 
         if held is None:
             validate_sheets(sheets, None, known_rows, apply, CHUNK_ROWS)
@@ -160,12 +167,23 @@ def _plan_products(
 
 
 def _write_products(
-    uow: UnitOfWork, part: ImportPlan, records: list[ProductRecord], at: datetime
+    uow: UnitOfWork,
+    part: ImportPlan,
+    records: list[ProductRecord],
+    at: datetime,
+    actor: str,
 ) -> int:
-    """Write one chunk's products and receipts; returns the receipts recorded."""
+    """Write one chunk's products, their audit events and receipts; returns the
+    receipts recorded."""
     digests = {r.product.key: r.digest for r in records if r.digest is not None}
     uow.products.add_many(_products(part, Action.CREATE), at, digests)
     uow.products.update_many(_products(part, Action.UPDATE), at, digests)
+    uow.audit.record(
+        *(
+            product_event(p.product, p.before, p.changed, actor=actor)
+            for p in part.products
+        )
+    )
     return uow.stock.record_many(part.receipts, at)
 
 

@@ -21,14 +21,21 @@ from core.store._sql import bulk_insert
 from core.store.tables import AuditEventRow, table_of
 
 _PENDING = "audit.pending"
+#: Queued events are inserted at once, still in the transaction, once this many
+#: wait (a bulk change such as a catalogue import keeps bounded memory).
+WRITE_AT = 5_000
 
 
 def record(session: OrmSession, *events: AuditEvent) -> None:
     """Queue ``events`` to be written with the session's next commit (a rollback
-    drops them)."""
+    drops them); past :data:`WRITE_AT` waiting, they are inserted now, in the
+    same transaction."""
     if not session.in_transaction():
         session.begin()  # so a rollback, even before any statement, is seen
-    session.info.setdefault(_PENDING, []).extend(events)
+    queued = session.info.setdefault(_PENDING, [])
+    queued.extend(events)
+    if len(queued) >= WRITE_AT:
+        write_pending(session)
 
 
 def pending(session: OrmSession) -> list[AuditEvent]:

@@ -3,7 +3,10 @@
 :meth:`SqlTokenStore.refreshing` locks the account's token row (``SELECT … FOR UPDATE``
 on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` queues every writer) until the new tokens
 are committed, so a single-use refresh token is spent once and the new pair is stored
-before anyone uses it — across threads, processes and machines. Tokens are stored
+before anyone uses it — across threads, processes and machines. Every save is an
+audit event in its own transaction (``account.authorised``, or
+``account.reauthorisation_needed`` when it marks the account): the version, the
+expiry times and the mark, never a token. Tokens are stored
 encrypted (:class:`~core.store.crypto.TokenCipher`); a write the database refuses
 raises :class:`~core.errors.StoreError` naming the account, never the values.
 """
@@ -20,11 +23,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col
 
+from core.audit import actions
+from core.audit.canonical import timestamp
+from core.audit.events import AuditEvent, JsonValue
 from core.domain.ids import AccountId
 from core.domain.remote import Secret
 from core.errors import StoreError
 from core.ports import Clock, TokenSet
 from core.store._sql import insert_ignoring_conflicts
+from core.store.audit import record
 from core.store.crypto import TokenCipher
 from core.store.db import READ_ONLY, first_line
 from core.store.tables import AccountTokenRow, ChannelAccountRow, table_of
@@ -59,6 +66,59 @@ def _conceal(cipher: TokenCipher, secret: Secret | None) -> str | None:
     return None if secret is None else cipher.encrypt(secret.reveal())
 
 
+def _state(row: AccountTokenRow) -> dict[str, JsonValue]:
+    """What an event tells of a token row: its version, expiry times and mark
+    (never a token)."""
+    return {
+        "version": row.version,
+        "access_expires_at": _when(row.access_expires_at),
+        "refresh_expires_at": _when(row.refresh_expires_at),
+        "needs_reauthorisation": row.needs_reauthorisation,
+    }
+
+
+def _when(at: datetime | None) -> str | None:
+    return None if at is None else timestamp(at)
+
+
+def _saved_event(
+    account: AccountId,
+    before: dict[str, JsonValue],
+    after: dict[str, JsonValue],
+    reason: str,
+) -> AuditEvent:
+    """``account.reauthorisation_needed`` when the save marks the account (the
+    mark's ``reason`` the event's), else ``account.authorised`` (an authorisation, a
+    refresh, a mark cleared)."""
+    subject = actions.account(account)
+    if after["needs_reauthorisation"] and not before["needs_reauthorisation"]:
+        return AuditEvent(
+            actions.ACCOUNT_REAUTHORISATION,
+            subject,
+            before=before,
+            after=after,
+            account=account,
+            reason=reason,
+        )
+    return AuditEvent(
+        actions.ACCOUNT_AUTHORISED, subject, before=before, after=after, account=account
+    )
+
+
+def _expiry_event(
+    account: AccountId, known: datetime | None, read: datetime
+) -> AuditEvent:
+    """``account.authorisation_expiry``: the authorisation's end as read, when it
+    differs from the one known."""
+    return AuditEvent(
+        actions.ACCOUNT_AUTHORISATION_EXPIRY,
+        actions.account(account),
+        before={"authorisation_expires_at": _when(known)},
+        after={"authorisation_expires_at": _when(read)},
+        account=account,
+    )
+
+
 class _HeldTokens:
     """One account's token row, locked until :meth:`save` commits (or the hold ends)."""
 
@@ -82,6 +142,7 @@ class _HeldTokens:
         if self._saved:
             raise StoreError("tokens were saved already in this hold")
         row = self._row
+        before = _state(row)
         row.access_token = _conceal(self._cipher, tokens.access_token)
         row.refresh_token = _conceal(self._cipher, tokens.refresh_token)
         row.access_expires_at = tokens.access_expires_at
@@ -91,6 +152,9 @@ class _HeldTokens:
         row.version += 1
         row.updated_at = self._clock.now()
         self._session.add(row)
+        record(
+            self._session, _saved_event(self._account, before, _state(row), row.reason)
+        )
         try:
             self._session.commit()  # durable before anyone uses the new tokens
         except SQLAlchemyError as exc:
@@ -185,7 +249,8 @@ class SqlTokenStore:
     ) -> None:
         """Remember when ``account``'s authorisation ends (see
         ``core.ports.TokenStore``): one column, the tokens and version untouched,
-        so a refresh held meanwhile loses nothing.
+        so a refresh held meanwhile loses nothing. A time that differs from the one
+        known is recorded as an ``account.authorisation_expiry`` audit event.
 
         Raises:
             StoreError: the account is not in the store, or the write is refused.
@@ -194,11 +259,18 @@ class SqlTokenStore:
             try:
                 account_id = self._account_row_id(session, account)
                 self._ensure_row(session, account_id)
+                known = session.execute(
+                    select(col(AccountTokenRow.authorisation_expires_at)).where(
+                        col(AccountTokenRow.account_id) == account_id
+                    )
+                ).scalar_one()
                 session.execute(
                     sa.update(AccountTokenRow)
                     .where(col(AccountTokenRow.account_id) == account_id)
                     .values(authorisation_expires_at=expires_at)
                 )
+                if known != expires_at:
+                    record(session, _expiry_event(account, known, expires_at))
                 session.commit()
             except SQLAlchemyError as exc:
                 session.rollback()
