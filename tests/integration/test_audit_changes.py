@@ -171,9 +171,12 @@ def test_a_rejected_import_changes_nothing_and_records_nothing(
     monkeypatch.setattr(audit_store, "WRITE_AT", 2)
     written: list[int] = []
     write = audit_store.write_pending
-    monkeypatch.setattr(
-        audit_store, "write_pending", lambda s: written.append(write(s)) or 0
-    )
+
+    def counted(session: Any) -> int:
+        written.append(write(session))
+        return written[-1]
+
+    monkeypatch.setattr(audit_store, "write_pending", counted)
     run_import(sql_uow(), clock, PRODUCERS)
     before = snapshot(database_url)
     written.clear()
