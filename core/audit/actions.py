@@ -15,10 +15,16 @@ from core.domain.ids import sku_key
 #: ``note``, ``location``.
 STOCK_MOVED = "stock.moved"
 #: A product created or changed (import, status). Subject :func:`sku`; ``before``
-#: and ``after``: the changed fields only (``before`` None when created).
+#: and ``after``: the changed fields only (``before`` None when created, ``after``
+#: then every field): ``sku``, ``producer_code``, ``name``, ``description``,
+#: ``category``, ``price``, ``weight_grams``, ``dimensions`` ([l, w, h] cm or
+#: None), ``image_urls``, ``condition``, ``status``, ``provenance`` (see
+#: :mod:`core.audit.changes`).
 PRODUCT_CREATED = "product.created"
 PRODUCT_UPDATED = "product.updated"
-#: A producer created or changed. Subject :func:`producer`; as for products.
+#: A producer created or changed. Subject :func:`producer`; as for products, of
+#: ``code``, ``name``, ``kind``, ``province``, ``regency``, ``sentra``,
+#: ``institution``, ``business_id``.
 PRODUCER_CREATED = "producer.created"
 PRODUCER_UPDATED = "producer.updated"
 #: An order first stored or changed (status, stock state, settlement). Subject
@@ -40,14 +46,28 @@ RUN_FINISHED = "run.finished"
 #: ``subject``, ``operation``, ``ok``, ``at``, ``error_code``, ``error_message``,
 #: ``sent``.
 RUN_ITEMS = "run.items"
-#: An account created or changed by ``accounts apply`` (allocation policy,
-#: producers, enabled). Subject :func:`account`.
+#: An account created or changed by ``accounts apply``. Subject :func:`account`;
+#: ``before``/``after``: the changed fields of ``marketplace``, ``shop_id``,
+#: ``producers``, ``policy`` (``default``, ``overrides``, ``excluded``, as
+#: stored), ``credentials_ref`` (the credential set's name, never its values),
+#: ``enabled`` (every field, ``before`` None, when created); ``after`` also
+#: ``producers_bound`` and ``producers_unbound`` when the producers changed.
 ACCOUNT_APPLIED = "account.applied"
-#: A seller's authorisation saved / the account marked for re-authorisation /
-#: the authorisation's end read. Subject :func:`account`; never a token.
+#: A seller's authorisation saved (an authorisation, a token refresh, a mark
+#: cleared) / the account marked for re-authorisation (its reason the event's
+#: ``reason``). Subject :func:`account`; ``before``/``after``: ``version``,
+#: ``access_expires_at``, ``refresh_expires_at``, ``needs_reauthorisation``;
+#: never a token.
 ACCOUNT_AUTHORISED = "account.authorised"
 ACCOUNT_REAUTHORISATION = "account.reauthorisation_needed"
+#: The authorisation's end read from the marketplace, when it differs from the
+#: one known. Subject :func:`account`; ``before``/``after``:
+#: ``authorisation_expires_at``.
 ACCOUNT_AUTHORISATION_EXPIRY = "account.authorisation_expiry"
+#: An account's stored tokens encrypted again with the first token key (``db
+#: reencrypt-tokens``). Subject :func:`account`; ``after``: ``version`` (the
+#: tokens are unchanged); never a token or a key.
+ACCOUNT_TOKENS_REENCRYPTED = "account.tokens_reencrypted"
 #: A repair by ``reconcile --repair`` (a duplicate listing deactivated …).
 #: Subject :func:`listing`.
 LISTING_REPAIRED = "listing.repaired"

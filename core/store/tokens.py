@@ -331,7 +331,8 @@ class SqlTokenStore:
 
     def reencrypt(self) -> int:
         """Encrypt every stored token again with the cipher's first key (after a new
-        key was put first); returns how many accounts' tokens were rewritten."""
+        key was put first), each account's an ``account.tokens_reencrypted`` audit
+        event; returns how many accounts' tokens were rewritten."""
         with self._session_factory() as session:
             rows = (
                 session.execute(select(AccountTokenRow).with_for_update())
@@ -356,6 +357,15 @@ class SqlTokenStore:
                         row.refresh_token, what=f"the refresh token of {what}"
                     )
                 session.add(row)
+                record(
+                    session,
+                    AuditEvent(
+                        actions.ACCOUNT_TOKENS_REENCRYPTED,
+                        actions.account(names.get(row.account_id, str(row.account_id))),
+                        after={"version": row.version},
+                        account=names.get(row.account_id),
+                    ),
+                )
                 count += 1
             session.commit()
         return count

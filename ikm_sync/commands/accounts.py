@@ -115,6 +115,7 @@ def check_command(
         str | None, typer.Option(help="Check only this account (default: all).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    actor: ActorOption = None,
 ) -> None:
     """Verify each configured account against its marketplace (or simulator).
 
@@ -123,10 +124,13 @@ def check_command(
     and when the seller's authorisation ends where the marketplace has such an end
     (recorded; warned about within `[scheduler] authorisation_warning_days`; an
     ended one needs re-authorisation). Exit code 1 when any account is not ok. One
-    account's failure never stops the others.
+    account's failure never stops the others. What it records (the authorisation's
+    end, refreshed tokens, a re-authorisation mark) is recorded as done by the
+    actor.
     """
     app_state = state(ctx)
     app_state.json_errors = as_json
+    who_acts(app_state, actor, notice=False)
     loaded = app_state.settings()
     runtime = app_state.runtime()
     accounts = _selected(

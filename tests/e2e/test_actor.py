@@ -33,6 +33,7 @@ CHANGING = (
     ("stock", "adjust"),
     ("catalog", "import"),
     ("accounts", "apply"),
+    ("accounts", "check"),
     ("accounts", "authorize"),
     ("db", "upgrade"),
     ("db", "reencrypt-tokens"),

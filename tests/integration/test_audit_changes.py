@@ -29,10 +29,12 @@ from core.services import catalogue as catalogue_service
 from core.services.accounts import apply_accounts
 from core.services.catalogue import import_catalogue
 from core.store import audit as audit_store
+from core.store.crypto import TokenCipher, generate_key
 from core.store.db import make_session_factory
+from core.store.tokens import SqlTokenStore
 from core.store.uow import SqlUnitOfWork
 from tests.e2e.helpers import snapshot
-from tests.fakes import FakeClock, sql_token_store
+from tests.fakes import TEST_TOKEN_KEY, FakeClock, sql_token_store
 
 pytestmark = pytest.mark.db
 
@@ -353,3 +355,27 @@ def test_a_token_save_the_database_refuses_records_nothing(
     with pytest.raises(StoreError), tokens.refreshing(account) as held:
         held.save(TokenSet(access_token=Secret("two")))
     assert len(events(engine)) == recorded
+
+
+def test_tokens_encrypted_again_are_recorded_without_tokens_or_keys(
+    engine: sa.Engine, clock: FakeClock, account: AccountId
+) -> None:
+    tokens = sql_token_store(make_session_factory(engine), clock)
+    with tokens.refreshing(account) as held:
+        held.save(TokenSet(access_token=Secret("access-CCCC")))
+    new_key = generate_key()
+    rotating = SqlTokenStore(
+        make_session_factory(engine), clock, TokenCipher([new_key, TEST_TOKEN_KEY])
+    )
+    with acting("officer:ani"):
+        assert rotating.reencrypt() == 1
+    (event,) = events(engine, "account.tokens_reencrypted")
+    assert (event["actor"], event["subject"], event["account"]) == (
+        "officer:ani",
+        "account:shopee-ntt",
+        "shopee-ntt",
+    )
+    assert (event["before"], event["after"]) == (None, {"version": 1})
+    stored = repr(events(engine))
+    for secret in ("access-CCCC", new_key, TEST_TOKEN_KEY):
+        assert secret not in stored
