@@ -82,19 +82,29 @@ def _text_fits(text: str) -> bool:
 def _fits(value: Any) -> bool:
     """True when ``value`` is plain (text, integers, booleans, None, lists or
     tuples, dicts) and the standard encoder writes it as RFC 8785 does (see the
-    module docstring)."""
+    module docstring). Scalars inside containers are checked in line: an event
+    holds many of them."""
     kind = type(value)
-    if kind is str:
-        return _text_fits(value)
-    if kind is int:
-        return bool(-_SAFE_INTEGER <= value <= _SAFE_INTEGER)
     if kind is dict:
         for key, item in value.items():
-            if type(key) is not str or not key.isascii() or not _fits(item):
+            if type(key) is not str or not key.isascii():
+                return False
+            if not _scalar_fits(item) and not _fits(item):
                 return False
         return True
     if kind is list or kind is tuple:
-        return all(_fits(item) for item in value)
+        return all(_scalar_fits(item) or _fits(item) for item in value)
+    return _scalar_fits(value)
+
+
+def _scalar_fits(value: Any) -> bool:
+    """True for text, an integer, a boolean or None the fast path writes exactly;
+    False for anything else (containers included)."""
+    kind = type(value)
+    if kind is str:
+        return value.isascii() or _text_fits(value)
+    if kind is int:
+        return bool(-_SAFE_INTEGER <= value <= _SAFE_INTEGER)
     return value is None or kind is bool
 
 
