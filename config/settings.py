@@ -21,6 +21,8 @@ value came from and what was expected.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import json
 import os
@@ -83,6 +85,8 @@ _PLACEHOLDER_SECRETS = frozenset(
 _SLUG = r"^[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?$"
 #: Who acts (the ``actor`` setting): as core.domain.triggers.check_actor judges it.
 _ACTOR = re.compile(r"[^\s\x00-\x1f\x7f]{1,120}")
+#: Bytes of an Ed25519 private key (``audit_key``).
+_ED25519_KEY_BYTES = 32
 #: A key named like this holds a secret, wherever it is and however it is written
 #: (``partner_key``, ``partnerKey``, ``client-secret``, ``clientsecret``,
 #: ``access token``, ``api_key``, ``password`` …): the name, camelCase split into
@@ -239,6 +243,19 @@ class SchedulerSettings(_Section):
         return self
 
 
+class AuditSettings(_Section):
+    """How the audit chain is kept: sealing and checkpoints (README, "The audit
+    trail")."""
+
+    #: How often ``ikm-sync run`` seals the events written since (every command
+    #: that wrote seals at its end as well).
+    seal_seconds: float = Field(default=30.0, gt=0, le=24 * 3600)
+    #: Where ``ikm-sync run`` writes a signed checkpoint every
+    #: ``checkpoint_hours`` (needs ``audit_key``); unset: none.
+    checkpoint_dir: Path | None = None
+    checkpoint_hours: float = Field(default=24.0, gt=0, le=24 * 366)
+
+
 class MarketplaceSettings(_Section):
     """One marketplace's endpoint and non-secret options."""
 
@@ -336,6 +353,10 @@ class Settings(BaseSettings):
     #: Keys that encrypt the marketplace tokens in the database: Fernet keys separated
     #: by commas, newest first (it encrypts; every key decrypts).
     token_keys: SecretStr | None = None
+    audit: AuditSettings = Field(default_factory=AuditSettings)
+    #: The Ed25519 private key that signs audit checkpoints (base64url, as
+    #: ``ikm-sync audit key`` prints); from the secrets only, never the database.
+    audit_key: SecretStr | None = None
 
     @field_validator("actor")
     @classmethod
@@ -366,6 +387,22 @@ class Settings(BaseSettings):
                     "base64-encoded bytes (44 characters, as `ikm-sync db token-key` "
                     "prints)"
                 ) from None
+        return value
+
+    @field_validator("audit_key")
+    @classmethod
+    def _ed25519_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(value.get_secret_value().strip())
+        except (binascii.Error, ValueError):
+            raw = b""
+        if len(raw) != _ED25519_KEY_BYTES:
+            raise ValueError(
+                "not an Ed25519 private key; expected 44 base64url characters "
+                "(32 bytes), as `ikm-sync audit key` prints (the value is not shown)"
+            )
         return value
 
     def token_key_list(self) -> list[str]:
@@ -443,6 +480,8 @@ class Settings(BaseSettings):
                 yield f"credentials.{set_name}.{name}", value.get_secret_value()
         for position, key in enumerate(self.token_key_list(), start=1):
             yield f"token_keys[{position}]", key
+        if self.audit_key is not None:
+            yield "audit_key", self.audit_key.get_secret_value().strip()
 
     def database_url(self) -> str:
         """The database URL with ``database.password`` filled in (engine only)."""
@@ -467,6 +506,7 @@ _SECRET_PREFIXES: tuple[tuple[str, ...], ...] = (
     ("database", "password"),
     ("credentials",),
     ("token_keys",),
+    ("audit_key",),
 )
 
 
@@ -677,7 +717,15 @@ def _read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
 
 #: Settings given as one JSON value when set by a single variable.
 _STRUCTURED = frozenset(
-    {"database", "logging", "sync", "marketplaces", "accounts", "credentials"}
+    {
+        "database",
+        "logging",
+        "sync",
+        "audit",
+        "marketplaces",
+        "accounts",
+        "credentials",
+    }
 )
 
 

@@ -32,6 +32,10 @@ class AppState:
     log_level: str | None = None
     log_format: str | None = None
     json_errors: bool = False
+    #: Seal unsealed audit events when the command ends (``audit verify`` turns
+    #: it off: it reports and changes nothing).
+    seal_on_close: bool = True
+    _schema_checked: bool = False
     _loaded: LoadedSettings | None = None
     _runtime: Runtime | None = None
     redactor: SecretRedactor = field(default_factory=_no_secrets)
@@ -59,11 +63,17 @@ class AppState:
             from ikm_sync.bootstrap import build_runtime
 
             self._runtime = build_runtime(self.settings(), check_schema=check_schema)
+            self._schema_checked = check_schema
         return self._runtime
 
     def close(self) -> None:
-        """Release what was opened, and leave what :meth:`hold` entered."""
+        """Seal the audit events the command wrote (when it opened a migrated
+        store), release what was opened, and leave what :meth:`hold` entered."""
         if self._runtime is not None:
+            if self.seal_on_close and self._schema_checked:
+                from ikm_sync.commands.audit_chain import seal_on_close
+
+                seal_on_close(self._runtime)
             self._runtime.close()
             self._runtime = None
         self._held.close()

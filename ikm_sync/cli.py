@@ -255,6 +255,8 @@ def _register() -> None:
     app.add_typer(sync.app, name="sync")
     app.add_typer(runs.app, name="runs")
     app.add_typer(orders.app, name="orders")
+    from ikm_sync.commands import audit_chain  # noqa: F401  (adds audit's commands)
+
     audit_read.register(audit.app)
     app.add_typer(audit.app, name="audit")
     app.command("reconcile")(reconcile.reconcile)

@@ -12,8 +12,10 @@ A failing account backs off exponentially (capped), keeps its schedule and shows
 (``last_error``); an account that needs re-authorisation is skipped, logged and
 noted until an officer authorises it. Beside the claims, APScheduler runs a sweep
 that closes runs left ``running`` by dead processes as ``abandoned`` and a token
-refresh ahead of expiry; ``--once`` (:meth:`Daemon.run_once`, for cron) does all
-three once.
+refresh ahead of expiry, and the audit keeper: the sealer every ``seal_every``
+(several daemons may seal at once: the chain's head lock makes them take turns) and
+a signed checkpoint every ``checkpoint_every``; ``--once``
+(:meth:`Daemon.run_once`, for cron) does the first three once.
 
 Stopping (:meth:`Daemon.serve` returns once ``stop`` is requested): no more claims;
 the whole stop takes at most ``stop_deadline``. The cycles in hand get the first
@@ -33,7 +35,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import structlog
 
@@ -79,6 +81,19 @@ FINISH_SHARE = 0.75
 FAILING = frozenset({"failed", "partial", NEEDS_REAUTHORISATION})
 
 
+class AuditKeeper(Protocol):
+    """Keeps the audit chain: seals new events, writes signed checkpoints."""
+
+    def seal(self) -> int:
+        """Seal the events written since the last seal; how many."""
+        ...
+
+    def checkpoint(self) -> str | None:
+        """Write a signed checkpoint of the chain's head; where, or None when no
+        place is configured."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class DaemonOptions:
     """What the daemon schedules and how (from ``[scheduler]``)."""
@@ -98,6 +113,9 @@ class DaemonOptions:
     #: A claimed job that could not run (its lease held elsewhere, e.g. by a
     #: manual ``sync cycle``, or a stop) is due again this soon, not a turn later.
     retry_unrun: timedelta = timedelta(seconds=30)
+    #: How often the audit keeper seals, and writes a checkpoint.
+    seal_every: timedelta = timedelta(seconds=30)
+    checkpoint_every: timedelta = timedelta(hours=24)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,8 +162,10 @@ class Daemon:
         options: DaemonOptions,
         *,
         watch: AccountWatch | None = None,
+        audit: AuditKeeper | None = None,
     ) -> None:
         self.runner = runner
+        self.audit = audit
         self.schedule = schedule
         self.tokens = tokens
         self.watch = watch
@@ -322,6 +342,21 @@ class Daemon:
             seconds=options.token_every.total_seconds(),
             id="tokens",
         )
+        if self.audit is not None:
+            scheduler.add_job(
+                self.seal,
+                "interval",
+                seconds=options.seal_every.total_seconds(),
+                next_run_time=now,
+                id="seal",
+            )
+            scheduler.add_job(
+                self.checkpoint,
+                "interval",
+                seconds=options.checkpoint_every.total_seconds(),
+                next_run_time=now,
+                id="checkpoint",
+            )
         self._claiming.set()
         scheduler.start()
         log.info("daemon.started", holder=self.runner.options.holder)
@@ -451,6 +486,36 @@ class Daemon:
             self._publish_counts()
         except Exception:
             log.exception("daemon.sweep_failed")
+
+    def seal(self) -> int:
+        """Seal the audit events written since the last seal; how many. Never
+        raises (the next turn seals what this one could not)."""
+        if self.audit is None:
+            return 0
+        try:
+            sealed = self.audit.seal()
+        except Exception as exc:  # noqa: BLE001  (the next turn tries again)
+            log.warning("audit.seal_failed", error=error_text(exc))
+            return 0
+        if sealed:
+            log.debug("audit.sealed", events=sealed)
+        return sealed
+
+    def checkpoint(self) -> str | None:
+        """Write a signed checkpoint of the chain (see :class:`AuditKeeper`);
+        where, or None. Never raises."""
+        if self.audit is None:
+            return None
+        try:
+            path = self.audit.checkpoint()
+        except Exception as exc:  # noqa: BLE001  (the next turn tries again)
+            log.error(  # noqa: TRY400  (the error text, never a trace with values)
+                "audit.checkpoint_failed", error=error_text(exc)
+            )
+            return None
+        if path is not None:
+            log.info("audit.checkpoint_written", path=path)
+        return path
 
     def _refresh_tokens(self) -> None:
         self.refresh_tokens(self._claiming.is_set)

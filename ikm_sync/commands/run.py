@@ -16,6 +16,7 @@ from ikm_sync._context import AppState, state
 from ikm_sync._output import console, emit_json, table
 from ikm_sync._signals import exit_if_stopped, exit_now, stopping_on_signals
 from ikm_sync.bootstrap import Connections
+from ikm_sync.commands.audit_chain import ChainKeeper
 from ikm_sync.commands.sync import job_runner, pull_options
 from scheduler.daemon import AccountResult, Daemon, DaemonOptions
 from scheduler.timing import Backoff, Intervals
@@ -63,6 +64,8 @@ def daemon_options(app_state: AppState) -> DaemonOptions:
         authorisation_warning=timedelta(days=sched.authorisation_warning_days),
         stop_deadline=timedelta(seconds=sched.stop_deadline_seconds),
         pull=pull_options(app_state),
+        seal_every=timedelta(seconds=settings.audit.seal_seconds),
+        checkpoint_every=timedelta(hours=settings.audit.checkpoint_hours),
     )
 
 
@@ -154,6 +157,7 @@ def run(
             accounts,
             daemon_options(app_state),
             watch=runtime.account_watch(),
+            audit=ChainKeeper(runtime, app_state.settings()),
         )
         unfinished = 0
         try:

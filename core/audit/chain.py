@@ -1,0 +1,153 @@
+"""The audit chain's hashing: what one link covers and how it is checked (no I/O).
+
+Link ``i`` is ``sha256(hash_{i-1} ‖ canonical JSON of event i)``, the previous hash
+as its 64 hexadecimal ASCII characters (:data:`GENESIS` before the first event).
+The canonical JSON (RFC 8785) is the object of the event's fields: ``seq``, ``id``,
+``at`` (:func:`core.audit.canonical.timestamp`), ``actor``, ``action``,
+``subject``, ``account``, ``run_id``, ``reason``, ``before`` and ``after`` (the
+values their stored canonical text holds).
+
+:func:`canonical` builds that text by joining the fields in RFC 8785's key order,
+each string escaped as RFC 8785 escapes it (the same table as
+:func:`json.dumps` with ``ensure_ascii=False``), and ``before``/``after`` as the
+canonical text they are stored as: byte for byte what ``rfc8785.dumps`` of the
+parsed object gives (:func:`reference_canonical`; the test suite proves it over
+many varied events), about ten times faster, which is what lets ``audit verify``
+walk a million events well inside its budget. A ``before``/``after`` edited into
+other text that parses to the same value is still a different link: the stored
+bytes are what is covered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import rfc8785
+
+from core.audit.canonical import timestamp
+from core.audit.findings import Finding
+
+#: The "previous hash" of the first event.
+GENESIS = "0" * 64
+
+_string: Any = json.encoder.encode_basestring
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """An event as the chain covers it: its place (``seq``) and stored fields."""
+
+    seq: int
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    subject: str
+    account: str | None
+    run_id: int | None
+    reason: str
+    before: str | None
+    after: str | None
+
+
+def canonical(link: Link) -> bytes:
+    """The RFC 8785 canonical JSON of ``link``'s fields (see the module)."""
+    account = "null" if link.account is None else _string(link.account)
+    run_id = "null" if link.run_id is None else str(int(link.run_id))
+    before = "null" if link.before is None else link.before
+    after = "null" if link.after is None else link.after
+    return (
+        f'{{"account":{account},"action":{_string(link.action)},'
+        f'"actor":{_string(link.actor)},"after":{after},'
+        f'"at":"{timestamp(link.at)}","before":{before},"id":{int(link.id)},'
+        f'"reason":{_string(link.reason)},"run_id":{run_id},"seq":{int(link.seq)},'
+        f'"subject":{_string(link.subject)}}}'
+    ).encode()
+
+
+def document(link: Link) -> dict[str, Any]:
+    """``link``'s fields as the JSON object the chain covers (``before`` and
+    ``after`` parsed)."""
+    return {
+        "seq": link.seq,
+        "id": link.id,
+        "at": timestamp(link.at),
+        "actor": link.actor,
+        "action": link.action,
+        "subject": link.subject,
+        "account": link.account,
+        "run_id": link.run_id,
+        "reason": link.reason,
+        "before": None if link.before is None else json.loads(link.before),
+        "after": None if link.after is None else json.loads(link.after),
+    }
+
+
+def reference_canonical(link: Link) -> bytes:
+    """:func:`canonical` as the ``rfc8785`` library writes it (slow; for tests)."""
+    return rfc8785.dumps(document(link))
+
+
+def next_hash(previous: str, link: Link) -> str:
+    """The hash of ``link`` following the hash ``previous``."""
+    return hashlib.sha256(previous.encode("ascii") + canonical(link)).hexdigest()
+
+
+def hashes(previous: str, links: Iterable[Link]) -> Iterator[str]:
+    """The hash of each of ``links`` in turn, starting after ``previous``."""
+    for link in links:
+        previous = next_hash(previous, link)
+        yield previous
+
+
+class Walk:
+    """Checks sealed events fed in ``seq`` order; keeps the first broken link.
+
+    Starts after ``seq`` ``start`` whose hash is ``previous`` (the chain's beginning,
+    or an archive's end). Each event must hold the next position and the hash that
+    follows the one before it.
+    """
+
+    def __init__(self, start: int = 0, previous: str = GENESIS) -> None:
+        self.seq = start
+        self.hash = previous
+        self.broken: Finding | None = None
+        #: Hashes remembered at given positions (checkpoints), filled as walked.
+        self.watch: dict[int, str | None] = {}
+
+    def feed(self, link: Link, stored_hash: str | None) -> bool:
+        """Check one event; False once a link is broken (stop feeding)."""
+        if self.broken is not None:
+            return False
+        expected = self.seq + 1
+        if link.seq != expected:
+            problem = (
+                f"expected the event at position {expected} next, found position "
+                f"{link.seq} (event id {link.id}): "
+                + (
+                    f"{link.seq - expected} event(s) missing or moved"
+                    if link.seq > expected
+                    else "position repeated"
+                )
+            )
+            self.broken = Finding(expected, f"event:{link.id}", problem)
+            return False
+        computed = next_hash(self.hash, link)
+        if stored_hash != computed:
+            self.broken = Finding(
+                link.seq,
+                f"event:{link.id}",
+                f"hash does not follow from the previous link and this event's "
+                f"fields: expected {computed}, stored {stored_hash or '(none)'}; "
+                "the event (or the one before it) was changed, inserted or moved",
+            )
+            return False
+        self.seq, self.hash = link.seq, computed
+        if link.seq in self.watch:
+            self.watch[link.seq] = computed
+        return True
