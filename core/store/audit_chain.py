@@ -26,7 +26,7 @@ to no account (imports, settings, users) without a chain of their own.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -187,7 +187,7 @@ def first_sealed(connection: Connection) -> int | None:
 
 def sealed_links(
     connection: Connection, *, after: int = 0, batch: int = 10_000
-) -> Iterator[tuple[Link, str | None]]:
+) -> Generator[tuple[Link, str | None]]:
     """Every sealed event after position ``after`` in ``seq`` order, with its
     stored hash, streamed ``batch`` rows at a time."""
     result = connection.execution_options(stream_results=True, yield_per=batch).execute(
@@ -195,7 +195,14 @@ def sealed_links(
         .where(EVENTS.c.seq > after)
         .order_by(EVENTS.c.seq)
     )
-    for rows in result.partitions(batch):
+    try:
+        yield from _links(result.partitions(batch))
+    finally:
+        result.close()
+
+
+def _links(partitions: Iterator[Any]) -> Iterator[tuple[Link, str | None]]:
+    for rows in partitions:
         for row in rows:
             yield (
                 Link(

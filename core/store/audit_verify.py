@@ -14,6 +14,7 @@ archived) must start right after a checkpoint, whose hash it continues.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
@@ -81,9 +82,10 @@ def verify_chain(
         walk = Walk() if anchor is None else Walk(anchor.seq, anchor.hash)
         start = walk.seq
         walk.watch = {c.seq: None for c in checkpoints if c.seq > start}
-        for link, stored in sealed_links(connection, after=0, batch=batch):
-            if not walk.feed(link, stored):
-                break
+        with closing(sealed_links(connection, after=0, batch=batch)) as links:
+            for link, stored in links:
+                if not walk.feed(link, stored):
+                    break
         connection.rollback()
     findings = [] if walk.broken is None else [walk.broken]
     if walk.broken is None:
