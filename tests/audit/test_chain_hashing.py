@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -116,7 +117,7 @@ def test_a_walk_accepts_the_chain_and_names_the_first_broken_link() -> None:
 
     edited = [*chain]
     link, stored = edited[3]
-    edited[3] = (Link(**{**_fields(link), "reason": "edited"}), stored)
+    edited[3] = (replace(link, reason="edited"), stored)
     walk = Walk()
     for link, stored in edited:
         if not walk.feed(link, stored):
@@ -141,7 +142,3 @@ def test_a_walk_finds_a_missing_event_by_its_position(
     else:
         assert walk.broken is not None
         assert walk.broken.seq == position
-
-
-def _fields(link: Link) -> dict[str, object]:
-    return {name: getattr(link, name) for name in Link.__slots__}

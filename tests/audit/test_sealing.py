@@ -1,0 +1,111 @@
+"""Sealing happens by itself: at the end of every command that opened the store,
+and in the daemon; ``audit verify`` only reports."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from typing import cast
+
+from core.services.stopping import StopRequest
+from core.store.audit_chain import unsealed
+from core.store.db import make_engine
+from scheduler.daemon import Daemon, DaemonOptions
+from scheduler.runner import AccountJobRunner
+from scheduler.timing import Intervals
+from tests.audit import world
+from tests.conftest import Cli
+from tests.fakes import FakeClock, FakeTokenStore
+from tests.unit.test_daemon import ClockedSchedule, ScriptedRunner
+
+
+def _unsealed(database_url: str) -> int:
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return unsealed(connection)
+    finally:
+        engine.dispose()
+
+
+def test_a_command_seals_at_its_end_and_verify_does_not(cli: Cli) -> None:
+    with world.store(cli.database_url) as sessions:
+        world.write(sessions, 7)
+    code, report = world.verify(cli)
+    assert (code, report["unsealed"]) == (0, 7)
+    assert _unsealed(cli.database_url) == 7  # verify changed nothing
+    assert cli("runs", "list").exit_code == 0
+    assert _unsealed(cli.database_url) == 0
+    code, report = world.verify(cli)
+    assert (code, report["walked"], report["unsealed"]) == (0, 7, 0)
+
+
+def test_audit_seal_by_hand(cli: Cli) -> None:
+    with world.store(cli.database_url) as sessions:
+        world.write(sessions, 4)
+    result = cli("audit", "seal", "--json")
+    assert result.exit_code == 0
+    assert '"sealed": 4' in result.stdout
+
+
+class Keeper:
+    """An audit keeper that counts; ``sealed_twice`` once it sealed twice."""
+
+    def __init__(self, failing: bool = False) -> None:
+        self.seals = 0
+        self.checkpoints = 0
+        self.failing = failing
+        self.sealed_twice = threading.Event()
+
+    def seal(self) -> int:
+        self.seals += 1
+        if self.seals >= 2:
+            self.sealed_twice.set()
+        if self.failing:
+            raise RuntimeError("database locked")
+        return 3
+
+    def checkpoint(self) -> str | None:
+        self.checkpoints += 1
+        return "/var/lib/ikm-sync/checkpoint.json"
+
+
+def _serve(keeper: Keeper) -> None:
+    clock = FakeClock()
+    daemon = Daemon(
+        cast(AccountJobRunner, ScriptedRunner(clock)),
+        ClockedSchedule(clock),
+        FakeTokenStore(),
+        list,
+        DaemonOptions(
+            cycles=Intervals(timedelta(hours=1)),
+            tick=timedelta(hours=1),
+            sweep_every=timedelta(hours=1),
+            seal_every=timedelta(milliseconds=10),
+            checkpoint_every=timedelta(hours=24),
+        ),
+        audit=keeper,
+    )
+    daemon._sweep = lambda: None  # type: ignore[method-assign]  # no lease store
+    stop = StopRequest()
+    thread = threading.Thread(target=daemon.serve, args=(stop,))
+    thread.start()
+    try:
+        assert keeper.sealed_twice.wait(30)
+    finally:
+        stop.request("test over")
+        thread.join(timeout=30)
+    assert not thread.is_alive()
+
+
+def test_the_daemon_seals_every_seal_interval_and_checkpoints_on_start() -> None:
+    keeper = Keeper()
+    _serve(keeper)
+    assert keeper.seals >= 2
+    assert keeper.checkpoints == 1
+
+
+def test_a_failing_seal_does_not_stop_the_daemon_sealing() -> None:
+    keeper = Keeper(failing=True)
+    _serve(keeper)  # sealed again after the first failure
+    assert keeper.seals >= 2
