@@ -69,7 +69,7 @@ def _link(rng: random.Random, seq: int) -> Link:
 
 def test_the_fast_canonical_form_is_rfc8785_byte_for_byte() -> None:
     rng = random.Random(8785)  # noqa: S311  (reproducible test data)
-    for seq in range(1, 20_001):
+    for seq in range(1, 5_001):
         link = _link(rng, seq)
         assert canonical(link) == reference_canonical(link), link
 
