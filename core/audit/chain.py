@@ -40,11 +40,13 @@ _string: Any = json.encoder.encode_basestring
 
 @dataclass(frozen=True, slots=True)
 class Link:
-    """An event as the chain covers it: its place (``seq``) and stored fields."""
+    """An event as the chain covers it: its place (``seq``) and stored fields
+    (``at`` may be given already written as :func:`~core.audit.canonical.timestamp`
+    writes it, as the database can do faster)."""
 
     seq: int
     id: int
-    at: datetime
+    at: datetime | str
     actor: str
     action: str
     subject: str
@@ -64,10 +66,14 @@ def canonical(link: Link) -> bytes:
     return (
         f'{{"account":{account},"action":{_string(link.action)},'
         f'"actor":{_string(link.actor)},"after":{after},'
-        f'"at":"{timestamp(link.at)}","before":{before},"id":{int(link.id)},'
+        f'"at":"{_at(link.at)}","before":{before},"id":{int(link.id)},'
         f'"reason":{_string(link.reason)},"run_id":{run_id},"seq":{int(link.seq)},'
         f'"subject":{_string(link.subject)}}}'
     ).encode()
+
+
+def _at(at: datetime | str) -> str:
+    return at if isinstance(at, str) else timestamp(at)
 
 
 def document(link: Link) -> dict[str, Any]:
@@ -76,7 +82,7 @@ def document(link: Link) -> dict[str, Any]:
     return {
         "seq": link.seq,
         "id": link.id,
-        "at": timestamp(link.at),
+        "at": _at(link.at),
         "actor": link.actor,
         "action": link.action,
         "subject": link.subject,

@@ -26,7 +26,7 @@ to no account (imports, settings, users) without a chain of their own.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -38,13 +38,15 @@ from sqlmodel import Session
 
 from core.audit.chain import GENESIS, Link, next_hash
 from core.store._sql import insert_ignoring_conflicts, update_many_by
-from core.store.tables import AuditEventRow, AuditHeadRow, table_of
+from core.store.tables import AuditEventRow, AuditHeadRow, UtcDateTime, table_of
 
 EVENTS = table_of(AuditEventRow)
 HEAD = table_of(AuditHeadRow)
 #: Events sealed per transaction.
 BATCH = 5_000
 _HEAD_ID = 1
+#: Characters of a time as SQLite stores it: ``2026-12-07 15:01:53.000000``.
+_SQLITE_TIME_LENGTH = 26
 #: The columns a link covers, in :class:`Link`'s order (after ``seq``).
 LINK_COLUMNS = (
     EVENTS.c.id,
@@ -189,34 +191,76 @@ def sealed_links(
     connection: Connection, *, after: int = 0, batch: int = 10_000
 ) -> Generator[tuple[Link, str | None]]:
     """Every sealed event after position ``after`` in ``seq`` order, with its
-    stored hash, streamed ``batch`` rows at a time."""
+    stored hash, streamed ``batch`` rows at a time.
+
+    ``at`` arrives already written as the chain writes it (:func:`at_text`), which
+    saves parsing a datetime per event only to print it again."""
+    sqlite = connection.dialect.name != "postgresql"
     result = connection.execution_options(stream_results=True, yield_per=batch).execute(
-        sa.select(EVENTS.c.seq, EVENTS.c.hash, *LINK_COLUMNS)
+        sa.select(EVENTS.c.seq, EVENTS.c.hash, EVENTS.c.id, at_text(connection))
+        .add_columns(*LINK_COLUMNS[2:])
         .where(EVENTS.c.seq > after)
         .order_by(EVENTS.c.seq)
     )
+    times = _SqliteTimes(connection) if sqlite else None
     try:
-        yield from _links(result.partitions(batch))
+        for rows in result.partitions(batch):
+            for row in rows:
+                at = row[3] if times is None else times(row[3])
+                yield (
+                    Link(
+                        row[0],
+                        row[2],
+                        at,
+                        row[4],
+                        row[5],
+                        row[6],
+                        row[7],
+                        row[8],
+                        row[9],
+                        row[10],
+                        row[11],
+                    ),
+                    row[1],
+                )
     finally:
         result.close()
 
 
-def _links(partitions: Iterator[Any]) -> Iterator[tuple[Link, str | None]]:
-    for rows in partitions:
-        for row in rows:
-            yield (
-                Link(
-                    row[0],
-                    row[2],
-                    row[3],
-                    row[4],
-                    row[5],
-                    row[6],
-                    row[7],
-                    row[8],
-                    row[9],
-                    row[10],
-                    row[11],
-                ),
-                row[1],
-            )
+def at_text(connection: Connection) -> sa.ColumnElement[Any]:
+    """``at`` as text: on PostgreSQL written by the server as
+    :func:`core.audit.canonical.timestamp` writes it; on SQLite as stored (see
+    :class:`_SqliteTimes`)."""
+    if connection.dialect.name == "postgresql":
+        return sa.func.to_char(
+            sa.func.timezone("UTC", EVENTS.c.at), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
+        )
+    return sa.type_coerce(EVENTS.c.at, sa.String())
+
+
+class _SqliteTimes:
+    """SQLite's stored ``at`` text (``2026-12-07 15:01:53.000000``, UTC, as the
+    store writes it) in the chain's form; any other text through the column's
+    type, exactly as the sealer reads it."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._dialect = connection.dialect
+        self._parse = (
+            sa.DateTime(timezone=True)
+            .dialect_impl(self._dialect)
+            .result_processor(self._dialect, None)
+        )
+
+    def __call__(self, raw: Any) -> datetime | str:
+        if (
+            isinstance(raw, str)
+            and len(raw) == _SQLITE_TIME_LENGTH
+            and raw[10] == " "
+            and raw[19] == "."
+        ):
+            return f"{raw[:10]}T{raw[11:]}Z"
+        value = self._parse(raw) if self._parse is not None else raw
+        found = UtcDateTime().process_result_value(value, self._dialect)
+        if found is None:
+            raise ValueError("an audit event without a time")
+        return found

@@ -220,3 +220,24 @@ def test_a_checkpoint_by_another_key_or_edited_is_refused(
     )
     assert result.exit_code == 1
     assert "altered after it was signed" in result.stderr
+
+
+def test_a_time_stored_in_another_text_form_is_read_as_the_sealer_reads_it(
+    cli: Cli,
+) -> None:
+    """A row whose time was written by other means than the store (e.g. SQL's
+    own timestamp text) is chained and verified alike: verify's fast reading of
+    the stored time agrees with the sealer's typed one."""
+    world.sealed_store(cli.database_url, 2)
+    with world.store(cli.database_url) as sessions:
+        world.write(sessions, 1)
+    if cli.database_url.startswith("sqlite"):
+        world.execute(
+            cli.database_url,
+            sa.text(
+                "UPDATE audit_events SET at = '2026-12-07 08:00:01' WHERE seq IS NULL"
+            ),
+        )
+    assert cli("audit", "seal").exit_code == 0
+    code, report = world.verify(cli)
+    assert (code, report["walked"]) == (0, 3), report
