@@ -48,8 +48,9 @@ class Verification:
     start: int = 0
     #: The first broken link, head or checkpoint problems, then record findings.
     findings: list[Finding] = field(default_factory=list)
-    #: Each checkpoint's position and whether the chain holds its hash there.
-    checkpoints: list[tuple[int, bool]] = field(default_factory=list)
+    #: Each checkpoint's position and whether the chain holds its hash there
+    #: (None: before the live chain's start, to be checked against its archive).
+    checkpoints: list[tuple[int, bool | None]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -140,18 +141,13 @@ def _head_findings(walk: Walk, head: Head) -> list[Finding]:
 
 def _checkpoint_finding(
     walk: Walk, checkpoint: Checkpoint, start: int
-) -> tuple[bool, Finding | None]:
+) -> tuple[bool | None, Finding | None]:
     seq = checkpoint.seq
     subject = f"checkpoint:{seq}"
     if seq == start:
         return True, None
-    if seq < start:
-        return False, Finding(
-            None,
-            subject,
-            f"the checkpoint is at position {seq}, before the live chain's start "
-            f"({start + 1}): check it against the archive that holds it",
-        )
+    if seq < start:  # archived: the archive's own verify checks it
+        return None, None
     if (
         walk.broken is not None
         and walk.broken.seq is not None

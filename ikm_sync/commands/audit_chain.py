@@ -305,10 +305,12 @@ def _print(result: Verification) -> None:
     err = console(stderr=True)
     start = f" from position {result.start + 1}" if result.start else ""
     for position, holds in result.checkpoints:
-        out.print(
-            f"checkpoint at position {position}: {'holds' if holds else 'NOT held'}",
-            markup=False,
+        state_ = (
+            "archived (verify it against the archive)"
+            if holds is None
+            else ("holds" if holds else "NOT held")
         )
+        out.print(f"checkpoint at position {position}: {state_}", markup=False)
     if result.unsealed:
         out.print(f"{result.unsealed} event(s) not sealed yet (not an error)")
     if result.ok:

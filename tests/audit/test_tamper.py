@@ -241,3 +241,31 @@ def test_a_time_stored_in_another_text_form_is_read_as_the_sealer_reads_it(
     assert cli("audit", "seal").exit_code == 0
     code, report = world.verify(cli)
     assert (code, report["walked"]) == (0, 3), report
+
+
+def test_an_archived_range_leaves_a_live_chain_anchored_by_its_checkpoint(
+    chain: Cli, tmp_path: Path
+) -> None:
+    """The README's archive: checkpoint, keep a copy, delete the sealed range;
+    the live part verifies from the checkpoint on, and only from it."""
+    cut = _checkpointed(chain, tmp_path)
+    world.sealed_store(chain.database_url, 5)
+    later = _checkpointed(chain, tmp_path / "later")
+    world.execute(chain.database_url, sa.delete(EVENTS).where(EVENTS.c.seq <= COUNT))
+
+    code, report = world.verify(chain)
+    assert code == 1
+    assert _first(report)["seq"] == 1  # without its anchor: events 1.. missing
+
+    code, report = world.verify(chain, "--checkpoint", cut, "--checkpoint", later)
+    assert code == 0, report
+    assert (report["start"], report["walked"]) == (COUNT, 5)
+    assert report["checkpoints"] == [
+        {"seq": COUNT, "holds": True},
+        {"seq": COUNT + 5, "holds": True},
+    ]
+
+    world.execute(chain.database_url, sa.delete(EVENTS).where(_at(COUNT + 1)))
+    code, report = world.verify(chain, "--checkpoint", cut)
+    assert code == 1
+    assert _first(report)["seq"] == 1  # the live part no longer joins the anchor
