@@ -26,7 +26,7 @@ to no account (imports, settings, users) without a chain of their own.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -36,6 +36,7 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
+from core.audit.canonical import timestamp
 from core.audit.chain import GENESIS, Link, next_hash
 from core.store._sql import insert_ignoring_conflicts, update_many_by
 from core.store.tables import AuditEventRow, AuditHeadRow, UtcDateTime, table_of
@@ -187,42 +188,29 @@ def first_sealed(connection: Connection) -> int | None:
     return None if found is None else int(found)
 
 
-def sealed_links(
+def sealed_rows(
     connection: Connection, *, after: int = 0, batch: int = 10_000
-) -> Generator[tuple[Link, str | None]]:
-    """Every sealed event after position ``after`` in ``seq`` order, with its
-    stored hash, streamed ``batch`` rows at a time.
-
-    ``at`` arrives already written as the chain writes it (:func:`at_text`), which
-    saves parsing a datetime per event only to print it again."""
-    sqlite = connection.dialect.name != "postgresql"
+) -> Generator[Sequence[Sequence[Any]]]:
+    """Every sealed event after position ``after`` in ``seq`` order, ``batch``
+    rows at a time, each as :meth:`core.audit.chain.Walk.feed_rows` takes it:
+    ``seq``, the stored hash, then the fields a link covers, ``at`` already
+    written as the chain writes it (:func:`at_text`), which saves parsing a
+    datetime per event only to print it again."""
     result = connection.execution_options(stream_results=True, yield_per=batch).execute(
         sa.select(EVENTS.c.seq, EVENTS.c.hash, EVENTS.c.id, at_text(connection))
         .add_columns(*LINK_COLUMNS[2:])
         .where(EVENTS.c.seq > after)
         .order_by(EVENTS.c.seq)
     )
-    times = _SqliteTimes(connection) if sqlite else None
+    times = (
+        None if connection.dialect.name == "postgresql" else _SqliteTimes(connection)
+    )
     try:
         for rows in result.partitions(batch):
-            for row in rows:
-                at = row[3] if times is None else times(row[3])
-                yield (
-                    Link(
-                        row[0],
-                        row[2],
-                        at,
-                        row[4],
-                        row[5],
-                        row[6],
-                        row[7],
-                        row[8],
-                        row[9],
-                        row[10],
-                        row[11],
-                    ),
-                    row[1],
-                )
+            if times is None:
+                yield rows
+            else:
+                yield [(*row[:3], times(row[3]), *row[4:]) for row in rows]
     finally:
         result.close()
 
@@ -251,7 +239,7 @@ class _SqliteTimes:
             .result_processor(self._dialect, None)
         )
 
-    def __call__(self, raw: Any) -> datetime | str:
+    def __call__(self, raw: Any) -> str:
         if (
             isinstance(raw, str)
             and len(raw) == _SQLITE_TIME_LENGTH
@@ -263,4 +251,4 @@ class _SqliteTimes:
         found = UtcDateTime().process_result_value(value, self._dialect)
         if found is None:
             raise ValueError("an audit event without a time")
-        return found
+        return timestamp(found)

@@ -29,7 +29,7 @@ from core.store.audit_chain import (
     Head,
     first_sealed,
     read_head,
-    sealed_links,
+    sealed_rows,
     unsealed,
 )
 from core.store.db import READ_ONLY
@@ -83,9 +83,9 @@ def verify_chain(
         walk = Walk() if anchor is None else Walk(anchor.seq, anchor.hash)
         start = walk.seq
         walk.watch = {c.seq: None for c in checkpoints if c.seq > start}
-        with closing(sealed_links(connection, after=0, batch=batch)) as links:
-            for link, stored in links:
-                if not walk.feed(link, stored):
+        with closing(sealed_rows(connection, after=0, batch=batch)) as batches:
+            for rows in batches:
+                if not walk.feed_rows(rows):
                     break
         connection.rollback()
     findings = [] if walk.broken is None else [walk.broken]
