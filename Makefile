@@ -50,6 +50,7 @@ bench: install
 	$(BIN)/python -m bench.cycle_cost
 	$(BIN)/python -m bench.startup
 	$(BIN)/python -m bench.fleet
+	$(BIN)/python -m bench.audit_verify
 
 # Re-pin requirements.lock from pyproject.toml (needs network).
 lock:

@@ -268,7 +268,8 @@ def section(backends: Sequence[Backend], events: int, runs: int, command: str) -
         "text) in a freshly migrated database; `ikm-sync audit verify --json` walks "
         "and checks every link. Seconds are wall time of the command as its own "
         f"process, start-up included; {runs} run(s). Bytes per event: the table with "
-        "its seven indexes, divided by the events.",
+        "all its indexes (primary key, unique seq, the six reading indexes, the "
+        "unsealed partial index), divided by the events.",
         "",
         "Machine: " + "; ".join(f"{k} {v}" for k, v in info.items()) + ".",
         "",
