@@ -32,10 +32,11 @@ class AppState:
     log_level: str | None = None
     log_format: str | None = None
     json_errors: bool = False
-    #: Seal unsealed audit events when the command ends (``audit verify`` turns
-    #: it off: it reports and changes nothing).
+    #: Seal the audit events this command wrote when it ends (``audit verify``
+    #: turns it off: it reports and changes nothing).
     seal_on_close: bool = True
     _schema_checked: bool = False
+    _wrote_events: bool = False
     _loaded: LoadedSettings | None = None
     _runtime: Runtime | None = None
     redactor: SecretRedactor = field(default_factory=_no_secrets)
@@ -64,13 +65,28 @@ class AppState:
 
             self._runtime = build_runtime(self.settings(), check_schema=check_schema)
             self._schema_checked = check_schema
+            self._watch_event_writes()
         return self._runtime
+
+    def _watch_event_writes(self) -> None:
+        """Note when this command inserts audit events (it opened the store for
+        writing), so that it seals them when it ends; a reader seals nothing."""
+        from sqlalchemy import event
+
+        if self._runtime is None:
+            return
+
+        def noted(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+            if not self._wrote_events and statement.lstrip()[:6].upper() == "INSERT":
+                self._wrote_events = "audit_events" in statement
+
+        event.listen(self._runtime.engine, "before_cursor_execute", noted)
 
     def close(self) -> None:
         """Seal the audit events the command wrote (when it opened a migrated
         store), release what was opened, and leave what :meth:`hold` entered."""
         if self._runtime is not None:
-            if self.seal_on_close and self._schema_checked:
+            if self.seal_on_close and self._schema_checked and self._wrote_events:
                 from ikm_sync.commands.audit_chain import seal_on_close
 
                 seal_on_close(self._runtime)

@@ -7,9 +7,12 @@ import threading
 from datetime import timedelta
 from typing import cast
 
+import pytest
+
 from core.services.stopping import StopRequest
 from core.store.audit_chain import unsealed
 from core.store.db import make_engine
+from ikm_sync._context import AppState
 from scheduler.daemon import Daemon, DaemonOptions
 from scheduler.runner import AccountJobRunner
 from scheduler.timing import Intervals
@@ -28,16 +31,37 @@ def _unsealed(database_url: str) -> int:
         engine.dispose()
 
 
-def test_a_command_seals_at_its_end_and_verify_does_not(cli: Cli) -> None:
+def _command(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> AppState:
+    """A command's state on the test database (settings from the environment)."""
+    monkeypatch.setenv("IKMSYNC_DATABASE_URL", cli.database_url)
+    for name, value in cli.env.items():
+        monkeypatch.setenv(name, value)
+    return AppState()
+
+
+def test_a_command_that_wrote_events_seals_at_its_end_and_a_reader_does_not(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with world.store(cli.database_url) as sessions:
-        world.write(sessions, 7)
+        world.write(sessions, 7)  # left unsealed by someone else
+
+    reader = _command(cli, monkeypatch)
+    with reader.runtime().uow() as uow:
+        uow.accounts.get_all()
+    reader.close()
+    assert _unsealed(cli.database_url) == 7  # a reader seals nothing
+
     code, report = world.verify(cli)
     assert (code, report["unsealed"]) == (0, 7)
-    assert _unsealed(cli.database_url) == 7  # verify changed nothing
-    assert cli("runs", "list").exit_code == 0
-    assert _unsealed(cli.database_url) == 0
+    assert _unsealed(cli.database_url) == 7  # nor does verify
+
+    writer = _command(cli, monkeypatch)
+    world.write(writer.runtime().session_factory, 2)
+    assert _unsealed(cli.database_url) == 9
+    writer.close()
+    assert _unsealed(cli.database_url) == 0  # its own and those before them
     code, report = world.verify(cli)
-    assert (code, report["walked"], report["unsealed"]) == (0, 7, 0)
+    assert (code, report["walked"], report["unsealed"]) == (0, 9, 0)
 
 
 def test_audit_seal_by_hand(cli: Cli) -> None:
