@@ -1,6 +1,6 @@
 """``ikm-sync audit seal | key | checkpoint | verify``: the chain of audit events.
 
-Sealing also happens by itself: at the end of every command that opened the store
+Sealing also happens by itself: at the end of every command that wrote events
 (:meth:`ikm_sync._context.AppState.close`) and in ``ikm-sync run`` every
 ``[audit] seal_seconds`` (:class:`ChainKeeper`).
 """
@@ -97,7 +97,7 @@ class ChainKeeper:
 
 
 def seal_on_close(runtime: Runtime) -> None:
-    """Seal what the command (or anyone) left unsealed, without waiting for
+    """Seal what the command (and anyone before it) left unsealed, without waiting for
     another sealer at work (it seals what is visible until none is left). Never
     raises: events left unsealed are sealed by the next command or the daemon."""
     from core.store.audit_chain import any_unsealed, seal
