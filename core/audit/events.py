@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -67,11 +67,17 @@ def acting(
         _ACTING.reset(token)
 
 
-def bind_run(run_id: int) -> None:
+def bind_run(run_id: int) -> Token[Acting]:
     """From now on in this context, events belong to run ``run_id`` (a run's row
-    is written after the context that started it was bound)."""
+    is written after the context that started it was bound); :func:`restore` the
+    token returned when the run ends."""
     outer = _ACTING.get()
-    _ACTING.set(Acting(outer.actor, run_id, outer.reason))
+    return _ACTING.set(Acting(outer.actor, run_id, outer.reason))
+
+
+def restore(token: Token[Acting]) -> None:
+    """Undo :func:`bind_run` (and any binding after it) in this context."""
+    _ACTING.reset(token)
 
 
 @dataclass(frozen=True, slots=True)

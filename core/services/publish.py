@@ -49,7 +49,7 @@ from core.errors import (
     RunInterruptedError,
 )
 from core.ports import Clock, MarketplaceConnector, SyncUnitOfWork
-from core.reconcile import AccountPlan, plan_account
+from core.reconcile import AccountPlan, Desired, plan_account
 from core.services.runs import RunRecorder, RunReport, UnitOfWorkFactory, error_text
 from core.services.stopping import StopRequest
 
@@ -122,6 +122,19 @@ def plan_push(uow_factory: UnitOfWorkFactory, account: ChannelAccount) -> Accoun
     """The plan of one account, read in a transaction of its own; changes nothing."""
     with uow_factory() as uow:
         return load_plan(uow, account)
+
+
+def _sent_create(price: int, stock: int, want: Desired) -> dict[str, int | str]:
+    """What a create sends, as its run item keeps it."""
+    return {"price": price, "stock": stock, "content_hash": want.content_hash}
+
+
+def _sent_change(change: ListingChange, plan: AccountPlan) -> dict[str, str] | None:
+    """What a content update sends (its content's hash); a deactivation sends no
+    value."""
+    if change.kind is ChangeKind.DEACTIVATE:
+        return None
+    return {"content_hash": plan.desired[sku_key(change.draft.sku)].content_hash}
 
 
 def _chunks(items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
@@ -274,8 +287,10 @@ class _Applier:
                     last_stock=draft.stock,
                     last_content_hash=want.content_hash,
                 )
+            if result.bound:
+                return listing, self.recorder.item(draft.sku, "bind")
             return listing, self.recorder.item(
-                draft.sku, "bind" if result.bound else "create"
+                draft.sku, "create", sent=_sent_create(draft.price, draft.stock, want)
             )
         error = result.error or ConnectorError("no outcome reported")
         if isinstance(error, OutcomeUnknownError):
@@ -296,7 +311,12 @@ class _Applier:
             else None,
             last_error=error_text(error),
         )
-        return listing, self.recorder.item(draft.sku, "create", error)
+        return listing, self.recorder.item(
+            draft.sku,
+            "create",
+            error,
+            sent=_sent_create(draft.price, draft.stock, want),
+        )
 
     # ---------------------------------------------------------------- updates
 
@@ -326,7 +346,11 @@ class _Applier:
                             ].content_hash,
                             last_error=None,
                         )
-                    items.append(self.recorder.item(change.draft.sku, operation))
+                    items.append(
+                        self.recorder.item(
+                            change.draft.sku, operation, sent=_sent_change(change, plan)
+                        )
+                    )
                 else:
                     error = result.error or ConnectorError("no outcome reported")
                     listing = replace(previous, last_error=error_text(error))
@@ -341,7 +365,14 @@ class _Applier:
                                 sku_key(change.draft.sku)
                             ].content_hash,
                         )
-                    items.append(self.recorder.item(change.draft.sku, operation, error))
+                    items.append(
+                        self.recorder.item(
+                            change.draft.sku,
+                            operation,
+                            error,
+                            sent=_sent_change(change, plan),
+                        )
+                    )
                 listings.append(listing)
             self._save(operation_phase(chunk), listings, items)
 
@@ -358,7 +389,11 @@ class _Applier:
                     listings.append(
                         replace(previous, last_price=update.price, last_error=None)
                     )
-                    items.append(self.recorder.item(update.sku, "price"))
+                    items.append(
+                        self.recorder.item(
+                            update.sku, "price", sent={"price": update.price}
+                        )
+                    )
                     continue
                 error = result.error or ConnectorError("no outcome reported")
                 refused = isinstance(error, RejectedError)
@@ -369,7 +404,11 @@ class _Applier:
                         last_error=error_text(error),
                     )
                 )
-                items.append(self.recorder.item(update.sku, "price", error))
+                items.append(
+                    self.recorder.item(
+                        update.sku, "price", error, sent={"price": update.price}
+                    )
+                )
             self._save("price", listings, items)
 
     def stock(self, updates: Sequence[StockUpdate]) -> None:
@@ -386,11 +425,19 @@ class _Applier:
                     listings.append(
                         replace(previous, last_stock=update.quantity, last_error=None)
                     )
-                    items.append(self.recorder.item(update.sku, "stock"))
+                    items.append(
+                        self.recorder.item(
+                            update.sku, "stock", sent={"stock": update.quantity}
+                        )
+                    )
                 else:
                     error = result.error or ConnectorError("no outcome reported")
                     listings.append(replace(previous, last_error=error_text(error)))
-                    items.append(self.recorder.item(update.sku, "stock", error))
+                    items.append(
+                        self.recorder.item(
+                            update.sku, "stock", error, sent={"stock": update.quantity}
+                        )
+                    )
             self._save("stock", listings, items)
 
     @staticmethod

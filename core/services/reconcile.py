@@ -16,8 +16,11 @@ from dataclasses import dataclass
 
 import structlog
 
+from core.audit import actions
+from core.audit.events import AuditEvent
 from core.domain.accounts import ChannelAccount
-from core.domain.ids import sku_key
+from core.domain.ids import AccountId, sku_key
+from core.domain.listings import Listing
 from core.domain.remote import ChangeResult, ListingChange
 from core.domain.runs import RunItem
 from core.domain.sync import RunOutcome, SyncKind
@@ -122,9 +125,47 @@ def _deactivate_duplicates(
             external_id=change.external_id,
             reason=None if error is None else error_text(error),
         )
+    account = recorder.account
+    assert account is not None  # noqa: S101  (account runs only)
     with uow_factory() as uow:
         recorder.add(uow, items)
+        uow.audit.record(
+            *(
+                AuditEvent(
+                    actions.LISTING_REPAIRED,
+                    actions.listing(account, change.draft.sku),
+                    after={
+                        "repair": "deactivate_duplicate",
+                        "external_id": change.external_id,
+                        "ok": item.ok,
+                    },
+                    account=account,
+                )
+                for change, item in zip(changes, items, strict=True)
+            )
+        )
         uow.commit()
+
+
+def _repaired_events(
+    account: AccountId, findings: Sequence[Finding], repaired: Sequence[Listing]
+) -> list[AuditEvent]:
+    """One ``listing.repaired`` per listing the repair stored (the new values are
+    in its ``listing.changed``): which findings it answers."""
+    fixed = {sku_key(listing.sku) for listing in repaired}
+    found: dict[str, list[str]] = {}
+    for finding in findings:
+        if sku_key(finding.sku) in fixed:
+            found.setdefault(sku_key(finding.sku), []).append(finding.kind.value)
+    return [
+        AuditEvent(
+            actions.LISTING_REPAIRED,
+            actions.listing(account, key),
+            after={"repair": "store_values", "findings": kinds},
+            account=account,
+        )
+        for key, kinds in sorted(found.items())
+    ]
 
 
 def reconcile_account(
@@ -184,11 +225,9 @@ def reconcile_account(
                 )
             recorder.add(uow, items)
             if repair:
-                uow.listings.save_many(
-                    account.id,
-                    repaired_listings(findings, listings, account.id),
-                    clock.now(),
-                )
+                repaired = repaired_listings(findings, listings, account.id)
+                uow.listings.save_many(account.id, repaired, clock.now())
+                uow.audit.record(*_repaired_events(account.id, findings, repaired))
             uow.commit()
         recorder.counts["listings_seen"] = len(remote)
         log.info("reconcile.compared", **recorder.counts)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextvars import Token
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import structlog
 
+from core.audit.events import Acting, bind_run, restore
 from core.domain.ids import AccountId
 from core.domain.remote import OrderWindow
 from core.domain.runs import RunItem
@@ -93,6 +96,8 @@ class RunRecorder:
     _started_at: datetime | None = None
     _window: OrderWindow | None = None
     _lazy: bool = False
+    _bound: int = 0
+    _token: Token[Acting] | None = None
 
     def start(self, window: OrderWindow | None = None) -> int:
         """Record the run as running; returns its id."""
@@ -124,6 +129,21 @@ class RunRecorder:
             self._written(run_id)
         return self.run_id
 
+    def _bind(self, run_id: int) -> None:
+        """Events recorded from now on (those committed with the run's row
+        among them) belong to the run, until :meth:`finish` restores the acting
+        context: a worker thread's next job starts unbound."""
+        if run_id != self._bound:
+            token = bind_run(run_id)
+            self._token = self._token or token
+            self._bound = run_id
+
+    def _unbind(self) -> None:
+        if self._token is not None:
+            restore(self._token)
+            self._token = None
+            self._bound = 0
+
     def commit(self, uow: SyncUnitOfWork, items: Sequence[RunItem] = ()) -> None:
         """Write ``items`` in ``uow`` and commit it, with the run's row when it is
         not written yet (one transaction: the row exists exactly when the work
@@ -137,6 +157,7 @@ class RunRecorder:
     def _written(self, run_id: int) -> None:
         """The run has its row; a lazy run's id goes into the log context from
         now on (bound by the service around the run, so it ends with it)."""
+        self._bind(run_id)
         if run_id != self.run_id:
             self.run_id = run_id
             if self._lazy:
@@ -145,12 +166,20 @@ class RunRecorder:
     def _insert(self, uow: SyncUnitOfWork) -> int:
         """The run's row, started when the run began (:meth:`open`)."""
         at = self._started_at or self.clock.now()
-        return uow.runs.start(self.kind, self.account, self.trigger, at, self._window)
+        run_id = uow.runs.start(self.kind, self.account, self.trigger, at, self._window)
+        self._bind(run_id)  # before the commit: its events are the run's
+        return run_id
 
     def item(
-        self, subject: str, operation: str, error: BaseException | None = None
+        self,
+        subject: str,
+        operation: str,
+        error: BaseException | None = None,
+        sent: Mapping[str, Any] | None = None,
     ) -> RunItem:
-        """An item result, counted (``<operation>`` or ``<operation>_failed``)."""
+        """An item result, counted (``<operation>`` or ``<operation>_failed``);
+        ``sent``: the values sent to the marketplace for it (price, stock,
+        content hash), kept for the auditor whether or not it took."""
         if error is None:
             self.counts[operation] += 1
             self.succeeded += 1
@@ -164,6 +193,7 @@ class RunRecorder:
             at=self.clock.now(),
             error_code=None if error is None else error_code(error),
             error_message=None if error is None else error_text(error),
+            sent=sent,
         )
 
     def add(self, uow: SyncUnitOfWork, items: Sequence[RunItem]) -> None:
@@ -205,12 +235,15 @@ class RunRecorder:
         else:  # every item failed: nothing of the run took effect
             final = RunOutcome.PARTIAL if self.succeeded else RunOutcome.FAILED
         counts = dict(self.counts)
-        if self.run_id or final is not RunOutcome.SUCCEEDED:
-            with self.uow_factory() as uow:
-                run_id = self.run_id or self._insert(uow)
-                uow.runs.finish(run_id, final, counts, self.clock.now(), error)
-                uow.commit()
-            self._written(run_id)
+        try:
+            if self.run_id or final is not RunOutcome.SUCCEEDED:
+                with self.uow_factory() as uow:
+                    run_id = self.run_id or self._insert(uow)
+                    uow.runs.finish(run_id, final, counts, self.clock.now(), error)
+                    uow.commit()
+                self._written(run_id)
+        finally:
+            self._unbind()
         log.info(
             "sync_run.finished",
             run_id=self.run_id,

@@ -16,6 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from core.audit import actions
+from core.audit.events import AuditEvent
 from core.domain.ids import Sku, sku_key
 from core.domain.stock import (
     Movement,
@@ -31,7 +33,8 @@ from core.errors import (
     UnknownSkuError,
 )
 from core.ports import StockTotals
-from core.store._sql import CHUNK, bulk_insert, chunks, insert_ignoring_conflicts
+from core.store._sql import CHUNK, chunks, insert_ignoring_conflicts
+from core.store.audit import record as record_events
 from core.store.tables import ProductRow, StockMovementRow, table_of
 
 _MOVEMENT_COLUMNS = (
@@ -80,6 +83,29 @@ def _row_values(movement: NewMovement, product_id: int) -> dict[str, Any]:
         "note": movement.note,
         "idempotency_key": movement.idempotency_key,
     }
+
+
+def moved_event(movement: NewMovement, sku: str, at: datetime) -> AuditEvent:
+    """The ``stock.moved`` event of a movement just inserted (at its own time).
+
+    The actor is whoever acts (the acting context); the movement's own ``actor``
+    column is in ``after``. :mod:`core.store.audit_state` compares the two.
+    """
+    return AuditEvent(
+        actions.STOCK_MOVED,
+        actions.sku(sku),
+        after={
+            "key": movement.idempotency_key,
+            "reason": movement.reason.value,
+            "on_hand": movement.on_hand_delta,
+            "reserved": movement.reserved_delta,
+            "reference": movement.reference,
+            "actor": movement.actor,
+            "note": movement.note,
+            "location": movement.location,
+        },
+        at=at,
+    )
 
 
 class SqlStockLedger:
@@ -142,6 +168,7 @@ class SqlStockLedger:
                     "nor found"
                 )
             return self._replay(movement, existing)
+        record_events(self._session, moved_event(movement, stored_sku, at))
         recorded = movement.recorded(int(inserted[0]), Sku(stored_sku), at)
         level = StockLevel(
             Sku(stored_sku),
@@ -161,14 +188,30 @@ class SqlStockLedger:
         if lowering:
             self._check_on_hand(movements, lowering, products)
         created = 0
+        statement = insert_ignoring_conflicts(
+            self._session, self._table, ["idempotency_key"]
+        ).returning(self._table.c.idempotency_key)
         for batch in chunks(movements, 5000):
-            created += bulk_insert(
-                self._session,
-                self._table,
-                [_row_values(m, products[sku_key(m.sku)][0]) for m in batch],
-                constants={"at": at},
-                skip_conflicts_on=["idempotency_key"],
+            # RETURNING names the rows actually inserted (not the replays), so
+            # exactly those get their event, even when another writer's copy of
+            # a key landed first.
+            inserted = set(
+                self._session.execute(
+                    statement,
+                    [
+                        {**_row_values(m, products[sku_key(m.sku)][0]), "at": at}
+                        for m in batch
+                    ],
+                ).scalars()
             )
+            events = []
+            for movement in batch:
+                if movement.idempotency_key in inserted:
+                    inserted.discard(movement.idempotency_key)  # a key once
+                    sku = products[sku_key(movement.sku)][1]
+                    events.append(moved_event(movement, sku, at))
+            record_events(self._session, *events)
+            created += len(events)
         return created
 
     def _check_on_hand(

@@ -11,12 +11,15 @@ import sqlalchemy as sa
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from core.audit import actions
+from core.audit.events import AuditEvent, JsonValue
 from core.domain.ids import AccountId, Sku, sku_key
 from core.domain.listings import Listing
 from core.domain.sync import ListingState
 from core.errors import UnknownSkuError
 from core.store._sql import bulk_insert, chunks, update_many_by
 from core.store.accounts import account_row_id
+from core.store.audit import record
 from core.store.products import SqlProductRepository
 from core.store.tables import ChannelAccountRow, ListingRow, ProductRow, table_of
 
@@ -48,6 +51,37 @@ def _values(listing: Listing, at: datetime) -> dict[str, Any]:
         "last_error": None if listing.last_error is None else listing.last_error[:2000],
         "last_pushed_at": at,
         "updated_at": at,
+    }
+
+
+#: The listing columns its events hold, in :func:`listing_state`'s order.
+_STATE_COLUMNS = (
+    col(ListingRow.state),
+    col(ListingRow.last_price),
+    col(ListingRow.last_stock),
+    col(ListingRow.last_content_hash),
+    col(ListingRow.external_id),
+    col(ListingRow.last_error),
+)
+
+
+def listing_state(
+    state: str,
+    price: int | None,
+    stock: int | None,
+    content_hash: str | None,
+    external_id: str | None,
+    error: str | None,
+) -> dict[str, JsonValue]:
+    """A listing as its ``listing.changed`` events hold it: its state and the
+    values last pushed (``price``, ``stock``, ``content_hash``)."""
+    return {
+        "state": state,
+        "price": None if price is None else int(price),
+        "stock": None if stock is None else int(stock),
+        "content_hash": content_hash,
+        "external_id": external_id,
+        "error": error,
     }
 
 
@@ -109,20 +143,42 @@ class SqlListingRepository:
         if unknown:
             raise UnknownSkuError(unknown[0])
         existing: dict[int, int] = {}
+        known: dict[int, dict[str, JsonValue]] = {}
         for batch in chunks(product_ids.values()):
-            existing.update(
-                (int(product_id), int(listing_id))
-                for product_id, listing_id in self._session.execute(
-                    select(col(ListingRow.product_id), col(ListingRow.id)).where(
-                        col(ListingRow.account_id) == account_id,
-                        col(ListingRow.product_id).in_(batch),
-                    )
+            for product_id, listing_id, *state in self._session.execute(
+                select(
+                    col(ListingRow.product_id), col(ListingRow.id), *_STATE_COLUMNS
+                ).where(
+                    col(ListingRow.account_id) == account_id,
+                    col(ListingRow.product_id).in_(batch),
                 )
-            )
-        updates, inserts = [], []
+            ):
+                existing[int(product_id)] = int(listing_id)
+                known[int(product_id)] = listing_state(*state)
+        updates, inserts, events = [], [], []
         for key, listing in by_key.items():
             product_id = product_ids[key]
             values = _values(listing, at)
+            before = known.get(product_id)
+            after = listing_state(
+                values["state"],
+                values["last_price"],
+                values["last_stock"],
+                values["last_content_hash"],
+                values["external_id"],
+                values["last_error"],
+            )
+            if after != before:
+                events.append(
+                    AuditEvent(
+                        actions.LISTING_CHANGED,
+                        actions.listing(account, key),
+                        before=before,
+                        after=after,
+                        account=account,
+                        at=at,
+                    )
+                )
             if product_id in existing:
                 updates.append({"id": existing[product_id], **values})
             else:
@@ -136,10 +192,25 @@ class SqlListingRepository:
                 )
         update_many_by(self._session, self._table, "id", updates)
         bulk_insert(self._session, self._table, inserts)
+        record(self._session, *events)
 
     def forget_stock(self, account: AccountId, keys: Iterable[str]) -> None:
         account_id = account_row_id(self._session, account)
+        events = []
         for batch in chunks(set(keys)):
+            # the listings whose stock is known, read before the update (an
+            # UPDATE's RETURNING gives the new values only)
+            forgotten = self._session.execute(
+                select(col(ProductRow.sku_key), *_STATE_COLUMNS)
+                .join(ProductRow, col(ProductRow.id) == col(ListingRow.product_id))
+                .where(
+                    col(ListingRow.account_id) == account_id,
+                    col(ProductRow.sku_key).in_(batch),
+                    col(ListingRow.last_stock).is_not(None),
+                )
+            ).all()
+            if not forgotten:
+                continue
             self._session.execute(
                 sa.update(ListingRow)
                 .where(
@@ -152,6 +223,18 @@ class SqlListingRepository:
                 )
                 .values(last_stock=None)
             )
+            for key, *state in forgotten:
+                before = listing_state(*state)
+                events.append(
+                    AuditEvent(
+                        actions.LISTING_CHANGED,
+                        actions.listing(account, key),
+                        before=before,
+                        after={**before, "stock": None},
+                        account=account,
+                    )
+                )
+        record(self._session, *events)
 
     def accounts_listing(self, keys: Iterable[str]) -> dict[str, list[AccountId]]:
         found: dict[str, list[AccountId]] = defaultdict(list)

@@ -16,6 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from core.audit import actions
+from core.audit.events import AuditEvent, JsonValue
 from core.domain.ids import AccountId, Sku, sku_key
 from core.domain.orders import (
     OrderLine,
@@ -28,6 +30,7 @@ from core.domain.sync import OrderStatus
 from core.ports import PullStart
 from core.store._sql import bulk_insert, chunks, update_many_by
 from core.store.accounts import ROW_IDS, account_row_id, not_in_store
+from core.store.audit import record
 from core.store.products import SqlProductRepository
 from core.store.tables import (
     ChannelAccountRow,
@@ -82,6 +85,42 @@ def _changing(order: StoredOrder, at: datetime) -> dict[str, Any]:
         "remote_updated_at": order.remote_updated_at,
         "updated_at": at,
     }
+
+
+#: Per session: each account row's marketplace, for its orders' subjects.
+_MARKETPLACES = "audit.marketplaces"
+
+#: The order columns its events hold, in :func:`order_state`'s order.
+_STATE_COLUMNS = (
+    col(OrderRow.status),
+    col(OrderRow.stock_state),
+    col(OrderRow.oversold),
+    col(OrderRow.settlement),
+    col(OrderRow.total_amount),
+)
+
+
+def order_state(
+    status: str, stock_state: str, oversold: bool, settlement: str | None, total: int
+) -> dict[str, JsonValue]:
+    """An order's state as its events hold it (``before`` and ``after``)."""
+    return {
+        "status": status,
+        "stock_state": stock_state,
+        "oversold": bool(oversold),
+        "settlement": settlement,
+        "total": int(total),
+    }
+
+
+def _state_of(order: StoredOrder, settlement: str | None) -> dict[str, JsonValue]:
+    return order_state(
+        order.status.value,
+        order.stock_state.value,
+        order.oversold,
+        settlement,
+        order.total_amount,
+    )
 
 
 class SqlOrderRepository:
@@ -254,24 +293,60 @@ class SqlOrderRepository:
                 settle_note=settlement.note,
                 updated_at=settlement.at,
             )
-            .returning(col(OrderRow.id))
+            .returning(*_STATE_COLUMNS)
+        ).first()
+        if settled is None:
+            return False
+        after = order_state(*settled)
+        record(
+            self._session,
+            AuditEvent(
+                actions.ORDER_SETTLED,
+                actions.order(self._marketplace(account_id), external_id),
+                before={**after, "settlement": None},
+                after=after,
+                account=account,
+                actor=settlement.actor,
+                reason=settlement.note,
+                at=settlement.at,
+            ),
         )
-        return settled.first() is not None
+        return True
+
+    def _marketplace(self, account_id: int) -> str:
+        cache: dict[int, str] = self._session.info.setdefault(_MARKETPLACES, {})
+        if account_id not in cache:
+            cache[account_id] = self._session.execute(
+                select(col(ChannelAccountRow.marketplace)).where(
+                    col(ChannelAccountRow.id) == account_id
+                )
+            ).scalar_one()
+        return cache[account_id]
 
     def save_many(self, orders: Sequence[StoredOrder], at: datetime) -> None:
         by_account: dict[AccountId, list[StoredOrder]] = defaultdict(list)
         for order in orders:
             by_account[order.account].append(order)
         for account, batch in by_account.items():
-            self._save_account(account_row_id(self._session, account), batch, at)
+            self._save_account(
+                account, account_row_id(self._session, account), batch, at
+            )
 
     def _ids(self, account_id: int, external_ids: Iterable[str]) -> dict[str, int]:
-        found: dict[str, int] = {}
+        return {k: v[0] for k, v in self._stored(account_id, external_ids).items()}
+
+    def _stored(
+        self, account_id: int, external_ids: Iterable[str]
+    ) -> dict[str, tuple[int, dict[str, JsonValue]]]:
+        """Row id and state (:func:`order_state`) of the orders stored, by id."""
+        found: dict[str, tuple[int, dict[str, JsonValue]]] = {}
         for batch in chunks(set(external_ids)):
             found.update(
-                (external_id, int(order_id))
-                for external_id, order_id in self._session.execute(
-                    select(col(OrderRow.external_id), col(OrderRow.id)).where(
+                (external_id, (int(order_id), order_state(*state)))
+                for external_id, order_id, *state in self._session.execute(
+                    select(
+                        col(OrderRow.external_id), col(OrderRow.id), *_STATE_COLUMNS
+                    ).where(
                         col(OrderRow.account_id) == account_id,
                         col(OrderRow.external_id).in_(batch),
                     )
@@ -280,16 +355,21 @@ class SqlOrderRepository:
         return found
 
     def _save_account(
-        self, account_id: int, orders: Sequence[StoredOrder], at: datetime
+        self,
+        account: AccountId,
+        account_id: int,
+        orders: Sequence[StoredOrder],
+        at: datetime,
     ) -> None:
-        existing = self._ids(account_id, (o.external_id for o in orders))
+        stored = self._stored(account_id, (o.external_id for o in orders))
         updates = [
-            {"id": existing[o.external_id], **_changing(o, at)}
+            {"id": stored[o.external_id][0], **_changing(o, at)}
             for o in orders
-            if o.external_id in existing
+            if o.external_id in stored
         ]
-        new = [o for o in orders if o.external_id not in existing]
+        new = [o for o in orders if o.external_id not in stored]
         update_many_by(self._session, table_of(OrderRow), "id", updates)
+        self._record_saved(account, account_id, orders, stored, at)
         if not new:
             return
         bulk_insert(
@@ -326,6 +406,69 @@ class SqlOrderRepository:
                 for line in o.lines
             ],
         )
+
+    def _record_saved(
+        self,
+        account: AccountId,
+        account_id: int,
+        orders: Sequence[StoredOrder],
+        stored: dict[str, tuple[int, dict[str, JsonValue]]],
+        at: datetime,
+    ) -> None:
+        """``order.stored`` for new orders, ``order.changed`` for orders whose
+        state changed. The actor is the marketplace when what it reported (status,
+        total) is new or changed; a change of stock state or oversold flag alone is
+        ikm-sync's own step, by whoever acts (the acting context)."""
+        marketplace = self._marketplace(account_id)
+        reporter = f"marketplace:{marketplace}"
+        events = []
+        for order in orders:
+            subject = actions.order(marketplace, order.external_id)
+            previous = stored.get(order.external_id)
+            if previous is None:
+                after = {
+                    **_state_of(order, None),
+                    "lines": [
+                        {
+                            "line_no": line.line_no,
+                            "sku": line.sku,
+                            "external_sku": line.external_sku[:64],
+                            "quantity": line.quantity,
+                            "unit_price": line.unit_price,
+                        }
+                        for line in order.lines
+                    ],
+                }
+                events.append(
+                    AuditEvent(
+                        actions.ORDER_STORED,
+                        subject,
+                        after=after,
+                        account=account,
+                        actor=reporter,
+                        at=at,
+                    )
+                )
+                continue
+            before = previous[1]
+            after = _state_of(order, before["settlement"])  # type: ignore[arg-type]
+            if after == before:
+                continue
+            reported = (
+                after["status"] != before["status"] or after["total"] != before["total"]
+            )
+            events.append(
+                AuditEvent(
+                    actions.ORDER_CHANGED,
+                    subject,
+                    before=before,
+                    after=after,
+                    account=account,
+                    actor=reporter if reported else None,
+                    at=at,
+                )
+            )
+        record(self._session, *events)
 
     # ------------------------------------------------------------------ bookmarks
 

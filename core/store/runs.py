@@ -11,7 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from core.audit.canonical import dumps
+from core.audit import actions
+from core.audit.canonical import dumps, plain
+from core.audit.events import AuditEvent, JsonValue
 from core.audit.query import Period
 from core.domain.ids import AccountId
 from core.domain.remote import OrderWindow
@@ -19,6 +21,7 @@ from core.domain.runs import RunItem, SyncRun
 from core.domain.sync import RunOutcome, SyncKind
 from core.store._sql import bulk_insert, chunks
 from core.store.accounts import account_row_id
+from core.store.audit import record
 from core.store.tables import ChannelAccountRow, SyncRunItemRow, SyncRunRow, table_of
 
 _RUN_COLUMNS = (
@@ -77,6 +80,100 @@ def started_in(period: Period) -> list[sa.ColumnElement[bool]]:
     return found
 
 
+def item_values(item: RunItem) -> dict[str, Any]:
+    """An item's stored values (as cut to their columns), its event's shape."""
+    return {
+        "subject": item.subject[:128],
+        "operation": item.operation[:32],
+        "ok": item.ok,
+        "error_code": None if item.error_code is None else item.error_code[:64],
+        "error_message": item.error_message,
+        "at": item.at,
+        "sent": None if item.sent is None else plain(item.sent),
+    }
+
+
+def run_state(
+    kind: str,
+    account: str | None,
+    trigger: str,
+    started_at: datetime,
+    window_start: datetime | None,
+    window_end: datetime | None,
+    outcome: str,
+    counts: Mapping[str, int] | None = None,
+    finished_at: datetime | None = None,
+    error: str | None = None,
+) -> dict[str, JsonValue]:
+    """The ``after`` of a run's ``run.started`` / ``run.finished`` event: the
+    row's values as stored (``error`` None when there is none)."""
+    state: dict[str, JsonValue] = plain(
+        {
+            "kind": kind,
+            "account": account,
+            "trigger": trigger[:128],
+            "started_at": started_at,
+            "window_start": window_start,
+            "window_end": window_end,
+            "outcome": outcome,
+            "counts": {str(k): int(v) for k, v in (counts or {}).items()},
+            "finished_at": finished_at,
+            "error": error or None,
+        }
+    )
+    return state
+
+
+def run_event(action: str, run_id: int, state: dict[str, JsonValue]) -> AuditEvent:
+    """A run's ``run.started`` / ``run.finished`` event (its account, its id)."""
+    account = state.get("account")
+    return AuditEvent(
+        action,
+        actions.run(run_id),
+        after=state,
+        account=account if isinstance(account, str) else None,
+        run_id=run_id,
+    )
+
+
+#: Per session: a run's account key, for its items' events.
+_RUN_ACCOUNTS = "audit.run_accounts"
+
+#: A run row's values its events hold (account as the row's id; see
+#: :func:`finished_event`).
+RUN_STATE_COLUMNS = (
+    col(SyncRunRow.kind),
+    col(SyncRunRow.account_id),
+    col(SyncRunRow.trigger),
+    col(SyncRunRow.started_at),
+    col(SyncRunRow.window_start),
+    col(SyncRunRow.window_end),
+    col(SyncRunRow.outcome),
+    col(SyncRunRow.counts),
+    col(SyncRunRow.finished_at),
+    col(SyncRunRow.error),
+)
+
+
+def finished_event(run_id: int, row: Any, session: Session) -> AuditEvent:
+    """The ``run.finished`` event of a run row just ended (``row``: the values of
+    ``RUN_STATE_COLUMNS`` as the update returned them)."""
+    kind, account_id, trigger, started, start, end, outcome, counts, finished, err = row
+    account = (
+        None
+        if account_id is None
+        else session.execute(
+            select(col(ChannelAccountRow.account_key)).where(
+                col(ChannelAccountRow.id) == account_id
+            )
+        ).scalar_one()
+    )
+    state = run_state(
+        kind, account, trigger, started, start, end, outcome, counts, finished, err
+    )
+    return run_event(actions.RUN_FINISHED, run_id, state)
+
+
 class SqlRunRepository:
     """``core.ports.RunRepository`` on SQLAlchemy."""
 
@@ -107,29 +204,57 @@ class SqlRunRepository:
             )
             .returning(col(SyncRunRow.id))
         ).one()
-        return int(inserted[0])
+        run_id = int(inserted[0])
+        state = run_state(
+            kind.value,
+            account,
+            trigger,
+            at,
+            None if window is None else window.since,
+            None if window is None else window.until,
+            RunOutcome.RUNNING.value,
+        )
+        record(self._session, run_event(actions.RUN_STARTED, run_id, state))
+        return run_id
 
     def add_items(self, run_id: int, items: Sequence[RunItem]) -> None:
-        for batch in chunks(items, 2000):
+        if not items:
+            return
+        values = [item_values(item) for item in items]
+        for batch in chunks(values, 2000):
             bulk_insert(
                 self._session,
                 table_of(SyncRunItemRow),
                 [
-                    {
-                        "subject": item.subject[:128],
-                        "operation": item.operation[:32],
-                        "ok": item.ok,
-                        "error_code": None
-                        if item.error_code is None
-                        else item.error_code[:64],
-                        "error_message": item.error_message,
-                        "at": item.at,
-                        "sent": None if item.sent is None else dumps(item.sent),
-                    }
-                    for item in batch
+                    {**v, "sent": None if v["sent"] is None else dumps(v["sent"])}
+                    for v in batch
                 ],
                 constants={"run_id": run_id},
             )
+        record(
+            self._session,
+            AuditEvent(
+                actions.RUN_ITEMS,
+                actions.run(run_id),
+                after={"items": [plain(v) for v in values]},
+                account=self._account_of(run_id),
+                run_id=run_id,
+            ),
+        )
+
+    def _account_of(self, run_id: int) -> str | None:
+        cache: dict[int, str | None] = self._session.info.setdefault(_RUN_ACCOUNTS, {})
+        if run_id not in cache:
+            cache[run_id] = self._session.execute(
+                select(col(ChannelAccountRow.account_key))
+                .select_from(SyncRunRow)
+                .outerjoin(
+                    ChannelAccountRow,
+                    col(ChannelAccountRow.id) == col(SyncRunRow.account_id),
+                )
+                .where(col(SyncRunRow.id) == run_id)
+            ).scalar_one_or_none()
+        return cache[run_id]
 
     def finish(
         self,
@@ -139,7 +264,7 @@ class SqlRunRepository:
         at: datetime,
         error: str = "",
     ) -> None:
-        self._session.execute(
+        row = self._session.execute(
             sa.update(SyncRunRow)
             .where(col(SyncRunRow.id) == run_id)
             .values(
@@ -148,7 +273,10 @@ class SqlRunRepository:
                 finished_at=at,
                 error=error or None,
             )
-        )
+            .returning(*RUN_STATE_COLUMNS)
+        ).first()
+        if row is not None:
+            record(self._session, finished_event(run_id, row, self._session))
 
     def _select(self) -> Any:
         return select(*_RUN_COLUMNS).outerjoin(

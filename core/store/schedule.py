@@ -30,7 +30,9 @@ from core.domain.sync import RunOutcome
 from core.ports import Fence, ScheduleEntry
 from core.store._sql import chunks, insert_ignoring_conflicts
 from core.store.accounts import account_row_id
+from core.store.audit import record
 from core.store.leases import db_now, fence_holds
+from core.store.runs import RUN_STATE_COLUMNS, finished_event
 from core.store.tables import (
     AccountLeaseRow,
     AccountScheduleRow,
@@ -292,8 +294,12 @@ class SqlScheduleStore:
                     finished_at=db_now(session),
                     error=ABANDONED_ERROR,
                 )
-                .returning(col(SyncRunRow.id))
+                .returning(col(SyncRunRow.id), *RUN_STATE_COLUMNS)
             ).all()
+            record(
+                session,
+                *(finished_event(int(r[0]), r[1:], session) for r in closed),
+            )
             session.commit()
         return sorted(int(r[0]) for r in closed)
 
