@@ -225,9 +225,9 @@ def reconcile_account(
                 )
             recorder.add(uow, items)
             if repair:
-                repaired = repaired_listings(findings, listings, account.id)
-                uow.listings.save_many(account.id, repaired, clock.now())
-                uow.audit.record(*_repaired_events(account.id, findings, repaired))
+                fixed = repaired_listings(findings, listings, account.id)
+                uow.listings.save_many(account.id, fixed, clock.now())
+                uow.audit.record(*_repaired_events(account.id, findings, fixed))
             uow.commit()
         recorder.counts["listings_seen"] = len(remote)
         log.info("reconcile.compared", **recorder.counts)
