@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from contextvars import Context, copy_context
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -239,12 +240,24 @@ def for_each_account(
     work: Callable[[ChannelAccount], RunReport],
     workers: int,
 ) -> list[RunReport]:
-    """``work`` for every account in a bounded pool; reports in account order."""
+    """``work`` for every account in a bounded pool; reports in account order.
+
+    Each account's work runs in a copy of the caller's context (who acts, the
+    log context): a worker thread starts from what the caller bound, and what one
+    job binds (its run's id) never reaches the next job on that thread."""
     if not accounts:
         return []
+
+    # one copy per account, taken here in the caller's thread
+    jobs = [(copy_context(), account) for account in accounts]
+
+    def isolated(job: tuple[Context, ChannelAccount]) -> RunReport:
+        context, account = job
+        return context.run(work, account)
+
     if workers <= 1 or len(accounts) == 1:
-        return [work(account) for account in accounts]
+        return [isolated(job) for job in jobs]
     with ThreadPoolExecutor(
         max_workers=min(workers, len(accounts)), thread_name_prefix="account"
     ) as pool:
-        return list(pool.map(work, accounts))
+        return list(pool.map(isolated, jobs))
