@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from core.domain.ids import sku_key
 
-#: A stock movement. Subject :func:`sku`; ``after``: ``key`` (idempotency key),
-#: ``reason``, ``on_hand``, ``reserved`` (the deltas), ``reference``, ``actor``,
-#: ``note``, ``location``.
+#: A stock movement, one event per movement inserted (an idempotent replay writes
+#: none). Subject :func:`sku`; the event's ``at`` is the movement's; ``after``:
+#: ``key`` (idempotency key), ``reason``, ``on_hand``, ``reserved`` (the deltas),
+#: ``reference``, ``actor`` (the movement's own), ``note``, ``location``. Actor:
+#: whoever acts (the acting context).
 STOCK_MOVED = "stock.moved"
 #: A product created or changed (import, status). Subject :func:`sku`; ``before``
 #: and ``after``: the changed fields only (``before`` None when created, ``after``
@@ -27,24 +29,30 @@ PRODUCT_UPDATED = "product.updated"
 #: ``institution``, ``business_id``.
 PRODUCER_CREATED = "producer.created"
 PRODUCER_UPDATED = "producer.updated"
-#: An order first stored or changed (status, stock state, settlement). Subject
-#: :func:`order`; ``before``/``after``: ``status``, ``stock_state``, ``oversold``,
-#: ``settlement`` (``after`` of a stored order also ``total``, ``lines``).
+#: An order first stored or changed (status, stock state, oversold, total). Subject
+#: :func:`order`; ``before`` (None when stored) and ``after``: the whole state,
+#: ``status``, ``stock_state``, ``oversold``, ``settlement`` (its kind or None),
+#: ``total`` (``after`` of a stored order also ``lines``: ``line_no``, ``sku``,
+#: ``external_sku``, ``quantity``, ``unit_price``). Actor: ``marketplace:<name>``
+#: when what it reported (status, total) is new or changed; a change of stock
+#: state or oversold flag alone is ikm-sync's own step, by the acting context.
 ORDER_STORED = "order.stored"
 ORDER_CHANGED = "order.changed"
-#: A listing's state or the values last pushed. Subject :func:`listing`;
-#: ``before``/``after``: ``state``, ``price``, ``stock``, ``content_hash``,
-#: ``external_id``, ``error``.
+#: A listing's state or the values last pushed (one event per listing whose
+#: values changed). Subject :func:`listing`; ``before`` (None for a new listing)
+#: and ``after``: ``state``, ``price``, ``stock``, ``content_hash``,
+#: ``external_id``, ``error``. Actor: the acting context.
 LISTING_CHANGED = "listing.changed"
-#: A run began / ended. Subject :func:`run`; ``after`` of ``run.started``:
+#: A run began / ended (also a run closed as abandoned by the sweep). Subject
+#: :func:`run`, ``run_id`` the run's; ``after`` of both: the row as stored,
 #: ``kind``, ``account``, ``trigger``, ``started_at``, ``window_start``,
-#: ``window_end``; of ``run.finished``: also ``outcome``, ``counts``,
-#: ``finished_at``, ``error``.
+#: ``window_end``, ``outcome`` (``running`` when started), ``counts``,
+#: ``finished_at``, ``error`` (None when none). Actor: the acting context.
 RUN_STARTED = "run.started"
 RUN_FINISHED = "run.finished"
-#: Items of a run written. Subject :func:`run`; ``after``: ``items``, a list of
-#: ``subject``, ``operation``, ``ok``, ``at``, ``error_code``, ``error_message``,
-#: ``sent``.
+#: Items of a run written (one event per batch). Subject :func:`run`; ``after``:
+#: ``items``, a list of ``subject``, ``operation``, ``ok``, ``at``,
+#: ``error_code``, ``error_message``, ``sent`` (as stored: cut to their columns).
 RUN_ITEMS = "run.items"
 #: An account created or changed by ``accounts apply``. Subject :func:`account`;
 #: ``before``/``after``: the changed fields of ``marketplace``, ``shop_id``,
@@ -68,10 +76,14 @@ ACCOUNT_AUTHORISATION_EXPIRY = "account.authorisation_expiry"
 #: reencrypt-tokens``). Subject :func:`account`; ``after``: ``version`` (the
 #: tokens are unchanged); never a token or a key.
 ACCOUNT_TOKENS_REENCRYPTED = "account.tokens_reencrypted"
-#: A repair by ``reconcile --repair`` (a duplicate listing deactivated …).
-#: Subject :func:`listing`.
+#: A repair by ``reconcile --repair``. Subject :func:`listing`; ``after``:
+#: ``repair`` ``store_values`` with ``findings`` (the kinds it answers; the new
+#: values are in the same transaction's ``listing.changed``), or
+#: ``deactivate_duplicate`` with ``external_id`` and ``ok``.
 LISTING_REPAIRED = "listing.repaired"
-#: An oversold order settled by an officer. Subject :func:`order`.
+#: An oversold order settled by an officer. Subject :func:`order`; ``before`` and
+#: ``after`` as for ``order.changed`` (``settlement`` None → its kind); actor the
+#: officer, ``reason`` the note.
 ORDER_SETTLED = "order.settled"
 
 

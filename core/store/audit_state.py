@@ -123,7 +123,10 @@ def _movements(session: Session, limit: int) -> list[Finding]:
             _EVENT.c.at.label("at"),
         )
         .where(_EVENT.c.action == actions.STOCK_MOVED)
-        .subquery("moved")
+        .cte("moved")
+        # computed once and joined by key (SQLite indexes a materialised view
+        # for the join; folded into it, the key would be re-read per movement)
+        .prefix_with("MATERIALIZED")
     )
     movements = (
         select(
@@ -169,8 +172,11 @@ def _movements(session: Session, limit: int) -> list[Finding]:
     # an event whose movement is gone
     for seq, key, subject in session.execute(
         select(events.c.seq, events.c.key, events.c.subject)
-        .outerjoin(movements, movements.c.key == events.c.key)
-        .where(movements.c.key.is_(None))
+        .outerjoin(
+            StockMovementRow,
+            col(StockMovementRow.idempotency_key) == events.c.key,
+        )
+        .where(col(StockMovementRow.id).is_(None))
         .limit(limit)
     ):
         found.append(
@@ -223,7 +229,8 @@ def _orders(session: Session, limit: int) -> list[Finding]:
             after["total"].as_integer().label("total"),
         )
         .join(latest, latest.c.id == _EVENT.c.id)
-        .subquery("order_event")
+        .cte("order_event")
+        .prefix_with("MATERIALIZED")  # joined by subject both ways (see moved)
     )
     orders = (
         select(
@@ -240,7 +247,8 @@ def _orders(session: Session, limit: int) -> list[Finding]:
             col(OrderRow.total_amount).label("total"),
         )
         .join(ChannelAccountRow, col(ChannelAccountRow.id) == col(OrderRow.account_id))
-        .subquery("stored_order")
+        .cte("stored_order")
+        .prefix_with("MATERIALIZED")
     )
     compared = ("status", "stock_state", "oversold", "settlement", "total")
     found: list[Finding] = []
