@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from core.audit.events import acting, current
-from core.domain.accounts import Marketplace
+from core.audit.events import acting, bind_run, current
+from core.domain.accounts import ChannelAccount, Marketplace
 from core.domain.ids import Sku
 from core.domain.listings import Listing
 from core.domain.orders import CancelReason, Settlement, SettlementKind
@@ -26,10 +26,12 @@ from core.errors import LeaseLostError, UnknownSkuError
 from core.ports import Fence
 from core.services.oversold import cancel_oversold, settle_oversold
 from core.services.reconcile import reconcile_account
+from core.services.runs import RunRecorder, RunReport
 from core.services.stock import adjust_stock
 from core.store.audit_state import mismatches
 from core.store.db import make_session_factory
 from core.store.uow import SqlUnitOfWork
+from scheduler.runner import for_each_account
 from tests.sync.world import SHOPEE, TOKOPEDIA, World
 
 pytestmark = pytest.mark.db
@@ -217,7 +219,7 @@ def test_a_cycle_records_who_did_what_under_which_run(world: World) -> None:
         }
     for event in found:
         assert event.run_id in runs, event  # every change of a cycle is a run's
-        kind, account = runs[event.run_id]
+        kind, account = runs[event.run_id or 0]
         if event.account is not None:  # no run id leaks into another account's job
             assert event.account == account, event
         if event.action.startswith("order.") and event.action != "order.changed":
@@ -240,7 +242,8 @@ def test_a_cycle_records_who_did_what_under_which_run(world: World) -> None:
         for item in e.after["items"]
         if item["operation"] == "create"
     ]
-    assert created and all(
+    assert created
+    assert all(
         set(item["sent"]) == {"price", "stock", "content_hash"} for item in created
     )
     pushed = [
@@ -249,7 +252,8 @@ def test_a_cycle_records_who_did_what_under_which_run(world: World) -> None:
         for item in e.after["items"]
         if item["operation"] == "stock"
     ]
-    assert pushed and all(set(item["sent"]) == {"stock"} for item in pushed)
+    assert pushed
+    assert all(set(item["sent"]) == {"stock"} for item in pushed)
     changes = [
         (e.before and e.before["state"], e.after["state"], e.after["price"])
         for e in by_action["listing.changed"]
@@ -260,19 +264,20 @@ def test_a_cycle_records_who_did_what_under_which_run(world: World) -> None:
         for before, after, price in changes
     )
     stored = by_action["order.stored"]
-    assert len(stored) == 3 and all(
-        e.subject.startswith("order:shopee:") for e in stored
-    )
+    assert len(stored) == 3
+    assert all(e.subject.startswith("order:shopee:") for e in stored)
     reserved = [
         e for e in by_action["stock.moved"] if e.after["reason"] == "order_reserved"
     ]
-    assert reserved and {runs[e.run_id][0] for e in reserved} == {"orders"}
+    assert reserved
+    assert {runs[e.run_id or 0][0] for e in reserved} == {"orders"}
     assert findings(world) == []
 
     publish = next(e.run_id for e in by_action["run.items"] if e.after["items"])
     with world.uow() as uow:  # the run, read back, shows the values sent
         run = uow.runs.get(publish or 0)
-    assert run is not None and any(item.sent for item in run.items)
+    assert run is not None
+    assert any(item.sent for item in run.items)
 
 
 # ---------------------------------------------------------------- record checks
@@ -370,20 +375,26 @@ def _run_with_items(world: World) -> int:
 
 TAMPERS: dict[str, Callable[[World], tuple[list[str], str, str]]] = {
     "run outcome": lambda w: (
-        [f"UPDATE sync_runs SET outcome = 'failed' WHERE id = {_run_with_items(w)}"],
+        [
+            "UPDATE sync_runs SET outcome = 'failed' "
+            "WHERE id = (SELECT MIN(run_id) FROM sync_run_items)"
+        ],
         f"run:{_run_with_items(w)}",
         "outcome",
     ),
     "run counts": lambda w: (
         [
             "UPDATE sync_runs SET counts = '{\"stock\": 0}' "
-            f"WHERE id = {_run_with_items(w)}"
+            "WHERE id = (SELECT MIN(run_id) FROM sync_run_items)"
         ],
         f"run:{_run_with_items(w)}",
         "counts",
     ),
     "run trigger": lambda w: (
-        [f"UPDATE sync_runs SET trigger = 'schedule' WHERE id = {_run_with_items(w)}"],
+        [
+            "UPDATE sync_runs SET trigger = 'schedule' "
+            "WHERE id = (SELECT MIN(run_id) FROM sync_run_items)"
+        ],
         f"run:{_run_with_items(w)}",
         "trigger",
     ),
@@ -482,3 +493,36 @@ def test_a_settlement_is_one_event_with_the_change(world: World) -> None:
         )
         uow.commit()
     assert events(world, before) == []
+
+
+# ---------------------------------------------------------------- the run's id
+
+
+def test_a_run_binds_its_id_from_its_row_until_it_ends(world: World) -> None:
+    before = last_id(world)
+    recorder = RunRecorder(world.uow, world.clock, SyncKind.PUBLISH, SHOPEE, "schedule")
+    recorder.open()  # lazy: no row yet
+    assert current().run_id is None
+    with world.uow() as uow:  # the row is written with the first store write
+        uow.stock.record(_movement("adjust:in-run"), world.clock.now())
+        recorder.commit(uow)
+    assert current().run_id == recorder.run_id
+    recorder.finish()
+    assert current().run_id is None  # restored: nothing after belongs to it
+    moved = [e for e in events(world, before) if e.action == "stock.moved"]
+    assert [e.run_id for e in moved] == [recorder.run_id]
+
+
+def test_no_job_of_the_pool_sees_the_run_of_the_job_before_it(world: World) -> None:
+    seen: list[int | None] = []
+
+    def work(account: ChannelAccount) -> RunReport:
+        seen.append(current().run_id)
+        bind_run(len(seen))  # a job that never restores what it bound
+        return RunReport(account.id, SyncKind.PUBLISH, 0, RunOutcome.SUCCEEDED, {})
+
+    # three jobs on two threads: one thread runs two of them
+    for_each_account(world.accounts, work, workers=2)
+    for_each_account(world.accounts, work, workers=1)
+    assert seen == [None] * 6
+    assert current().run_id is None
