@@ -41,7 +41,9 @@ ORDER_CHANGED = "order.changed"
 #: A listing's state or the values last pushed (one event per listing whose
 #: values changed). Subject :func:`listing`; ``before`` (None for a new listing)
 #: and ``after``: ``state``, ``price``, ``stock``, ``content_hash``,
-#: ``external_id``, ``error``. Actor: the acting context.
+#: ``external_id``, ``error``. Actor: the acting context. Forgetting the stock
+#: last pushed (the marketplace moved it itself; the next push sends it again)
+#: is not recorded: nothing was sent or decided, and that next push is.
 LISTING_CHANGED = "listing.changed"
 #: A run began / ended (also a run closed as abandoned by the sweep). Subject
 #: :func:`run`, ``run_id`` the run's; ``after`` of both: the row as stored,

@@ -195,22 +195,10 @@ class SqlListingRepository:
         record(self._session, *events)
 
     def forget_stock(self, account: AccountId, keys: Iterable[str]) -> None:
+        # no audit event: nothing was sent or decided, a cached value is dropped
+        # so the next push sends the stock again (that push is recorded)
         account_id = account_row_id(self._session, account)
-        events = []
         for batch in chunks(set(keys)):
-            # the listings whose stock is known, read before the update (an
-            # UPDATE's RETURNING gives the new values only)
-            forgotten = self._session.execute(
-                select(col(ProductRow.sku_key), *_STATE_COLUMNS)
-                .join(ProductRow, col(ProductRow.id) == col(ListingRow.product_id))
-                .where(
-                    col(ListingRow.account_id) == account_id,
-                    col(ProductRow.sku_key).in_(batch),
-                    col(ListingRow.last_stock).is_not(None),
-                )
-            ).all()
-            if not forgotten:
-                continue
             self._session.execute(
                 sa.update(ListingRow)
                 .where(
@@ -223,18 +211,6 @@ class SqlListingRepository:
                 )
                 .values(last_stock=None)
             )
-            for key, *state in forgotten:
-                before = listing_state(*state)
-                events.append(
-                    AuditEvent(
-                        actions.LISTING_CHANGED,
-                        actions.listing(account, key),
-                        before=before,
-                        after={**before, "stock": None},
-                        account=account,
-                    )
-                )
-        record(self._session, *events)
 
     def accounts_listing(self, keys: Iterable[str]) -> dict[str, list[AccountId]]:
         found: dict[str, list[AccountId]] = defaultdict(list)
