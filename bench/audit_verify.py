@@ -8,7 +8,8 @@ events (stock movements, listing pushes, order changes, product edits, runs; abo
 a fifth carry a before and an after, Indonesian text with non-ASCII letters among
 them), all but the last ``--sealer-events`` written already chained (the hashes the
 sealer gives, computed here to save time), the rest written unsealed and chained by
-the sealer itself (its rate is reported). Then ``ikm-sync audit verify --json`` runs
+the sealer itself (its rate is reported). Then ``ikm-sync audit verify --json`` (the
+chain, then the record checks, which here report the events' missing records) runs
 ``--runs`` times as its own process: wall time including start-up, median of the
 runs. Size: the database's bytes for ``audit_events`` with its indexes (SQLite: the
 file after a WAL checkpoint, less the file before filling; PostgreSQL:
@@ -43,6 +44,8 @@ from core.store.audit_chain import EVENTS, HEAD, seal
 from core.store.db import make_engine, make_session_factory, upgrade
 
 NAME = "audit_verify"
+#: Findings of the record checks (not of the chain), expected here.
+RECORD_SUBJECTS = ("movement:", "order:", "run:")
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 CHUNK = 20_000
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -180,7 +183,9 @@ def fill(backend: Backend, events: int, sealer_events: int) -> None:
                 (r["hash"] for r in reversed(rows) if r["hash"]), last_hash
             )
         with sessions() as session:
-            session.execute(sa.insert(HEAD).values(id=1, seq=sealed, hash=last_hash))
+            session.execute(
+                sa.update(HEAD).where(HEAD.c.id == 1).values(seq=sealed, hash=last_hash)
+            )
             if engine.dialect.name == "postgresql":
                 session.execute(
                     sa.text("SELECT setval('audit_events_id_seq', :n)"), {"n": events}
@@ -247,7 +252,14 @@ def verify_runs(backend: Backend, runs: int, workdir: Path) -> None:
         )
         backend.runs.append(time.monotonic() - began)
         report = json.loads(result.stdout)
-        backend.verified = result.returncode == 0 and report["verified"]
+        # the synthetic events have no business records behind them: the record
+        # checks run in full and report them (expected); the chain must hold
+        broken = [
+            f
+            for f in report["findings"]
+            if not str(f["subject"]).startswith(RECORD_SUBJECTS)
+        ]
+        backend.verified = result.returncode in (0, 1) and not broken
         if not backend.verified:
             raise SystemExit(f"{backend.name}: verify failed: {result.stdout[:2000]}")
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -266,8 +278,11 @@ def section(backends: Sequence[Backend], events: int, runs: int, command: str) -
         f"{events:,} events of a realistic mix (half stock movements, a third listing "
         "pushes with before and after, order changes, product edits with Indonesian "
         "text) in a freshly migrated database; `ikm-sync audit verify --json` walks "
-        "and checks every link. Seconds are wall time of the command as its own "
-        f"process, start-up included; {runs} run(s). Bytes per event: the table with "
+        "and checks every link, then runs the record checks (the synthetic events "
+        "have no records behind them, so each check reads every event of its kind "
+        "and reports them; those findings are expected). Seconds are wall time of "
+        f"the command as its own process, start-up included; {runs} run(s). "
+        "Bytes per event: the table with "
         "all its indexes (primary key, unique seq, the six reading indexes, the "
         "unsealed partial index), divided by the events.",
         "",

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,6 +29,7 @@ from core.audit.findings import Finding
 from core.store.runs import run_state
 from core.store.tables import (
     AuditEventRow,
+    AuditHeadRow,
     ChannelAccountRow,
     OrderRow,
     ProductRow,
@@ -42,14 +44,36 @@ _EVENT = table_of(AuditEventRow).alias("event")
 _BATCH = 2000
 
 
+@dataclass(frozen=True, slots=True)
+class _Before:
+    """The last movement, order and run made before the trail began (see
+    ``AuditHeadRow``): a record up to these has no event to be asked for."""
+
+    movements: int = 0
+    orders: int = 0
+    runs: int = 0
+
+
+def _before(session: Session) -> _Before:
+    row = session.execute(
+        select(
+            col(AuditHeadRow.movements_through),
+            col(AuditHeadRow.orders_through),
+            col(AuditHeadRow.runs_through),
+        ).where(col(AuditHeadRow.id) == 1)
+    ).first()
+    return _Before() if row is None else _Before(*(int(v or 0) for v in row))
+
+
 def mismatches(session: Session, limit: int = 100) -> list[Finding]:
     """Up to ``limit`` records that their events contradict, or that no event
-    describes, in chain order."""
+    describes (records made before the trail began excepted), in chain order."""
+    before = _before(session)
     found = [
-        *_movements(session, limit),
-        *_orders(session, limit),
-        *_runs(session, limit),
-        *_items(session, limit),
+        *_movements(session, limit, before.movements),
+        *_orders(session, limit, before.orders),
+        *_runs(session, limit, before.runs),
+        *_items(session, limit, before.runs),
     ]
     found.sort(key=lambda f: (f.seq is None, f.seq or 0, f.subject))
     return found[:limit]
@@ -102,9 +126,10 @@ _MOVEMENT_FIELDS = (
 )
 
 
-def _movements(session: Session, limit: int) -> list[Finding]:
-    """Every stock movement has exactly one ``stock.moved`` event with its key and
-    values, and every such event its movement."""
+def _movements(session: Session, limit: int, through: int) -> list[Finding]:
+    """Every stock movement after ``through`` has exactly one ``stock.moved``
+    event with its key and values (and every movement with one, its values), and
+    every such event its movement."""
     after = _after(session)
     key = after["key"].as_string()
     events = (
@@ -130,6 +155,7 @@ def _movements(session: Session, limit: int) -> list[Finding]:
     )
     movements = (
         select(
+            col(StockMovementRow.id).label("id"),
             col(StockMovementRow.idempotency_key).label("key"),
             (sa.literal("sku:") + col(ProductRow.sku_key)).label("subject"),
             col(StockMovementRow.reason).label("reason"),
@@ -146,8 +172,11 @@ def _movements(session: Session, limit: int) -> list[Finding]:
     )
     compared = ("subject", *_MOVEMENT_FIELDS[2:])
     differ = sa.or_(
-        events.c.id.is_(None),
-        *(movements.c[name].is_distinct_from(events.c[name]) for name in compared),
+        sa.and_(events.c.id.is_(None), movements.c.id > through),
+        sa.and_(
+            events.c.id.is_not(None),
+            sa.or_(*(movements.c[n].is_distinct_from(events.c[n]) for n in compared)),
+        ),
     )
     found: list[Finding] = []
     # a movement edited, or inserted with no event
@@ -208,7 +237,7 @@ def _movements(session: Session, limit: int) -> list[Finding]:
 _ORDER_ACTIONS = (actions.ORDER_STORED, actions.ORDER_CHANGED, actions.ORDER_SETTLED)
 
 
-def _orders(session: Session, limit: int) -> list[Finding]:
+def _orders(session: Session, limit: int, through: int) -> list[Finding]:
     """Every order matches its latest order event (status, stock state, oversold,
     settlement, total), and every order event's order exists."""
     after = _after(session)
@@ -240,6 +269,7 @@ def _orders(session: Session, limit: int) -> list[Finding]:
                 + ":"
                 + col(OrderRow.external_id)
             ).label("subject"),
+            col(OrderRow.id).label("id"),
             col(OrderRow.status).label("status"),
             col(OrderRow.stock_state).label("stock_state"),
             col(OrderRow.oversold).label("oversold"),
@@ -258,8 +288,13 @@ def _orders(session: Session, limit: int) -> list[Finding]:
         .outerjoin(events, events.c.subject == orders.c.subject)
         .where(
             sa.or_(
-                events.c.subject.is_(None),
-                *(orders.c[n].is_distinct_from(events.c[n]) for n in compared),
+                sa.and_(events.c.subject.is_(None), orders.c.id > through),
+                sa.and_(
+                    events.c.subject.is_not(None),
+                    sa.or_(
+                        *(orders.c[n].is_distinct_from(events.c[n]) for n in compared)
+                    ),
+                ),
             )
         )
         .limit(limit)
@@ -309,7 +344,7 @@ def _merged(
             a, b = next(left, None), next(right, None)
 
 
-def _runs(session: Session, limit: int) -> list[Finding]:
+def _runs(session: Session, limit: int, through: int) -> list[Finding]:
     """Every run row matches its latest ``run.started`` / ``run.finished`` event
     (kind, account, trigger, outcome, counts, times, error)."""
     runs = (
@@ -346,7 +381,8 @@ def _runs(session: Session, limit: int) -> list[Finding]:
     for run_id, row, event in _merged(_stream(session, runs), _stream(session, events)):
         subject = actions.run(run_id)
         if event is None:
-            found.append(Finding(None, subject, "no run event describes this run"))
+            if run_id > through:
+                found.append(Finding(None, subject, "no run event describes this run"))
         elif row is None:
             found.append(
                 Finding(event.seq, subject, "the run its events record is missing")
@@ -403,7 +439,7 @@ def _grouped(rows: Iterator[Any]) -> Iterator[tuple[int, list[Any]]]:
         yield current, batch
 
 
-def _items(session: Session, limit: int) -> list[Finding]:
+def _items(session: Session, limit: int, through: int) -> list[Finding]:
     """Every run's items are exactly the union of its ``run.items`` events."""
     items = select(
         col(SyncRunItemRow.run_id),
@@ -425,6 +461,8 @@ def _items(session: Session, limit: int) -> list[Finding]:
         _grouped(_stream(session, items)), _grouped(_stream(session, events))
     ):
         subject = actions.run(run_id)
+        if not event_rows and run_id <= through:
+            continue  # a run made before the trail began
         stored = Counter(
             _item_text(*row[1:]) for row in (stored_rows[1] if stored_rows else [])
         )

@@ -370,3 +370,15 @@ class AuditHeadRow(SQLModel, table=True):
     seq: int = Field(default=0, sa_type=sa.BigInteger)
     hash: str = Field(default="", max_length=64)
     sealed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    #: The last stock movement, order and run made before the audit trail began
+    #: (set when migration 0013 created it): no event can describe those, so the
+    #: record checks do not ask for one.
+    movements_through: int = Field(
+        default=0, sa_type=sa.BigInteger, sa_column_kwargs={"server_default": "0"}
+    )
+    orders_through: int = Field(
+        default=0, sa_type=sa.BigInteger, sa_column_kwargs={"server_default": "0"}
+    )
+    runs_through: int = Field(
+        default=0, sa_type=sa.BigInteger, sa_column_kwargs={"server_default": "0"}
+    )

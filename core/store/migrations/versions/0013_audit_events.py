@@ -58,7 +58,22 @@ def upgrade() -> None:
         sa.Column("seq", sa.BigInteger(), nullable=False),
         sa.Column("hash", sa.String(64), nullable=False),
         sa.Column("sealed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column(
+            "movements_through", sa.BigInteger(), server_default="0", nullable=False
+        ),
+        sa.Column(
+            "orders_through", sa.BigInteger(), server_default="0", nullable=False
+        ),
+        sa.Column("runs_through", sa.BigInteger(), server_default="0", nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_audit_head"),
+    )
+    # what was recorded before the trail began: no event can describe it
+    op.execute(
+        "INSERT INTO audit_head (id, seq, hash, movements_through, orders_through,"
+        " runs_through) SELECT 1, 0, '',"
+        " (SELECT COALESCE(MAX(id), 0) FROM stock_movements),"
+        " (SELECT COALESCE(MAX(id), 0) FROM orders),"
+        " (SELECT COALESCE(MAX(id), 0) FROM sync_runs)"
     )
 
 
