@@ -16,7 +16,6 @@ prefix is ``LIKE`` alone: exact, but not served by the index.
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -27,12 +26,12 @@ from sqlmodel import Session, col
 
 from core.audit.query import EventFilter, Period, StoredEvent
 from core.domain.ids import AccountId, Sku, sku_key
-from core.domain.runs import RunItem, SyncRun
+from core.domain.runs import SyncRun
 from core.domain.sync import SyncKind
 from core.ports import StockTrail
 from core.store.accounts import account_row_id
 from core.store.ledger import _MOVEMENT_COLUMNS, _movement
-from core.store.runs import _RUN_COLUMNS, _run, started_in
+from core.store.runs import _ITEM_COLUMNS, _RUN_COLUMNS, _item, _run, started_in
 from core.store.tables import (
     AuditEventRow,
     ChannelAccountRow,
@@ -232,13 +231,7 @@ def runs_statement(
         sa.select(
             *_RUN_COLUMNS,
             col(SyncRunItemRow.id),
-            col(SyncRunItemRow.subject),
-            col(SyncRunItemRow.operation),
-            col(SyncRunItemRow.ok),
-            col(SyncRunItemRow.at),
-            col(SyncRunItemRow.error_code),
-            col(SyncRunItemRow.error_message),
-            col(SyncRunItemRow.sent),
+            *_ITEM_COLUMNS,
         )
         .select_from(SyncRunRow)
         .outerjoin(
@@ -283,25 +276,8 @@ class SqlRunArchive:
             for _, group in itertools.groupby(rows, key=lambda row: row[0]):
                 members = list(group)
                 items = [
-                    RunItem(
-                        subject=subject,
-                        operation=operation,
-                        ok=bool(ok),
-                        at=at,
-                        error_code=code,
-                        error_message=message,
-                        sent=None if sent is None else json.loads(sent),
-                    )
-                    for (
-                        item_id,
-                        subject,
-                        operation,
-                        ok,
-                        at,
-                        code,
-                        message,
-                        sent,
-                    ) in (tuple(row[_RUN_WIDTH:]) for row in members)
-                    if item_id is not None
+                    _item(row[_RUN_WIDTH + 1 :])
+                    for row in members
+                    if row[_RUN_WIDTH] is not None
                 ]
                 yield _run(tuple(members[0][:_RUN_WIDTH]), items)

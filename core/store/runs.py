@@ -39,6 +39,32 @@ _RUN_COLUMNS = (
 )
 
 
+#: A run item's stored values, in the order :func:`_item` reads them.
+_ITEM_COLUMNS = (
+    col(SyncRunItemRow.subject),
+    col(SyncRunItemRow.operation),
+    col(SyncRunItemRow.ok),
+    col(SyncRunItemRow.at),
+    col(SyncRunItemRow.error_code),
+    col(SyncRunItemRow.error_message),
+    col(SyncRunItemRow.sent),
+)
+
+
+def _item(row: Any) -> RunItem:
+    """A run item from the values of ``_ITEM_COLUMNS``."""
+    subject, operation, ok, at, code, message, sent = row
+    return RunItem(
+        subject=subject,
+        operation=operation,
+        ok=bool(ok),
+        at=at,
+        error_code=code,
+        error_message=message,
+        sent=None if sent is None else json.loads(sent),
+    )
+
+
 def _run(row: Any, items: Sequence[RunItem] = ()) -> SyncRun:
     (
         id_,
@@ -311,33 +337,9 @@ class SqlRunRepository:
         if row is None:
             return None
         items = [
-            RunItem(
-                subject=subject,
-                operation=operation,
-                ok=bool(ok),
-                at=at,
-                error_code=code,
-                error_message=message,
-                sent=None if sent is None else json.loads(sent),
-            )
-            for (
-                subject,
-                operation,
-                ok,
-                code,
-                message,
-                at,
-                sent,
-            ) in self._session.execute(
-                select(
-                    col(SyncRunItemRow.subject),
-                    col(SyncRunItemRow.operation),
-                    col(SyncRunItemRow.ok),
-                    col(SyncRunItemRow.error_code),
-                    col(SyncRunItemRow.error_message),
-                    col(SyncRunItemRow.at),
-                    col(SyncRunItemRow.sent),
-                )
+            _item(item)
+            for item in self._session.execute(
+                select(*_ITEM_COLUMNS)
                 .where(col(SyncRunItemRow.run_id) == run_id)
                 .order_by(col(SyncRunItemRow.id))
             )
