@@ -28,6 +28,17 @@ from ikm_sync._export import (
 )
 from ikm_sync._output import console, emit_json, table
 
+#: The options ``runs list`` and ``runs export`` share.
+Since = Annotated[str | None, typer.Option(help=time_help("Started from this time on"))]
+Until = Annotated[
+    str | None,
+    typer.Option(help=time_help("Started before this time (a date: to its end)")),
+]
+Account = Annotated[str | None, typer.Option("--account", help="Only this account.")]
+Kind = Annotated[
+    SyncKind | None, typer.Option("--kind", help="Only runs of this kind.")
+]
+
 app = typer.Typer(
     help="Recorded sync runs and their item results.", no_args_is_help=True
 )
@@ -69,19 +80,10 @@ def run_payload(run: SyncRun) -> dict[str, Any]:
 @app.command("list")
 def list_command(
     ctx: typer.Context,
-    account: Annotated[
-        str | None, typer.Option("--account", help="Only this account.")
-    ] = None,
-    kind: Annotated[
-        SyncKind | None, typer.Option("--kind", help="Only runs of this kind.")
-    ] = None,
-    since: Annotated[
-        str | None, typer.Option(help=time_help("Started from this time on"))
-    ] = None,
-    until: Annotated[
-        str | None,
-        typer.Option(help=time_help("Started before this time (a date: to its end)")),
-    ] = None,
+    account: Account = None,
+    kind: Kind = None,
+    since: Since = None,
+    until: Until = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000, help="How many.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -180,19 +182,10 @@ def show_command(
 @app.command("export")
 def export_command(
     ctx: typer.Context,
-    since: Annotated[
-        str | None, typer.Option(help=time_help("Started from this time on"))
-    ] = None,
-    until: Annotated[
-        str | None,
-        typer.Option(help=time_help("Started before this time (a date: to its end)")),
-    ] = None,
-    account: Annotated[
-        str | None, typer.Option("--account", help="Only this account.")
-    ] = None,
-    kind: Annotated[
-        SyncKind | None, typer.Option("--kind", help="Only runs of this kind.")
-    ] = None,
+    since: Since = None,
+    until: Until = None,
+    account: Account = None,
+    kind: Kind = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Write JSON Lines: one run per line.")
     ] = False,
