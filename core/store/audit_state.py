@@ -26,7 +26,7 @@ from sqlmodel import Session, col
 from core.audit import actions
 from core.audit.canonical import dumps, plain
 from core.audit.findings import Finding
-from core.store.runs import run_state
+from core.store.runs import run_state, run_state_columns
 from core.store.tables import (
     AuditEventRow,
     AuditHeadRow,
@@ -350,16 +350,7 @@ def _runs(session: Session, limit: int, through: int) -> list[Finding]:
     runs = (
         select(
             col(SyncRunRow.id),
-            col(SyncRunRow.kind),
-            col(ChannelAccountRow.account_key),
-            col(SyncRunRow.trigger),
-            col(SyncRunRow.started_at),
-            col(SyncRunRow.window_start),
-            col(SyncRunRow.window_end),
-            col(SyncRunRow.outcome),
-            col(SyncRunRow.counts),
-            col(SyncRunRow.finished_at),
-            col(SyncRunRow.error),
+            *run_state_columns(col(ChannelAccountRow.account_key)),
         )
         .outerjoin(
             ChannelAccountRow, col(ChannelAccountRow.id) == col(SyncRunRow.account_id)

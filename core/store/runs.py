@@ -165,20 +165,27 @@ def run_event(action: str, run_id: int, state: dict[str, JsonValue]) -> AuditEve
 #: Per session: a run's account key, for its items' events.
 _RUN_ACCOUNTS = "audit.run_accounts"
 
+
+def run_state_columns(account: Any) -> tuple[Any, ...]:
+    """A run row's values its events hold, in :func:`run_state`'s order, the
+    account read from the column ``account``."""
+    return (
+        col(SyncRunRow.kind),
+        account,
+        col(SyncRunRow.trigger),
+        col(SyncRunRow.started_at),
+        col(SyncRunRow.window_start),
+        col(SyncRunRow.window_end),
+        col(SyncRunRow.outcome),
+        col(SyncRunRow.counts),
+        col(SyncRunRow.finished_at),
+        col(SyncRunRow.error),
+    )
+
+
 #: A run row's values its events hold (account as the row's id; see
 #: :func:`finished_event`).
-RUN_STATE_COLUMNS = (
-    col(SyncRunRow.kind),
-    col(SyncRunRow.account_id),
-    col(SyncRunRow.trigger),
-    col(SyncRunRow.started_at),
-    col(SyncRunRow.window_start),
-    col(SyncRunRow.window_end),
-    col(SyncRunRow.outcome),
-    col(SyncRunRow.counts),
-    col(SyncRunRow.finished_at),
-    col(SyncRunRow.error),
-)
+RUN_STATE_COLUMNS = run_state_columns(col(SyncRunRow.account_id))
 
 
 def finished_event(run_id: int, row: Any, session: Session) -> AuditEvent:
