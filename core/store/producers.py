@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from core.audit.changes import producer_fields
 from core.domain.catalogue import Producer, ProducerKind
 from core.domain.ids import ProducerCode
 from core.store._sql import update_many_by
@@ -27,19 +27,6 @@ def _to_domain(row: ProducerRow) -> Producer:
         institution=row.institution,
         business_id=row.business_id,
     )
-
-
-def _values(producer: Producer) -> dict[str, Any]:
-    return {
-        "code": producer.code,
-        "name": producer.name,
-        "kind": producer.kind.value,
-        "province": producer.province,
-        "regency": producer.regency,
-        "sentra": producer.sentra,
-        "institution": producer.institution,
-        "business_id": producer.business_id,
-    }
 
 
 class SqlProducerRepository:
@@ -63,7 +50,10 @@ class SqlProducerRepository:
         if producers:
             self._session.execute(
                 sa.insert(table_of(ProducerRow)),
-                [{**_values(p), "created_at": at, "updated_at": at} for p in producers],
+                [
+                    {**producer_fields(p), "created_at": at, "updated_at": at}
+                    for p in producers
+                ],
             )
 
     def update_many(self, producers: Sequence[Producer], at: datetime) -> None:
@@ -71,7 +61,7 @@ class SqlProducerRepository:
             self._session,
             table_of(ProducerRow),
             "code",
-            [{**_values(p), "updated_at": at} for p in producers],
+            [{**producer_fields(p), "updated_at": at} for p in producers],
         )
 
     def count_by_kind(self) -> dict[ProducerKind, int]:
