@@ -26,7 +26,9 @@ NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 def _receipt(sessions: sessionmaker[Session], key: str) -> None:
     with SqlUnitOfWork(sessions) as uow:
         uow.stock.record(
-            NewMovement(Sku("KOPI-1"), MovementReason.RECEIPT, 5, 0, key, "officer:ani"),
+            NewMovement(
+                Sku("KOPI-1"), MovementReason.RECEIPT, 5, 0, key, "officer:ani"
+            ),
             NOW,
         )
         uow.commit()
