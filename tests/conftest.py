@@ -23,6 +23,7 @@ import sqlalchemy as sa
 import structlog
 from typer.testing import CliRunner, Result
 
+from core.audit.events import unbound
 from core.store.db import make_engine, make_session_factory, upgrade
 from core.store.uow import SqlUnitOfWork
 from ikm_sync.cli import app
@@ -151,6 +152,14 @@ def uow_factory(request: pytest.FixtureRequest) -> Callable[[], Any]:
     request.applymarker(pytest.mark.db)
     factory: Callable[[], SqlUnitOfWork] = request.getfixturevalue("sql_uow")
     return factory
+
+
+@pytest.fixture(autouse=True)
+def _unbound_audit_context() -> Iterator[None]:
+    """Each test starts with nobody acting and no run bound, whatever the test
+    before it left bound in this thread."""
+    with unbound():
+        yield
 
 
 @pytest.fixture(autouse=True)

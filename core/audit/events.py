@@ -75,6 +75,17 @@ def bind_run(run_id: int) -> Token[Acting]:
     return _ACTING.set(Acting(outer.actor, run_id, outer.reason))
 
 
+@contextmanager
+def unbound() -> Iterator[None]:
+    """Nobody named and no run inside (whatever was bound outside); anything bound
+    inside is undone on the way out."""
+    token = _ACTING.set(Acting())
+    try:
+        yield
+    finally:
+        _ACTING.reset(token)
+
+
 def restore(token: Token[Acting]) -> None:
     """Undo :func:`bind_run` (and any binding after it) in this context."""
     _ACTING.reset(token)

@@ -100,6 +100,7 @@ def seeded(sql_uow: Factory, clock: FakeClock) -> Factory:
     OrderIngester(sql_uow, SHOPEE, clock, recorder).ingest(
         [remote("A", clock), remote("B", clock)]
     )
+    recorder.finish()
     clock.advance(seconds=60)
     return sql_uow
 
