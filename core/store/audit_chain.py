@@ -76,11 +76,13 @@ class Head:
 @dataclass(frozen=True, slots=True)
 class Sealed:
     """What one :func:`seal` did: events sealed and the head after it;
-    ``skipped`` when another sealer held the head and ``wait`` was off."""
+    ``skipped`` when another sealer held the head and ``wait`` was off; ``more``
+    when it stopped at its ``most`` with events still unsealed."""
 
     events: int
     head: Head
     skipped: bool = False
+    more: bool = False
 
 
 def _head_of(row: Any) -> Head:
@@ -146,11 +148,17 @@ def _seal_batch(session: Session, batch: int, *, wait: bool) -> tuple[int, Head]
 
 
 def seal(
-    sessions: sessionmaker[Session], *, batch: int = BATCH, wait: bool = True
+    sessions: sessionmaker[Session],
+    *,
+    batch: int = BATCH,
+    wait: bool = True,
+    most: int | None = None,
 ) -> Sealed:
     """Seal every event visible as unsealed, ``batch`` per transaction (see the
-    module). With ``wait`` off, return at once (``skipped``) while another sealer
-    holds the head on PostgreSQL: it seals what is visible until none is left."""
+    module), or, with ``most``, stop once that many are sealed (``more`` tells
+    whether some were left). With ``wait`` off, return at once (``skipped``)
+    while another sealer holds the head on PostgreSQL: it seals what is visible
+    until none is left."""
     total = 0
     head = Head()
     while True:
@@ -162,6 +170,8 @@ def seal(
         total += count
         if count < batch:
             return Sealed(total, head)
+        if most is not None and total >= most:
+            return Sealed(total, head, more=True)
 
 
 def unsealed(connection: Connection | Session) -> int:

@@ -96,10 +96,17 @@ class ChainKeeper:
         return str(path)
 
 
+#: The most events a command seals at its end: a bulk import's hundred thousand
+#: are left to the daemon, ``audit seal`` or the next commands, so the officer
+#: does not wait for them.
+SEAL_ON_CLOSE_MOST = 10_000
+
+
 def seal_on_close(runtime: Runtime) -> None:
-    """Seal what the command (and anyone before it) left unsealed, without waiting for
-    another sealer at work (it seals what is visible until none is left). Never
-    raises: events left unsealed are sealed by the next command or the daemon."""
+    """Seal what the command (and anyone before it) left unsealed, up to
+    :data:`SEAL_ON_CLOSE_MOST`, without waiting for another sealer at work (it
+    seals what is visible until none is left). Never raises: events left unsealed
+    are sealed by the next command or the daemon."""
     from core.store.audit_chain import any_unsealed, seal
     from core.store.db import READ_ONLY
 
@@ -109,9 +116,16 @@ def seal_on_close(runtime: Runtime) -> None:
         ) as connection:
             if not any_unsealed(connection):
                 return
-        sealed = seal(runtime.session_factory, wait=False)
+        sealed = seal(runtime.session_factory, wait=False, most=SEAL_ON_CLOSE_MOST)
         if sealed.events:
             log.debug("audit.sealed", events=sealed.events, seq=sealed.head.seq)
+        if sealed.more:
+            log.info(
+                "audit.seal_deferred",
+                sealed=sealed.events,
+                note="the rest is sealed by `ikm-sync run`, `audit seal` or the "
+                "next commands",
+            )
     except Exception as exc:  # noqa: BLE001  (the command's own outcome stands)
         log.warning("audit.seal_failed", error=type(exc).__name__)
 

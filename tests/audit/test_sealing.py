@@ -10,7 +10,7 @@ from typing import cast
 import pytest
 
 from core.services.stopping import StopRequest
-from core.store.audit_chain import unsealed
+from core.store.audit_chain import seal, unsealed
 from core.store.db import make_engine
 from ikm_sync._context import AppState
 from scheduler.daemon import Daemon, DaemonOptions
@@ -62,6 +62,22 @@ def test_a_command_that_wrote_events_seals_at_its_end_and_a_reader_does_not(
     assert _unsealed(cli.database_url) == 0  # its own and those before them
     code, report = world.verify(cli)
     assert (code, report["walked"], report["unsealed"]) == (0, 9, 0)
+
+
+def test_a_command_seals_a_bounded_number_at_its_end_and_leaves_the_rest(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("ikm_sync.commands.audit_chain.SEAL_ON_CLOSE_MOST", 4)
+    writer = _command(cli, monkeypatch)
+    world.write(writer.runtime().session_factory, 10)
+    with world.store(cli.database_url) as sessions:
+        sealed = seal(sessions, batch=3, most=4)
+    assert (sealed.events, sealed.more) == (6, True)  # whole batches, then stops
+    assert _unsealed(cli.database_url) == 4
+    writer.close()  # seals up to the bound in batches of 5,000: all 4 left
+    assert _unsealed(cli.database_url) == 0
+    code, report = world.verify(cli)
+    assert (code, report["walked"]) == (0, 10)
 
 
 def test_audit_seal_by_hand(cli: Cli) -> None:
