@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,6 +101,21 @@ def _differences(expected: dict[str, Any], stored: dict[str, Any]) -> str:
     )
 
 
+def _disagrees(
+    described: Any, records: Any, events: Any, compared: Sequence[str], through: int
+) -> Any:
+    """The condition on a record outer-joined to its event (``described`` is
+    null when none): no event describes it though it was made after the trail
+    began (its ``id`` above ``through``), or a ``compared`` value differs."""
+    return sa.or_(
+        sa.and_(described.is_(None), records.c.id > through),
+        sa.and_(
+            described.is_not(None),
+            sa.or_(*(records.c[n].is_distinct_from(events.c[n]) for n in compared)),
+        ),
+    )
+
+
 def _stream(session: Session, statement: Any) -> Iterator[Any]:
     """``statement``'s rows, fetched in batches (a server-side cursor on
     PostgreSQL)."""
@@ -171,13 +186,7 @@ def _movements(session: Session, limit: int, through: int) -> list[Finding]:
         .subquery("movement")
     )
     compared = ("subject", *_MOVEMENT_FIELDS[2:])
-    differ = sa.or_(
-        sa.and_(events.c.id.is_(None), movements.c.id > through),
-        sa.and_(
-            events.c.id.is_not(None),
-            sa.or_(*(movements.c[n].is_distinct_from(events.c[n]) for n in compared)),
-        ),
-    )
+    differ = _disagrees(events.c.id, movements, events, compared, through)
     found: list[Finding] = []
     # a movement edited, or inserted with no event
     rows = session.execute(
@@ -286,17 +295,7 @@ def _orders(session: Session, limit: int, through: int) -> list[Finding]:
         select(orders, events.c.seq, events.c.subject.label("event_subject"))
         .add_columns(*(events.c[n].label(f"event_{n}") for n in compared))
         .outerjoin(events, events.c.subject == orders.c.subject)
-        .where(
-            sa.or_(
-                sa.and_(events.c.subject.is_(None), orders.c.id > through),
-                sa.and_(
-                    events.c.subject.is_not(None),
-                    sa.or_(
-                        *(orders.c[n].is_distinct_from(events.c[n]) for n in compared)
-                    ),
-                ),
-            )
-        )
+        .where(_disagrees(events.c.subject, orders, events, compared, through))
         .limit(limit)
     ).all()
     for row in rows:
