@@ -25,6 +25,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from core.catalogue.columns import PRODUCER_COLUMNS, PRODUCT_COLUMNS
 from tests.e2e.helpers import write_csv
 from tests.e2e.sites import DEMO, MARKETPLACES
 from tests.e2e.test_simulate import IKM_SYNC, _read_announcement
@@ -32,33 +33,6 @@ from tests.e2e.test_simulate import IKM_SYNC, _read_announcement
 #: Longest wait for any condition, in seconds.
 LIMIT = 240.0
 REDIRECT = "https://ikm-sync.example/oauth/callback"
-PRODUCT_HEADER = [
-    "sku",
-    "producer_code",
-    "name",
-    "price",
-    "weight_grams",
-    "description",
-    "category",
-    "length_cm",
-    "width_cm",
-    "height_cm",
-    "image_urls",
-    "condition",
-    "status",
-    "provenance",
-    "stock",
-]
-PRODUCER_HEADER = [
-    "producer_code",
-    "name",
-    "kind",
-    "province",
-    "regency",
-    "sentra",
-    "institution",
-    "business_id",
-]
 
 
 def until(condition: Callable[[], Any], what: str, limit: float = LIMIT) -> Any:
@@ -434,8 +408,10 @@ def build(
         fleet.run(
             "catalog",
             "import",
-            str(write_csv(workdir / "producers.csv", PRODUCER_HEADER, producers)),
-            str(write_csv(workdir / "products.csv", PRODUCT_HEADER, products)),
+            str(
+                write_csv(workdir / "producers.csv", list(PRODUCER_COLUMNS), producers)
+            ),
+            str(write_csv(workdir / "products.csv", list(PRODUCT_COLUMNS), products)),
         )
         fleet.run("accounts", "apply")
         _authorise(fleet, shops)
