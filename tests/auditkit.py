@@ -1,9 +1,6 @@
 """Audit trails for the auditor's readers: events written straight into the store,
-and a stock story told through the real ledger, for the integration and CLI tests.
-
-Where the write paths already record their events (a ``stock.moved`` event for a
-movement), the story keeps theirs and writes only the missing ones, so the tests
-hold whether the writers record events or not.
+and a stock story told through the real ledger (which records each movement's
+``stock.moved`` event), for the integration and CLI tests.
 """
 
 from __future__ import annotations
@@ -282,52 +279,10 @@ def stock_story(factory: Factory) -> Story:
         with acting(actor, run_id=run_id), factory() as uow:
             uow.stock.record(movement, when)
             uow.commit()
-        _ensure_event(factory, movement, actor, run_id, when)
         on_hand += movement.on_hand_delta
         reserved += movement.reserved_delta
         figures.append((when, on_hand, reserved))
     return Story(order_run, cancel_run, tuple(figures), adjustment)
-
-
-def _ensure_event(
-    factory: Factory,
-    movement: NewMovement,
-    actor: str,
-    run_id: int | None,
-    when: datetime,
-) -> None:
-    """Record the movement's ``stock.moved`` event unless its writer did."""
-    with factory() as uow:
-        afters = uow.stock._session.execute(
-            sa.select(col(AuditEventRow.after)).where(
-                col(AuditEventRow.action) == actions.STOCK_MOVED,
-                col(AuditEventRow.subject) == actions.sku(SKU),
-            )
-        ).scalars()
-        if any(
-            json.loads(a or "{}").get("key") == movement.idempotency_key for a in afters
-        ):
-            return
-        uow.audit.record(
-            AuditEvent(
-                actions.STOCK_MOVED,
-                actions.sku(SKU),
-                after={
-                    "key": movement.idempotency_key,
-                    "reason": movement.reason.value,
-                    "on_hand": movement.on_hand_delta,
-                    "reserved": movement.reserved_delta,
-                    "reference": movement.reference,
-                    "actor": movement.actor,
-                    "note": movement.note,
-                    "location": movement.location,
-                },
-                actor=actor,
-                run_id=run_id,
-                at=when,
-            )
-        )
-        uow.commit()
 
 
 def drop_event_of(factory: Factory, key: str) -> None:
