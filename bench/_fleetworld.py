@@ -33,16 +33,9 @@ import sqlalchemy as sa
 from bench._syncworld import PAYING_BUYERS, PICTURES, REDIRECT, bench_cipher
 from connectors._context import ConnectorContext
 from connectors._http import RateBudget, RetryPolicy
-from connectors._sim.base import Simulator
-from connectors._sim.buyers import BuyerEvent
-from connectors._sim.clock import SimClock
-from connectors._sim.pictures import picture_response
 from connectors.bukalapak import BukalapakConnector
-from connectors.bukalapak.simulator import BukalapakSimulator
 from connectors.shopee import ShopeeConnector
-from connectors.shopee.simulator import ShopeeSimulator
 from connectors.tokopedia import TokopediaConnector
-from connectors.tokopedia.simulator import TokopediaSimulator
 from core.domain.accounts import ChannelAccount, Marketplace
 from core.domain.catalogue import Dimensions, Producer, ProducerKind, Product
 from core.domain.ids import AccountId, ProducerCode, Sku
@@ -57,6 +50,13 @@ from core.store.uow import SqlUnitOfWork
 from scheduler.daemon import CYCLE, Daemon, DaemonOptions
 from scheduler.runner import AccountJobRunner, RunnerOptions
 from scheduler.timing import Intervals
+from simulators.bukalapak.simulator import BukalapakSimulator
+from simulators.kit.base import Simulator
+from simulators.kit.buyers import BuyerEvent
+from simulators.kit.clock import SimClock
+from simulators.kit.pictures import picture_response
+from simulators.shopee.simulator import ShopeeSimulator
+from simulators.tokopedia.simulator import TokopediaSimulator
 
 MARKETS = (Marketplace.SHOPEE, Marketplace.TOKOPEDIA, Marketplace.BUKALAPAK)
 PREFIX = {

@@ -25,18 +25,9 @@ import sqlalchemy as sa
 
 from connectors._context import ConnectorContext
 from connectors._http import RateBudget, RetryPolicy
-from connectors._sim.base import Simulator
-from connectors._sim.buyers import BuyerSettings
-from connectors._sim.clock import SimClock
-from connectors._sim.pictures import picture_response
 from connectors.bukalapak import BukalapakConnector
-from connectors.bukalapak.simulator import ACCOUNTS_BASE_URL, BukalapakSimulator
-from connectors.bukalapak.simulator import API_BASE_URL as BUKALAPAK_API
 from connectors.shopee import ShopeeConnector
-from connectors.shopee.simulator import BASE_URL as SHOPEE_API
-from connectors.shopee.simulator import ShopeeSimulator
 from connectors.tokopedia import TokopediaConnector
-from connectors.tokopedia.simulator import TokopediaSimulator
 from core.domain.accounts import ChannelAccount, Marketplace
 from core.domain.catalogue import Dimensions, Producer, ProducerKind, Product
 from core.domain.ids import AccountId, ProducerCode, Sku, sku_key
@@ -49,6 +40,15 @@ from core.store.db import make_session_factory
 from core.store.tokens import SqlTokenStore
 from core.store.uow import SqlUnitOfWork
 from ikm_sync.bootstrap import default_rate
+from simulators.bukalapak.simulator import ACCOUNTS_BASE_URL, BukalapakSimulator
+from simulators.bukalapak.simulator import API_BASE_URL as BUKALAPAK_API
+from simulators.kit.base import Simulator
+from simulators.kit.buyers import BuyerSettings
+from simulators.kit.clock import SimClock
+from simulators.kit.pictures import picture_response
+from simulators.shopee.simulator import BASE_URL as SHOPEE_API
+from simulators.shopee.simulator import ShopeeSimulator
+from simulators.tokopedia.simulator import TokopediaSimulator
 
 START = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 PICTURES = "https://img.ikm-sync.example"

@@ -57,21 +57,9 @@ from bench._report import BENCHMARKS, machine, markers, positive, write_section
 from config.logging import configure_logging
 from connectors._context import ConnectorContext
 from connectors._http import RateBudget
-from connectors._sim.base import Simulator
-from connectors._sim.clock import SimClock
-from connectors._sim.ratelimit import RateLimiter
 from connectors.bukalapak import BukalapakConnector
-from connectors.bukalapak.simulator import (
-    ACCOUNTS_BASE_URL,
-    DEFAULT_REDIRECT_URI,
-    BukalapakSimulator,
-)
-from connectors.bukalapak.simulator import API_BASE_URL as BUKALAPAK_API
 from connectors.shopee import ShopeeConnector
-from connectors.shopee.simulator import BASE_URL as SHOPEE_API
-from connectors.shopee.simulator import ShopeeSimulator
 from connectors.tokopedia import TokopediaConnector
-from connectors.tokopedia.simulator import TokopediaSimulator
 from core.domain.accounts import ChannelAccount, Marketplace
 from core.domain.catalogue import Condition, Dimensions
 from core.domain.ids import AccountId, ProducerCode, Sku
@@ -87,6 +75,18 @@ from core.domain.remote import (
 from core.errors import RateLimitError
 from core.ports import MarketplaceConnector, TokenSet
 from ikm_sync.bootstrap import DEFAULT_RATES
+from simulators.bukalapak.simulator import (
+    ACCOUNTS_BASE_URL,
+    DEFAULT_REDIRECT_URI,
+    BukalapakSimulator,
+)
+from simulators.bukalapak.simulator import API_BASE_URL as BUKALAPAK_API
+from simulators.kit.base import Simulator
+from simulators.kit.clock import SimClock
+from simulators.kit.ratelimit import RateLimiter
+from simulators.shopee.simulator import BASE_URL as SHOPEE_API
+from simulators.shopee.simulator import ShopeeSimulator
+from simulators.tokopedia.simulator import TokopediaSimulator
 
 NAME = "connectors"
 START, END = markers(NAME)

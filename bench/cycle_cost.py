@@ -59,7 +59,6 @@ from bench._report import BENCHMARKS, machine, markers, positive, write_section
 from bench._syncworld import SyncWorld
 from bench.sync import postgres_database, postgres_version, sqlite_database
 from config.logging import configure_logging
-from connectors._sim.buyers import BuyerEvent
 from core.domain.accounts import ChannelAccount
 from core.domain.ids import AccountId
 from core.domain.sync import RunOutcome
@@ -75,6 +74,7 @@ from core.store.tables import (
 from core.store.uow import fenced_units
 from scheduler.jobs import CycleReport, run_cycle
 from scheduler.runner import AccountJobRunner, RunnerOptions
+from simulators.kit.buyers import BuyerEvent
 
 NAME = "cycle-cost"
 #: The figures of the revision before quiet cycles stopped recording runs (9aa9782).

@@ -397,7 +397,7 @@ def idle(url: str, seconds: float) -> Figures:
             return [a for a in uow.accounts.get_all() if a.enabled]
 
     def daemon() -> Daemon:
-        from connectors._sim.clock import SimClock
+        from simulators.kit.clock import SimClock
 
         clock = SimClock(datetime.now(UTC), frozen=False)
         runner = AccountJobRunner(

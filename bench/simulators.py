@@ -52,13 +52,13 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from bench._report import BENCHMARKS, ROOT, machine, markers, positive, write_section
-from connectors._sim.base import Simulator
-from connectors._sim.buyers import BuyerEvent
-from connectors._sim.clock import SimClock
-from connectors._sim.server import SimulatorServer
-from connectors.bukalapak.simulator import BukalapakSimulator
-from connectors.shopee.simulator import ShopeeSimulator
-from connectors.tokopedia.simulator import TokopediaSimulator
+from simulators.bukalapak.simulator import BukalapakSimulator
+from simulators.kit.base import Simulator
+from simulators.kit.buyers import BuyerEvent
+from simulators.kit.clock import SimClock
+from simulators.kit.server import SimulatorServer
+from simulators.shopee.simulator import ShopeeSimulator
+from simulators.tokopedia.simulator import TokopediaSimulator
 
 NAME = "simulators"
 START, END = markers(NAME)

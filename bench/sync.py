@@ -88,7 +88,6 @@ from bench._syncworld import (
 )
 from bench.connectors import MemoryTokens
 from config.logging import configure_logging
-from connectors._sim.buyers import BuyerEvent
 from core.domain.accounts import Marketplace
 from core.domain.ids import sku_key
 from core.domain.remote import ChangeKind, ListingChange, ListingDraft
@@ -103,6 +102,7 @@ from core.store.uow import fenced_units
 from ikm_sync.bootstrap import default_rate
 from scheduler.jobs import pull_job, push_job, run_cycle
 from scheduler.runner import AccountJobRunner, RunnerOptions
+from simulators.kit.buyers import BuyerEvent
 
 NAME = "sync"
 START, END = markers(NAME)

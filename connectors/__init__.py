@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from connectors.registry import available, available_simulators, load, load_simulator
+from connectors.registry import available, load
 
-__all__ = ["available", "available_simulators", "load", "load_simulator"]
+__all__ = ["available", "load"]

@@ -10,11 +10,9 @@ from __future__ import annotations
 from functools import cache
 from importlib.metadata import EntryPoint, entry_points
 
-from connectors._sim.base import Simulator
 from core.errors import ConfigError
 
 GROUP = "ikm_sync.connectors"
-SIMULATOR_GROUP = "ikm_sync.simulators"
 
 
 @cache
@@ -45,31 +43,5 @@ def load(key: str) -> type:
         raise ConfigError(
             f"entry point {key!r} ({found.value}) is not a connector class "
             f"with key {key!r}"
-        )
-    return loaded
-
-
-def available_simulators() -> list[str]:
-    """Keys of every installed marketplace simulator, sorted."""
-    return sorted(_entry_points(SIMULATOR_GROUP))
-
-
-def load_simulator(key: str) -> type[Simulator]:
-    """The simulator class registered under ``key``.
-
-    Raises:
-        ConfigError: no simulator has that key, or the registered object is not a
-            :class:`~connectors._sim.base.Simulator` subclass with that ``key``.
-    """
-    found = _entry_points(SIMULATOR_GROUP).get(key)
-    if found is None:
-        known = ", ".join(available_simulators()) or "none installed"
-        raise ConfigError(f"unknown simulator {key!r}; expected one of: {known}")
-    loaded = found.load()
-    if not (isinstance(loaded, type) and issubclass(loaded, Simulator)) or (
-        getattr(loaded, "key", None) != key
-    ):
-        raise ConfigError(
-            f"entry point {key!r} ({found.value}) is not a {key} simulator"
         )
     return loaded

@@ -11,35 +11,41 @@ from pathlib import Path
 import pytest
 
 import connectors
+import simulators
 from core.errors import ConfigError
 
 REPO = Path(__file__).resolve().parent.parent
-PACKAGES = ("ikm_sync", "scheduler", "connectors", "core", "config")
+PACKAGES = ("ikm_sync", "scheduler", "connectors", "simulators", "core", "config")
 
 
-def _marketplace_folders(module: str) -> set[str]:
-    """Connector folders (not ``_plumbing``) holding ``module``.py."""
+def _marketplace_folders(room: str, module: str) -> set[str]:
+    """Marketplace folders of ``room`` (not plumbing, not the kit) with ``module``."""
     return {
         p.name
-        for p in (REPO / "connectors").iterdir()
+        for p in (REPO / room).iterdir()
         if p.is_dir() and not p.name.startswith("_") and (p / f"{module}.py").exists()
     }
 
 
 @pytest.mark.parametrize(
-    ("group", "module", "listed"),
+    ("group", "room", "module", "listed"),
     [
-        ("ikm_sync.connectors", "connector", connectors.available),
-        ("ikm_sync.simulators", "simulator", connectors.available_simulators),
+        ("ikm_sync.connectors", "connectors", "connector", connectors.available),
+        (
+            "ikm_sync.simulators",
+            "simulators",
+            "simulator",
+            simulators.available_simulators,
+        ),
     ],
 )
-def test_declared_entry_points_equal_connector_folders(
-    group: str, module: str, listed: Callable[[], list[str]]
+def test_declared_entry_points_equal_marketplace_folders(
+    group: str, room: str, module: str, listed: Callable[[], list[str]]
 ) -> None:
     declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"][
         "entry-points"
     ][group]
-    folders = _marketplace_folders(module)
+    folders = _marketplace_folders(room, module)
     assert set(declared) == folders
     assert {ep.name for ep in entry_points(group=group)} == folders
     assert listed() == sorted(folders)
@@ -49,7 +55,7 @@ def test_an_unknown_connector_key_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="unknown connector 'lazada'"):
         connectors.load("lazada")
     with pytest.raises(ConfigError, match="unknown simulator 'lazada'"):
-        connectors.load_simulator("lazada")
+        simulators.load_simulator("lazada")
 
 
 @pytest.mark.parametrize("name", PACKAGES)

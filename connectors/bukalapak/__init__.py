@@ -1,5 +1,5 @@
 """Bukalapak (API v4): a simulated channel only, since the marketplace closed for
-physical goods in 2025; the simulator lives in :mod:`connectors.bukalapak.simulator`.
+physical goods in 2025; the simulator lives in :mod:`simulators.bukalapak.simulator`.
 
 This package exports :class:`BukalapakConnector`, the connector for one Bukalapak store.
 """

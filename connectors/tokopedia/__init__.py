@@ -2,7 +2,7 @@
 
 See ``/work/shared/marketplaces/tokopedia.md`` for the contract. This package exports
 :class:`TokopediaConnector` (the ``tokopedia`` entry point); the simulator lives in
-:mod:`connectors.tokopedia.simulator`.
+:mod:`simulators.tokopedia.simulator`.
 """
 
 from __future__ import annotations

@@ -15,9 +15,9 @@ from core.errors import ConfigError
 from ikm_sync._output import console, emit_json, table
 
 if TYPE_CHECKING:
-    from connectors._sim.base import Simulator
-    from connectors._sim.pictures import PictureHost
-    from connectors._sim.server import SimulatorServer
+    from simulators.kit.base import Simulator
+    from simulators.kit.pictures import PictureHost
+    from simulators.kit.server import SimulatorServer
 
 log = structlog.get_logger(__name__)
 
@@ -58,9 +58,9 @@ def build(
     rate_limits: bool,
 ) -> Simulator:
     """One simulator with buyers and faults as the options ask."""
-    from connectors import load_simulator
-    from connectors._sim.buyers import BuyerSettings
-    from connectors._sim.faults import FaultKind
+    from simulators import load_simulator
+    from simulators.kit.buyers import BuyerSettings
+    from simulators.kit.faults import FaultKind
 
     simulator = load_simulator(key)(
         seed=seed,
@@ -139,9 +139,9 @@ def simulate(
     answers the marketplace's seller API as its page in shared/marketplaces describes,
     and shows what it holds under /_sim/listings, /_sim/orders and /_sim/requests.
     """
-    from connectors import available_simulators
-    from connectors._sim.pictures import PictureHost
-    from connectors._sim.server import SimulatorServer
+    from simulators import available_simulators
+    from simulators.kit.pictures import PictureHost
+    from simulators.kit.server import SimulatorServer
 
     keys = marketplace or available_simulators()
     unknown = [k for k in keys if k not in available_simulators()]

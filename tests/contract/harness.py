@@ -12,10 +12,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Protocol
 
-from connectors._sim.base import Simulator
-from connectors._sim.clock import SimClock
 from core.domain.remote import ListingDraft
 from core.ports import MarketplaceConnector, TokenStore
+from simulators.kit.base import Simulator
+from simulators.kit.clock import SimClock
 
 
 class FakeTime(Protocol):

@@ -19,20 +19,20 @@ import httpx
 
 from connectors._context import ConnectorContext
 from connectors._http import RateBudget
-from connectors._sim.clock import SimClock
 from connectors.bukalapak import BukalapakConnector
-from connectors.bukalapak._sim_model import error_envelope
-from connectors.bukalapak.simulator import (
-    ACCOUNTS_BASE_URL,
-    API_BASE_URL,
-    DEFAULT_REDIRECT_URI,
-    BukalapakSimulator,
-)
 from core.domain.accounts import ChannelAccount, Marketplace
 from core.domain.catalogue import Condition
 from core.domain.ids import AccountId, ProducerCode, Sku
 from core.domain.remote import ListingDraft, Secret
 from core.ports import MarketplaceConnector, TokenSet, TokenStore
+from simulators.bukalapak.model import error_envelope
+from simulators.bukalapak.simulator import (
+    ACCOUNTS_BASE_URL,
+    API_BASE_URL,
+    DEFAULT_REDIRECT_URI,
+    BukalapakSimulator,
+)
+from simulators.kit.clock import SimClock
 from tests.contract.harness import FakeTime
 from tests.fakes import FakeTokenStore
 

@@ -16,16 +16,16 @@ import httpx
 
 from connectors._context import ConnectorContext
 from connectors._http import RateBudget
-from connectors._sim.base import Simulator
-from connectors._sim.buyers import BuyerEvent
-from connectors._sim.clock import SimClock
 from connectors.shopee import ShopeeConnector
-from connectors.shopee.simulator import BASE_URL, ShopeeSimulator
 from core.domain.accounts import ChannelAccount, Marketplace
 from core.domain.catalogue import Condition, Dimensions
 from core.domain.ids import AccountId, ProducerCode, Sku
 from core.domain.remote import ListingDraft, Secret, StockUpdate
 from core.ports import MarketplaceConnector, TokenStore
+from simulators.kit.base import Simulator
+from simulators.kit.buyers import BuyerEvent
+from simulators.kit.clock import SimClock
+from simulators.shopee.simulator import BASE_URL, ShopeeSimulator
 from tests.contract.harness import FakeTime, Harness
 from tests.fakes import FakeTokenStore
 

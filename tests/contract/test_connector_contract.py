@@ -16,7 +16,6 @@ from structlog.testing import capture_logs
 
 import connectors
 from connectors._http import RetryPolicy
-from connectors._sim.buyers import BuyerEvent
 from core.domain.ids import Sku, sku_key
 from core.domain.orders import CancelReason
 from core.domain.remote import (
@@ -34,6 +33,7 @@ from core.errors import (
     TransientError,
     UnreadableAnswerError,
 )
+from simulators.kit.buyers import BuyerEvent
 from tests.connectors.test_plumbing import FakeTime
 from tests.contract.harness import Harness
 

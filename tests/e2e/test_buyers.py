@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from connectors._sim.base import Simulator
-from connectors._sim.buyers import BuyerSettings
-from connectors._sim.clock import SimClock
-from connectors._sim.pictures import PictureHost
-from connectors._sim.server import SimulatorServer
-from connectors.bukalapak.simulator import BukalapakSimulator
-from connectors.tokopedia.simulator import TokopediaSimulator
 from ikm_sync.cli import app
+from simulators.bukalapak.simulator import BukalapakSimulator
+from simulators.kit.base import Simulator
+from simulators.kit.buyers import BuyerSettings
+from simulators.kit.clock import SimClock
+from simulators.kit.pictures import PictureHost
+from simulators.kit.server import SimulatorServer
+from simulators.tokopedia.simulator import TokopediaSimulator
 
 pytestmark = pytest.mark.e2e
 

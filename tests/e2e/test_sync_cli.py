@@ -26,8 +26,8 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from connectors.registry import load_simulator
 from core.store.db import make_engine
+from simulators.registry import load_simulator
 from tests.e2e.helpers import snapshot, write_csv
 from tests.e2e.sites import DEMO, MARKETPLACES, Site, _site
 

@@ -22,9 +22,7 @@ import sqlalchemy as sa
 
 from connectors._context import ConnectorContext
 from connectors._http import RateBudget
-from connectors._sim.server import SimulatorServer
 from connectors.shopee import ShopeeConnector
-from connectors.shopee.simulator import ShopeeSimulator
 from core.clock import SystemClock
 from core.domain.accounts import ChannelAccount, Marketplace
 from core.domain.catalogue import Producer, ProducerKind
@@ -32,6 +30,8 @@ from core.domain.ids import AccountId, ProducerCode
 from core.domain.remote import Secret
 from core.store.db import make_session_factory
 from core.store.uow import SqlUnitOfWork
+from simulators.kit.server import SimulatorServer
+from simulators.shopee.simulator import ShopeeSimulator
 from tests.fakes import TEST_TOKEN_KEY, sql_token_store
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]

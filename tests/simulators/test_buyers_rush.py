@@ -15,12 +15,12 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors._sim.base import Simulator
-from connectors._sim.buyers import BuyerSettings
-from connectors._sim.clock import SimClock
-from connectors.bukalapak.simulator import BukalapakSimulator
-from connectors.shopee.simulator import ShopeeSimulator
-from connectors.tokopedia.simulator import TokopediaSimulator
+from simulators.bukalapak.simulator import BukalapakSimulator
+from simulators.kit.base import Simulator
+from simulators.kit.buyers import BuyerSettings
+from simulators.kit.clock import SimClock
+from simulators.shopee.simulator import ShopeeSimulator
+from simulators.tokopedia.simulator import TokopediaSimulator
 
 START = datetime(2025, 6, 2, 3, 0, tzinfo=UTC)
 SKU = "KOPI-FLR-001"

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from connectors._sim.pictures import (
+from simulators.kit.pictures import (
     JPEG,
     PNG,
     PictureHost,

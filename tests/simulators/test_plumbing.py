@@ -11,15 +11,15 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors._sim.base import Simulator
-from connectors._sim.buyers import BuyerEngine, BuyerEvent, BuyerSettings
-from connectors._sim.clock import SimClock
-from connectors._sim.faults import FaultKind
-from connectors._sim.fragments import FragmentCache, json_array
-from connectors._sim.ratelimit import RateLimiter
-from connectors._sim.routing import Router, SimRequest, json_response
-from connectors._sim.server import SimulatorServer
-from connectors._sim.webhooks import Delivery, WebhookDispatcher
+from simulators.kit.base import Simulator
+from simulators.kit.buyers import BuyerEngine, BuyerEvent, BuyerSettings
+from simulators.kit.clock import SimClock
+from simulators.kit.faults import FaultKind
+from simulators.kit.fragments import FragmentCache, json_array
+from simulators.kit.ratelimit import RateLimiter
+from simulators.kit.routing import Router, SimRequest, json_response
+from simulators.kit.server import SimulatorServer
+from simulators.kit.webhooks import Delivery, WebhookDispatcher
 
 START = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
 

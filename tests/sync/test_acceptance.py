@@ -14,8 +14,8 @@ from collections import Counter
 import pytest
 import sqlalchemy as sa
 
-from connectors._sim.faults import FaultKind
 from core.domain.accounts import Marketplace
+from simulators.kit.faults import FaultKind
 from tests.sync.test_orders_flow import assert_ledger_matches_orders, sim_order_ids
 from tests.sync.world import World
 

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from connectors._sim.buyers import BuyerEvent
 from core.domain.accounts import Marketplace
 from core.domain.remote import OrderWindow, RemoteOrder
 from core.domain.sync import OrderStatus, RunOutcome
 from core.ports import MarketplaceConnector
 from core.services.orders import pull_orders
+from simulators.kit.buyers import BuyerEvent
 from tests.sync.world import BUKALAPAK, SHOPEE, TOKOPEDIA, World, counts_of
 
 pytestmark = pytest.mark.db

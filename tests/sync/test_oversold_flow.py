@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from connectors._sim.buyers import BuyerEvent
 from core.domain.accounts import Marketplace
 from core.domain.ids import AccountId
 from core.domain.orders import CancelReason, SettlementKind, StoredOrder
@@ -21,6 +20,7 @@ from core.services.oversold import (
     settle_oversold,
 )
 from core.services.stock import adjust_stock
+from simulators.kit.buyers import BuyerEvent
 from tests.sync.world import BUKALAPAK, SHOPEE, TOKOPEDIA, World
 
 pytestmark = pytest.mark.db

@@ -15,10 +15,10 @@ import sqlalchemy as sa
 from structlog.testing import capture_logs
 
 from connectors._http import RetryPolicy
-from connectors._sim.faults import FaultKind
 from core.domain.accounts import AllocationPolicy, ChannelAccount, Marketplace
 from core.domain.sync import ListingState, RunOutcome
 from core.services.publish import push_account
+from simulators.kit.faults import FaultKind
 from tests.sync.world import BUKALAPAK, COFFEE, SHOPEE, TOKOPEDIA, WEAVERS, World
 
 pytestmark = pytest.mark.db

@@ -23,21 +23,9 @@ import sqlalchemy as sa
 
 from connectors._context import ConnectorContext
 from connectors._http import RateBudget, RetryPolicy
-from connectors._sim.base import Simulator
-from connectors._sim.buyers import BuyerSettings
-from connectors._sim.clock import SimClock
-from connectors._sim.pictures import picture_response
 from connectors.bukalapak import BukalapakConnector
-from connectors.bukalapak.simulator import (
-    ACCOUNTS_BASE_URL,
-    BukalapakSimulator,
-)
-from connectors.bukalapak.simulator import API_BASE_URL as BUKALAPAK_API
 from connectors.shopee import ShopeeConnector
-from connectors.shopee.simulator import BASE_URL as SHOPEE_API
-from connectors.shopee.simulator import ShopeeSimulator
 from connectors.tokopedia import TokopediaConnector
-from connectors.tokopedia.simulator import TokopediaSimulator
 from core.domain.accounts import (
     AllocationPolicy,
     AllocationRule,
@@ -57,6 +45,18 @@ from core.store.leases import SqlLeaseStore
 from core.store.uow import SqlUnitOfWork, fenced_units
 from scheduler.jobs import CycleReport, run_cycle
 from scheduler.runner import AccountJobRunner, ConnectorFactory, RunnerOptions
+from simulators.bukalapak.simulator import (
+    ACCOUNTS_BASE_URL,
+    BukalapakSimulator,
+)
+from simulators.bukalapak.simulator import API_BASE_URL as BUKALAPAK_API
+from simulators.kit.base import Simulator
+from simulators.kit.buyers import BuyerSettings
+from simulators.kit.clock import SimClock
+from simulators.kit.pictures import picture_response
+from simulators.shopee.simulator import BASE_URL as SHOPEE_API
+from simulators.shopee.simulator import ShopeeSimulator
+from simulators.tokopedia.simulator import TokopediaSimulator
 from tests.fakes import sql_token_store
 
 START = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)

@@ -13,7 +13,6 @@ from typing import TypeVar, cast
 import pytest
 from structlog.testing import capture_logs
 
-from connectors._sim.clock import SimClock
 from core.domain.accounts import ChannelAccount
 from core.domain.ids import AccountId
 from core.ports import AuthorisationView, MarketplaceConnector
@@ -22,6 +21,7 @@ from scheduler.daemon import Daemon, DaemonOptions
 from scheduler.ops import metrics
 from scheduler.runner import AccountJobRunner, JobContext
 from scheduler.timing import Intervals
+from simulators.kit.clock import SimClock
 from tests.connectors.test_plumbing import FakeTime
 from tests.contract.harness_shopee import ShopeeHarness, build
 from tests.fakes import FakeTokenStore

@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from connectors._sim.clock import SimClock
-from connectors.bukalapak.simulator import BukalapakSimulator
+from simulators.bukalapak.simulator import BukalapakSimulator
+from simulators.kit.clock import SimClock
 
 API = "https://api.bukalapak.com"
 ACCOUNTS = "https://accounts.bukalapak.com"

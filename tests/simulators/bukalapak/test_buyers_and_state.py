@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from connectors._sim.buyers import BuyerEvent, BuyerSettings
+from simulators.kit.buyers import BuyerEvent, BuyerSettings
 from tests.simulators.bukalapak._support import (
     Market,
     bearer,

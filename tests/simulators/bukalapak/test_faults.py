@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from connectors._sim.buyers import BuyerEvent
+from simulators.kit.buyers import BuyerEvent
 from tests.simulators.bukalapak._support import (
     Market,
     assert_error,

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from connectors._sim.fragments import encode
-from connectors.bukalapak._sim_model import (
+from simulators.bukalapak.model import (
     WIB,
     Line,
     Product,
@@ -17,8 +16,9 @@ from connectors.bukalapak._sim_model import (
     Transaction,
     iso_wib,
 )
-from connectors.bukalapak._sim_render import product_fragment, transaction_fragment
-from connectors.bukalapak._sim_wire import product_json, transaction_json
+from simulators.bukalapak.render import product_fragment, transaction_fragment
+from simulators.bukalapak.wire import product_json, transaction_json
+from simulators.kit.fragments import encode
 from tests.simulators.bukalapak._support import Market, bearer
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from connectors._sim.buyers import BuyerEvent
+from simulators.kit.buyers import BuyerEvent
 from tests.simulators.bukalapak._support import (
     START,
     Market,

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from connectors._sim.clock import SimClock
+from simulators.kit.clock import SimClock
 
 BASE_URL = "https://partner.shopeemobile.com"
 REDIRECT = "https://ikm-sync.example/shopee/callback"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from connectors.shopee.simulator import ShopeeSimulator
+from simulators.shopee.simulator import ShopeeSimulator
 from tests.simulators.shopee._client import BASE_URL, PageClient
 
 

@@ -7,8 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors._sim.clock import SimClock
-from connectors.shopee.simulator import ShopeeSimulator
+from simulators.kit.clock import SimClock
+from simulators.shopee.simulator import ShopeeSimulator
 from tests.simulators.shopee._client import PageClient, ShopSession
 from tests.simulators.shopee.conftest import client_for
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from connectors._sim.buyers import BuyerEvent
-from connectors._sim.clock import SimClock
-from connectors.shopee.simulator import ShopeeSimulator
+from simulators.kit.buyers import BuyerEvent
+from simulators.kit.clock import SimClock
+from simulators.shopee.simulator import ShopeeSimulator
 from tests.simulators.shopee._client import PageClient, ShopSession, error_name
 
 LIST = "/api/v2/order/get_order_list"

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from connectors._sim.clock import SimClock as SimClockType
-from connectors.shopee.simulator import ShopeeSimulator
+from simulators.kit.clock import SimClock as SimClockType
+from simulators.shopee.simulator import ShopeeSimulator
 from tests.simulators.shopee._client import JPEG, PageClient, ShopSession, error_name
 
 ADD = "/api/v2/product/add_item"

@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors._sim.buyers import BuyerEvent
-from connectors._sim.clock import SimClock
-from connectors.shopee.simulator import ShopeeSimulator
+from simulators.kit.buyers import BuyerEvent
+from simulators.kit.clock import SimClock
+from simulators.shopee.simulator import ShopeeSimulator
 from tests.simulators.shopee._client import PageClient, ShopSession, push_signature
 from tests.simulators.shopee.conftest import client_for
 

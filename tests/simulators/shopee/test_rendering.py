@@ -9,9 +9,9 @@ from typing import Any
 
 import httpx
 
-from connectors._sim.buyers import BuyerEvent
-from connectors._sim.clock import SimClock
-from connectors.shopee.simulator import ShopeeSimulator
+from simulators.kit.buyers import BuyerEvent
+from simulators.kit.clock import SimClock
+from simulators.shopee.simulator import ShopeeSimulator
 from tests.simulators.shopee._client import ShopSession
 
 INFO = "/api/v2/product/get_item_base_info"

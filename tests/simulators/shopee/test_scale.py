@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from connectors._sim.clock import SimClock
-from connectors.shopee.simulator import ShopeeSimulator
+from simulators.kit.clock import SimClock
+from simulators.shopee.simulator import ShopeeSimulator
 from tests.simulators.shopee._client import PageClient, ShopSession
 
 LISTINGS = ORDERS = 100_000

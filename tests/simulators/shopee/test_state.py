@@ -7,9 +7,9 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-from connectors._sim.buyers import BuyerEvent, BuyerSettings
-from connectors._sim.clock import SimClock
-from connectors.shopee.simulator import ShopeeSimulator
+from simulators.kit.buyers import BuyerEvent, BuyerSettings
+from simulators.kit.clock import SimClock
+from simulators.shopee.simulator import ShopeeSimulator
 from tests.simulators.shopee._client import PageClient, ShopSession
 from tests.simulators.shopee.conftest import START, client_for
 

@@ -19,9 +19,9 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors._sim.buyers import BuyerEvent
-from connectors._sim.clock import SimClock
-from connectors.tokopedia.simulator import TokopediaSimulator
+from simulators.kit.buyers import BuyerEvent
+from simulators.kit.clock import SimClock
+from simulators.tokopedia.simulator import TokopediaSimulator
 
 API = "https://fs.tokopedia.net"
 ACCOUNTS = "https://accounts.tokopedia.com"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 
-from connectors._sim.clock import SimClock
+from simulators.kit.clock import SimClock
 from tests.simulators.tokopedia.conftest import (
     ACCOUNTS,
     API,

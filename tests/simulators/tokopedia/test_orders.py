@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from connectors._sim.buyers import BuyerEvent
-from connectors._sim.clock import SimClock
+from simulators.kit.buyers import BuyerEvent
+from simulators.kit.clock import SimClock
 from tests.simulators.tokopedia.conftest import Receiver, Toko, error, make_toko, ok
 
 WINDOW = 259_200

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from connectors._sim.buyers import BuyerEvent
-from connectors.tokopedia import _sim_encoded
-from connectors.tokopedia._sim_payloads import order_row, product_info
+from simulators.kit.buyers import BuyerEvent
+from simulators.tokopedia import encoded as _sim_encoded
+from simulators.tokopedia.payloads import order_row, product_info
 from tests.simulators.tokopedia.conftest import Toko, ok
 
 

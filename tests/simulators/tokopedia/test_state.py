@@ -9,10 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors._sim.buyers import BuyerEngine, BuyerEvent, BuyerSettings
-from connectors._sim.clock import SimClock
-from connectors.tokopedia._sim_model import CANCELLED
-from connectors.tokopedia.simulator import TokopediaSimulator
+from simulators.kit.buyers import BuyerEngine, BuyerEvent, BuyerSettings
+from simulators.kit.clock import SimClock
+from simulators.tokopedia.model import CANCELLED
+from simulators.tokopedia.simulator import TokopediaSimulator
 from tests.simulators.tokopedia.conftest import (
     API,
     START,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from connectors._sim.buyers import BuyerEvent
+from simulators.kit.buyers import BuyerEvent
 from tests.simulators.tokopedia.conftest import Receiver, Toko, error, ok, sign
 
 HOOKS = "https://partner.example.com/hooks"

@@ -6,9 +6,7 @@ from typing import Any
 
 import httpx
 
-from connectors._sim.fragments import encode
-from connectors._sim.routing import BadRequestBodyError, SimRequest
-from connectors.bukalapak._sim_model import (
+from simulators.bukalapak.model import (
     LIMIT_MAX,
     MASKED_PHONE,
     ApiError,
@@ -18,6 +16,8 @@ from connectors.bukalapak._sim_model import (
     is_int,
     iso_wib,
 )
+from simulators.kit.fragments import encode
+from simulators.kit.routing import BadRequestBodyError, SimRequest
 
 
 def base36(value: int) -> str:

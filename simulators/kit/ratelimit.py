@@ -7,7 +7,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
 
-from connectors._sim.clock import SimClock
+from simulators.kit.clock import SimClock
 
 
 @dataclass

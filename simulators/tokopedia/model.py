@@ -1,6 +1,6 @@
 """Tokopedia simulator: records, limits, the category fixture and field validation.
 
-Everything here is plain data and pure functions; :mod:`connectors.tokopedia.simulator`
+Everything here is plain data and pure functions; :mod:`simulators.tokopedia.simulator`
 owns the state and the endpoints. Figures cite tokopedia.md (§5, §6, §11).
 """
 

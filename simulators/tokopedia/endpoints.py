@@ -4,7 +4,7 @@ The simulator authenticates, checks the ``fs_id`` and the rate budget, then call
 method named after the route (``product_create``, ``order_list`` …) with a
 :class:`Call`; a method returns the envelope's ``data`` (or :class:`Encoded` data: the
 product info and order list items are encoded once per change and joined) or raises
-:class:`~connectors.tokopedia._sim_model.ApiError`.
+:class:`~simulators.tokopedia.model.ApiError`.
 """
 
 from __future__ import annotations
@@ -16,16 +16,16 @@ from typing import Any, Literal
 
 import httpx
 
-from connectors._sim.faults import FaultPlan
-from connectors._sim.fragments import json_array
-from connectors._sim.routing import BadRequestBodyError, SimRequest
-from connectors.tokopedia._sim_encoded import (
+from simulators.kit.faults import FaultPlan
+from simulators.kit.fragments import json_array
+from simulators.kit.routing import BadRequestBodyError, SimRequest
+from simulators.tokopedia.encoded import (
     encode_order_row,
     encode_product_info,
     order_row_signature,
     product_signature,
 )
-from connectors.tokopedia._sim_model import (
+from simulators.tokopedia.model import (
     DEFAULT_PRODUCT_PER_PAGE,
     INVALID_PRICE,
     INVALID_PRODUCT_ID,
@@ -51,8 +51,8 @@ from connectors.tokopedia._sim_model import (
     is_int,
     validate_product,
 )
-from connectors.tokopedia._sim_payloads import order_detail
-from connectors.tokopedia._sim_store import WEBHOOK_TYPES, WEBHOOK_URL_KEYS, Store
+from simulators.tokopedia.payloads import order_detail
+from simulators.tokopedia.store import WEBHOOK_TYPES, WEBHOOK_URL_KEYS, Store
 
 Domain = Literal["PRD", "ORD", "OPENAPI"]
 

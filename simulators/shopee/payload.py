@@ -2,8 +2,8 @@
 
 Batch reads (``get_item_base_info``, ``get_order_detail``) and list pages are mostly
 encoding. Their entries are written here as JSON text directly, in the same bytes
-:func:`connectors._sim.fragments.encode` gives for the same data, and kept in a
-:class:`~connectors._sim.fragments.FragmentCache` while the record does not change; an
+:func:`simulators.kit.fragments.encode` gives for the same data, and kept in a
+:class:`~simulators.kit.fragments.FragmentCache` while the record does not change; an
 answer is the kept entries joined (:func:`object_with_list`).
 """
 
@@ -15,11 +15,11 @@ from collections.abc import Callable
 from json.encoder import encode_basestring
 from typing import Any, TypeVarTuple
 
-from connectors._sim.fragments import json_array
+from simulators.kit.fragments import json_array
 
 Args = TypeVarTuple("Args")
 
-#: Compact UTF-8 JSON, as :func:`connectors._sim.fragments.encode` writes it (one
+#: Compact UTF-8 JSON, as :func:`simulators.kit.fragments.encode` writes it (one
 #: encoder for every answer instead of one per call).
 JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 

@@ -12,9 +12,8 @@ import heapq
 import random
 from collections.abc import Callable
 
-from connectors._sim.clock import SimClock
-from connectors.bukalapak._sim_book import Catalogue, TransactionBook
-from connectors.bukalapak._sim_model import (
+from simulators.bukalapak.book import Catalogue, TransactionBook
+from simulators.bukalapak.model import (
     RELEASING_STATES,
     TRANSITIONS,
     Line,
@@ -23,7 +22,8 @@ from connectors.bukalapak._sim_model import (
     iso_wib,
     micros,
 )
-from connectors.bukalapak._sim_wire import base36
+from simulators.bukalapak.wire import base36
+from simulators.kit.clock import SimClock
 
 CARRIERS = ("JNE", "J&T", "SiCepat", "Pos Indonesia", "AnterAja", "Ninja Xpress")
 _PLACES = (

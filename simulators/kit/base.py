@@ -3,7 +3,7 @@
 A subclass registers its endpoints in :meth:`Simulator.register_routes` and says how its
 marketplace answers errors (:meth:`error_response`, :meth:`rate_limited_response`,
 :meth:`not_found_response`). :meth:`handler` is an ``httpx`` handler: use it with
-``httpx.MockTransport`` in process, or serve it with :mod:`connectors._sim.server`.
+``httpx.MockTransport`` in process, or serve it with :mod:`simulators.kit.server`.
 """
 
 from __future__ import annotations
@@ -20,16 +20,16 @@ from typing import Any, ClassVar
 
 import httpx
 
-from connectors._sim.buyers import BuyerEngine, BuyerEvent, BuyerSettings
-from connectors._sim.clock import SimClock
-from connectors._sim.faults import Fault, FaultKind, FaultPlan
-from connectors._sim.routing import (
+from simulators.kit.buyers import BuyerEngine, BuyerEvent, BuyerSettings
+from simulators.kit.clock import SimClock
+from simulators.kit.faults import Fault, FaultKind, FaultPlan
+from simulators.kit.routing import (
     BadRequestBodyError,
     Router,
     SimRequest,
     json_response,
 )
-from connectors._sim.webhooks import WebhookDispatcher
+from simulators.kit.webhooks import WebhookDispatcher
 
 #: Endpoints under this prefix are the simulator's own, never faulted or rate limited.
 INSPECTION_PREFIX = "/_sim/"

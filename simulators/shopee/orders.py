@@ -18,8 +18,16 @@ from typing import Any
 
 import httpx
 
-from connectors._sim.routing import SimRequest
-from connectors.shopee._sim_core import (
+from simulators.kit.routing import SimRequest
+from simulators.shopee.payload import (
+    JSON,
+    json_bool,
+    json_number,
+    json_string,
+    object_with_list,
+)
+from simulators.shopee.products import DEFAULT_LOCATION, image_url, model_name
+from simulators.shopee.state import (
     CANCEL_REASONS,
     HOLDING,
     ORDER_STATUSES,
@@ -40,14 +48,6 @@ from connectors.shopee._sim_core import (
     mask_address,
     to_int,
 )
-from connectors.shopee._sim_json import (
-    JSON,
-    json_bool,
-    json_number,
-    json_string,
-    object_with_list,
-)
-from connectors.shopee._sim_products import DEFAULT_LOCATION, image_url, model_name
 
 WIB = timezone(timedelta(hours=7))
 PICKUP_ADDRESS_ID = 10_001

@@ -1,6 +1,6 @@
 """The Shopee simulator's core: records, fixtures, errors, the gateway and pushes.
 
-Everything the endpoint modules (``_sim_products``, ``_sim_orders``, ``_sim_partner``)
+Everything the endpoint modules (``products``, ``orders``, ``partner``)
 share lives here: the dataclasses the state is made of, the category, attribute and
 logistics fixtures, the :class:`ApiError` every handler raises, the checks every call
 passes (signature, timestamp, token, shop link, burst limit, daily quota), the response
@@ -22,12 +22,12 @@ from typing import Any
 
 import httpx
 
-from connectors._sim.base import Simulator
-from connectors._sim.fragments import FragmentCache
-from connectors._sim.ratelimit import RateLimiter
-from connectors._sim.routing import Handler, SimRequest, json_response
-from connectors._sim.webhooks import Delivery
-from connectors.shopee._sim_json import JSON, NestedJson
+from simulators.kit.base import Simulator
+from simulators.kit.fragments import FragmentCache
+from simulators.kit.ratelimit import RateLimiter
+from simulators.kit.routing import Handler, SimRequest, json_response
+from simulators.kit.webhooks import Delivery
+from simulators.shopee.payload import JSON, NestedJson
 
 API_PREFIX = "/api/v2/"
 TIMESTAMP_WINDOW = 300
@@ -584,7 +584,7 @@ class SimCore(Simulator):
     def ok_encoded(self, payload: bytes) -> httpx.Response:
         """The standard success envelope around an already encoded ``response``
         object: ``{"error": "", "message": "", "warning": "", "request_id": …,
-        "response": payload}`` as :func:`~connectors._sim.fragments.encode` writes
+        "response": payload}`` as :func:`~simulators.kit.fragments.encode` writes
         it."""
         # A request id is lowercase hex: its JSON string is the id in quotes.
         body = b"".join(

@@ -9,7 +9,7 @@ from datetime import datetime
 
 import httpx
 
-from connectors._sim.clock import SimClock
+from simulators.kit.clock import SimClock
 
 
 @dataclass

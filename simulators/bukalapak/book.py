@@ -15,7 +15,7 @@ from array import array
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Iterator
 
-from connectors.bukalapak._sim_model import Product, Sku, Transaction
+from simulators.bukalapak.model import Product, Sku, Transaction
 
 _Key = tuple[int, int]
 

@@ -16,8 +16,14 @@ from typing import Any
 
 import httpx
 
-from connectors._sim.routing import SimRequest
-from connectors.shopee._sim_core import (
+from simulators.kit.routing import SimRequest
+from simulators.shopee.payload import (
+    json_bool,
+    json_number,
+    json_string,
+    object_with_list,
+)
+from simulators.shopee.state import (
     CATEGORIES,
     DELETED,
     ITEM_STATUSES,
@@ -32,12 +38,6 @@ from connectors.shopee._sim_core import (
     SimCore,
     is_number,
     to_int,
-)
-from connectors.shopee._sim_json import (
-    json_bool,
-    json_number,
-    json_string,
-    object_with_list,
 )
 
 #: The location id of a shop without warehouses [INF].

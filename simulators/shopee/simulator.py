@@ -91,12 +91,16 @@ from typing import Any, ClassVar
 
 import httpx
 
-from connectors._sim.buyers import BuyerEvent, BuyerSettings
-from connectors._sim.clock import SimClock
-from connectors._sim.fragments import FragmentCache
-from connectors._sim.ratelimit import RateLimiter
-from connectors._sim.routing import Router, SimRequest, json_response
-from connectors.shopee._sim_core import (
+from simulators.kit.buyers import BuyerEvent, BuyerSettings
+from simulators.kit.clock import SimClock
+from simulators.kit.fragments import FragmentCache
+from simulators.kit.ratelimit import RateLimiter
+from simulators.kit.routing import Router, SimRequest, json_response
+from simulators.shopee.orders import OrdersApi
+from simulators.shopee.partner import TOP_LEVEL, PartnerApi
+from simulators.shopee.payload import NestedJson
+from simulators.shopee.products import DEFAULT_LOCATION, ProductsApi
+from simulators.shopee.state import (
     AUTHORISATION_SECONDS,
     DEFAULT_ITEM_LIMITS,
     DELETED,
@@ -117,10 +121,6 @@ from connectors.shopee._sim_core import (
     Shop,
     module_of,
 )
-from connectors.shopee._sim_json import NestedJson
-from connectors.shopee._sim_orders import OrdersApi
-from connectors.shopee._sim_partner import TOP_LEVEL, PartnerApi
-from connectors.shopee._sim_products import DEFAULT_LOCATION, ProductsApi
 
 #: The production host of the reference (§1); tests use it as ``base_url``.
 BASE_URL = "https://partner.shopeemobile.com"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from connectors._sim.base import Simulator
+from simulators.kit.base import Simulator
 
 
 def _handler_class(simulator: Simulator) -> type[BaseHTTPRequestHandler]:

@@ -111,26 +111,26 @@ from urllib.parse import parse_qs
 
 import httpx
 
-from connectors._sim.base import Simulator
-from connectors._sim.buyers import BuyerEvent, BuyerSettings
-from connectors._sim.clock import SimClock
-from connectors._sim.fragments import encode
-from connectors._sim.ratelimit import RateLimiter
-from connectors._sim.routing import (
+from simulators.kit.base import Simulator
+from simulators.kit.buyers import BuyerEvent, BuyerSettings
+from simulators.kit.clock import SimClock
+from simulators.kit.fragments import encode
+from simulators.kit.ratelimit import RateLimiter
+from simulators.kit.routing import (
     BadRequestBodyError,
     Handler,
     Router,
     SimRequest,
     json_response,
 )
-from connectors.tokopedia._sim_endpoints import (
+from simulators.tokopedia.endpoints import (
     Call,
     Domain,
     Encoded,
     Endpoints,
     param_code,
 )
-from connectors.tokopedia._sim_model import (
+from simulators.tokopedia.model import (
     CANCELLED,
     DEFAULT_TOKEN_LIFETIME,
     LEAF_CATEGORIES,
@@ -148,7 +148,7 @@ from connectors.tokopedia._sim_model import (
     message_for_status,
     validate_product,
 )
-from connectors.tokopedia._sim_store import SIGNATURE_HEADER, Store
+from simulators.tokopedia.store import SIGNATURE_HEADER, Store
 
 __all__ = ["API_BASE_URL", "SIGNATURE_HEADER", "TOKEN_URL", "TokopediaSimulator"]
 

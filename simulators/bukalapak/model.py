@@ -1,6 +1,6 @@
 """The Bukalapak simulator's records, time format, envelope and state machine.
 
-Everything here is plain data and pure helpers; :mod:`connectors.bukalapak.simulator`
+Everything here is plain data and pure helpers; :mod:`simulators.bukalapak.simulator`
 owns the behaviour. Times are kept as integer microseconds since the Unix epoch so that
 ordering and windows are exact; they are shown as ISO 8601 in WIB (``+07:00``).
 """
@@ -15,7 +15,7 @@ from typing import Any, TypeGuard
 
 import httpx
 
-from connectors._sim.routing import json_response
+from simulators.kit.routing import json_response
 
 #: Business time zone of Bukalapak (WIB, UTC+7); responses carry this offset.
 WIB = timezone(timedelta(hours=7))

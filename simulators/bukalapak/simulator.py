@@ -99,14 +99,8 @@ from typing import Any, ClassVar
 
 import httpx
 
-from connectors._sim.base import Simulator
-from connectors._sim.buyers import BuyerEvent, BuyerSettings
-from connectors._sim.clock import SimClock
-from connectors._sim.fragments import FragmentCache
-from connectors._sim.ratelimit import RateLimiter
-from connectors._sim.routing import Router, SimRequest
-from connectors.bukalapak._sim_book import Catalogue
-from connectors.bukalapak._sim_model import (
+from simulators.bukalapak.book import Catalogue
+from simulators.bukalapak.model import (
     CODE_CLOSED,
     CODE_ILLEGAL_TRANSITION,
     SKU_STATES,
@@ -124,7 +118,7 @@ from connectors.bukalapak._sim_model import (
     micros,
     parse_iso,
 )
-from connectors.bukalapak._sim_oauth import (
+from simulators.bukalapak.oauth import (
     ACCESS_TTL,
     AccessToken,
     Client,
@@ -132,12 +126,12 @@ from connectors.bukalapak._sim_oauth import (
     OAuthServer,
     oauth_error_response,
 )
-from connectors.bukalapak._sim_orders import CARRIERS, OrderDesk
-from connectors.bukalapak._sim_render import (
+from simulators.bukalapak.orders import CARRIERS, OrderDesk
+from simulators.bukalapak.render import (
     product_fragment,
     transaction_fragment,
 )
-from connectors.bukalapak._sim_wire import (
+from simulators.bukalapak.wire import (
     base36,
     integer_field,
     list_response,
@@ -150,6 +144,12 @@ from connectors.bukalapak._sim_wire import (
     text_field,
     transaction_json,
 )
+from simulators.kit.base import Simulator
+from simulators.kit.buyers import BuyerEvent, BuyerSettings
+from simulators.kit.clock import SimClock
+from simulators.kit.fragments import FragmentCache
+from simulators.kit.ratelimit import RateLimiter
+from simulators.kit.routing import Router, SimRequest
 
 API_BASE_URL = "https://api.bukalapak.com"
 ACCOUNTS_BASE_URL = "https://accounts.bukalapak.com"

@@ -3,14 +3,14 @@
 List pages are mostly rendering. :func:`product_fragment` and
 :func:`transaction_fragment` write the compact JSON of one record straight from its
 fields: byte for byte what ``fragments.encode`` makes of
-:func:`~connectors.bukalapak._sim_wire.product_json` and
-:func:`~connectors.bukalapak._sim_wire.transaction_json` (those stay the readable
+:func:`~simulators.bukalapak.wire.product_json` and
+:func:`~simulators.bukalapak.wire.transaction_json` (those stay the readable
 shape, and tests hold the two equal), at a third of the cost, so that a page of records
 never seen before is cheap too. Strings go through the JSON encoder's own string
 escaping; numbers are the records' integers.
 
-:class:`~connectors._sim.fragments.FragmentCache` keeps those fragments like
-:class:`~connectors._sim.fragments.FragmentCache` keeps what it encodes: per record,
+:class:`~simulators.kit.fragments.FragmentCache` keeps those fragments like
+:class:`~simulators.kit.fragments.FragmentCache` keeps what it encodes: per record,
 with the signature of what the fragment shows, the least recently used evicted.
 """
 
@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from json.encoder import encode_basestring
 
-from connectors.bukalapak._sim_model import (
+from simulators.bukalapak.model import (
     MASKED_PHONE,
     Line,
     Product,
@@ -34,7 +34,7 @@ _encode_object = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).enc
 
 
 def sku_text(sku: Sku) -> str:
-    """A SKU as :func:`~connectors.bukalapak._sim_wire.sku_json` shows it, as JSON."""
+    """A SKU as :func:`~simulators.bukalapak.wire.sku_json` shows it, as JSON."""
     return (
         f'{{"id":{sku.id},"product_id":{_text(sku.product_id)},'
         f'"sku_name":{_text(sku.sku_name)},"variant_name":{_text(sku.variant_name)},'

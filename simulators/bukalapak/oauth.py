@@ -24,15 +24,15 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 
-from connectors._sim.clock import SimClock
-from connectors._sim.routing import SimRequest, json_response
-from connectors.bukalapak._sim_model import (
+from simulators.bukalapak.model import (
     CODE_BAD_REQUEST,
     CODE_UNAUTHORIZED,
     ApiError,
     Store,
     envelope,
 )
+from simulators.kit.clock import SimClock
+from simulators.kit.routing import SimRequest, json_response
 
 #: Scopes a seller may grant (page §2.1).
 SELLER_SCOPES = ("public", "user", "store")

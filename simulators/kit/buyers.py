@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from connectors._sim.clock import SimClock
+from simulators.kit.clock import SimClock
 
 
 class BuyerEvent(StrEnum):

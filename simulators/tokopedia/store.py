@@ -18,11 +18,11 @@ import random
 from dataclasses import asdict, fields
 from typing import Any
 
-from connectors._sim.buyers import BuyerEvent
-from connectors._sim.clock import SimClock
-from connectors._sim.fragments import FragmentCache
-from connectors._sim.webhooks import WebhookDispatcher
-from connectors.tokopedia._sim_model import (
+from simulators.kit.buyers import BuyerEvent
+from simulators.kit.clock import SimClock
+from simulators.kit.fragments import FragmentCache
+from simulators.kit.webhooks import WebhookDispatcher
+from simulators.tokopedia.model import (
     BUYER_CANCELLABLE,
     CANCEL_REQUESTABLE,
     CANCELLED,
@@ -34,7 +34,7 @@ from connectors.tokopedia._sim_model import (
     Shop,
     Token,
 )
-from connectors.tokopedia._sim_payloads import (
+from simulators.tokopedia.payloads import (
     SHOP_HOST,
     invoice_number,
     notification_payload,

@@ -1,10 +1,10 @@
 """Tokopedia simulator: list items written straight to JSON, and kept until they change.
 
 Product info and order list pages are mostly encoding: ``json.dumps`` of an item built
-as dictionaries (:func:`~connectors.tokopedia._sim_payloads.product_info`,
-:func:`~connectors.tokopedia._sim_payloads.order_row`) takes about 15 µs. The encoders
+as dictionaries (:func:`~simulators.tokopedia.payloads.product_info`,
+:func:`~simulators.tokopedia.payloads.order_row`) takes about 15 µs. The encoders
 here write the very same bytes from the record with one ``%``-format (a few µs), and
-:class:`~connectors._sim.fragments.FragmentCache` keeps each item, keyed on its id and a
+:class:`~simulators.kit.fragments.FragmentCache` keeps each item, keyed on its id and a
 signature of everything the item shows that can change, so an unchanged record is not
 encoded again.
 
@@ -21,8 +21,8 @@ from json.encoder import encode_basestring
 from math import isfinite
 from operator import attrgetter
 
-from connectors._sim.fragments import encode
-from connectors.tokopedia._sim_model import (
+from simulators.kit.fragments import encode
+from simulators.tokopedia.model import (
     BASIC_STATUS_ACTIVE,
     BASIC_STATUS_INACTIVE,
     CANCELLED,
@@ -33,7 +33,7 @@ from connectors.tokopedia._sim_model import (
     Product,
     Shop,
 )
-from connectors.tokopedia._sim_payloads import (
+from simulators.tokopedia.payloads import (
     category_path,
     mobile_url,
     order_row,

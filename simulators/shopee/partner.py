@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 
 import httpx
 
-from connectors._sim.routing import SimRequest
-from connectors.shopee._sim_core import (
+from simulators.kit.routing import SimRequest
+from simulators.shopee.state import (
     ACCESS_TOKEN_SECONDS,
     AUTHORISATION_SECONDS,
     CODE_SECONDS,

@@ -2,8 +2,8 @@
 
 Pure functions from records to the dictionaries the API answers with (§5.7, §6.1,
 §6.2, §7.3), mixed key casing included (``productID``, ``Name``, ``LastUpdateUnix``).
-List pages write the same items straight to JSON (:mod:`connectors.tokopedia.
-_sim_encoded`); these dictionaries are what they must equal.
+List pages write the same items straight to JSON (:mod:`simulators.tokopedia.
+encoded`); these dictionaries are what they must equal.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from connectors.tokopedia._sim_model import (
+from simulators.tokopedia.model import (
     BASIC_STATUS_ACTIVE,
     BASIC_STATUS_INACTIVE,
     CANCELLED,
