@@ -25,21 +25,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import sqlalchemy as sa
 
-from bench._syncworld import PAYING_BUYERS, PICTURES, REDIRECT, bench_cipher
-from connectors._context import ConnectorContext
-from connectors._http import RateBudget, RetryPolicy
-from connectors.bukalapak import BukalapakConnector
-from connectors.shopee import ShopeeConnector
-from connectors.tokopedia import TokopediaConnector
+from bench._syncworld import PAYING_BUYERS, PICTURES, bench_cipher
 from core.domain.accounts import ChannelAccount, Marketplace
 from core.domain.catalogue import Dimensions, Producer, ProducerKind, Product
 from core.domain.ids import AccountId, ProducerCode, Sku
-from core.domain.remote import Secret
 from core.domain.stock import MovementReason, NewMovement
 from core.ports import MarketplaceConnector
 from core.store.db import make_session_factory
@@ -47,16 +40,13 @@ from core.store.leases import SqlLeaseStore
 from core.store.schedule import SqlScheduleStore
 from core.store.tokens import SqlTokenStore
 from core.store.uow import SqlUnitOfWork
+from ikm_sync.simulated import SimulatedMarkets, write_calls
 from scheduler.daemon import CYCLE, Daemon, DaemonOptions
 from scheduler.runner import AccountJobRunner, RunnerOptions
 from scheduler.timing import Intervals
-from simulators.bukalapak.simulator import BukalapakSimulator
 from simulators.kit.base import Simulator
 from simulators.kit.buyers import BuyerEvent
 from simulators.kit.clock import SimClock
-from simulators.kit.pictures import picture_response
-from simulators.shopee.simulator import ShopeeSimulator
-from simulators.tokopedia.simulator import TokopediaSimulator
 
 MARKETS = (Marketplace.SHOPEE, Marketplace.TOKOPEDIA, Marketplace.BUKALAPAK)
 PREFIX = {
@@ -103,40 +93,30 @@ def products_of(marketplace: Marketplace, index: int) -> list[Product]:
     ]
 
 
-def hosts(marketplace: Marketplace, index: int) -> dict[str, str]:
-    """The account's own base URLs (the simulators do not look at the host)."""
-    tag = f"{PREFIX[marketplace]}{index}"
-    return {
-        "api": f"https://{tag}-api.fleet.example",
-        "accounts": f"https://{tag}-accounts.fleet.example",
-    }
-
-
 class Transport:
-    """Routes each request to its account's simulator by host, waiting
+    """Routes each live account's requests to its own simulators, waiting
     :attr:`latency` seconds first; counts requests and the time inside the
     simulators."""
 
     def __init__(self) -> None:
-        self.sims: dict[str, Simulator] = {}
         self.latency = 0.0
         self.requests = 0
         self.in_sims = 0.0
-        self.picture_host = httpx.URL(PICTURES).host
         self._lock = threading.Lock()
 
-    def add(self, marketplace: Marketplace, index: int, sim: Simulator) -> None:
-        for url in hosts(marketplace, index).values():
-            self.sims[httpx.URL(url).host] = sim
+    def client(self, markets: SimulatedMarkets) -> httpx.Client:
+        """An HTTP client for one account's simulated marketplace."""
+        return httpx.Client(
+            transport=httpx.MockTransport(partial(self.handle, markets))
+        )
 
-    def handler(self, request: httpx.Request) -> httpx.Response:
-        if request.url.host == self.picture_host:
-            return picture_response(request)
-        sim = self.sims[request.url.host]
+    def handle(
+        self, markets: SimulatedMarkets, request: httpx.Request
+    ) -> httpx.Response:
         if self.latency:
             time.sleep(self.latency)  # the network's round trip, GIL released
         started = time.perf_counter()
-        response = sim.handler(request)
+        response = markets.handler(request)
         spent = time.perf_counter() - started
         with self._lock:
             self.requests += 1
@@ -155,7 +135,9 @@ class Fleet:
     live: list[ChannelAccount]
     sims: dict[AccountId, Simulator]
     transport: Transport
-    http: httpx.Client
+    #: Each live account's simulated marketplace and HTTP client.
+    markets: dict[AccountId, SimulatedMarkets] = field(default_factory=dict)
+    clients: dict[AccountId, httpx.Client] = field(default_factory=dict)
     indexes: dict[AccountId, int] = field(default_factory=dict)
 
     # ------------------------------------------------------------ building
@@ -174,7 +156,6 @@ class Fleet:
             live=[],
             sims={},
             transport=transport,
-            http=httpx.Client(transport=httpx.MockTransport(transport.handler)),
         )
         fleet._simulators(min(live, n))
         fleet._store()
@@ -182,27 +163,22 @@ class Fleet:
         return fleet
 
     def _simulators(self, live: int) -> None:
-        kinds: dict[Marketplace, type[Simulator]] = {
-            Marketplace.SHOPEE: ShopeeSimulator,
-            Marketplace.TOKOPEDIA: TokopediaSimulator,
-            Marketplace.BUKALAPAK: BukalapakSimulator,
-        }
         for seed, marketplace in enumerate(MARKETS):
             for index in range(self.n):
                 key = account_id(marketplace, index)
                 self.indexes[key] = index
                 shop = f"parked-{index}"
                 if index < live:
-                    sim = kinds[marketplace](
+                    markets = SimulatedMarkets(
+                        [marketplace.value],
                         clock=self.clock,
-                        seed=1000 * seed + index,
-                        rate_limits=False,
                         buyers=PAYING_BUYERS,
+                        seeds={marketplace.value: 1000 * seed + index},
                     )
-                    self.sims[key] = sim
-                    self.transport.add(marketplace, index, sim)
-                    credentials = sim.credentials()
-                    shop = credentials.get("shop_id") or credentials["store_id"]
+                    self.markets[key] = markets
+                    self.sims[key] = markets.sims[marketplace.value]
+                    self.clients[key] = self.transport.client(markets)
+                    shop = markets.access(marketplace.value).shop_id
                 account = ChannelAccount(
                     key, marketplace, shop, (producer_code(marketplace, index),)
                 )
@@ -271,79 +247,15 @@ class Fleet:
 
     def connector(self, account: ChannelAccount) -> MarketplaceConnector:
         """A connector for a live ``account``, as production builds one per job."""
-        sim = self.sims[account.id]
-        urls = hosts(account.marketplace, self.indexes[account.id])
-        credentials = sim.credentials()
-        options: dict[str, Any]
-        secrets: dict[str, Secret]
-        build: type[MarketplaceConnector]
-        if account.marketplace is Marketplace.SHOPEE:
-            category = {
-                "category_id": int(credentials["category_id"]),
-                "attributes": [
-                    {
-                        "attribute_id": 100_010,
-                        "values": [{"value_id": 0, "original_value_name": "NoBrand"}],
-                    }
-                ],
-            }
-            options = {
-                "partner_id": int(credentials["partner_id"]),
-                "default_category": category,
-                "logistics": [{"logistic_id": int(credentials["logistic_id"])}],
-                "days_to_ship": 2,
-            }
-            secrets = {"partner_key": Secret(credentials["partner_key"])}
-            build = ShopeeConnector
-        elif account.marketplace is Marketplace.TOKOPEDIA:
-            options = {
-                "fs_id": int(credentials["fs_id"]),
-                "token_url": urls["accounts"] + "/token",
-                "default_category_id": 2310,
-            }
-            secrets = {
-                "client_id": Secret(credentials["client_id"]),
-                "client_secret": Secret(credentials["client_secret"]),
-            }
-            build = TokopediaConnector
-        else:
-            options = {
-                "accounts_base_url": urls["accounts"],
-                "default_category_id": 1234,
-                "default_image_ids": [
-                    int(i) for i in credentials["attachment_ids"].split(",")
-                ][:1],
-            }
-            secrets = {
-                "client_id": Secret(credentials["client_id"]),
-                "client_secret": Secret(credentials["client_secret"]),
-            }
-            build = BukalapakConnector
-        context = ConnectorContext(
-            account=account,
-            base_url=urls["api"],
-            http=self.http,
-            clock=self.clock,
-            tokens=self.tokens(),
-            budget=RateBudget(1.0, 1, enabled=False),
-            credentials=secrets,
-            options=options,
-            policy=RetryPolicy(),
-            sleep=time.sleep,
+        return self.markets[account.id].connector(
+            account, http=self.clients[account.id], tokens=self.tokens()
         )
-        return build(context)
 
     def _authorise(self) -> None:
         """Every live shop approves the app (simulators approve at once)."""
         for account in self.live:
             connector = self.connector(account)
-            link = connector.authorization_url(REDIRECT, "bench")
-            if link is None:
-                connector.authorize("", REDIRECT)
-            else:
-                answer = self.http.get(link)
-                query = parse_qs(urlsplit(answer.headers["location"]).query)
-                connector.authorize(query["code"][0], REDIRECT)
+            self.markets[account.id].authorise(connector, self.clients[account.id])
             connector.close()
 
     # ------------------------------------------------------------ the daemon
@@ -403,12 +315,11 @@ class Fleet:
 
     def write_calls(self) -> int:
         """Requests the live simulators counted on routes that change something."""
-        from bench._syncworld import write_calls
-
         return sum(write_calls(sim) for sim in self.sims.values())
 
     def close(self) -> None:
-        self.http.close()
+        for client in self.clients.values():
+            client.close()
 
 
 # ------------------------------------------------------------------ counting

@@ -16,7 +16,7 @@ written to ``/dev/null``):
   the time inside ``sim.handler``). Median, min and max of ``--runs`` runs;
 * rate-limited, simulator rate limits on with their documented limits and the
   connector's ``RateBudget`` configured as production wiring does
-  (``ikm_sync.bootstrap.DEFAULT_RATES``): ``push_stock`` is called in a loop for
+  (`the descriptors' documented rates`): ``push_stock`` is called in a loop for
   ``--seconds`` seconds, and the rate of stock requests (Tokopedia: rows, metered per
   row) the simulator accepted is divided by the rate it allows; throttling answers are
   counted on the simulator's side (429s, Tokopedia ``ERR_TOO_MANY_REQUEST`` rows) and on
@@ -53,6 +53,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+import connectors
 from bench._report import BENCHMARKS, machine, markers, positive, write_section
 from config.logging import configure_logging
 from connectors._context import ConnectorContext
@@ -74,7 +75,6 @@ from core.domain.remote import (
 )
 from core.errors import RateLimitError
 from core.ports import MarketplaceConnector, TokenSet
-from ikm_sync.bootstrap import DEFAULT_RATES
 from simulators.bukalapak.simulator import (
     ACCOUNTS_BASE_URL,
     DEFAULT_REDIRECT_URI,
@@ -507,9 +507,15 @@ class Bukalapak(Market):
 MARKETS: dict[str, type[Market]] = {m.key: m for m in (Shopee, Tokopedia, Bukalapak)}
 
 
+def documented_rate(key: str) -> tuple[float, int]:
+    """The request rate and burst the marketplace's descriptor declares."""
+    rate = connectors.descriptor(key).rate
+    return rate.per_second, rate.burst
+
+
 def production_budget(key: str, *, enabled: bool = True) -> CountingBudget:
     """A budget with the rate and burst production wiring gives ``key``."""
-    rate, burst = DEFAULT_RATES[key]
+    rate, burst = documented_rate(key)
     return CountingBudget(rate, burst, enabled=enabled)
 
 
@@ -820,7 +826,7 @@ def _rate_guarded(market: type[Market], items: int, seconds: float) -> RateRun:
     try:
         return bench_rate(market, items, seconds)
     except Exception as exc:  # noqa: BLE001 - reported in the table, not lost
-        rate, burst = DEFAULT_RATES[market.key]
+        rate, burst = documented_rate(market.key)
         failed = RateRun(market, rate, burst, rate, burst)
         failed.error = f"{type(exc).__name__}: {exc}"
         return failed
@@ -970,7 +976,8 @@ def render_section(
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     info = machine({"httpx": httpx.__version__})
     budgets = ", ".join(
-        f"{k} {rate:g}/s burst {burst}" for k, (rate, burst) in DEFAULT_RATES.items()
+        f"{k} {rate:g}/s burst {burst}"
+        for k, (rate, burst) in ((k, documented_rate(k)) for k in MARKETS)
     )
     mode = (
         "in parallel, one thread each"
@@ -1007,7 +1014,7 @@ def render_section(
         "simulator showed every pushed stock.",
         "",
         f"**Rate-limited** (simulator rate limits on, as documented; connector budget "
-        f"as production wiring sets it, `ikm_sync.bootstrap.DEFAULT_RATES`: "
+        f"as production wiring sets it, the descriptors' documented rates: "
         f"{budgets}): the catalogue is created with the limits off on both sides, so "
         "both sides start with full buckets; then `push_stock` is called in a loop "
         f"for {seconds:g} s with twice the burst in items per call (Tokopedia: "

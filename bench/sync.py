@@ -84,7 +84,6 @@ from bench._syncworld import (
     bench_cipher,
     product_of,
     requests_made,
-    write_calls,
 )
 from bench.connectors import MemoryTokens
 from config.logging import configure_logging
@@ -492,7 +491,7 @@ def propagation(url: str, products: int) -> Figures:
             requests_made(world.sims[marketplace]) - requests[marketplace]
         )
         figures[f"{prefix}.writes"] = (
-            write_calls(world.sims[marketplace]) - writes[marketplace]
+            world.markets.write_calls(marketplace.value) - writes[marketplace]
         )
         figures[f"{prefix}.throttled"] = world.meter.throttled[
             marketplace

@@ -31,11 +31,13 @@ import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from cryptography.fernet import Fernet
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -66,7 +68,29 @@ DATABASE_URL_SHORTHAND_ENV = "IKMSYNC_DATABASE_URL"
 DEFAULT_CONFIG_FILE = Path("ikm-sync.toml")
 DEFAULTS_FILE = Path(__file__).with_name("defaults.toml")
 
-Marketplace = Literal["shopee", "tokopedia", "bukalapak"]
+#: The entry-point group each marketplace plugin registers its descriptor in.
+MARKETPLACE_GROUP = "ikm_sync.connectors"
+
+
+@lru_cache(maxsize=1)
+def installed_marketplaces() -> tuple[str, ...]:
+    """Keys of the installed marketplace plugins (their entry points), sorted; read
+    once per process."""
+    return tuple(sorted({ep.name for ep in entry_points(group=MARKETPLACE_GROUP)}))
+
+
+def _installed_marketplace(key: str) -> str:
+    known = installed_marketplaces()
+    if key not in known:
+        raise ValueError(
+            f"unknown marketplace {key!r}; expected one of: "
+            f"{', '.join(known) or 'none installed'}"
+        )
+    return key
+
+
+#: A marketplace key that an installed plugin answers to.
+Marketplace = Annotated[str, AfterValidator(_installed_marketplace)]
 Environment = Literal["development", "test", "production"]
 
 _PLACEHOLDER_SECRETS = frozenset(

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from connectors.registry import available, load
+from connectors.registry import available, descriptor, descriptors, load
 
-__all__ = ["available", "load"]
+__all__ = ["available", "descriptor", "descriptors", "load"]

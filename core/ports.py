@@ -19,6 +19,7 @@ from core.domain.accounts import ChannelAccount
 from core.domain.catalogue import Producer, ProducerKind, Product, ProductStatus
 from core.domain.ids import AccountId, Sku
 from core.domain.listings import Listing
+from core.domain.marketplaces import Capability
 from core.domain.orders import CancelReason, Settlement, StoredOrder
 from core.domain.remote import (
     BatchLimits,
@@ -780,9 +781,9 @@ class MarketplaceConnector(Protocol):
 
     key: ClassVar[str]
     limits: ClassVar[BatchLimits]
-    #: Whether the marketplace documents a seller's cancellation of an order
-    #: (:meth:`cancel_order`).
-    cancels_orders: ClassVar[bool]
+    #: What the marketplace's API lets the connector do; the planner and the
+    #: services never ask for anything else.
+    capabilities: ClassVar[frozenset[Capability]]
 
     def authorization_url(self, redirect_uri: str, state: str) -> str | None:
         """Where the seller approves this app for the shop (``None`` when the
@@ -866,8 +867,8 @@ class MarketplaceConnector(Protocol):
 
         Raises:
             RejectedError: no such order, the order can no longer be cancelled, or
-                the marketplace documents no cancellation (``cancels_orders`` is
-                False).
+                the marketplace documents no cancellation (no
+                ``Capability.CANCEL_ORDERS``).
         """
         ...
 

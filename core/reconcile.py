@@ -15,6 +15,10 @@ updates and stock updates, with no I/O:
   what differs; a delisted one that is wanted again is updated (which lists it again);
 * a live listing whose product is no longer wanted (archived, draft, excluded by the
   policy, its producer gone from the account) is deactivated;
+* nothing is planned that the marketplace cannot do (its :class:`Capability` set):
+  without ``UPDATE_CONTENT`` a changed content is kept back (``plan.unsupported``) and
+  a delisted listing is reactivated as it is; without ``UNLIST`` a listing no longer
+  wanted is taken to zero stock instead of deactivated;
 * stock updates that lower a listing's stock or take it to zero come first (they
   prevent overselling); one SKU has at most one update of each kind.
 
@@ -35,6 +39,7 @@ from core.domain.accounts import ChannelAccount
 from core.domain.catalogue import Condition, Product, ProductStatus
 from core.domain.ids import AccountId, Sku, sku_key
 from core.domain.listings import Listing, content_hash
+from core.domain.marketplaces import Capability
 from core.domain.remote import (
     ChangeKind,
     ListingChange,
@@ -67,6 +72,9 @@ class AccountPlan:
     deactivations: list[ListingChange] = field(default_factory=list)
     prices: list[PriceUpdate] = field(default_factory=list)
     stock: list[StockUpdate] = field(default_factory=list)
+    #: Changes wanted that the marketplace cannot make (e.g. a content edit where the
+    #: API documents none); shown, never sent, not counted in :meth:`counts`.
+    unsupported: list[tuple[Sku, ChangeKind]] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -140,12 +148,17 @@ def plan_account(
     products: Mapping[str, Product],
     levels: Mapping[str, StockLevel],
     listings: Mapping[str, Listing],
+    *,
+    capabilities: frozenset[Capability],
 ) -> AccountPlan:
-    """The changes that bring ``account`` from ``listings`` to the desired state.
+    """The changes that bring ``account`` from ``listings`` to the desired state, as
+    far as the marketplace's ``capabilities`` allow.
 
     ``products`` (by SKU key) holds at least the products of the account's producers
     and those of its listings; ``levels`` and ``listings`` are by SKU key too.
     """
+    edits = Capability.UPDATE_CONTENT in capabilities
+    unlists = Capability.UNLIST in capabilities
     plan = AccountPlan(
         account, desired=desired_state(account, products.values(), levels)
     )
@@ -174,13 +187,18 @@ def plan_account(
             plan.creates.append(ListingChange(ChangeKind.CREATE, draft))
             continue
         variant = listing.external_variant_id
-        if (
-            listing.state is ListingState.DELISTED
-            or listing.last_content_hash != want.content_hash
-        ):
+        changed = listing.last_content_hash != want.content_hash
+        if edits and (changed or listing.state is ListingState.DELISTED):
             plan.updates.append(
                 ListingChange(ChangeKind.UPDATE, draft, external_id, variant)
             )
+        else:
+            if changed:
+                plan.unsupported.append((draft.sku, ChangeKind.UPDATE))
+            if listing.state is ListingState.DELISTED:
+                plan.updates.append(
+                    ListingChange(ChangeKind.REACTIVATE, draft, external_id, variant)
+                )
         if listing.last_price != draft.price:
             plan.prices.append(
                 PriceUpdate(draft.sku, external_id, draft.price, variant)
@@ -189,18 +207,28 @@ def plan_account(
             update = StockUpdate(draft.sku, external_id, draft.stock, variant)
             lowers = listing.last_stock is None or draft.stock < listing.last_stock
             (decreases if lowers or draft.stock == 0 else increases).append(update)
-    plan.stock = decreases + increases
     for key in sorted(listings.keys() - plan.desired.keys()):
         listing = listings[key]
-        if listing.state is ListingState.LIVE and listing.external_id is not None:
-            plan.deactivations.append(
-                ListingChange(
-                    ChangeKind.DEACTIVATE,
-                    _retired_draft(listing, products.get(key)),
-                    listing.external_id,
-                    listing.external_variant_id,
+        if listing.state is not ListingState.LIVE or listing.external_id is None:
+            continue
+        if not unlists:
+            if listing.last_stock != 0:
+                decreases.append(
+                    StockUpdate(
+                        listing.sku, listing.external_id, 0, listing.external_variant_id
+                    )
                 )
+            plan.unsupported.append((listing.sku, ChangeKind.DEACTIVATE))
+            continue
+        plan.deactivations.append(
+            ListingChange(
+                ChangeKind.DEACTIVATE,
+                _retired_draft(listing, products.get(key)),
+                listing.external_id,
+                listing.external_variant_id,
             )
+        )
+    plan.stock = decreases + increases
     return plan
 
 

@@ -282,12 +282,6 @@ def account_from_settings(settings: AccountSettings) -> ChannelAccount:
     )
 
 
-#: Documented (or, where the pages are silent, assumed) request rates per budget key.
-DEFAULT_RATES: dict[str, tuple[float, int]] = {
-    "shopee": (10.0, 10),
-    "tokopedia": (5.0, 5),
-    "bukalapak": (10.0, 10),
-}
 #: Share of a documented rate and burst that is used: requests leave paced but arrive
 #: with jitter, and another process (or the last command) may have spent part of the
 #: marketplace's bucket, so spending exactly the limit would draw refusals.
@@ -295,10 +289,19 @@ RATE_HEADROOM = 0.8
 
 
 def default_rate(marketplace: str) -> tuple[float, int]:
-    """The rate and burst used when the settings name none: the documented limit with
-    :data:`RATE_HEADROOM`."""
-    rate, burst = DEFAULT_RATES.get(marketplace, (5.0, 5))
-    return rate * RATE_HEADROOM, max(1, int(burst * RATE_HEADROOM))
+    """The rate and burst used when the settings name none: the documented limit
+    the marketplace's descriptor declares, with :data:`RATE_HEADROOM`.
+
+    Raises:
+        ConfigError: no marketplace has that key.
+    """
+    import connectors
+
+    documented = connectors.descriptor(marketplace).rate
+    return (
+        documented.per_second * RATE_HEADROOM,
+        max(1, int(documented.burst * RATE_HEADROOM)),
+    )
 
 
 class Connections:
@@ -318,7 +321,7 @@ class Connections:
         from connectors._http import RateBudget
 
         if marketplace not in self._budgets:
-            options = self._settings.marketplaces.get(marketplace)  # type: ignore[call-overload]
+            options = self._settings.marketplaces.get(marketplace)
             rate, burst = default_rate(marketplace)
             if options is not None:
                 rate = options.rate_per_second or rate
@@ -339,7 +342,7 @@ class Connections:
         from core.domain.remote import Secret
 
         key = account.marketplace.value
-        market = self._settings.marketplaces.get(key)  # type: ignore[call-overload]
+        market = self._settings.marketplaces.get(key)
         if market is None or not market.enabled or not market.base_url:
             raise ConfigError(
                 f"account {account.id!r}: marketplace {key!r} is not enabled with a "

@@ -8,6 +8,16 @@ training. This room imports no connector.
 
 from __future__ import annotations
 
-from simulators.registry import available_simulators, load_simulator
+from simulators.registry import (
+    available_simulators,
+    available_testkits,
+    load_simulator,
+    load_testkit,
+)
 
-__all__ = ["available_simulators", "load_simulator"]
+__all__ = [
+    "available_simulators",
+    "available_testkits",
+    "load_simulator",
+    "load_testkit",
+]

@@ -11,6 +11,7 @@ from importlib.metadata import EntryPoint, entry_points
 
 from core.errors import ConfigError
 from simulators.kit.base import Simulator
+from simulators.kit.testkit import MarketplaceKit
 
 SIMULATOR_GROUP = "ikm_sync.simulators"
 
@@ -44,4 +45,29 @@ def load_simulator(key: str) -> type[Simulator]:
         raise ConfigError(
             f"entry point {key!r} ({found.value}) is not a {key} simulator"
         )
+    return loaded
+
+
+TESTKIT_GROUP = "ikm_sync.testkits"
+
+
+def available_testkits() -> list[str]:
+    """Keys of every installed marketplace test kit, sorted."""
+    return sorted(_entry_points(TESTKIT_GROUP))
+
+
+def load_testkit(key: str) -> MarketplaceKit:
+    """The test kit registered under ``key``.
+
+    Raises:
+        ConfigError: no kit has that key, or the registered object is not a
+            :class:`~simulators.kit.testkit.MarketplaceKit` with that ``key``.
+    """
+    found = _entry_points(TESTKIT_GROUP).get(key)
+    if found is None:
+        known = ", ".join(available_testkits()) or "none installed"
+        raise ConfigError(f"unknown test kit {key!r}; expected one of: {known}")
+    loaded = found.load()
+    if not isinstance(loaded, MarketplaceKit) or loaded.key != key:
+        raise ConfigError(f"entry point {key!r} ({found.value}) is not a {key} kit")
     return loaded

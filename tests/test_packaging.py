@@ -52,7 +52,7 @@ def test_declared_entry_points_equal_marketplace_folders(
 
 
 def test_an_unknown_connector_key_is_a_config_error() -> None:
-    with pytest.raises(ConfigError, match="unknown connector 'lazada'"):
+    with pytest.raises(ConfigError, match="unknown marketplace 'lazada'"):
         connectors.load("lazada")
     with pytest.raises(ConfigError, match="unknown simulator 'lazada'"):
         simulators.load_simulator("lazada")

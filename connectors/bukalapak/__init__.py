@@ -7,5 +7,16 @@ This package exports :class:`BukalapakConnector`, the connector for one Bukalapa
 from __future__ import annotations
 
 from connectors.bukalapak.connector import BukalapakConnector
+from connectors.bukalapak.settings import Settings
+from core.domain.marketplaces import MarketplaceDescriptor, RateDefault
 
-__all__ = ["BukalapakConnector"]
+#: The ``bukalapak`` entry point of ``ikm_sync.connectors``.
+DESCRIPTOR = MarketplaceDescriptor(
+    key="bukalapak",
+    display_name="Bukalapak",
+    connector=BukalapakConnector,
+    settings=Settings,
+    rate=RateDefault(10.0, 10),
+)
+
+__all__ = ["DESCRIPTOR", "BukalapakConnector"]

@@ -61,6 +61,7 @@ from connectors.bukalapak.schemas import (
 )
 from connectors.bukalapak.settings import Settings
 from core.domain.ids import Sku, sku_key
+from core.domain.marketplaces import Capability
 from core.domain.orders import CancelReason
 from core.domain.remote import (
     BatchLimits,
@@ -115,11 +116,16 @@ class BukalapakConnector:
         order_window=timedelta(days=1),
         order_page_size=PAGE_LIMIT,
         order_details_per_call=1,
-        orders_by_update_time=False,
     )
-    #: The page documents no seller cancellation or rejection of a transaction
-    #: (§5.4 lists accept and ship only).
-    cancels_orders: ClassVar[bool] = False
+    #: No ``UPDATE_CONTENT`` (no documented v4 product update, §4.2, §9), no
+    #: ``ORDERS_BY_UPDATE_TIME`` (``/transactions`` filters ``created_at`` only), no
+    #: ``CANCEL_ORDERS`` (§5.4 lists accept and ship only), no ``WEBHOOKS`` (§9).
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {
+            Capability.UNLIST,  # SKU state active / inactive
+            Capability.FULFIL,  # transaction status delivered (§5.4)
+        }
+    )
     Settings: ClassVar[type[BaseModel]] = Settings
 
     def __init__(self, context: ConnectorContext) -> None:
@@ -281,8 +287,9 @@ class BukalapakConnector:
         self, changes: Sequence[ListingChange]
     ) -> list[ChangeResult]:
         """Creates (after a lookup by SKU that binds existing listings; a SKU whose
-        lookup fails is not created and fails alone), then deactivations; updates
-        are refused (no documented v4 update call)."""
+        lookup fails is not created and fails alone), then deactivations and
+        reactivations (the SKU's state); content updates are refused (no documented
+        v4 update call, so the planner plans none)."""
         results: dict[int, ChangeResult] = {}
         with bound_contextvars(operation="apply_listing_changes"):
             creates = [
@@ -312,6 +319,14 @@ class BukalapakConnector:
                             change.external_variant_id,
                             UpdateSku(state=mapping.INACTIVE),
                             ("listing.deactivated", "listing.deactivation_failed"),
+                        )
+                    case ChangeKind.REACTIVATE:
+                        results[index] = self._patch_one(
+                            change.draft.sku,
+                            change.external_id,
+                            change.external_variant_id,
+                            UpdateSku(state=mapping.ACTIVE),
+                            ("listing.reactivated", "listing.reactivation_failed"),
                         )
         return [results[index] for index in range(len(changes))]
 

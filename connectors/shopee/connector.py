@@ -67,6 +67,7 @@ from connectors.shopee import errors, mapping, schemas
 from connectors.shopee.client import IMAGES_PER_UPLOAD, ShopeeClient
 from connectors.shopee.settings import CategoryChoice, ShopeeSettings
 from core.domain.ids import Sku, sku_key
+from core.domain.marketplaces import Capability
 from core.domain.orders import CancelReason
 from core.domain.remote import (
     BatchLimits,
@@ -170,9 +171,17 @@ class ShopeeConnector:
         order_window=timedelta(days=15),
         order_page_size=100,
         order_details_per_call=50,
-        orders_by_update_time=True,
     )
-    cancels_orders: ClassVar[bool] = True  # order/cancel_order (§5.5)
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {
+            Capability.UPDATE_CONTENT,  # product/update_item (§4.3)
+            Capability.UNLIST,
+            Capability.ORDERS_BY_UPDATE_TIME,  # get_order_list time_range_field
+            Capability.CANCEL_ORDERS,  # order/cancel_order (§5.5)
+            Capability.WEBHOOKS,  # push notifications (§6)
+            Capability.FULFIL,  # logistics/ship_order (§5)
+        }
+    )
     Settings: ClassVar[type[BaseModel]] = ShopeeSettings
 
     def __init__(self, context: ConnectorContext) -> None:
@@ -579,7 +588,8 @@ class ShopeeConnector:
                             )
                             continue
                         result = self._create(change.draft, existing)
-                    case ChangeKind.UPDATE:
+                    case ChangeKind.UPDATE | ChangeKind.REACTIVATE:
+                        # an update lists a delisted item again
                         result = self._update(change)
                     case ChangeKind.DEACTIVATE:
                         result = self._deactivate(change)

@@ -8,5 +8,16 @@ See ``/work/shared/marketplaces/tokopedia.md`` for the contract. This package ex
 from __future__ import annotations
 
 from connectors.tokopedia.connector import TokopediaConnector
+from connectors.tokopedia.settings import TokopediaSettings
+from core.domain.marketplaces import MarketplaceDescriptor, RateDefault
 
-__all__ = ["TokopediaConnector"]
+#: The ``tokopedia`` entry point of ``ikm_sync.connectors``.
+DESCRIPTOR = MarketplaceDescriptor(
+    key="tokopedia",
+    display_name="Tokopedia",
+    connector=TokopediaConnector,
+    settings=TokopediaSettings,
+    rate=RateDefault(5.0, 5),
+)
+
+__all__ = ["DESCRIPTOR", "TokopediaConnector"]

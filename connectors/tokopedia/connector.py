@@ -89,6 +89,7 @@ from connectors.tokopedia.schemas import (
 )
 from connectors.tokopedia.settings import TokopediaSettings
 from core.domain.ids import Sku, sku_key
+from core.domain.marketplaces import Capability
 from core.domain.orders import CancelReason
 from core.domain.remote import (
     BatchLimits,
@@ -181,9 +182,17 @@ class TokopediaConnector:
         order_window=timedelta(days=3) - timedelta(minutes=1),  # < 3 days (§6.1)
         order_page_size=100,  # §6.1
         order_details_per_call=1,  # single order (§6.2)
-        orders_by_update_time=False,  # the list filters by creation time (§6.1)
     )
-    cancels_orders: ClassVar[bool] = True  # nack: the seller rejects (§6.4)
+    #: No ``ORDERS_BY_UPDATE_TIME``: the list filters by creation time (§6.1).
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {
+            Capability.UPDATE_CONTENT,  # edit product (§5)
+            Capability.UNLIST,  # set active / inactive (§5)
+            Capability.CANCEL_ORDERS,  # nack: the seller rejects (§6.4)
+            Capability.WEBHOOKS,  # order notification and status (§7)
+            Capability.FULFIL,  # ack and request pick-up (§6)
+        }
+    )
     Settings: ClassVar[type[BaseModel]] = TokopediaSettings
 
     def __init__(self, context: ConnectorContext) -> None:
@@ -323,8 +332,10 @@ class TokopediaConnector:
         with bound_contextvars(operation="apply_listing_changes"):
             if by_kind[ChangeKind.CREATE]:
                 self._create(changes, by_kind[ChangeKind.CREATE], results)
-            if by_kind[ChangeKind.UPDATE]:
-                self._update(changes, by_kind[ChangeKind.UPDATE], results)
+            # an update lists an inactive product again
+            updates = by_kind[ChangeKind.UPDATE] + by_kind[ChangeKind.REACTIVATE]
+            if updates:
+                self._update(changes, sorted(updates), results)
             if by_kind[ChangeKind.DEACTIVATE]:
                 self._deactivate(changes, by_kind[ChangeKind.DEACTIVATE], results)
         where = self._ctx.where("apply_listing_changes")

@@ -4,18 +4,58 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from types import MappingProxyType
+from typing import ClassVar
 
 from core.domain.ids import AccountId, ProducerCode, sku_key
+from core.domain.marketplaces import KEY_PATTERN
+
+#: Every marketplace key seen, one object each.
+_INTERNED: dict[str, Marketplace] = {}
 
 
-class Marketplace(StrEnum):
-    """The marketplaces ikm-sync speaks to."""
+class Marketplace(str):
+    """A marketplace's key, e.g. ``"shopee"``: the name its plugin's entry points
+    carry. Any well-formed key is a value; whether a plugin is installed for it is
+    the registry's question (``connectors.registry``), so a marketplace added as a
+    plugin needs no line here. The constants name the marketplaces shipped with
+    ikm-sync."""
 
-    SHOPEE = "shopee"
-    TOKOPEDIA = "tokopedia"
-    BUKALAPAK = "bukalapak"
+    __slots__ = ()
+
+    SHOPEE: ClassVar[Marketplace]
+    TOKOPEDIA: ClassVar[Marketplace]
+    BUKALAPAK: ClassVar[Marketplace]
+
+    def __new__(cls, key: str) -> Marketplace:
+        if type(key) is cls:
+            return key
+        known = _INTERNED.get(key)
+        if known is not None:
+            return known
+        if not KEY_PATTERN.fullmatch(key):
+            raise ValueError(
+                f"{key!r} is not a marketplace key: expected lower-case letters, "
+                "digits and '_', starting with a letter"
+            )
+        # one object per key, as an enum member: ``is`` compares like ``==``
+        return _INTERNED.setdefault(key, super().__new__(cls, key))
+
+    def __reduce__(self) -> tuple[type[Marketplace], tuple[str]]:
+        return (Marketplace, (self.value,))
+
+    @property
+    def value(self) -> str:
+        """The key as a plain string."""
+        return str.__str__(self)
+
+    def __repr__(self) -> str:
+        return f"Marketplace({str.__repr__(self)})"
+
+
+Marketplace.SHOPEE = Marketplace("shopee")
+Marketplace.TOKOPEDIA = Marketplace("tokopedia")
+Marketplace.BUKALAPAK = Marketplace("bukalapak")
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,9 +52,6 @@ class BatchLimits:
     order_window: timedelta
     order_page_size: int
     order_details_per_call: int
-    #: False when the order list filters by creation time only: status changes of
-    #: older orders are then seen by re-reading open orders one by one.
-    orders_by_update_time: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +109,9 @@ class ChangeKind(StrEnum):
         "update"  # content (name, description, weight, images …), not price or stock
     )
     DEACTIVATE = "deactivate"
+    #: List a delisted listing again, its content as it is (for a marketplace that
+    #: can unlist but not edit content; elsewhere an UPDATE lists it again).
+    REACTIVATE = "reactivate"
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ import structlog
 
 from core.domain.accounts import ChannelAccount
 from core.domain.ids import Sku, sku_key
+from core.domain.marketplaces import Capability
 from core.domain.orders import (
     OrderLine,
     StockState,
@@ -341,7 +342,10 @@ def pull_orders(
         try:
             seen = _pull_window(connector, window, ingester, options, stop)
             # orders still open before this pull (those it stored it has seen)
-            if not connector.limits.orders_by_update_time and start.any_open:
+            if (
+                Capability.ORDERS_BY_UPDATE_TIME not in connector.capabilities
+                and start.any_open
+            ):
                 _reread_open(
                     uow_factory, connector, account, seen, ingester, options, stop
                 )

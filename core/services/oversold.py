@@ -23,6 +23,7 @@ import structlog
 
 from core.domain.accounts import ChannelAccount
 from core.domain.ids import AccountId
+from core.domain.marketplaces import Capability
 from core.domain.orders import CancelReason, Settlement, SettlementKind, StoredOrder
 from core.domain.remote import RemoteOrder
 from core.domain.sync import OrderStatus, RunOutcome, SyncKind
@@ -196,7 +197,7 @@ def cancel_oversold(
     actor = _text(actor, "actor", ACTOR_MAX, required=True)
     note = _text(note, "note", NOTE_MAX, required=False, lines=True)
     marketplace = account.marketplace.value
-    if not connector.cancels_orders:
+    if Capability.CANCEL_ORDERS not in connector.capabilities:
         raise SettlementRefusedError(
             f"{marketplace} documents no cancellation of an order by the seller, so "
             f"order {external_id!r} cannot be cancelled from ikm-sync; cancel it in "

@@ -32,6 +32,7 @@ import structlog
 from core.domain.accounts import ChannelAccount
 from core.domain.ids import Sku, sku_key
 from core.domain.listings import Listing
+from core.domain.marketplaces import Capability
 from core.domain.remote import (
     ChangeKind,
     ChangeResult,
@@ -104,9 +105,12 @@ def load_plan(
     uow: SyncUnitOfWork,
     account: ChannelAccount,
     listings: dict[str, Listing] | None = None,
+    *,
+    capabilities: frozenset[Capability],
 ) -> AccountPlan:
-    """Read what the planner needs for ``account`` and plan it (no writes);
-    ``listings``, when given, are the account's listings read in ``uow`` already."""
+    """Read what the planner needs for ``account`` and plan it (no writes) within
+    the marketplace's ``capabilities``; ``listings``, when given, are the account's
+    listings read in ``uow`` already."""
     with collector_paused():
         products = uow.products.for_producers(account.producer_codes)
         if listings is None:
@@ -115,13 +119,21 @@ def load_plan(
         if retired:
             products.update(uow.products.get_many(retired))
         levels = uow.stock.levels(products.keys())
-        return plan_account(account, products, levels, listings)
+        return plan_account(
+            account, products, levels, listings, capabilities=capabilities
+        )
 
 
-def plan_push(uow_factory: UnitOfWorkFactory, account: ChannelAccount) -> AccountPlan:
-    """The plan of one account, read in a transaction of its own; changes nothing."""
+def plan_push(
+    uow_factory: UnitOfWorkFactory,
+    account: ChannelAccount,
+    *,
+    capabilities: frozenset[Capability],
+) -> AccountPlan:
+    """The plan of one account within its marketplace's ``capabilities``, read in a
+    transaction of its own; changes nothing."""
     with uow_factory() as uow:
-        return load_plan(uow, account)
+        return load_plan(uow, account, capabilities=capabilities)
 
 
 def _sent_create(price: int, stock: int, want: Desired) -> dict[str, int | str]:
@@ -130,9 +142,9 @@ def _sent_create(price: int, stock: int, want: Desired) -> dict[str, int | str]:
 
 
 def _sent_change(change: ListingChange, plan: AccountPlan) -> dict[str, str] | None:
-    """What a content update sends (its content's hash); a deactivation sends no
-    value."""
-    if change.kind is ChangeKind.DEACTIVATE:
+    """What a content update sends (its content's hash); a deactivation or a
+    reactivation sends no value."""
+    if change.kind in (ChangeKind.DEACTIVATE, ChangeKind.REACTIVATE):
         return None
     return {"content_hash": plan.desired[sku_key(change.draft.sku)].content_hash}
 
@@ -166,7 +178,12 @@ class _Applier:
     def plan(self) -> AccountPlan:
         with collector_paused(), self.uow_factory() as uow:
             self.known = uow.listings.for_account(self.account.id)
-            return load_plan(uow, self.account, dict(self.known))
+            return load_plan(
+                uow,
+                self.account,
+                dict(self.known),
+                capabilities=self.connector.capabilities,
+            )
 
     def _listing(self, sku: Sku) -> Listing:
         return self.known.get(sku_key(sku)) or Listing(
@@ -336,6 +353,10 @@ class _Applier:
                     if change.kind is ChangeKind.DEACTIVATE:
                         listing = replace(
                             previous, state=ListingState.DELISTED, last_error=None
+                        )
+                    elif change.kind is ChangeKind.REACTIVATE:
+                        listing = replace(
+                            previous, state=ListingState.LIVE, last_error=None
                         )
                     else:
                         listing = replace(

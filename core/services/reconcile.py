@@ -203,7 +203,7 @@ def reconcile_account(
             outcome = recorder.finish(RunOutcome.FAILED, reason)
             return ReconcileReport(recorder.report(outcome, reason), [])
         with uow_factory() as uow:
-            plan = load_plan(uow, account)
+            plan = load_plan(uow, account, capabilities=connector.capabilities)
             listings = uow.listings.for_account(account.id)
             catalogue = uow.products.get_many(
                 key for key in {sku_key(r.sku) for r in remote} if key

@@ -21,14 +21,29 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-#: Where each simulator listens by default (demo/ikm-sync.toml points there).
-DEFAULT_PORTS = {"shopee": 8701, "tokopedia": 8702, "bukalapak": 8703}
+#: Where a simulator without a default port of its own listens: the next from here.
+FIRST_FREE_PORT = 8710
 #: Where the sample picture host listens by default (demo/products.csv points there).
 PICTURES_PORT = 8700
 
 
+def default_ports(keys: list[str]) -> dict[str, int]:
+    """Each simulator's own default port (``Simulator.default_port``), or the next
+    free one from :data:`FIRST_FREE_PORT`."""
+    from simulators import load_simulator
+
+    ports: dict[str, int] = {}
+    spare = FIRST_FREE_PORT
+    for key in keys:
+        own = load_simulator(key).default_port
+        if own is None:
+            own, spare = spare, spare + 1
+        ports[key] = own
+    return ports
+
+
 def _ports(keys: list[str], assigned: list[str]) -> dict[str, int]:
-    ports = {key: DEFAULT_PORTS.get(key, 8710 + i) for i, key in enumerate(keys)}
+    ports = default_ports(keys)
     for item in assigned:
         key, _, number = item.partition("=")
         if key not in ports or not number.isdigit() or not 0 <= int(number) < 65536:
@@ -253,8 +268,8 @@ def buyers(
     url: Annotated[
         list[str] | None,
         typer.Option(
-            help="A running simulator's base URL (repeat; default: the three default "
-            "ports on 127.0.0.1)."
+            help="A running simulator's base URL (repeat; default: every installed "
+            "simulator's default port on 127.0.0.1)."
         ),
     ] = None,
     as_json: Annotated[
@@ -268,7 +283,12 @@ def buyers(
     """
     import httpx
 
-    targets = url or [f"http://127.0.0.1:{port}" for port in DEFAULT_PORTS.values()]
+    from simulators import available_simulators
+
+    targets = url or [
+        f"http://127.0.0.1:{port}"
+        for port in default_ports(available_simulators()).values()
+    ]
     placed: dict[str, list[str]] = {}
     with httpx.Client(timeout=10) as http:
         for base in targets:

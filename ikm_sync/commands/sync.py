@@ -20,7 +20,7 @@ from core.services.orders import PullOptions
 from core.services.publish import Progress as ProgressCallback
 from core.services.publish import plan_push
 from core.services.report import account_reports
-from core.services.runs import RunReport
+from core.services.runs import RunReport, UnitOfWorkFactory
 from core.services.stopping import StopRequest
 from ikm_sync._actor import ActorOption, who_acts
 from ikm_sync._context import AppState, state
@@ -112,7 +112,8 @@ def plan_payload(plan: AccountPlan) -> dict[str, Any]:
             for c in plan.creates
         ],
         "update": [
-            {"sku": c.draft.sku, "external_id": c.external_id} for c in plan.updates
+            {"sku": c.draft.sku, "external_id": c.external_id, "kind": c.kind.value}
+            for c in plan.updates
         ],
         "deactivate": [
             {"sku": c.draft.sku, "external_id": c.external_id}
@@ -126,7 +127,18 @@ def plan_payload(plan: AccountPlan) -> dict[str, Any]:
             {"sku": u.sku, "external_id": u.external_id, "quantity": u.quantity}
             for u in plan.stock
         ],
+        "unsupported": [
+            {"sku": sku, "change": kind.value} for sku, kind in plan.unsupported
+        ],
     }
+
+
+def account_plan(factory: UnitOfWorkFactory, account: ChannelAccount) -> AccountPlan:
+    """``account``'s plan, within what its marketplace can do (its descriptor)."""
+    import connectors
+
+    capabilities = connectors.descriptor(account.marketplace.value).capabilities
+    return plan_push(factory, account, capabilities=capabilities)
 
 
 @app.command("plan")
@@ -144,7 +156,7 @@ def plan_command(
     app_state.json_errors = as_json
     accounts = chosen_accounts(app_state, account, every)
     factory = app_state.runtime().uow_factory()
-    plans = [plan_push(factory, a) for a in accounts]
+    plans = [account_plan(factory, a) for a in accounts]
     if as_json:
         emit_json({"accounts": [plan_payload(p) for p in plans]})
         return
@@ -290,7 +302,7 @@ def push_command(
         accounts = chosen_accounts(app_state, account, every)
         runtime = app_state.runtime()
         factory = runtime.uow_factory()
-        total = sum(sum(plan_push(factory, a).counts().values()) for a in accounts)
+        total = sum(sum(account_plan(factory, a).counts().values()) for a in accounts)
         connections = Connections(app_state.settings(), runtime)
         try:
             with push_progress(total) as progress:

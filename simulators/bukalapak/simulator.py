@@ -177,6 +177,7 @@ class BukalapakSimulator(Simulator):
     """An in-memory Bukalapak (API v4) with OAuth2, products, SKUs and transactions."""
 
     key: ClassVar[str] = "bukalapak"
+    default_port: ClassVar[int | None] = 8703
 
     def __init__(
         self,
@@ -657,6 +658,11 @@ class BukalapakSimulator(Simulator):
         sku = self.catalogue.skus.get(sku_id)
         if sku is None or sku.product_id != product.id:
             raise ApiError(404, "SKU not found in this product")
+        planned = self.faults.item_failure("skus.update", str(sku_id))
+        if planned is not None:
+            raise ApiError(
+                422, planned or f"stock must be an integer from 0 to {STOCK_MAX}"
+            )
         body = object_body(request)
         problems: list[str] = []
         if not any(name in body for name in ("stock", "price", "state")):
@@ -983,6 +989,17 @@ class BukalapakSimulator(Simulator):
             )
 
     # ------------------------------------------------------------------ faults
+
+    def revoke_seller(self) -> None:
+        """The seller withdraws the app: the seller's access tokens stop working
+        and the refresh tokens are refused (``invalid_grant``)."""
+        with self.lock:
+            for token in self.oauth.tokens.values():
+                if token.user_id == self.seller.user_id:
+                    token.revoked = True
+            for refresh in self.oauth.refresh_tokens.values():
+                if refresh.user_id == self.seller.user_id:
+                    refresh.used = True
 
     def expire_access_tokens(self) -> int:
         """Fault: every live access token expires now (the next call gets 401)."""

@@ -40,6 +40,9 @@ class Simulator(ABC):
 
     #: The marketplace key, e.g. ``"shopee"``.
     key: ClassVar[str]
+    #: Where ``ikm-sync simulate`` serves it unless told otherwise (the demo's
+    #: settings point there); ``None``: the next free one from 8710.
+    default_port: ClassVar[int | None] = None
 
     def __init__(
         self,

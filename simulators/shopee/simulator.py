@@ -139,6 +139,7 @@ class ShopeeSimulator(ProductsApi, OrdersApi, PartnerApi):
     """
 
     key: ClassVar[str] = "shopee"
+    default_port: ClassVar[int | None] = 8701
 
     def __init__(
         self,

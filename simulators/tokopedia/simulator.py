@@ -209,6 +209,7 @@ class TokopediaSimulator(Simulator):
     """
 
     key: ClassVar[str] = "tokopedia"
+    default_port: ClassVar[int | None] = 8702
 
     def __init__(
         self,

@@ -1,12 +1,11 @@
 """The connector contract, for every registered connector, against its simulator.
 
-Each marketplace's ``tests/contract/harness_<key>.py`` builds its simulator and an
+``tests/contract/harness.py`` builds each marketplace's simulator and an
 authorised connector; everything below is the same for all of them.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Iterator
 from datetime import timedelta
@@ -17,6 +16,7 @@ from structlog.testing import capture_logs
 import connectors
 from connectors._http import RetryPolicy
 from core.domain.ids import Sku, sku_key
+from core.domain.marketplaces import Capability
 from core.domain.orders import CancelReason
 from core.domain.remote import (
     ChangeKind,
@@ -35,13 +35,12 @@ from core.errors import (
 )
 from simulators.kit.buyers import BuyerEvent
 from tests.connectors.test_plumbing import FakeTime
-from tests.contract.harness import Harness
+from tests.contract.harness import Harness, build
 
 
 @pytest.fixture(params=connectors.available())
 def market(request: pytest.FixtureRequest) -> Iterator[Harness]:
-    module = importlib.import_module(f"tests.contract.harness_{request.param}")
-    harness: Harness = module.build(FakeTime())
+    harness = build(request.param, FakeTime())
     yield harness
     harness.connector.close()
 
@@ -329,7 +328,7 @@ def test_an_order_paid_after_the_window_it_was_placed_in_is_not_missed(
         assert second[order].status is OrderStatus.PAID
     else:
         # Listed by creation time: seen unpaid in the first window, then re-read.
-        assert not market.connector.limits.orders_by_update_time
+        assert Capability.ORDERS_BY_UPDATE_TIME not in market.connector.capabilities
         assert first[order].status is OrderStatus.PENDING_PAYMENT
         assert market.connector.fetch_order(order).status is OrderStatus.PAID
 
@@ -345,7 +344,7 @@ def test_a_paid_order_is_cancelled_only_where_the_marketplace_documents_it(
     market.clock.advance(60)
     assert market.connector.fetch_order(order).status is OrderStatus.PAID
 
-    if not market.connector.cancels_orders:
+    if Capability.CANCEL_ORDERS not in market.connector.capabilities:
         with pytest.raises(RejectedError, match="documents no cancellation"):
             market.connector.cancel_order(order, CancelReason.OUT_OF_STOCK)
         assert market.connector.fetch_order(order).status is OrderStatus.PAID

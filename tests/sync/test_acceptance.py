@@ -71,7 +71,7 @@ def test_repeated_cycles_converge_through_faults(engine: sa.Engine, seed: int) -
     # buyers order while the faults rage
     for _ in range(12):
         _hostile(world, rng)
-        for marketplace in Marketplace:
+        for marketplace in world.marketplaces:
             if world.shown(marketplace) and rng.random() < 0.5:
                 world.buy(marketplace, rng.randint(1, 2))
         world.advance(rng.uniform(30, 900))
@@ -104,7 +104,7 @@ def test_repeated_cycles_converge_through_faults(engine: sa.Engine, seed: int) -
     assert world.cycle().ok
     stored = world.stored_orders()
     assert len({(o[0], o[1]) for o in stored}) == len(stored)
-    placed = set().union(*(sim_order_ids(world, m) for m in Marketplace))
+    placed = set().union(*(sim_order_ids(world, m) for m in world.marketplaces))
     assert {o[1] for o in stored} == placed
     assert len(placed) > 5
     assert_ledger_matches_orders(world, received=12)

@@ -301,7 +301,7 @@ def busy(world: World) -> World:
             actor=OFFICER,
             clock=world.clock,
         )
-    for marketplace in Marketplace:
+    for marketplace in world.marketplaces:
         world.buy(marketplace, 6)
     world.advance(5)
     world.cycle()

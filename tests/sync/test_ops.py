@@ -138,7 +138,7 @@ def test_metrics_count_runs_requests_and_throttles_of_a_cycle(
             before, "ikm_sync_run_duration_seconds_count", kind=kind
         )
         assert timed == accounts
-    for marketplace in Marketplace:
+    for marketplace in world.marketplaces:
         sent = value(
             after, "ikm_sync_marketplace_requests_total", marketplace=marketplace.value
         ) - value(
@@ -150,7 +150,7 @@ def test_metrics_count_runs_requests_and_throttles_of_a_cycle(
             after, "ikm_sync_marketplace_throttles_total", marketplace=m.value
         )
         - value(before, "ikm_sync_marketplace_throttles_total", marketplace=m.value)
-        for m in Marketplace
+        for m in world.marketplaces
     }
     assert throttled == {"shopee": 2.0, "tokopedia": 0.0, "bukalapak": 0.0}
 

@@ -153,14 +153,14 @@ def test_an_order_taking_more_than_is_available_is_kept_and_flagged(
     world.cycle()
     # every marketplace shows part of the same eight units; buyers everywhere
     # empty their listings before the next cycle
-    for marketplace in Marketplace:
+    for marketplace in world.marketplaces:
         world.buy(marketplace, 40)
     world.advance(5)
 
     report = world.cycle()
 
     assert all(r.outcome is RunOutcome.SUCCEEDED for r in report.pulls)
-    placed = set().union(*(sim_order_ids(world, m) for m in Marketplace))
+    placed = set().union(*(sim_order_ids(world, m) for m in world.marketplaces))
     stored = world.stored_orders()
     assert {o[1] for o in stored} == placed  # nothing dropped
     oversold = [o for o in stored if o[4]]
@@ -180,7 +180,7 @@ def test_an_order_taking_more_than_is_available_is_kept_and_flagged(
 
 def test_cancellations_shipments_and_returns_move_stock_once(world: World) -> None:
     world.cycle()
-    for marketplace in Marketplace:
+    for marketplace in world.marketplaces:
         placed = world.buy(marketplace, 6)
         world.advance(5)
         world.cycle()
@@ -214,7 +214,7 @@ def test_every_buyers_order_is_stored_once_across_many_cycles(
     rng = random.Random(workers)  # noqa: S311  (a reproducible test load)
     world.cycle(workers=workers)
     for _ in range(30):
-        for marketplace in Marketplace:
+        for marketplace in world.marketplaces:
             if rng.random() < 0.5:
                 world.buy(marketplace, rng.randint(1, 3))
         world.advance(rng.uniform(60, 4 * 3600))

@@ -43,7 +43,7 @@ def oversold(world: World) -> World:
             actor=ACTOR,
             clock=world.clock,
         )
-    for marketplace in Marketplace:
+    for marketplace in world.marketplaces:
         world.buy(marketplace, 12)
     world.advance(5)
     assert all(r.outcome is RunOutcome.SUCCEEDED for r in world.cycle().pulls)

@@ -11,19 +11,19 @@ from core.domain.accounts import Marketplace
 from core.domain.remote import ChangeKind, ChangeResult, ListingChange
 from core.domain.sync import ListingState, RunOutcome
 from core.ports import MarketplaceConnector
-from core.services.publish import plan_push, push_account
+from core.services.publish import push_account
 from tests.sync.world import BUKALAPAK, SHOPEE, TOKOPEDIA, World, counts_of
 
 pytestmark = pytest.mark.db
 
 
 def test_a_first_cycle_publishes_every_planned_listing_once(world: World) -> None:
-    plans = {a.id: plan_push(world.uow, a).counts() for a in world.accounts}
+    plans = {a.id: world.plan(a).counts() for a in world.accounts}
     assert plans[SHOPEE]["create"] == 6  # coffee only
     assert plans[TOKOPEDIA]["create"] == 12
     assert plans[BUKALAPAK]["create"] == 11  # one SKU excluded
     assert world.write_calls() == dict.fromkeys(
-        Marketplace, 0
+        world.marketplaces, 0
     )  # planning sends nothing
 
     report = world.cycle()
@@ -110,7 +110,7 @@ def test_a_listing_already_on_the_marketplace_is_bound_not_created_again(
     world: World,
 ) -> None:
     tokopedia = world.account(TOKOPEDIA)
-    plan = plan_push(world.uow, tokopedia)
+    plan = world.plan(tokopedia)
     handmade = next(c for c in plan.creates if c.draft.sku == "KOPI-0003")
     by_hand = world.connector(tokopedia)
     draft = replace(handmade.draft, price=99_000, stock=1)
@@ -196,7 +196,7 @@ def test_a_crash_after_the_creates_were_sent_leaves_intents_that_bind(
         assert {x.state for x in uow.listings.for_account(SHOPEE).values()} == {
             ListingState.CREATING
         }
-    assert plan_push(world.uow, shopee).counts()["resolve"] == 6
+    assert world.plan(shopee).counts()["resolve"] == 6
 
     report = push_account(
         world.uow, world.connector(shopee), shopee, world.clock, trigger="manual:test"
@@ -281,7 +281,7 @@ def test_a_price_and_content_change_reach_every_account_that_lists_it(
     assert counts[SHOPEE] == {"price": 1, "update": 1}
     assert counts[TOKOPEDIA] == {"price": 1, "update": 1}
     assert counts[BUKALAPAK]["price"] == 1
-    for marketplace in Marketplace:
+    for marketplace in world.marketplaces:
         shown = {e["sku"]: e for e in world.shown(marketplace)}
         assert shown["KOPI-0005"]["price"] == 61_500
     assert world.write_calls() != writes

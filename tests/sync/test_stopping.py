@@ -16,7 +16,7 @@ from core.domain.sync import RunOutcome, SyncKind
 from core.ports import MarketplaceConnector
 from core.services import publish
 from core.services.orders import PullOptions, pull_orders
-from core.services.publish import plan_push, push_account
+from core.services.publish import push_account
 from core.services.reconcile import reconcile_account
 from core.services.stopping import StopRequest
 from core.store.db import make_session_factory
@@ -84,7 +84,7 @@ def test_a_push_asked_to_stop_finishes_the_chunk_in_flight_and_ends_interrupted(
     shopee = world.account(SHOPEE)
     skus = [f"KOPI-{n:04d}" for n in range(1, 7)]
     _receive(world, skus, 10)
-    assert plan_push(world.uow, shopee).counts()["stock"] == 6
+    assert world.plan(shopee).counts()["stock"] == 6
     monkeypatch.setattr(publish, "WRITE_CHUNK", 2)  # three stock chunks
     stop = StopRequest()
     connector = _StopDuringStock(world.connector(shopee), stop)
@@ -108,7 +108,7 @@ def test_a_push_asked_to_stop_finishes_the_chunk_in_flight_and_ends_interrupted(
     assert run.finished_at is not None
     assert "stopped by SIGTERM" in run.error
     assert [i.operation for i in run.items] == ["stock", "stock"]
-    assert plan_push(world.uow, shopee).counts()["stock"] == 4  # the rest is left
+    assert world.plan(shopee).counts()["stock"] == 4  # the rest is left
 
     again = push_account(
         world.uow, world.connector(shopee), shopee, world.clock, trigger="manual:test"

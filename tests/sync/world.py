@@ -1,5 +1,6 @@
-"""A whole sync world in one process: the canonical store, three simulated
-marketplaces and one shop on each, wired as production wires them.
+"""A whole sync world in one process: the canonical store, every installed
+marketplace's simulator and one shop on each, wired as production wires them
+(:class:`ikm_sync.simulated.SimulatedMarkets`).
 
 The simulators share one frozen clock, which is also the sync engine's clock. Anything
 that waits (rate budgets, retry back-off, simulated latency) advances that clock
@@ -12,20 +13,15 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import sqlalchemy as sa
 
-from connectors._context import ConnectorContext
-from connectors._http import RateBudget, RetryPolicy
-from connectors.bukalapak import BukalapakConnector
-from connectors.shopee import ShopeeConnector
-from connectors.tokopedia import TokopediaConnector
+from connectors import available, descriptor
 from core.domain.accounts import (
     AllocationPolicy,
     AllocationRule,
@@ -34,34 +30,25 @@ from core.domain.accounts import (
 )
 from core.domain.catalogue import Dimensions, Producer, ProducerKind, Product
 from core.domain.ids import AccountId, ProducerCode, Sku, sku_key
-from core.domain.remote import Secret
 from core.domain.stock import MovementReason, NewMovement
 from core.ports import MarketplaceConnector
+from core.reconcile import AccountPlan
 from core.services.orders import PullOptions
 from core.services.publish import plan_push
 from core.services.stopping import StopRequest
 from core.store.db import make_session_factory
 from core.store.leases import SqlLeaseStore
 from core.store.uow import SqlUnitOfWork, fenced_units
+from ikm_sync.simulated import SimulatedMarkets
 from scheduler.jobs import CycleReport, run_cycle
 from scheduler.runner import AccountJobRunner, ConnectorFactory, RunnerOptions
-from simulators.bukalapak.simulator import (
-    ACCOUNTS_BASE_URL,
-    BukalapakSimulator,
-)
-from simulators.bukalapak.simulator import API_BASE_URL as BUKALAPAK_API
 from simulators.kit.base import Simulator
-from simulators.kit.buyers import BuyerSettings
 from simulators.kit.clock import SimClock
-from simulators.kit.pictures import picture_response
-from simulators.shopee.simulator import BASE_URL as SHOPEE_API
-from simulators.shopee.simulator import ShopeeSimulator
-from simulators.tokopedia.simulator import TokopediaSimulator
+from simulators.kit.testkit import PICTURE_HOST
 from tests.fakes import sql_token_store
 
 START = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
-PICTURES = "https://img.ikm-sync.example"
-REDIRECT = "https://ikm-sync.example/callback"
+PICTURES = f"https://{PICTURE_HOST}"
 
 COFFEE = ProducerCode("IKM-NTT-001")
 WEAVERS = ProducerCode("WBP-KALBAR-001")
@@ -70,12 +57,8 @@ SHOPEE = AccountId("shopee-ntt")
 TOKOPEDIA = AccountId("tokopedia-lapas")
 BUKALAPAK = AccountId("bukalapak-esmart")
 
-#: Documented limits, as production budgets them (before headroom).
-RATES = {
-    Marketplace.SHOPEE: (10.0, 10),
-    Marketplace.TOKOPEDIA: (5.0, 5),
-    Marketplace.BUKALAPAK: (10.0, 10),
-}
+#: Each simulator's seed (a marketplace added later gets its own).
+SEEDS = {"shopee": 1, "tokopedia": 2, "bukalapak": 3}
 
 
 class SimTime:
@@ -118,8 +101,9 @@ def product_of(n: int, producer: ProducerCode) -> Product:
 
 
 def default_accounts() -> list[ChannelAccount]:
-    """One shop per marketplace, with the demo's kinds of allocation policy."""
-    return [
+    """One shop on every installed marketplace: the demo's kinds of allocation
+    policy on the three shipped with ikm-sync, every product at 100 % elsewhere."""
+    shipped = [
         ChannelAccount(
             SHOPEE,
             Marketplace.SHOPEE,
@@ -150,6 +134,14 @@ def default_accounts() -> list[ChannelAccount]:
             ),
         ),
     ]
+    known = {a.marketplace for a in shipped}
+    return shipped + [
+        ChannelAccount(
+            AccountId(f"{key}-shop"), Marketplace(key), "", (COFFEE, WEAVERS)
+        )
+        for key in available()
+        if key not in known
+    ]
 
 
 @dataclass
@@ -159,11 +151,11 @@ class World:
     engine: sa.Engine
     clock: SimClock
     time: SimTime
+    markets: SimulatedMarkets
     sims: dict[Marketplace, Simulator]
     accounts: list[ChannelAccount]
     http: httpx.Client
     rate_limits: bool
-    budgets: dict[Marketplace, RateBudget] = field(default_factory=dict)
     #: Connectors built, per account (the engine asks for one per phase).
     built: Counter[str] = field(default_factory=Counter)
 
@@ -180,79 +172,43 @@ class World:
         accounts: list[ChannelAccount] | None = None,
     ) -> World:
         """A world whose store holds ``products`` products of each producer with
-        ``stock`` units received each, and whose marketplaces know nothing yet."""
+        ``stock`` units received each, and whose marketplaces know nothing yet. The
+        marketplaces are those of ``accounts`` (default: :func:`default_accounts`,
+        one shop on every installed marketplace)."""
         clock = SimClock(START, frozen=True)
         time = SimTime(clock)
-        buyers = BuyerSettings(orders_per_hour=0)
-        sims: dict[Marketplace, Simulator] = {
-            Marketplace.SHOPEE: ShopeeSimulator(
-                clock=clock,
-                seed=1,
-                sleep=time.sleep,
-                rate_limits=rate_limits,
-                buyers=buyers,
-            ),
-            Marketplace.TOKOPEDIA: TokopediaSimulator(
-                clock=clock,
-                seed=2,
-                sleep=time.sleep,
-                rate_limits=rate_limits,
-                buyers=buyers,
-            ),
-            Marketplace.BUKALAPAK: BukalapakSimulator(
-                clock=clock,
-                seed=3,
-                sleep=time.sleep,
-                rate_limits=rate_limits,
-                buyers=buyers,
-            ),
-        }
-        hosts: dict[str, Simulator] = {
-            httpx.URL(SHOPEE_API).host: sims[Marketplace.SHOPEE],
-            httpx.URL(BUKALAPAK_API).host: sims[Marketplace.BUKALAPAK],
-            httpx.URL(ACCOUNTS_BASE_URL).host: sims[Marketplace.BUKALAPAK],
-        }
-        tokopedia = sims[Marketplace.TOKOPEDIA].credentials()
-        for key in ("api_base_url", "token_url"):
-            hosts[httpx.URL(tokopedia[key]).host] = sims[Marketplace.TOKOPEDIA]
-        picture_host = httpx.URL(PICTURES).host
-
-        def route(request: httpx.Request) -> httpx.Response:
-            if request.url.host == picture_host:
-                return picture_response(request)
-            return hosts[request.url.host].handler(request)
-
-        shops = {
-            Marketplace.SHOPEE: sims[Marketplace.SHOPEE].credentials()["shop_id"],
-            Marketplace.TOKOPEDIA: tokopedia["shop_id"],
-            Marketplace.BUKALAPAK: sims[Marketplace.BUKALAPAK].credentials()[
-                "store_id"
-            ],
-        }
+        wanted = accounts if accounts is not None else default_accounts()
+        keys = sorted({a.marketplace.value for a in wanted})
+        markets = SimulatedMarkets(
+            keys,
+            clock=clock,
+            sleep=time.sleep,
+            monotonic=time.monotonic,
+            rate_limits=rate_limits,
+            seeds={key: SEEDS.get(key, 10 + n) for n, key in enumerate(keys)},
+        )
         chosen = [
-            ChannelAccount(
-                a.id,
-                a.marketplace,
-                shops[a.marketplace],
-                a.producer_codes,
-                a.policy,
-                a.credentials_ref,
-                a.enabled,
-            )
-            for a in (accounts if accounts is not None else default_accounts())
+            replace(a, shop_id=markets.access(a.marketplace.value).shop_id)
+            for a in wanted
         ]
         world = cls(
             engine=engine,
             clock=clock,
             time=time,
-            sims=sims,
+            markets=markets,
+            sims={Marketplace(k): sim for k, sim in markets.sims.items()},
             accounts=chosen,
-            http=httpx.Client(transport=httpx.MockTransport(route)),
+            http=markets.client(),
             rate_limits=rate_limits,
         )
         world.seed(products, stock)
         world.authorise()
         return world
+
+    @property
+    def marketplaces(self) -> list[Marketplace]:
+        """The world's marketplaces, by key."""
+        return sorted(self.sims)
 
     def uow(self) -> SqlUnitOfWork:
         """A fresh unit of work on the world's database."""
@@ -303,94 +259,24 @@ class World:
 
     # ------------------------------------------------------------ connectors
 
-    def _budget(self, marketplace: Marketplace) -> RateBudget:
-        if marketplace not in self.budgets:
-            rate, burst = RATES[marketplace]
-            self.budgets[marketplace] = RateBudget(
-                rate * 0.8,
-                max(1, int(burst * 0.8)),
-                monotonic=self.time.monotonic,
-                sleep=self.time.sleep,
-            )
-        return self.budgets[marketplace]
-
     def connector(self, account: ChannelAccount) -> MarketplaceConnector:
         """A connector for ``account``, as production builds one per phase."""
         self.built[account.id] += 1
-        sim = self.sims[account.marketplace]
-        credentials = sim.credentials()
-        options: dict[str, Any]
-        secrets: dict[str, Secret]
-        if account.marketplace is Marketplace.SHOPEE:
-            category = {
-                "category_id": int(credentials["category_id"]),
-                "attributes": [
-                    {
-                        "attribute_id": 100_010,
-                        "values": [{"value_id": 0, "original_value_name": "NoBrand"}],
-                    }
-                ],
-            }
-            options = {
-                "partner_id": int(credentials["partner_id"]),
-                "default_category": category,
-                "logistics": [{"logistic_id": int(credentials["logistic_id"])}],
-                "days_to_ship": 2,
-            }
-            secrets = {"partner_key": Secret(credentials["partner_key"])}
-            base_url = SHOPEE_API
-            build: type[MarketplaceConnector] = ShopeeConnector
-        elif account.marketplace is Marketplace.TOKOPEDIA:
-            options = {
-                "fs_id": int(credentials["fs_id"]),
-                "token_url": credentials["token_url"],
-                "default_category_id": 2310,
-            }
-            secrets = {
-                "client_id": Secret(credentials["client_id"]),
-                "client_secret": Secret(credentials["client_secret"]),
-            }
-            base_url = credentials["api_base_url"]
-            build = TokopediaConnector
-        else:
-            options = {
-                "accounts_base_url": ACCOUNTS_BASE_URL,
-                "default_category_id": 1234,
-                "default_image_ids": [
-                    int(i) for i in credentials["attachment_ids"].split(",")
-                ][:1],
-            }
-            secrets = {
-                "client_id": Secret(credentials["client_id"]),
-                "client_secret": Secret(credentials["client_secret"]),
-            }
-            base_url = BUKALAPAK_API
-            build = BukalapakConnector
-        context = ConnectorContext(
-            account=account,
-            base_url=base_url,
+        return self.markets.connector(
+            account,
             http=self.http,
-            clock=self.clock,
             tokens=sql_token_store(make_session_factory(self.engine), self.clock),
-            budget=self._budget(account.marketplace),
-            credentials=secrets,
-            options=options,
-            policy=RetryPolicy(),
-            sleep=self.time.sleep,
         )
-        return build(context)  # type: ignore[call-arg]
 
     def authorise(self) -> None:
         """Every shop approves the app (no browser: simulators approve at once)."""
         for account in self.accounts:
-            connector = self.connector(account)
-            link = connector.authorization_url(REDIRECT, "world")
-            if link is None:
-                connector.authorize("", REDIRECT)
-                continue
-            answer = self.http.get(link)
-            query = parse_qs(urlsplit(answer.headers["location"]).query)
-            connector.authorize(query["code"][0], REDIRECT)
+            self.markets.authorise(self.connector(account), self.http)
+
+    def plan(self, account: ChannelAccount) -> AccountPlan:
+        """``account``'s plan now, within what its marketplace can do."""
+        capabilities = descriptor(account.marketplace.value).capabilities
+        return plan_push(self.uow, account, capabilities=capabilities)
 
     def account(self, account_id: AccountId) -> ChannelAccount:
         return next(a for a in self.accounts if a.id == account_id)
@@ -452,11 +338,16 @@ class World:
 
     def shown_stock(self, account: ChannelAccount) -> dict[str, int]:
         """What buyers can order now, per SKU key, on the account's active listings."""
+        kit = self.markets.kits[account.marketplace.value]
         stock: dict[str, int] = {}
         for entry in self.shown(account.marketplace):
-            if _active(account.marketplace, entry):
+            if kit.listing_active(entry):
                 stock[sku_key(entry["sku"])] = int(entry["stock"])
         return stock
+
+    def active(self, marketplace: Marketplace, entry: dict[str, Any]) -> bool:
+        """Whether a ``/_sim/listings`` entry of ``marketplace`` is on sale."""
+        return self.markets.kits[marketplace.value].listing_active(entry)
 
     def listed_count(self, account: ChannelAccount) -> Counter[str]:
         """How many listings carry each SKU key (anything above 1 is a duplicate)."""
@@ -464,7 +355,7 @@ class World:
 
     def wanted_stock(self, account: ChannelAccount) -> dict[str, int]:
         """The allocation of the canonical available stock, per SKU key listed."""
-        plan = plan_push(self.uow, account)
+        plan = self.plan(account)
         return {key: want.draft.stock for key, want in plan.desired.items()}
 
     def stored_orders(self) -> list[tuple[str, str, str, str, bool]]:
@@ -507,61 +398,13 @@ class World:
                 return False
             if any(n > 1 for n in self.listed_count(account).values()):
                 return False
-            if not plan_push(self.uow, account).empty:
+            if not self.plan(account).empty:
                 return False
         return True
 
     def write_calls(self) -> dict[Marketplace, int]:
         """Requests each marketplace counted on endpoints that change something."""
-        return {m: write_calls(sim) for m, sim in self.sims.items()}
-
-
-#: Simulator routes that change what a marketplace holds (listings, stock, orders).
-WRITE_ROUTES = frozenset(
-    {
-        # Shopee
-        "media_space.upload_image",
-        "product.add_item",
-        "product.add_model",
-        "product.delete_item",
-        "product.init_tier_variation",
-        "product.update_item",
-        "product.update_price",
-        "product.update_stock",
-        "logistics.ship_order",
-        "order.cancel_order",
-        # Tokopedia
-        "product_create",
-        "product_edit",
-        "product_active",
-        "product_inactive",
-        "price_update",
-        "stock_update",
-        "order_ack",
-        "order_nack",
-        "order_pickup",
-        "order_reject_cancel",
-        # Bukalapak
-        "products.create",
-        "skus.update",
-        "partners.logistic_bookings",
-        "transactions.status",
-    }
-)
-
-
-def write_calls(sim: Simulator) -> int:
-    """Requests ``sim`` counted on routes that change something."""
-    return sum(n for name, n in sim.requests.items() if name in WRITE_ROUTES)
-
-
-def _active(marketplace: Marketplace, entry: dict[str, Any]) -> bool:
-    status = str(entry.get("status", "")).upper()
-    if marketplace is Marketplace.SHOPEE:
-        return status == "NORMAL"
-    if marketplace is Marketplace.TOKOPEDIA:
-        return bool(entry.get("active"))
-    return status == "ACTIVE"
+        return {m: self.markets.write_calls(m.value) for m in self.sims}
 
 
 def counts_of(reports: Sequence[Any]) -> dict[str, dict[str, int]]:

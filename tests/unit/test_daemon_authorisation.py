@@ -22,8 +22,9 @@ from scheduler.ops import metrics
 from scheduler.runner import AccountJobRunner, JobContext
 from scheduler.timing import Intervals
 from simulators.kit.clock import SimClock
+from simulators.shopee import ShopeeSimulator
 from tests.connectors.test_plumbing import FakeTime
-from tests.contract.harness_shopee import ShopeeHarness, build
+from tests.contract.harness import Harness, build
 from tests.fakes import FakeTokenStore
 from tests.unit.test_daemon import ClockedSchedule
 
@@ -76,14 +77,14 @@ def _gauges_reset() -> Iterator[None]:
 
 
 @pytest.fixture
-def shopee() -> ShopeeHarness:
-    return cast(ShopeeHarness, build(FakeTime()))
+def shopee() -> Harness:
+    return build("shopee", FakeTime())
 
 
-def _daemon(market: ShopeeHarness, *, watch: bool = True) -> Daemon:
+def _daemon(market: Harness, *, watch: bool = True) -> Daemon:
     tokens = market.tokens
     assert isinstance(tokens, FakeTokenStore)
-    account = market.context.account
+    account = market.account
     daemon = Daemon(
         cast(AccountJobRunner, _ExclusiveRunner(market.connector, market.clock)),
         ClockedSchedule(market.clock),  # type: ignore[arg-type]
@@ -99,9 +100,9 @@ def _daemon(market: ShopeeHarness, *, watch: bool = True) -> Daemon:
     return daemon
 
 
-def _access_token_expiring(market: ShopeeHarness) -> None:
+def _access_token_expiring(market: Harness) -> None:
     tokens = cast(FakeTokenStore, market.tokens)
-    account = market.context.account.id
+    account = market.account.id
     tokens.tokens[account] = replace(
         tokens.load(account),
         access_expires_at=market.clock.now() + timedelta(minutes=5),
@@ -115,11 +116,11 @@ def _gauge(state: str) -> float | None:
 
 
 def test_the_token_check_records_the_end_and_the_gauge_counts_it(
-    shopee: ShopeeHarness,
+    shopee: Harness,
 ) -> None:
-    account = shopee.context.account.id
+    account = shopee.account.id
     now = shopee.clock.timestamp()
-    shopee.sim.set_authorisation(expire_time=now + 10 * 86_400)
+    shopee.sim(ShopeeSimulator).set_authorisation(expire_time=now + 10 * 86_400)
     daemon = _daemon(shopee)
     _access_token_expiring(shopee)
     with capture_logs() as logs, _gauges_reset():
@@ -140,7 +141,7 @@ def test_the_token_check_records_the_end_and_the_gauge_counts_it(
     assert "tokens.refreshed_ahead" in events
 
 
-def test_an_end_outside_the_window_is_not_counted(shopee: ShopeeHarness) -> None:
+def test_an_end_outside_the_window_is_not_counted(shopee: Harness) -> None:
     daemon = _daemon(shopee)
     _access_token_expiring(shopee)
     with _gauges_reset():
@@ -148,7 +149,7 @@ def test_an_end_outside_the_window_is_not_counted(shopee: ShopeeHarness) -> None
         daemon._refresh_tokens()
         daemon._publish_counts()
         assert (_gauge("expires_soon"), _gauge("expired")) == (0.0, 0.0)
-    assert shopee.tokens.load(shopee.context.account.id).authorisation_expires_at
+    assert shopee.tokens.load(shopee.account.id).authorisation_expires_at
 
 
 def test_negative_authorisation_counts_are_refused_and_change_nothing() -> None:

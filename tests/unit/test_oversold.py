@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from core.domain.accounts import ChannelAccount, Marketplace
 from core.domain.catalogue import Producer, ProducerKind
 from core.domain.ids import AccountId, ProducerCode, Sku
+from core.domain.marketplaces import Capability
 from core.domain.orders import CancelReason, SettlementKind, StoredOrder
 from core.domain.remote import RemoteOrder, RemoteOrderLine
 from core.domain.stock import MovementReason, NewMovement
@@ -44,11 +45,15 @@ class FakeMarketplace:
     """A connector that cancels (or refuses) and reads orders back as told."""
 
     shown: dict[str, RemoteOrder]
-    cancels_orders: bool = True
+    cancels: bool = True
     refuse: RejectedError | None = None
     read_fails: bool = False
     cancelled: list[tuple[str, CancelReason]] = field(default_factory=list)
     key: ClassVar[str] = "fake"
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        return frozenset({Capability.CANCEL_ORDERS} if self.cancels else ())
 
     def cancel_order(self, external_id: str, reason: CancelReason) -> None:
         if self.refuse is not None:
@@ -342,7 +347,7 @@ def test_a_cancel_whose_read_back_fails_leaves_the_status_to_the_next_pull(
 def test_a_marketplace_without_cancellation_is_refused_before_any_call(
     seeded: Factory, clock: FakeClock, engine: sa.Engine
 ) -> None:
-    fake = connector_for(seeded, clock, cancels_orders=False)
+    fake = connector_for(seeded, clock, cancels=False)
     before = snapshot(engine)
 
     with pytest.raises(SettlementRefusedError, match="documents no cancellation"):

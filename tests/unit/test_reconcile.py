@@ -16,6 +16,7 @@ from core.domain.accounts import (
 from core.domain.catalogue import Condition, Product, ProductStatus
 from core.domain.ids import AccountId, ProducerCode, Sku, sku_key
 from core.domain.listings import Listing, content_hash
+from core.domain.marketplaces import Capability
 from core.domain.remote import (
     ChangeKind,
     ListingChange,
@@ -77,17 +78,23 @@ def listing(
     )
 
 
+#: A marketplace that can do everything the planner may ask.
+EVERYTHING = frozenset(Capability)
+
+
 def plan(
     *products: Product,
     listings: tuple[Listing, ...] = (),
     levels: dict[str, StockLevel] | None = None,
     account: ChannelAccount = ACCOUNT,
+    capabilities: frozenset[Capability] = EVERYTHING,
 ) -> AccountPlan:
     return plan_account(
         account,
         {p.key: p for p in products},
         LEVELS if levels is None else levels,
         {sku_key(x.sku): x for x in listings},
+        capabilities=capabilities,
     )
 
 

@@ -14,6 +14,7 @@ import respx
 
 from connectors.bukalapak import mapping
 from connectors.bukalapak.connector import BukalapakConnector
+from core.domain.marketplaces import Capability
 from core.domain.orders import CancelReason
 from core.domain.remote import OrderWindow
 from core.domain.sync import OrderStatus
@@ -50,7 +51,7 @@ def test_the_limits_are_one_per_call_and_orders_follow_creation_time() -> None:
     )
     assert limits.order_page_size == 50
     assert limits.order_details_per_call == 1
-    assert limits.orders_by_update_time is False
+    assert Capability.ORDERS_BY_UPDATE_TIME not in BukalapakConnector.capabilities
 
 
 def test_a_window_is_split_by_day_and_each_piece_paged_by_offset(
@@ -229,7 +230,7 @@ def test_times_without_an_offset_are_wib() -> None:
 def test_a_cancel_is_refused_without_a_call_as_the_page_documents_none(
     router: respx.MockRouter,
 ) -> None:
-    assert BukalapakConnector.cancels_orders is False
+    assert Capability.CANCEL_ORDERS not in BukalapakConnector.capabilities
     rig = make()  # no route: nothing may be sent
 
     with pytest.raises(RejectedError, match="documents no cancellation") as caught:

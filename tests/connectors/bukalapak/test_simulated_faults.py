@@ -17,16 +17,17 @@ from core.domain.remote import (
 )
 from core.domain.sync import OrderStatus
 from core.errors import AuthError, RejectedError, TransientError
+from simulators.bukalapak import BukalapakSimulator
 from tests.connectors.test_plumbing import FakeTime
-from tests.contract.harness_bukalapak import ACCOUNT, BukalapakHarness, build
+from tests.contract.harness import Harness, build
 
 
 @pytest.fixture
-def market() -> BukalapakHarness:
-    return build(FakeTime())
+def market() -> Harness:
+    return build("bukalapak", FakeTime())
 
 
-def created(market: BukalapakHarness, *skus: str) -> dict[str, tuple[str, str]]:
+def created(market: Harness, *skus: str) -> dict[str, tuple[str, str]]:
     results = market.connector.apply_listing_changes(
         [ListingChange(ChangeKind.CREATE, market.draft(s)) for s in skus]
     )
@@ -34,9 +35,11 @@ def created(market: BukalapakHarness, *skus: str) -> dict[str, tuple[str, str]]:
     return {r.sku: (str(r.external_id), str(r.external_variant_id)) for r in results}
 
 
-def test_an_http_200_that_says_422_fails_the_item(market: BukalapakHarness) -> None:
+def test_an_http_200_that_says_422_fails_the_item(market: Harness) -> None:
     ids = created(market, "KOPI-FLR-001")
-    market.simulator.envelope_mismatch_next(1, endpoint="skus.update", status=422)
+    market.sim(BukalapakSimulator).envelope_mismatch_next(
+        1, endpoint="skus.update", status=422
+    )
     product, variant = ids["KOPI-FLR-001"]
     (result,) = market.connector.push_stock(
         [StockUpdate(Sku("KOPI-FLR-001"), product, 3, variant)]
@@ -44,9 +47,11 @@ def test_an_http_200_that_says_422_fails_the_item(market: BukalapakHarness) -> N
     assert isinstance(result.error, RejectedError)
 
 
-def test_an_http_200_that_says_500_is_retried(market: BukalapakHarness) -> None:
+def test_an_http_200_that_says_500_is_retried(market: Harness) -> None:
     ids = created(market, "KOPI-FLR-001")
-    market.simulator.envelope_mismatch_next(2, endpoint="skus.update", status=500)
+    market.sim(BukalapakSimulator).envelope_mismatch_next(
+        2, endpoint="skus.update", status=500
+    )
     product, variant = ids["KOPI-FLR-001"]
     (result,) = market.connector.push_stock(
         [StockUpdate(Sku("KOPI-FLR-001"), product, 3, variant)]
@@ -55,12 +60,12 @@ def test_an_http_200_that_says_500_is_retried(market: BukalapakHarness) -> None:
     assert market.simulator.requests["skus.update"] == 3
 
 
-def test_shifting_pages_lose_and_repeat_nothing(market: BukalapakHarness) -> None:
+def test_shifting_pages_lose_and_repeat_nothing(market: Harness) -> None:
     created(market, "KOPI-FLR-001")
     start = market.clock.now()
     placed = market.place_paid_orders(["KOPI-FLR-001"], 120, timedelta(hours=6))
-    market.simulator.shift_pages_next(2)
-    market.simulator.mask_phones = True
+    market.sim(BukalapakSimulator).shift_pages_next(2)
+    market.sim(BukalapakSimulator).mask_phones = True
     window = OrderWindow(start, market.clock.now() + timedelta(seconds=1))
     orders = list(market.connector.fetch_orders(window))
     ids = [o.external_id for o in orders]
@@ -71,20 +76,20 @@ def test_shifting_pages_lose_and_repeat_nothing(market: BukalapakHarness) -> Non
     }
 
 
-def test_a_state_race_shows_the_state_read_last(market: BukalapakHarness) -> None:
+def test_a_state_race_shows_the_state_read_last(market: Harness) -> None:
     created(market, "KOPI-FLR-001")
     market.place_paid_orders(["KOPI-FLR-001"], 1, timedelta(minutes=1))
     (txn,) = market.simulator.inspect_orders()
-    market.simulator.race_next(1, endpoint="transactions.get")
+    market.sim(BukalapakSimulator).race_next(1, endpoint="transactions.get")
     order = market.connector.fetch_order(str(txn["id"]))
     assert (order.raw_status, order.status) == ("cancelled", OrderStatus.CANCELLED)
 
 
 def test_a_closed_marketplace_refuses_writes_item_by_item(
-    market: BukalapakHarness,
+    market: Harness,
 ) -> None:
     ids = created(market, "KOPI-FLR-001")
-    market.simulator.set_closed()
+    market.sim(BukalapakSimulator).set_closed()
     product, variant = ids["KOPI-FLR-001"]
     results = market.connector.apply_listing_changes(
         [ListingChange(ChangeKind.CREATE, market.draft("TENUN-SKA-001"))]
@@ -98,23 +103,23 @@ def test_a_closed_marketplace_refuses_writes_item_by_item(
     market.connector.check()  # reads still work
 
 
-def test_lapsed_tokens_are_refreshed_before_use(market: BukalapakHarness) -> None:
-    before = market.tokens.load(ACCOUNT).version
+def test_lapsed_tokens_are_refreshed_before_use(market: Harness) -> None:
+    before = market.tokens.load(market.account_id).version
     market.clock.advance(hours=5)
     market.connector.check()
-    assert market.tokens.load(ACCOUNT).version == before + 1
+    assert market.tokens.load(market.account_id).version == before + 1
 
 
-def test_a_rejected_refresh_needs_reauthorisation(market: BukalapakHarness) -> None:
-    market.simulator.expire_access_tokens()
-    market.simulator.reject_refresh_next()
+def test_a_rejected_refresh_needs_reauthorisation(market: Harness) -> None:
+    market.sim(BukalapakSimulator).expire_access_tokens()
+    market.sim(BukalapakSimulator).reject_refresh_next()
     with pytest.raises(AuthError):
         market.connector.check()
-    assert market.tokens.load(ACCOUNT).needs_reauthorisation
+    assert market.tokens.load(market.account_id).needs_reauthorisation
     assert market.simulator.requests["oauth.token"] == 2  # authorise + one refresh
 
 
-def test_server_errors_on_reads_end_transient(market: BukalapakHarness) -> None:
+def test_server_errors_on_reads_end_transient(market: Harness) -> None:
     market.simulator.faults.fail_next(20, endpoint="stores.products", status=502)
     with pytest.raises(TransientError):
         market.connector.check()

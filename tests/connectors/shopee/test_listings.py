@@ -24,6 +24,7 @@ from core.errors import (
     RejectedError,
     UnreadableAnswerError,
 )
+from simulators.shopee import ShopeeSimulator
 from tests.connectors.shopee._support import (
     BASE,
     IMAGE_HOST,
@@ -42,7 +43,7 @@ from tests.connectors.shopee._support import (
     rig,
     stock_reads,
 )
-from tests.contract import harness_shopee
+from tests.contract.harness import build
 
 API = "/api/v2/"
 SEARCH = API + "product/search_item"
@@ -659,9 +660,8 @@ def test_an_unreadable_base_info_chunk_fails_only_the_skus_it_concerns() -> None
     """A SKU already listed is read back with ``get_item_base_info``; when that
     answer stays unreadable, that SKU fails (it might exist) while a SKU whose search
     found nothing is created."""
-    built = harness_shopee.build(FakeTime())
-    assert isinstance(built, harness_shopee.ShopeeHarness)
-    connector, sim = built.connector, built.sim
+    built = build("shopee", FakeTime())
+    connector, sim = built.connector, built.sim(ShopeeSimulator)
     (first,) = connector.apply_listing_changes(
         [ListingChange(ChangeKind.CREATE, built.draft("KOPI-OLD-1"))]
     )

@@ -8,6 +8,7 @@ import pytest
 
 from connectors.shopee import ShopeeConnector
 from connectors.shopee.settings import ShopeeSettings
+from core.domain.marketplaces import Capability
 from core.domain.remote import Secret
 from core.errors import ConfigError
 from tests.connectors.shopee._support import CATEGORY, options, rig
@@ -24,7 +25,7 @@ def test_the_connector_declares_its_contract() -> None:
     )
     assert limits.order_window.days == 15
     assert (limits.order_page_size, limits.order_details_per_call) == (100, 50)
-    assert limits.orders_by_update_time
+    assert Capability.ORDERS_BY_UPDATE_TIME in ShopeeConnector.capabilities
 
 
 def test_only_the_partner_id_is_required() -> None:

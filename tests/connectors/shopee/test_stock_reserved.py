@@ -16,6 +16,7 @@ import respx
 from core.domain.ids import Sku
 from core.domain.remote import ChangeKind, ListingChange, StockUpdate
 from core.errors import AuthError, RejectedError, TransientError
+from simulators.shopee import ShopeeSimulator
 from tests.connectors.shopee._support import (
     BASE,
     BASE_INFO_PATH,
@@ -30,7 +31,7 @@ from tests.connectors.shopee._support import (
     rig,
     stock_reads,
 )
-from tests.contract import harness_shopee
+from tests.contract.harness import build
 
 UPDATE_STOCK = "/api/v2/product/update_stock"
 ITEM_LIST = "/api/v2/product/get_item_list"
@@ -255,9 +256,8 @@ def test_a_found_listing_shows_seller_stock_less_reserved() -> None:
 
 
 def test_stock_below_what_open_orders_hold_is_pushed_on_the_simulator() -> None:
-    built = harness_shopee.build(FakeTime())
-    assert isinstance(built, harness_shopee.ShopeeHarness)
-    connector, sim = built.connector, built.sim
+    built = build("shopee", FakeTime())
+    connector, sim = built.connector, built.sim(ShopeeSimulator)
     (created,) = connector.apply_listing_changes(
         [ListingChange(ChangeKind.CREATE, built.draft("KOPI-RSV-1", stock=5))]
     )

@@ -11,6 +11,7 @@ import pytest
 
 from connectors.tokopedia import TokopediaConnector, mapping
 from connectors.tokopedia.schemas import OrderRow
+from core.domain.marketplaces import Capability
 from core.domain.orders import CancelReason
 from core.domain.remote import OrderWindow
 from core.domain.sync import OrderStatus
@@ -68,7 +69,7 @@ def order_row(order_id: int, created: int, status: int = 220) -> dict[str, Any]:
 def test_limits_say_what_the_page_says() -> None:
     limits = TokopediaConnector.limits
     assert limits.order_window < timedelta(seconds=259_200)
-    assert not limits.orders_by_update_time
+    assert Capability.ORDERS_BY_UPDATE_TIME not in TokopediaConnector.capabilities
     assert (limits.order_page_size, limits.stock_per_call, limits.create_per_call) == (
         100,
         100,
