@@ -12,13 +12,14 @@ updates and stock updates, with no I/O:
 * a listing whose create outcome is unknown (``creating``) is resolved by a lookup by
   SKU before anything else: it is never created again blindly;
 * a live listing gets a content update, a price update and a stock update for exactly
-  what differs; a delisted one that is wanted again is updated (which lists it again);
+  what differs; a delisted one that is wanted again is reactivated (then updated if
+  its content changed);
 * a live listing whose product is no longer wanted (archived, draft, excluded by the
   policy, its producer gone from the account) is deactivated;
 * nothing is planned that the marketplace cannot do (its :class:`Capability` set):
-  without ``UPDATE_CONTENT`` a changed content is kept back (``plan.unsupported``) and
-  a delisted listing is reactivated as it is; without ``UNLIST`` a listing no longer
-  wanted is taken to zero stock instead of deactivated;
+  without ``UPDATE_CONTENT`` a changed content is kept back (``plan.unsupported``);
+  without ``UNLIST`` a listing no longer wanted is taken to zero stock instead of
+  deactivated;
 * stock updates that lower a listing's stock or take it to zero come first (they
   prevent overselling); one SKU has at most one update of each kind.
 
@@ -188,17 +189,17 @@ def plan_account(
             continue
         variant = listing.external_variant_id
         changed = listing.last_content_hash != want.content_hash
-        if edits and (changed or listing.state is ListingState.DELISTED):
+        delisted = listing.state is ListingState.DELISTED
+        if delisted and unlists:  # listed again first: some refuse editing it off sale
+            plan.updates.append(
+                ListingChange(ChangeKind.REACTIVATE, draft, external_id, variant)
+            )
+        if edits and (changed or (delisted and not unlists)):
             plan.updates.append(
                 ListingChange(ChangeKind.UPDATE, draft, external_id, variant)
             )
-        else:
-            if changed:
-                plan.unsupported.append((draft.sku, ChangeKind.UPDATE))
-            if listing.state is ListingState.DELISTED:
-                plan.updates.append(
-                    ListingChange(ChangeKind.REACTIVATE, draft, external_id, variant)
-                )
+        elif changed:
+            plan.unsupported.append((draft.sku, ChangeKind.UPDATE))
         if listing.last_price != draft.price:
             plan.prices.append(
                 PriceUpdate(draft.sku, external_id, draft.price, variant)

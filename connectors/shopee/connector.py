@@ -548,6 +548,15 @@ class ShopeeConnector:
             change.draft.sku, True, str(item_id), change.external_variant_id
         )
 
+    def _reactivate(self, change: ListingChange) -> ChangeResult:
+        where = self._ctx.where("product.update_item")
+        item_id = mapping.item_id_of(change.external_id, where)
+        self._client.update_item(mapping.to_listing_status(item_id, True))
+        log.info("listing.relisted", sku=change.draft.sku, item_id=item_id, **where)
+        return ChangeResult(
+            change.draft.sku, True, str(item_id), change.external_variant_id
+        )
+
     def _deactivate(self, change: ListingChange) -> ChangeResult:
         where = self._ctx.where("product.update_item")
         item_id = mapping.item_id_of(change.external_id, where)
@@ -588,9 +597,10 @@ class ShopeeConnector:
                             )
                             continue
                         result = self._create(change.draft, existing)
-                    case ChangeKind.UPDATE | ChangeKind.REACTIVATE:
-                        # an update lists a delisted item again
+                    case ChangeKind.UPDATE:
                         result = self._update(change)
+                    case ChangeKind.REACTIVATE:
+                        result = self._reactivate(change)
                     case ChangeKind.DEACTIVATE:
                         result = self._deactivate(change)
             except AuthError:

@@ -65,6 +65,7 @@ TOKEN = "token"  # noqa: S105 - an endpoint name
 PRODUCT_INFO = "product_info"
 PRODUCT_CREATE = "product_create"
 PRODUCT_EDIT = "product_edit"
+PRODUCT_ACTIVE = "product_active"
 PRODUCT_INACTIVE = "product_inactive"
 STOCK_UPDATE = "stock_update"
 PRICE_UPDATE = "price_update"
@@ -325,12 +326,20 @@ class TokopediaClient:
     def deactivate(self, product_ids: Sequence[int]) -> ActiveResult:
         """``POST /v1/products/fs/{fs_id}/inactive?shop_id=`` (≤ 25 ids); rows sized
         by :meth:`grant` (``PRODUCT_INACTIVE``)."""
-        operation = "deactivate_listings"
+        return self._set_active(product_ids, active=False)
+
+    def activate(self, product_ids: Sequence[int]) -> ActiveResult:
+        """``POST /v1/products/fs/{fs_id}/active?shop_id=`` (≤ 25 ids); rows sized
+        by :meth:`grant` (``PRODUCT_ACTIVE``)."""
+        return self._set_active(product_ids, active=True)
+
+    def _set_active(self, product_ids: Sequence[int], *, active: bool) -> ActiveResult:
+        operation = "reactivate_listings" if active else "deactivate_listings"
         result = self._call(
             operation,
-            PRODUCT_INACTIVE,
+            PRODUCT_ACTIVE if active else PRODUCT_INACTIVE,
             "POST",
-            f"/v1/products/fs/{self._fs_id}/inactive",
+            f"/v1/products/fs/{self._fs_id}/{'active' if active else 'inactive'}",
             Envelope[ActiveResult | None],
             params=self._shop(),
             body=ProductIdsBody(product_id=list(product_ids)).wire(),
@@ -425,6 +434,7 @@ __all__ = [
     "CLIENT_ID",
     "CLIENT_SECRET",
     "PRICE_UPDATE",
+    "PRODUCT_ACTIVE",
     "PRODUCT_CREATE",
     "PRODUCT_EDIT",
     "PRODUCT_INACTIVE",

@@ -64,6 +64,7 @@ from connectors.tokopedia.client import (
     CLIENT_ID,
     CLIENT_SECRET,
     PRICE_UPDATE,
+    PRODUCT_ACTIVE,
     PRODUCT_CREATE,
     PRODUCT_EDIT,
     PRODUCT_INACTIVE,
@@ -332,12 +333,17 @@ class TokopediaConnector:
         with bound_contextvars(operation="apply_listing_changes"):
             if by_kind[ChangeKind.CREATE]:
                 self._create(changes, by_kind[ChangeKind.CREATE], results)
-            # an update lists an inactive product again
-            updates = by_kind[ChangeKind.UPDATE] + by_kind[ChangeKind.REACTIVATE]
-            if updates:
-                self._update(changes, sorted(updates), results)
+            # an inactive product is listed again before it is edited (PRD_USC_028)
+            if by_kind[ChangeKind.REACTIVATE]:
+                self._set_active(
+                    changes, by_kind[ChangeKind.REACTIVATE], results, active=True
+                )
+            if by_kind[ChangeKind.UPDATE]:
+                self._update(changes, by_kind[ChangeKind.UPDATE], results)
             if by_kind[ChangeKind.DEACTIVATE]:
-                self._deactivate(changes, by_kind[ChangeKind.DEACTIVATE], results)
+                self._set_active(
+                    changes, by_kind[ChangeKind.DEACTIVATE], results, active=False
+                )
         where = self._ctx.where("apply_listing_changes")
         return [
             result
@@ -607,42 +613,47 @@ class TokopediaConnector:
 
     # ---------------------------------------------------------------- deactivate
 
-    def _deactivate(
+    def _set_active(
         self,
         changes: Sequence[ListingChange],
         indices: list[int],
         results: list[ChangeResult | None],
+        *,
+        active: bool,
     ) -> None:
-        where = self._ctx.where("deactivate_listings")
+        """Deactivate or reactivate products, ≤ 25 ids per call (§5.5)."""
+        verb = "reactivat" if active else "deactivat"
+        where = self._ctx.where(f"{verb}e_listings")
         ids: dict[int, int] = {}
         for index in indices:
             change = changes[index]
             product_id = _product_id(change.external_id)
             if product_id is None:
-                results[index] = _without_product_id(change, "deactivating", where)
+                results[index] = _without_product_id(change, f"{verb}ing", where)
             else:
                 ids[index] = product_id
         outcomes = self._bulk(
             list(ids),
             INACTIVE_PER_CALL,
-            PRODUCT_INACTIVE,
-            lambda chunk: self._inactive_call(chunk, ids, where),
+            PRODUCT_ACTIVE if active else PRODUCT_INACTIVE,
+            lambda chunk: self._active_call(chunk, ids, where, active=active),
             where,
         )
         for index, outcome in outcomes.items():
             results[index] = self._result(changes[index].draft.sku, outcome)
         done = sum(1 for outcome in outcomes.values() if outcome.ok)
         log.info(
-            "listings.deactivated",
-            deactivated=done,
+            f"listings.{verb}ed",
+            **{f"{verb}ed": done},
             failed=len(outcomes) - done,
             **where,
         )
 
-    def _inactive_call(
-        self, chunk: list[int], ids: dict[int, int], where: Where
+    def _active_call(
+        self, chunk: list[int], ids: dict[int, int], where: Where, *, active: bool
     ) -> dict[int, _Outcome]:
-        answer: ActiveResult = self._client.deactivate([ids[i] for i in chunk])
+        call = self._client.activate if active else self._client.deactivate
+        answer: ActiveResult = call([ids[i] for i in chunk])
         failed = {r.product_id: r for r in answer.failed_rows_data}
         outcomes: dict[int, _Outcome] = {}
         for index in chunk:

@@ -175,6 +175,14 @@ def plan_command(
             ],
         )
     )
+    for p in plans:
+        if p.unsupported:
+            kinds = sorted({kind.value for _, kind in p.unsupported})
+            console().print(
+                f"{p.account.id}: {len(p.unsupported)} change(s) kept back that "
+                f"{p.account.marketplace.value} cannot make ({', '.join(kinds)}); "
+                "the marketplace shows them as they are"
+            )
     if details:
         rows: list[tuple[str, str, str, str]] = []
         for p in plans:
@@ -184,6 +192,10 @@ def plan_command(
                 (p.account.id, kind, item["sku"], _detail(item))
                 for kind in ("create", "update", "deactivate", "price", "stock")
                 for item in payload[kind]
+            ]
+            rows += [
+                (p.account.id, f"kept back: {item['change']}", item["sku"], "")
+                for item in payload["unsupported"]
             ]
         console().print(table("Changes", ("account", "change", "sku", "value"), rows))
 

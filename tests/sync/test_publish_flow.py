@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 from core.domain.accounts import Marketplace
+from core.domain.catalogue import ProductStatus
 from core.domain.remote import ChangeKind, ChangeResult, ListingChange
 from core.domain.sync import ListingState, RunOutcome
 from core.ports import MarketplaceConnector
@@ -280,9 +281,35 @@ def test_a_price_and_content_change_reach_every_account_that_lists_it(
     counts = counts_of(report.pushes)
     assert counts[SHOPEE] == {"price": 1, "update": 1}
     assert counts[TOKOPEDIA] == {"price": 1, "update": 1}
-    assert counts[BUKALAPAK]["price"] == 1
+    # Bukalapak documents no content edit: the rename is kept back, not failed
+    assert counts[BUKALAPAK] == {"price": 1}
+    bukalapak = world.plan(world.account(BUKALAPAK))
+    assert bukalapak.unsupported == [("KOPI-0005", ChangeKind.UPDATE)]
     for marketplace in world.marketplaces:
         shown = {e["sku"]: e for e in world.shown(marketplace)}
         assert shown["KOPI-0005"]["price"] == 61_500
     assert world.write_calls() != writes
+    assert world.converged()
+
+
+def test_a_product_archived_and_restored_is_unlisted_and_listed_again(
+    world: World,
+) -> None:
+    """Every marketplace lists it again through a reactivation of its own (Tokopedia
+    refuses to edit an inactive product, Bukalapak documents no edit at all)."""
+    world.cycle()
+    change(world, "KOPI-0003", status=ProductStatus.ARCHIVED)
+    world.cycle()
+    for account in world.accounts:
+        assert "KOPI-0003" not in world.shown_stock(account)
+
+    change(world, "KOPI-0003", status=ProductStatus.ACTIVE)
+    report = world.cycle()
+
+    assert {a: c.get("reactivate") for a, c in counts_of(report.pushes).items()} == {
+        a.id: 1 for a in world.accounts
+    }
+    assert all(r.outcome is RunOutcome.SUCCEEDED for r in report.pushes)
+    for account in world.accounts:
+        assert "KOPI-0003" in world.shown_stock(account)
     assert world.converged()

@@ -257,12 +257,63 @@ def test_a_content_change_is_an_update_but_not_a_price_or_stock_push() -> None:
     assert result.desired[KOPI.key].content_hash != listing().last_content_hash
 
 
-def test_a_delisted_listing_wanted_again_is_updated_to_list_it() -> None:
+def test_a_delisted_listing_wanted_again_is_reactivated() -> None:
     result = plan(KOPI, listings=(listing(state=ListingState.DELISTED),))
     assert result.updates == [
-        ListingChange(ChangeKind.UPDATE, shown(KOPI, 7), "ext-1", "var-1")
+        ListingChange(ChangeKind.REACTIVATE, shown(KOPI, 7), "ext-1", "var-1")
     ]
     assert result.deactivations == []
+
+
+def test_a_delisted_listing_whose_content_changed_is_reactivated_then_updated() -> None:
+    renamed = replace(KOPI, name="Kopi Bajawa")
+    result = plan(renamed, listings=(listing(state=ListingState.DELISTED),))
+    assert [c.kind for c in result.updates] == [
+        ChangeKind.REACTIVATE,
+        ChangeKind.UPDATE,
+    ]
+
+
+#: A marketplace that can unlist but documents no content edit (Bukalapak).
+NO_EDITS = EVERYTHING - {Capability.UPDATE_CONTENT}
+#: A marketplace that can neither edit content nor take a listing off sale.
+NO_EDITS_NO_UNLIST = NO_EDITS - {Capability.UNLIST}
+
+
+def test_a_content_edit_the_marketplace_cannot_make_is_kept_back_not_planned() -> None:
+    renamed = replace(KOPI, name="Kopi Bajawa")
+    result = plan(renamed, listings=(listing(),), capabilities=NO_EDITS)
+    assert result.updates == []
+    assert result.unsupported == [(KOPI.sku, ChangeKind.UPDATE)]
+    assert result.counts() == NOTHING
+    assert result.empty
+    # the same change where the marketplace can edit content is an update
+    assert plan(renamed, listings=(listing(),)).counts() == counts(update=1)
+
+
+def test_a_delisted_listing_is_reactivated_as_it_is_where_content_cannot_change() -> (
+    None
+):
+    renamed = replace(KOPI, name="Kopi Bajawa")
+    delisted = listing(state=ListingState.DELISTED)
+    result = plan(renamed, listings=(delisted,), capabilities=NO_EDITS)
+    assert result.updates == [
+        ListingChange(ChangeKind.REACTIVATE, shown(renamed, 7), "ext-1", "var-1")
+    ]
+    assert result.unsupported == [(KOPI.sku, ChangeKind.UPDATE)]
+    assert result.counts() == counts(update=1)
+
+
+def test_a_listing_no_longer_wanted_goes_to_zero_where_it_cannot_be_unlisted() -> None:
+    result = plan(ARCHIVED, listings=(listing(),), capabilities=NO_EDITS_NO_UNLIST)
+    assert result.deactivations == []
+    assert result.stock == [StockUpdate(KOPI.sku, "ext-1", 0, "var-1")]
+    assert result.unsupported == [(KOPI.sku, ChangeKind.DEACTIVATE)]
+    # once at zero, nothing more is sent
+    at_zero = plan(
+        ARCHIVED, listings=(listing(stock=0),), capabilities=NO_EDITS_NO_UNLIST
+    )
+    assert at_zero.empty
 
 
 def test_a_refused_create_is_retried_with_the_new_content() -> None:
@@ -731,7 +782,13 @@ def test_repair_binds_an_inactive_kept_listing_as_delisted_to_list_it_again() ->
     found = drift(KOPI, listings=(failed,), shown=(remote("3", active=False),))
     (bound,) = repaired_listings(found, {KOPI.key: failed}, ACCOUNT_ID)
     assert bound == Listing(ACCOUNT_ID, KOPI.sku, ListingState.DELISTED, "3", "var-1")
-    assert plan(KOPI, listings=(bound,)).counts() == counts(update=1, price=1, stock=1)
+    # listed again, then sent the store's content (what it shows is not known)
+    relist = plan(KOPI, listings=(bound,))
+    assert [c.kind for c in relist.updates] == [
+        ChangeKind.REACTIVATE,
+        ChangeKind.UPDATE,
+    ]
+    assert relist.counts() == counts(update=2, price=1, stock=1)
 
 
 def test_only_a_duplicate_of_its_own_listing_is_deactivated() -> None:
