@@ -9,9 +9,11 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 import connectors
 import simulators
+from core.domain.marketplaces import MarketplaceDescriptor, RateDefault
 from core.errors import ConfigError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -23,7 +25,10 @@ def _marketplace_folders(room: str, module: str) -> set[str]:
     return {
         p.name
         for p in (REPO / room).iterdir()
-        if p.is_dir() and not p.name.startswith("_") and (p / f"{module}.py").exists()
+        if p.is_dir()
+        and not p.name.startswith("_")
+        and p.name != "kit"
+        and (p / f"{module}.py").exists()
     }
 
 
@@ -37,6 +42,7 @@ def _marketplace_folders(room: str, module: str) -> set[str]:
             "simulator",
             simulators.available_simulators,
         ),
+        ("ikm_sync.testkits", "simulators", "testkit", simulators.available_testkits),
     ],
 )
 def test_declared_entry_points_equal_marketplace_folders(
@@ -56,6 +62,32 @@ def test_an_unknown_connector_key_is_a_config_error() -> None:
         connectors.load("lazada")
     with pytest.raises(ConfigError, match="unknown simulator 'lazada'"):
         simulators.load_simulator("lazada")
+    with pytest.raises(ConfigError, match="unknown test kit 'lazada'"):
+        simulators.load_testkit("lazada")
+
+
+def test_each_descriptor_names_its_own_connector_and_a_documented_rate() -> None:
+    for descriptor in connectors.descriptors():
+        assert descriptor.connector.key == descriptor.key
+        assert connectors.load(descriptor.key) is descriptor.connector
+        assert descriptor.rate.per_second > 0
+        assert descriptor.display_name
+        assert simulators.load_simulator(descriptor.key).key == descriptor.key
+        assert simulators.load_testkit(descriptor.key).key == descriptor.key
+
+
+def test_a_descriptor_that_contradicts_itself_is_refused_with_the_reason() -> None:
+    shopee = connectors.descriptor("shopee")
+    with pytest.raises(ValueError, match="its connector's key is 'shopee'"):
+        MarketplaceDescriptor(
+            "lazada", "Lazada", shopee.connector, BaseModel, shopee.rate
+        )
+    with pytest.raises(ValueError, match="expected lower-case letters"):
+        MarketplaceDescriptor(
+            "Shopee!", "Shopee", shopee.connector, BaseModel, shopee.rate
+        )
+    with pytest.raises(ValueError, match="per_second > 0"):
+        RateDefault(0, 1)
 
 
 @pytest.mark.parametrize("name", PACKAGES)

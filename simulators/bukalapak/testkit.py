@@ -79,6 +79,9 @@ class BukalapakKit(MarketplaceKit):
     def listing_active(self, entry: Mapping[str, Any]) -> bool:
         return str(entry.get("status", "")).upper() == "ACTIVE"
 
+    def seller_order_ids(self, sim: Simulator) -> set[str]:
+        return {str(o["id"]) for o in sim.inspect_orders()}
+
     def listing_handle(self, sim: Simulator, sku: str) -> str:
         found = next(x for x in sim.inspect_listings() if x["sku"] == sku)
         return str(found["sku_id"])

@@ -99,6 +99,10 @@ class MarketplaceKit(ABC):
         """Whether a ``/_sim/listings`` entry is on sale."""
 
     @abstractmethod
+    def seller_order_ids(self, sim: Simulator) -> set[str]:
+        """Every order the seller can see now, by the id the connector reports."""
+
+    @abstractmethod
     def listing_handle(self, sim: Simulator, sku: str) -> str:
         """The simulator's handle of the listing with this SKU, as
         :meth:`Simulator.place_order` takes it."""

@@ -89,6 +89,9 @@ class ShopeeKit(MarketplaceKit):
     def listing_active(self, entry: Mapping[str, Any]) -> bool:
         return str(entry.get("status", "")).upper() == "NORMAL"
 
+    def seller_order_ids(self, sim: Simulator) -> set[str]:
+        return {str(o["order_sn"]) for o in sim.inspect_orders()}
+
     def listing_handle(self, sim: Simulator, sku: str) -> str:
         found = next(x for x in sim.inspect_listings() if x["sku"] == sku)
         return f"{found['item_id']}:{found['model_id']}"

@@ -80,6 +80,12 @@ class TokopediaKit(MarketplaceKit):
     def listing_active(self, entry: Mapping[str, Any]) -> bool:
         return bool(entry.get("active"))
 
+    def seller_order_ids(self, sim: Simulator) -> set[str]:
+        # a seller sees paid orders only
+        return {
+            str(o["order_id"]) for o in sim.inspect_orders() if o.get("listed", True)
+        }
+
     def listing_handle(self, sim: Simulator, sku: str) -> str:
         found = next(x for x in sim.inspect_listings() if x["sku"] == sku)
         return str(found["product_id"])

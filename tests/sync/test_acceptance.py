@@ -14,7 +14,6 @@ from collections import Counter
 import pytest
 import sqlalchemy as sa
 
-from core.domain.accounts import Marketplace
 from simulators.kit.faults import FaultKind
 from tests.sync.test_orders_flow import assert_ledger_matches_orders, sim_order_ids
 from tests.sync.world import World
@@ -28,10 +27,6 @@ FAULTS = (
     FaultKind.LOST_RESPONSE,
 )
 #: Batch endpoints whose rows can fail one by one, and how a row is named.
-ROW_FAILURES = {
-    Marketplace.SHOPEE: "product.update_stock",
-    Marketplace.TOKOPEDIA: "stock_update",
-}
 
 
 def _hostile(world: World, rng: random.Random) -> None:
@@ -42,17 +37,11 @@ def _hostile(world: World, rng: random.Random) -> None:
         sim.faults.random_faults(0.10, FAULTS)
         if rng.random() < 0.3:
             sim.faults.rate_limit_next(rng.randint(3, 8), retry_after=2)
-        endpoint = ROW_FAILURES.get(marketplace)
-        if endpoint is not None and rng.random() < 0.3:
+        if rng.random() < 0.3:
             shown = world.shown(marketplace)
-            picked = rng.sample(shown, min(2, len(shown)))
-            keys = [
-                f"{e['item_id']}:{e['model_id']}"
-                if marketplace is Marketplace.SHOPEE
-                else str(e["sku"])
-                for e in picked
-            ]
-            sim.faults.fail_items(endpoint, keys, "refused in test")
+            kit = world.markets.kits[marketplace.value]
+            for entry in rng.sample(shown, min(2, len(shown))):
+                kit.fail_stock_item(sim, str(entry["sku"]))
 
 
 def _duplicates(world: World) -> dict[str, list[str]]:

@@ -28,16 +28,8 @@ HELD = ("reserved", "shipped")  # stock states in which an order holds its units
 
 def sim_order_ids(world: World, marketplace: Marketplace) -> set[str]:
     """Every order the seller can see, by the id its connector reports."""
-    key = {
-        Marketplace.SHOPEE: "order_sn",
-        Marketplace.TOKOPEDIA: "order_id",
-        Marketplace.BUKALAPAK: "id",
-    }[marketplace]
-    return {
-        str(o[key])
-        for o in world.sims[marketplace].inspect_orders()
-        if o.get("listed", True)  # Tokopedia shows a seller paid orders only
-    }
+    kit = world.markets.kits[marketplace.value]
+    return kit.seller_order_ids(world.sims[marketplace])
 
 
 def held_units(world: World, states: Sequence[str] = HELD) -> Counter[str]:
