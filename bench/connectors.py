@@ -49,20 +49,13 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
 import connectors
 from bench._report import BENCHMARKS, machine, markers, positive, write_section
 from config.logging import configure_logging
-from connectors._context import ConnectorContext
 from connectors._http import RateBudget
-from connectors.bukalapak import BukalapakConnector
-from connectors.shopee import ShopeeConnector
-from connectors.tokopedia import TokopediaConnector
-from core.domain.accounts import ChannelAccount, Marketplace
-from core.domain.catalogue import Condition, Dimensions
 from core.domain.ids import AccountId, ProducerCode, Sku
 from core.domain.remote import (
     ChangeKind,
@@ -70,23 +63,15 @@ from core.domain.remote import (
     ListingChange,
     ListingDraft,
     PriceUpdate,
-    Secret,
     StockUpdate,
 )
 from core.errors import RateLimitError
 from core.ports import MarketplaceConnector, TokenSet
-from simulators.bukalapak.simulator import (
-    ACCOUNTS_BASE_URL,
-    DEFAULT_REDIRECT_URI,
-    BukalapakSimulator,
-)
-from simulators.bukalapak.simulator import API_BASE_URL as BUKALAPAK_API
+from ikm_sync.simulated import SimulatedMarkets
+from simulators import load_testkit
 from simulators.kit.base import Simulator
 from simulators.kit.clock import SimClock
 from simulators.kit.ratelimit import RateLimiter
-from simulators.shopee.simulator import BASE_URL as SHOPEE_API
-from simulators.shopee.simulator import ShopeeSimulator
-from simulators.tokopedia.simulator import TokopediaSimulator
 
 NAME = "connectors"
 START, END = markers(NAME)
@@ -196,16 +181,16 @@ class SimMeter:
 
     def __init__(
         self,
+        markets: SimulatedMarkets,
         sim: Simulator,
         stock_endpoint: str,
         *,
         row_throttle: str = "",
-        image_host: str = "",
     ) -> None:
+        self.markets = markets
         self.sim = sim
         self.stock_endpoint = stock_endpoint
         self.row_throttle = row_throttle
-        self.image_host = image_host
         self.detailed = False
         self.handler_seconds = 0.0
         self.throttled: Counter[str] = Counter()
@@ -221,12 +206,10 @@ class SimMeter:
         self.throttled_rows = self.rows_in_throttled_requests = 0
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
-        if self.image_host and request.url.host == self.image_host:
-            return httpx.Response(
-                200, content=JPEG, headers={"content-type": "image/jpeg"}
-            )
+        if self.markets.owner(request) is None:  # the picture host
+            return self.markets.handler(request)
         started = time.perf_counter()
-        response = self.sim.handler(request)
+        response = self.markets.handler(request)
         self.handler_seconds += time.perf_counter() - started
         if response.status_code == 429 or self.detailed:
             route, _, _ = self.sim.router.match(request.method, request.url.path)
@@ -256,13 +239,6 @@ class SimMeter:
 
 
 # ------------------------------------------------------------------ marketplaces
-
-JPEG = b"\xff\xd8\xff\xe0" + bytes(64)
-SHOPEE_IMAGE_HOST = "img.ikm-sync.example"
-SHOPEE_CATEGORY = "Makanan & Minuman > Kopi"
-SHOPEE_REDIRECT = "https://ikm-sync.example/shopee/callback"
-TOKOPEDIA_KOPI = 2310
-BUKALAPAK_CATEGORY = 1234
 
 
 @dataclass
@@ -302,13 +278,31 @@ class Market:
     @classmethod
     def build(cls, *, limits: bool, budget: CountingBudget) -> Rig:
         """The simulator (rate limits as told, faults off, real clock), a connector
-        for its shop with ``budget``, authorised."""
-        raise NotImplementedError
+        for its shop with ``budget``, authorised: the shared simulated wiring."""
+        markets = SimulatedMarkets(
+            [cls.key], clock=SimClock(), seeds={cls.key: SEED}, rate_limits=limits
+        )
+        sim = markets.sims[cls.key]
+        meter = SimMeter(
+            markets, sim, cls.stock_endpoint, row_throttle=cls.row_throttle
+        )
+        http = httpx.Client(transport=httpx.MockTransport(meter))
+        account = markets.account(cls.key, f"bench-{cls.key}", [PRODUCER])
+        connector = markets.connector(
+            account, http=http, tokens=MemoryTokens(), budget=budget
+        )
+        markets.authorise(connector, http)
+        return Rig(cls, sim, meter, http, budget, connector, cls.limiters(sim))
+
+    @classmethod
+    def limiters(cls, sim: Any) -> list[Any]:
+        """The simulator's rate limiters of the stock (then price) endpoint."""
+        return [sim.limiter]
 
     @classmethod
     def draft(cls, sku: str, stock: int, price: int) -> ListingDraft:
-        """A listing the simulator accepts as is."""
-        raise NotImplementedError
+        """A listing the simulator accepts as is (its kit's)."""
+        return load_testkit(cls.key).draft(sku, stock=stock, price=price)
 
     @classmethod
     def allowed(cls, rig: Rig) -> tuple[float, int]:
@@ -317,82 +311,12 @@ class Market:
         return limiter.rate, limiter.burst
 
 
-def _account(market: Marketplace, shop_id: str) -> ChannelAccount:
-    return ChannelAccount(
-        id=AccountId(f"bench-{market.value}"),
-        marketplace=market,
-        shop_id=shop_id,
-        producer_codes=(PRODUCER,),
-    )
-
-
 class Shopee(Market):
     key = "shopee"
     title = "Shopee"
     stock_endpoint = "product.update_stock"
     price_endpoint = "product.update_price"
     batch = "one item per call (up to 50 models of it); items without variants here"
-
-    @classmethod
-    def build(cls, *, limits: bool, budget: CountingBudget) -> Rig:
-        clock = SimClock()
-        sim = ShopeeSimulator(clock=clock, seed=SEED, rate_limits=limits)
-        credentials = sim.credentials()
-        meter = SimMeter(sim, cls.stock_endpoint, image_host=SHOPEE_IMAGE_HOST)
-        http = httpx.Client(transport=httpx.MockTransport(meter))
-        options = {
-            "partner_id": int(credentials["partner_id"]),
-            "categories": {
-                SHOPEE_CATEGORY: {
-                    "category_id": int(credentials["category_id"]),
-                    "attributes": [
-                        {
-                            "attribute_id": 100_010,
-                            "values": [
-                                {"value_id": 0, "original_value_name": "NoBrand"}
-                            ],
-                        }
-                    ],
-                }
-            },
-            "logistics": [{"logistic_id": int(credentials["logistic_id"])}],
-            "days_to_ship": 2,
-        }
-        context = ConnectorContext(
-            account=_account(Marketplace.SHOPEE, credentials["shop_id"]),
-            base_url=SHOPEE_API,
-            http=http,
-            clock=clock,
-            tokens=MemoryTokens(),
-            budget=budget,
-            credentials={"partner_key": Secret(credentials["partner_key"])},
-            options=options,
-        )
-        connector = ShopeeConnector(context)
-        link = connector.authorization_url(SHOPEE_REDIRECT, "bench")
-        if link is None:
-            raise BenchError("Shopee gave no authorisation link")
-        answer = http.get(link)
-        if answer.status_code != 302:
-            raise BenchError(f"Shopee authorisation: HTTP {answer.status_code}")
-        code = httpx.URL(answer.headers["location"]).params["code"]
-        connector.authorize(code, SHOPEE_REDIRECT)
-        return Rig(cls, sim, meter, http, budget, connector, [sim.limiter])
-
-    @classmethod
-    def draft(cls, sku: str, stock: int, price: int) -> ListingDraft:
-        return ListingDraft(
-            sku=Sku(sku),
-            name=f"Kopi Arabika Flores Bajawa {sku}",
-            description="Kopi arabika dari Bajawa, Flores; sangrai medium, 250 g.",
-            category=SHOPEE_CATEGORY,
-            price=price,
-            stock=stock,
-            weight_grams=270,
-            condition=Condition.NEW,
-            dimensions=Dimensions(18, 10, 6),
-            image_urls=(f"https://{SHOPEE_IMAGE_HOST}/{sku}/1.jpg",),
-        )
 
 
 class Tokopedia(Market):
@@ -405,48 +329,8 @@ class Tokopedia(Market):
     row_throttle = "ERR_TOO_MANY_REQUEST"
 
     @classmethod
-    def build(cls, *, limits: bool, budget: CountingBudget) -> Rig:
-        clock = SimClock()
-        sim = TokopediaSimulator(clock=clock, seed=SEED, rate_limits=limits)
-        credentials = sim.credentials()
-        meter = SimMeter(sim, cls.stock_endpoint, row_throttle=cls.row_throttle)
-        http = httpx.Client(transport=httpx.MockTransport(meter))
-        context = ConnectorContext(
-            account=_account(Marketplace.TOKOPEDIA, credentials["shop_id"]),
-            base_url=credentials["api_base_url"],
-            http=http,
-            clock=clock,
-            tokens=MemoryTokens(),
-            budget=budget,
-            credentials={
-                "client_id": Secret(credentials["client_id"]),
-                "client_secret": Secret(credentials["client_secret"]),
-            },
-            options={
-                "fs_id": int(credentials["fs_id"]),
-                "token_url": credentials["token_url"],
-                "categories": {"Kopi": TOKOPEDIA_KOPI},
-                "default_category_id": TOKOPEDIA_KOPI,
-            },
-        )
-        connector = TokopediaConnector(context)
-        connector.authorize("", "")  # shops are linked out of band
-        limiters = [sim.limiter(cls.stock_endpoint), sim.limiter(cls.price_endpoint)]
-        return Rig(cls, sim, meter, http, budget, connector, limiters)
-
-    @classmethod
-    def draft(cls, sku: str, stock: int, price: int) -> ListingDraft:
-        return ListingDraft(
-            sku=Sku(sku),
-            name=f"Kopi Arabika Flores {sku}",
-            description="Kopi arabika dari Bajawa, sangrai sedang.",
-            category="Kopi",
-            price=price,
-            stock=stock,
-            weight_grams=250,
-            condition=Condition.NEW,
-            image_urls=("https://images.example.com/kopi.jpg",),
-        )
+    def limiters(cls, sim: Any) -> list[Any]:
+        return [sim.limiter(cls.stock_endpoint), sim.limiter(cls.price_endpoint)]
 
 
 class Bukalapak(Market):
@@ -455,53 +339,6 @@ class Bukalapak(Market):
     stock_endpoint = "skus.update"
     price_endpoint = "skus.update"
     batch = "one SKU per call (PATCH …/skus/{sku_id})"
-
-    @classmethod
-    def build(cls, *, limits: bool, budget: CountingBudget) -> Rig:
-        clock = SimClock()
-        sim = BukalapakSimulator(clock=clock, seed=SEED, rate_limits=limits)
-        credentials = sim.credentials()
-        meter = SimMeter(sim, cls.stock_endpoint)
-        http = httpx.Client(transport=httpx.MockTransport(meter))
-        images = [int(i) for i in credentials["attachment_ids"].split(",")][:1]
-        context = ConnectorContext(
-            account=_account(Marketplace.BUKALAPAK, credentials["store_id"]),
-            base_url=BUKALAPAK_API,
-            http=http,
-            clock=clock,
-            tokens=MemoryTokens(),
-            budget=budget,
-            credentials={
-                "client_id": Secret(credentials["client_id"]),
-                "client_secret": Secret(credentials["client_secret"]),
-            },
-            options={
-                "accounts_base_url": ACCOUNTS_BASE_URL,
-                "category_ids": {"Kerajinan": BUKALAPAK_CATEGORY},
-                "default_image_ids": images,
-            },
-        )
-        connector = BukalapakConnector(context)
-        consent_url = connector.authorization_url(DEFAULT_REDIRECT_URI, "bench")
-        if consent_url is None:
-            raise BenchError("Bukalapak gave no consent URL")
-        consent = http.get(consent_url)
-        query = parse_qs(urlsplit(consent.headers["location"]).query)
-        connector.authorize(query["code"][0], DEFAULT_REDIRECT_URI)
-        return Rig(cls, sim, meter, http, budget, connector, [sim.limiter])
-
-    @classmethod
-    def draft(cls, sku: str, stock: int, price: int) -> ListingDraft:
-        return ListingDraft(
-            sku=Sku(sku),
-            name=f"Produk IKM {sku}",
-            description="Buatan tangan pengrajin IKM.",
-            category="Kerajinan",
-            price=price,
-            stock=stock,
-            weight_grams=400,
-            condition=Condition.NEW,
-        )
 
 
 MARKETS: dict[str, type[Market]] = {m.key: m for m in (Shopee, Tokopedia, Bukalapak)}

@@ -140,10 +140,12 @@ class SimulatedMarkets:
         tokens: TokenStore,
         wrong_secrets: bool = False,
         policy: Any = None,
+        budget: Any = None,
     ) -> MarketplaceConnector:
         """A connector for ``account`` (on its marketplace's main shop), built as
         production builds one: the registry's class, the kit's settings.
-        ``wrong_secrets``: the app's secret or key is wrong (ids stay right)."""
+        ``wrong_secrets``: the app's secret or key is wrong (ids stay right);
+        ``budget``: a rate budget of the caller's (default: the marketplace's)."""
         import connectors
         from connectors._context import ConnectorContext
         from connectors._http import RetryPolicy
@@ -164,7 +166,7 @@ class SimulatedMarkets:
             http=http,
             clock=self.clock,
             tokens=tokens,
-            budget=self.budgets[key],
+            budget=budget or self.budgets[key],
             credentials=secrets,
             options=dict(access.options),
             policy=policy or RetryPolicy(),
