@@ -34,12 +34,17 @@ from simulators.tokopedia.model import (
     Shop,
 )
 from simulators.tokopedia.payloads import (
+    NO_CAMPAIGN,
+    NO_GM_STATS,
     category_path,
     mobile_url,
     order_row,
     picture_items,
     product_info,
     stock_wording,
+    volume,
+    wholesale_items,
+    wholesale_tiers,
 )
 
 _INT: frozenset[type] = frozenset({int})
@@ -65,7 +70,8 @@ def _text(value: object) -> str:
 # ---------------------------------------------------------------- product info items
 
 #: Every field a product info item shows, but the product id (the key), the
-#: warehouse and the pictures (a list, copied into the signature).
+#: warehouse, the dimension, the wholesale tiers and the pictures (copied into the
+#: signature).
 _PRODUCT_SHOWN = attrgetter(
     "main_stock",
     "reserve_stock",
@@ -85,12 +91,20 @@ _PRODUCT_SHOWN = attrgetter(
     "etalase_id",
     "url",
     "shop_id",
+    "created_at",
 )
 
 
 def product_signature(product: Product, shop: Shop) -> Hashable:
     """Everything :func:`product_info` shows of ``product`` besides its id."""
-    return (*_PRODUCT_SHOWN(product), shop.warehouse_id, *product.pictures)
+    dimension = product.dimension
+    return (
+        *_PRODUCT_SHOWN(product),
+        shop.warehouse_id,
+        tuple(dimension.values()) if dimension else None,
+        wholesale_tiers(product),
+        *product.pictures,
+    )
 
 
 _PRICE = '{"value":%d,"currency":%d,"LastUpdateUnix":%d,"idr":%d}'
@@ -99,11 +113,16 @@ _PRODUCT_ITEM = (
     '"childCategoryID":%d,"shortDesc":%s},"price":%s,"weight":{"value":%r,"unit":%d},'
     '"stock":{"value":%d,"stockWording":%s},"main_stock":%d,"reserve_stock":%d,'
     '"variant":{"isParent":false,"isVariant":false,"childrenID":[]},'
-    '"menu":{"id":%d,"name":""},"preorder":{},"extraAttribute":{"minOrder":%d},'
-    '"categoryTree":%s,"pictures":%s,"other":{"sku":%s,"url":%s,"mobileURL":%s},'
+    '"menu":{"id":%d,"Name":""},"preorder":{},"extraAttribute":{"minOrder":%d,'
+    '"lastUpdateCategory":%d,"isEligibleCOD":false,"isOnCampaign":%s},'
+    '"wholesale":%s,"categoryTree":%s,"pictures":%s,"GMStats":%s,'
+    '"stats":{"countView":0},"other":{"sku":%s,"url":%s,"mobileURL":%s},'
+    '"campaign":%s,"volume":{"length":%d,"width":%d,"height":%d},'
     '"warehouses":[{"productID":%d,"warehouseID":%d,"price":%s,'
     '"stock":{"useStock":true,"value":%d}}]}'
 )
+_GM_STATS = encode(NO_GM_STATS).decode()
+_CAMPAIGN = encode(NO_CAMPAIGN).decode()
 _CATEGORY_PATHS: dict[int, str] = {}  # category id → its encoded categoryTree
 
 
@@ -135,6 +154,7 @@ def _product_info_text(product: Product, shop: Shop) -> str:
         product.reserve_stock,
         product.etalase_id or 0,
         product.min_order,
+        product.created_at,
         shop.warehouse_id,
     )
     weight = product.weight
@@ -148,6 +168,8 @@ def _product_info_text(product: Product, shop: Shop) -> str:
         product.price,
     )
     pictures = product.pictures
+    tiers = wholesale_tiers(product)
+    sides = volume(product.dimension)
     return _PRODUCT_ITEM % (
         product.product_id,
         product.shop_id,
@@ -165,11 +187,21 @@ def _product_info_text(product: Product, shop: Shop) -> str:
         product.reserve_stock,
         product.etalase_id or 0,
         product.min_order,
+        product.created_at,
+        "true" if product.reserve_stock > 0 else "false",
+        encode(wholesale_items(tiers, CURRENCIES[product.price_currency])).decode()
+        if tiers
+        else "[]",
         _category_path_json(product.category_id),
         encode(picture_items(pictures)).decode() if pictures else "[]",
+        _GM_STATS,
         _text(product.sku),
         _text(product.url),
         _text(mobile_url(product.url)),
+        _CAMPAIGN,
+        sides["length"],
+        sides["width"],
+        sides["height"],
         product.product_id,
         shop.warehouse_id,
         price,

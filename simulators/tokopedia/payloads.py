@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta, timezone
+from math import isfinite
 from typing import Any
+from urllib.parse import urlsplit
 
 from simulators.tokopedia.model import (
     BASIC_STATUS_ACTIVE,
@@ -23,6 +25,7 @@ from simulators.tokopedia.model import (
     Order,
     Product,
     Shop,
+    is_int,
 )
 
 WIB = timezone(timedelta(hours=7), "WIB")
@@ -91,7 +94,9 @@ def _price(product: Product) -> dict[str, Any]:
 
 
 def product_info(product: Product, shop: Shop) -> dict[str, Any]:
-    """One item of ``GET …/product/info`` (§5.7)."""
+    """One item of ``GET …/product/info`` (§5.7), its blocks in the order and with
+    the key casing of the Get Product page's sample (``Name`` in ``basic``, ``menu``
+    and ``categoryTree``; ``GMStats``, ``OriginalURL``, ``StartDate``)."""
     stock = product.main_stock + product.reserve_stock
     basic_status = BASIC_STATUS_ACTIVE if product.buyable else BASIC_STATUS_INACTIVE
     return {
@@ -110,16 +115,28 @@ def product_info(product: Product, shop: Shop) -> dict[str, Any]:
         "main_stock": product.main_stock,
         "reserve_stock": product.reserve_stock,
         "variant": {"isParent": False, "isVariant": False, "childrenID": []},
-        "menu": {"id": product.etalase_id or 0, "name": ""},
+        "menu": {"id": product.etalase_id or 0, "Name": ""},
         "preorder": {},
-        "extraAttribute": {"minOrder": product.min_order},
+        "extraAttribute": {
+            "minOrder": product.min_order,
+            "lastUpdateCategory": product.created_at,
+            "isEligibleCOD": False,
+            "isOnCampaign": product.reserve_stock > 0,
+        },
+        "wholesale": wholesale_items(
+            wholesale_tiers(product), CURRENCIES[product.price_currency]
+        ),
         "categoryTree": category_path(product.category_id),
         "pictures": picture_items(product.pictures),
+        "GMStats": dict(NO_GM_STATS),
+        "stats": {"countView": 0},
         "other": {
             "sku": product.sku,
             "url": product.url,
             "mobileURL": mobile_url(product.url),
         },
+        "campaign": dict(NO_CAMPAIGN),
+        "volume": volume(product.dimension),
         "warehouses": [
             {
                 "productID": product.product_id,
@@ -131,6 +148,19 @@ def product_info(product: Product, shop: Shop) -> dict[str, Any]:
     }
 
 
+#: ``GMStats`` of a product: transaction counts are not simulated.
+NO_GM_STATS: dict[str, int] = {
+    "transactionSuccess": 0,
+    "transactionReject": 0,
+    "countSold": 0,
+}
+#: ``campaign`` of a product in no campaign: Go's zero time, as the samples show it.
+ZERO_TIME = "0001-01-01T00:00:00Z"
+NO_CAMPAIGN: dict[str, str] = {"StartDate": ZERO_TIME, "EndDate": ZERO_TIME}
+#: ``maxQuantity`` of the last wholesale tier (the SDK fixture's figure) [INF].
+WHOLESALE_MAX_QUANTITY = 10_000
+
+
 def category_path(category_id: int) -> list[dict[str, Any]]:
     """A product info item's ``categoryTree``: the root first, the leaf last."""
     path: list[int] = []
@@ -138,15 +168,83 @@ def category_path(category_id: int) -> list[dict[str, Any]]:
     while current is not None:
         path.append(current)
         current = CATEGORIES[current][1]
-    return [{"id": cid, "name": CATEGORIES[cid][0]} for cid in reversed(path)]
+    out: list[dict[str, Any]] = []
+    crumbs = f"{SHOP_HOST}/p"
+    for cid in reversed(path):
+        name = CATEGORIES[cid][0]
+        crumbs = f"{crumbs}/{slug(name)}"
+        out.append({"id": cid, "Name": name, "title": name, "breadcrumbURL": crumbs})
+    return out
 
 
 def picture_items(pictures: list[str]) -> list[dict[str, Any]]:
-    """A product info item's ``pictures``."""
-    return [
-        {"picID": index + 1, "filePath": path, "OriginalURL": path}
-        for index, path in enumerate(pictures)
-    ]
+    """A product info item's ``pictures``: ``filePath`` is the folder and
+    ``fileName`` the file of the picture's address, the ``…URL`` fields the address
+    itself (the simulator does not re-host pictures); the first picture is the
+    primary one (``status`` 2) [INF]; sizes are not measured (0)."""
+    items: list[dict[str, Any]] = []
+    for index, url in enumerate(pictures):
+        folder, _, name = urlsplit(url).path.lstrip("/").rpartition("/")
+        items.append(
+            {
+                "picID": index + 1,
+                "fileName": name,
+                "filePath": folder,
+                "status": 2 if index == 0 else 1,
+                "OriginalURL": url,
+                "ThumbnailURL": url,
+                "width": 0,
+                "height": 0,
+                "URL300": url,
+            }
+        )
+    return items
+
+
+def wholesale_tiers(product: Product) -> tuple[tuple[int, int], ...]:
+    """The ``(min_qty, price)`` tiers of the create/edit ``wholesale`` (§5.1), by
+    quantity; entries without an integer ``min_qty`` and ``price`` are left out."""
+    given = product.extra.get("wholesale")
+    if not given or not isinstance(given, list):
+        return ()
+    tiers = {
+        (row["min_qty"], row["price"])
+        for row in given
+        if isinstance(row, dict)
+        and is_int(row.get("min_qty"))
+        and is_int(row.get("price"))
+    }
+    return tuple(sorted(tiers))
+
+
+def wholesale_items(
+    tiers: tuple[tuple[int, int], ...], currency: int
+) -> list[dict[str, Any]]:
+    """A product info item's ``wholesale``: each tier up to the next one's quantity."""
+    items: list[dict[str, Any]] = []
+    for index, (quantity, price) in enumerate(tiers):
+        following = tiers[index + 1][0] - 1 if index + 1 < len(tiers) else None
+        items.append(
+            {
+                "price": {"value": price, "currency": currency, "idr": price},
+                "minQuantity": quantity,
+                "maxQuantity": WHOLESALE_MAX_QUANTITY
+                if following is None
+                else max(quantity, following),
+            }
+        )
+    return items
+
+
+def volume(dimension: dict[str, float] | None) -> dict[str, int]:
+    """A product info item's ``volume``: whole centimetres, zero when not given."""
+    if not dimension:
+        return {"length": 0, "width": 0, "height": 0}
+    return {side: _whole(dimension[side]) for side in ("length", "width", "height")}
+
+
+def _whole(value: float) -> int:
+    return round(value) if isfinite(value) else 0
 
 
 def mobile_url(url: str) -> str:

@@ -58,6 +58,8 @@ def test_product_info_follows_every_change(toko: Toko) -> None:
         {"name": "Kopi Gayo 100% Arabika"},
         {"description": "Biji %d pilihan %(x)s"},
         {"pictures": [{"file_path": "https://img.example/kopi.jpg"}]},
+        {"dimension": {"height": 10, "width": 12.4, "length": 20}},
+        {"wholesale": [{"min_qty": 5, "price": 9_000}, {"min_qty": 2, "price": 9_500}]},
         {"etalase": {"id": 7}},
         {"weight": 2, "weight_unit": "KG"},
         {"condition": "USED", "min_order": 3},
@@ -70,7 +72,12 @@ def test_product_info_follows_every_change(toko: Toko) -> None:
         _assert_fresh_items(toko, page)
     [item] = _assert_fresh_items(toko, by_id)
     assert item["basic"]["Name"] == "Kopi Gayo 100% Arabika"
-    assert item["pictures"][0]["filePath"] == "https://img.example/kopi.jpg"
+    assert item["pictures"][0]["OriginalURL"] == "https://img.example/kopi.jpg"
+    assert item["volume"] == {"length": 20, "width": 12, "height": 10}
+    assert [(w["minQuantity"], w["maxQuantity"]) for w in item["wholesale"]] == [
+        (2, 4),
+        (5, 10_000),
+    ]
     assert item["other"]["sku"] == "R-1B"
 
     ok(toko.set_active([product.product_id], False))
@@ -142,12 +149,19 @@ def test_plain_records_are_written_directly(
     toko: Toko, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pictures = [{"file_path": f"https://img.example/{i}.jpg"} for i in range(3)]
-    toko.sim.seed_product(sku="P-1", pictures=pictures, etalase={"id": 4})
+    toko.sim.seed_product(
+        sku="P-1",
+        pictures=pictures,
+        etalase={"id": 4},
+        dimension={"height": 3, "width": 4.5, "length": 9},
+        wholesale=[{"min_qty": 4, "price": 9_000}],
+    )
     toko.sim.seed_product(
         sku="P-2", weight=1.25, weight_unit="KG", condition="USED", price_currency="USD"
     )
     product_id = toko.sim.seed_product(sku="P-3", name="Tas Anyaman é").product_id
     order_id = toko.paid_order(product_id, 3)
+    toko.sim.reserve_campaign_stock(product_id, 2)
     now = toko.clock.timestamp()
     _refuse_dictionaries(monkeypatch)
     answer = toko.info({"shop_id": toko.shop_id, "page": 1, "per_page": 10})
