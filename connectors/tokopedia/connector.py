@@ -297,22 +297,27 @@ class TokopediaConnector:
         return chosen[0] if chosen else None
 
     def fetch_listings(self) -> Iterator[RemoteListing]:
-        """Every listing of the shop, page by page (100 a page)."""
+        """Every listing of the shop, page by page (100 a page), each once; a page
+        that comes back holding an earlier page's items is asked for once more."""
         where = self._ctx.where("fetch_listings")
-        pages, contents = PageGuard(where), PageGuard(where)
+        pages, contents = PageGuard(where), PageGuard(where, again=True)
         seen: set[int] = set()
-        page, after_empty = 1, False
+        page, after_empty, again = 1, False, False
         while True:
-            pages.visit(page)
+            if not again:
+                pages.visit(page)
             items = self._client.product_page(page, PRODUCT_PAGE_SIZE)
             log.info("listings.page_fetched", page=page, items=len(items), **where)
+            again = False
             if not items:
                 if page == 1 or after_empty:
                     return
                 after_empty, page = True, page + 1
                 continue
             after_empty = False
-            contents.visit(tuple(item.basic.product_id for item in items))
+            again = contents.visit(tuple(item.basic.product_id for item in items))
+            if again:
+                continue
             for item in items:
                 if item.basic.product_id not in seen:
                     seen.add(item.basic.product_id)
@@ -844,17 +849,20 @@ class TokopediaConnector:
         """Orders paid by the end of ``window``: those created from
         ``payment_lookback_hours`` before its start to its end (Tokopedia lists an
         order by its creation time, once it reached 220), in pieces shorter than
-        3 days, every page of each (100 a page)."""
+        3 days, every page of each (100 a page), each order once; a page that comes back
+        holding an earlier page's orders is asked for once more."""
         where = self._ctx.where("fetch_orders")
         per_page = self.limits.order_page_size
         lookback = timedelta(hours=self._settings.payment_lookback_hours)
         reach = OrderWindow(window.since - lookback, window.until)
+        seen: set[int] = set()
         for piece in reach.split(self.limits.order_window):
             from_date, to_date = mapping.order_list_bounds(piece.since, piece.until)
-            pages, contents = PageGuard(where), PageGuard(where)
-            page, after_empty = 1, False
+            pages, contents = PageGuard(where), PageGuard(where, again=True)
+            page, after_empty, again = 1, False, False
             while True:
-                pages.visit(page)
+                if not again:
+                    pages.visit(page)
                 rows = self._client.order_page(from_date, to_date, page, per_page)
                 log.info(
                     "orders.page_fetched",
@@ -864,14 +872,20 @@ class TokopediaConnector:
                     to_date=to_date,
                     **where,
                 )
+                again = False
                 if not rows:
                     if page == 1 or after_empty:
                         break
                     after_empty, page = True, page + 1
                     continue
                 after_empty = False
-                contents.visit(tuple(row.order_id for row in rows))
+                again = contents.visit(tuple(row.order_id for row in rows))
+                if again:
+                    continue
                 for row in rows:
+                    if row.order_id in seen:
+                        continue
+                    seen.add(row.order_id)
                     if not mapping.is_known_status(row.order_status):
                         log.warning(
                             "orders.status_unmapped",

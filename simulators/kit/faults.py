@@ -4,6 +4,12 @@ Each request asks the plan once (:meth:`FaultPlan.take`) and gets at most one fa
 Queued faults (``fail_next`` …) come first, in the order they were planned; random
 faults (``random_faults``) draw from the plan's own seeded generator. Item faults
 (``fail_items``) are asked for by batch handlers, row by row.
+
+Page faults (``repeat_page_next``, ``empty_page_next``, ``shift_page_next``) are asked
+for by list handlers, once per page (:meth:`FaultPlan.page_fault`), and mean the same
+on every marketplace (:class:`PageFault`); each simulator shows them in its own paging
+(page numbers, offsets, cursors). Offset and page-number lists can leave the whole
+arithmetic to :meth:`FaultPlan.page_start`.
 """
 
 from __future__ import annotations
@@ -23,6 +29,22 @@ class FaultKind(StrEnum):
     LOST_RESPONSE = "lost_response"  # applied on the server, then the answer is lost
     MALFORMED = "malformed"  # the body is not JSON
     TRUNCATED = "truncated"  # the body stops half way
+
+
+class PageFault(StrEnum):
+    """What goes wrong with one page of a list (never the first page of a walk,
+    but for ``EMPTY``)."""
+
+    #: The page comes again: a page-number or offset list answers with the rows of
+    #: the page before; a cursor list answers with the cursor it was sent as the
+    #: next one. Asking once more gets the right page.
+    REPEAT = "repeat"
+    #: An empty page though rows remain; the paging goes on where it should have
+    #: started.
+    EMPTY = "empty"
+    #: A row lands ahead of the reader: from this page on, every row sits one place
+    #: later, so the page starts with the last row of the page before.
+    SHIFT = "shift"
 
 
 @dataclass
@@ -55,7 +77,10 @@ class FaultPlan:
         self._random: list[RandomFaults] = []
         self._latency: dict[str | None, tuple[float, float]] = {}
         self._items: dict[str, dict[str, str]] = {}
+        self._pages: list[tuple[PageFault, str | None]] = []
+        self._shifts: dict[str, int] = {}
         self.injected: list[tuple[str, FaultKind]] = []
+        self.page_faults: list[tuple[str, PageFault]] = []
 
     def clear(self) -> None:
         """Forget every planned fault."""
@@ -64,6 +89,8 @@ class FaultPlan:
             self._random.clear()
             self._latency.clear()
             self._items.clear()
+            self._pages.clear()
+            self._shifts.clear()
 
     def _plan(
         self, kind: FaultKind, n: int, endpoint: str | None, **extra: object
@@ -141,6 +168,69 @@ class FaultPlan:
             return None
         with self._lock:
             return self._items.get(endpoint, {}).get(key)
+
+    def repeat_page_next(self, n: int = 1, *, endpoint: str | None = None) -> None:
+        """The next ``n`` pages (after a first) of ``endpoint`` come again
+        (:attr:`PageFault.REPEAT`)."""
+        self._plan_pages(PageFault.REPEAT, n, endpoint)
+
+    def empty_page_next(self, n: int = 1, *, endpoint: str | None = None) -> None:
+        """The next ``n`` pages of ``endpoint`` come back empty though rows remain."""
+        self._plan_pages(PageFault.EMPTY, n, endpoint)
+
+    def shift_page_next(self, n: int = 1, *, endpoint: str | None = None) -> None:
+        """Before each of the next ``n`` pages (after a first) of ``endpoint`` a row
+        lands ahead of the reader (:attr:`PageFault.SHIFT`)."""
+        self._plan_pages(PageFault.SHIFT, n, endpoint)
+
+    def _plan_pages(self, kind: PageFault, n: int, endpoint: str | None) -> None:
+        if n < 0:
+            raise ValueError("n must be 0 or more")
+        with self._lock:
+            self._pages.extend([(kind, endpoint)] * n)
+
+    def page_fault(self, endpoint: str, *, first: bool) -> PageFault | None:
+        """The planned fault of one page of ``endpoint``, if any (consumed).
+
+        ``first``: the page starts a walk; ``REPEAT`` and ``SHIFT`` then wait for a
+        later page.
+        """
+        if not self._pages:  # the common case: no lock needed
+            return None
+        with self._lock:
+            for index, (kind, wanted) in enumerate(self._pages):
+                if wanted not in (None, endpoint):
+                    continue
+                if first and kind is not PageFault.EMPTY:
+                    continue
+                del self._pages[index]
+                self.page_faults.append((endpoint, kind))
+                return kind
+            return None
+
+    def page_start(self, endpoint: str, start: int, size: int) -> int | None:
+        """Where the page of ``endpoint`` asked from row ``start`` (``size`` rows)
+        starts once the planned page faults are applied; None: it comes back empty.
+
+        For lists paged by number or offset. A shift lasts for the rest of the walk;
+        a walk starts again at row 0.
+        """
+        first = start <= 0
+        if first and not self._shifts:
+            fault = self.page_fault(endpoint, first=True)
+            return None if fault is PageFault.EMPTY else 0
+        with self._lock:
+            if first:
+                self._shifts.pop(endpoint, None)
+        fault = self.page_fault(endpoint, first=first)
+        with self._lock:
+            if fault is PageFault.SHIFT:
+                self._shifts[endpoint] = self._shifts.get(endpoint, 0) + 1
+            shift = self._shifts.get(endpoint, 0)
+        if fault is PageFault.EMPTY:
+            return None
+        begin = start - shift - (size if fault is PageFault.REPEAT else 0)
+        return max(begin, 0)
 
     def latency(self, endpoint: str) -> float:
         """Seconds to wait before answering a request to ``endpoint``."""

@@ -93,7 +93,6 @@ class Endpoints:
         self.store = store
         self.faults = faults
         self.take_rows = take_rows
-        self.page_faults: dict[str, list[str]] = {}
 
     # ---------------------------------------------------------------- helpers
 
@@ -139,10 +138,6 @@ class Endpoints:
             raise BadRequestBodyError('the body must be {"products": [{…}, …]}')
         _check_count(len(rows), limit, "products")
         return rows
-
-    def _take_page_fault(self, endpoint: str) -> str | None:
-        queue = self.page_faults.get(endpoint)
-        return queue.pop(0) if queue else None
 
     def _row_fault(self, endpoint: str, key: str) -> str | None:
         planned = self.faults.item_failure(endpoint, key)
@@ -411,13 +406,10 @@ class Endpoints:
             raise ApiError("PRD_DLV_042", "page must be at least 1")
         if not 1 <= per_page <= MAX_PER_PAGE:
             raise ApiError("PRD_DLV_042", f"per_page must be 1 to {MAX_PER_PAGE}")
-        fault = self._take_page_fault(call.endpoint)
-        if fault == "empty":
+        start = self.faults.page_start(call.endpoint, (page - 1) * per_page, per_page)
+        if start is None:
             return Encoded(b"[]")
-        if fault == "repeat" and page > 1:
-            page -= 1
         ids = self.store.shop_products.get(shop.shop_id, [])
-        start = (page - 1) * per_page
         products, item = self.store.products, self._product_item
         return Encoded(
             json_array(
@@ -455,14 +447,12 @@ class Endpoints:
             self.shop_of(call, owner)
             index = self.store.order_index.get(("warehouse", warehouse or 0), [])
         status = self._int_query(call, "status")
-        fault = self._take_page_fault(call.endpoint)
-        if fault == "empty":
+        start = self.faults.page_start(call.endpoint, (page - 1) * per_page, per_page)
+        if start is None:
             return Encoded(b"[]")
-        if fault == "repeat" and page > 1:
-            page -= 1
         low = bisect.bisect_left(index, (from_date, -1))
         high = bisect.bisect_left(index, (to_date + 1, -1))
-        start, orders = (page - 1) * per_page, self.store.orders
+        orders = self.store.orders
         if status is None:
             window = index[low + start : min(high, low + start + per_page)]
             chosen = [orders[order_id] for _t, order_id in window]

@@ -28,7 +28,8 @@ duplicate, hold/reorder, bad signature): :meth:`~TokopediaSimulator.link_shop` /
 :meth:`~TokopediaSimulator.request_cancellation`,
 :meth:`~TokopediaSimulator.reserve_campaign_stock`,
 :meth:`~TokopediaSimulator.repeat_page_next`,
-:meth:`~TokopediaSimulator.empty_page_next` and
+:meth:`~TokopediaSimulator.empty_page_next`,
+:meth:`~TokopediaSimulator.shift_page_next` (the shared fault plan's page faults) and
 :meth:`~TokopediaSimulator.set_order_status` (e.g. 5, fraud).
 
 Assumptions followed from "Where the record is thin" (§11), all [INF]:
@@ -261,7 +262,6 @@ class TokopediaSimulator(Simulator):
             self.rng.seed(self.seed)
             self.faults.clear()
             self._upstream.clear()
-            self.endpoints.page_faults.clear()
             self.store.clear()
             self.store.provision()
 
@@ -376,14 +376,17 @@ class TokopediaSimulator(Simulator):
 
     def repeat_page_next(self, n: int = 1, *, endpoint: str = "order_list") -> None:
         """The next ``n`` pages of ``endpoint`` (``order_list`` or ``product_info``
-        by shop) repeat the previous page's rows."""
-        with self.lock:
-            self.endpoints.page_faults.setdefault(endpoint, []).extend(["repeat"] * n)
+        by shop) repeat the previous page's rows (the shared fault plan's)."""
+        self.faults.repeat_page_next(n, endpoint=endpoint)
 
     def empty_page_next(self, n: int = 1, *, endpoint: str = "order_list") -> None:
         """The next ``n`` pages of ``endpoint`` come back empty though rows remain."""
-        with self.lock:
-            self.endpoints.page_faults.setdefault(endpoint, []).extend(["empty"] * n)
+        self.faults.empty_page_next(n, endpoint=endpoint)
+
+    def shift_page_next(self, n: int = 1, *, endpoint: str = "order_list") -> None:
+        """Before each of the next ``n`` pages of ``endpoint`` a row lands ahead of
+        the reader: the page starts with the previous page's last row."""
+        self.faults.shift_page_next(n, endpoint=endpoint)
 
     def reserve_campaign_stock(self, product_id: int, quantity: int) -> int:
         """Campaign reservation: move up to ``quantity`` units from ``main_stock``

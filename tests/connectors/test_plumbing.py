@@ -408,6 +408,21 @@ def test_a_repeated_page_token_stops_the_walk() -> None:
         guard.visit("cursor-1")
 
 
+def test_a_guard_may_let_a_token_come_once_more_in_a_row() -> None:
+    guard = PageGuard(WHERE, again=True)
+    assert guard.visit("cursor-1") is False
+    assert guard.visit("cursor-1") is True  # sent again: asked for once more
+    assert guard.visit("cursor-2") is False
+    assert guard.visit("cursor-2") is True  # another page, another single repeat
+    with pytest.raises(ContractError, match="twice"):
+        guard.visit("cursor-2")  # a second time in a row: a loop
+    guard = PageGuard(WHERE, again=True)
+    guard.visit("cursor-1")
+    guard.visit("cursor-1")
+    with pytest.raises(ContractError, match="twice"):
+        guard.visit("cursor-1")
+
+
 def test_a_wait_longer_than_the_budget_allows_raises_instead_of_sleeping(
     fake_time: FakeTime,
 ) -> None:
