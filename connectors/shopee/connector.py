@@ -874,7 +874,8 @@ class ShopeeConnector:
     def fetch_orders(self, window: OrderWindow) -> Iterator[RemoteOrder]:
         """Every order updated in ``window`` (``get_order_list`` by
         ``update_time`` in pieces of at most 15 days, cursor paging, then details
-        in batches of 50), each order once per call."""
+        in batches of 50), each order once per call; a cursor sent back as the next
+        one is followed once more (a second time in a row is a loop)."""
         where = self._ctx.where("order.get_order_list")
         span = int(self.limits.order_window.total_seconds())
         start = math.floor(window.since.timestamp())
@@ -882,7 +883,7 @@ class ShopeeConnector:
         seen: set[str] = set()
         while start < end:
             stop = min(start + span, end)
-            guard = PageGuard(where)
+            guard = PageGuard(where, again=True)
             cursor = ""
             while True:
                 guard.visit(cursor)

@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from simulators.kit.faults import PageFault
 from simulators.kit.routing import SimRequest
 from simulators.shopee.payload import (
     JSON,
@@ -512,17 +513,19 @@ class OrdersApi(SimCore):
                     rows.append(key)
         page, more = rows[:size], len(rows) > size
         next_cursor = encode_cursor(page[-1][0], page[-1][1]) if more else ""
-        if rows and self.empty_page_faults > 0:
-            self.empty_page_faults -= 1
+        fault = self.faults.page_fault(ctx.endpoint, first=not cursor) if rows else None
+        if fault is PageFault.EMPTY:
             first = rows[0]
             return {
                 "more": True,
                 "next_cursor": encode_cursor(first[0], first[1] - 1, "e"),
                 "order_list": [],
             }
-        if cursor and self.repeat_cursor_faults > 0:
-            self.repeat_cursor_faults -= 1
+        if fault is PageFault.REPEAT:  # the cursor just sent comes back
             more, next_cursor = True, cursor
+        elif fault is PageFault.SHIFT and len(page) > 1:  # the last row comes again
+            more, kept = True, page[-2]
+            next_cursor = encode_cursor(kept[0], kept[1], "s")
         if "order_status" in optional:  # {"order_sn", "order_status"}
             orders = self.orders
             order_list = [

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from simulators.kit.faults import PageFault
 from simulators.kit.routing import SimRequest
 from simulators.shopee.payload import (
     json_bool,
@@ -1059,6 +1060,16 @@ class ProductsApi(SimCore):
             else:
                 page = list(itertools.islice(ids, offset, offset + size))
         next_offset = offset + len(page)
+        more = next_offset < total
+        fault = (
+            self.faults.page_fault(ctx.endpoint, first=offset == 0) if page else None
+        )
+        if fault is PageFault.EMPTY:  # nothing, and go on from where it should start
+            page, next_offset, more = [], offset, True
+        elif fault is PageFault.REPEAT:  # this page again
+            next_offset, more = offset, True
+        elif fault is PageFault.SHIFT and len(page) > 1:  # the last row again
+            next_offset, more = next_offset - 1, True
         items = self.items
         rows = [
             # {"item_id", "item_status", "update_time", "tag": {"kit": false}}
@@ -1068,7 +1079,7 @@ class ProductsApi(SimCore):
         ]
         after = {
             "total_count": total,
-            "has_next_page": next_offset < total,
+            "has_next_page": more,
             "next_offset": next_offset,
         }
         return self.ok_encoded(object_with_list({}, "item", rows, after))

@@ -191,7 +191,6 @@ class ShopeeSimulator(ProductsApi, OrdersApi, PartnerApi):
         self.nested_json = NestedJson()
         self.item_limits = _copy(DEFAULT_ITEM_LIMITS)
         self.quota_day, self.quota_used, self.quota_blocked_day = "", 0, ""
-        self.repeat_cursor_faults = self.empty_page_faults = 0
         self.push_url, self.push_codes, self.push_blocked = "", set(), set()
         self.live_push_status, self.suspended_time = "Normal", 0
         self.lost_pushes, self.push_bodies = [], {}
@@ -497,8 +496,6 @@ class ShopeeSimulator(ProductsApi, OrdersApi, PartnerApi):
                 "mask_pii": self.mask_pii,
                 "tracking_lag_calls": self.tracking_lag_calls,
                 "buyer_cancel_seconds": self.buyer_cancel_seconds,
-                "repeat_cursor_faults": self.repeat_cursor_faults,
-                "empty_page_faults": self.empty_page_faults,
             },
             "rng": [version, list(internal), gauss],
         }
@@ -550,8 +547,6 @@ class ShopeeSimulator(ProductsApi, OrdersApi, PartnerApi):
         self.mask_pii = bool(switches["mask_pii"])
         self.tracking_lag_calls = int(switches["tracking_lag_calls"])
         self.buyer_cancel_seconds = int(switches["buyer_cancel_seconds"])
-        self.repeat_cursor_faults = int(switches["repeat_cursor_faults"])
-        self.empty_page_faults = int(switches["empty_page_faults"])
         version, internal, gauss = state["rng"]
         self.rng.setstate((version, tuple(internal), gauss))
 
@@ -768,13 +763,15 @@ class ShopeeSimulator(ProductsApi, OrdersApi, PartnerApi):
 
     def repeat_cursor_next(self, n: int = 1) -> None:
         """The next ``n`` order-list pages asked for with a cursor answer with that
-        same cursor as ``next_cursor`` (a loop for a naive client)."""
-        self.repeat_cursor_faults += n
+        same cursor as ``next_cursor`` (a loop for a naive client): the shared fault
+        plan's ``repeat_page_next`` for ``order.get_order_list``."""
+        self.faults.repeat_page_next(n, endpoint="order.get_order_list")
 
     def empty_page_next(self, n: int = 1) -> None:
         """The next ``n`` order-list pages that have rows come back empty with
-        ``more: true`` and a cursor that continues where they should have started."""
-        self.empty_page_faults += n
+        ``more: true`` and a cursor that continues where they should have started
+        (the shared fault plan's ``empty_page_next``)."""
+        self.faults.empty_page_next(n, endpoint="order.get_order_list")
 
     def lag_tracking_numbers(self, calls: int) -> None:
         """After ``ship_order``, ``get_tracking_number`` is empty ``calls`` times."""

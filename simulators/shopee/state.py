@@ -540,8 +540,6 @@ class SimCore(Simulator):
     common_prefix: bool
     mask_pii: bool
     tracking_lag_calls: int
-    repeat_cursor_faults: int
-    empty_page_faults: int
     buyer_cancel_seconds: int
     push_url: str
     push_codes: set[int]

@@ -146,8 +146,9 @@ def test_an_empty_page_with_more_goes_on_and_a_repeated_cursor_stops() -> None:
     with respx.mock(
         base_url=BASE, assert_all_called=True, assert_all_mocked=True
     ) as router:
-        router.get(LIST).mock(
+        route = router.get(LIST).mock(
             side_effect=[
+                ok({"more": True, "next_cursor": "c1", "order_list": []}),
                 ok({"more": True, "next_cursor": "c1", "order_list": []}),
                 ok({"more": True, "next_cursor": "c1", "order_list": []}),
             ]
@@ -155,6 +156,7 @@ def test_an_empty_page_with_more_goes_on_and_a_repeated_cursor_stops() -> None:
         window = OrderWindow(NOW - timedelta(days=1), NOW)
         with pytest.raises(ContractError, match="twice"):
             list(setup.connector.fetch_orders(window))
+        assert route.call_count == 3  # c1 sent back once is followed once more
 
 
 def test_a_listed_order_without_details_is_a_contract_error() -> None:
