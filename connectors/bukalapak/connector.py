@@ -597,18 +597,24 @@ class BukalapakConnector:
         operation: str,
     ) -> Iterator[_Row]:
         """Every row of an offset list, each once, while rows may shift: pages
-        overlap by :data:`OVERLAP`; a walk of several pages whose ``meta.total``
-        changed (or is absent) is topped up from offset 0 until a page brings
-        nothing new."""
+        overlap by :data:`OVERLAP`; a page after the first that brings nothing new
+        (an earlier page in its place) is asked for once more; a walk of several
+        pages whose ``meta.total`` changed (or is absent) is topped up from offset
+        0 until a page brings nothing new."""
         guard = PageGuard(self._where(operation))
         seen: set[Hashable] = set()
         step = PAGE_LIMIT - OVERLAP
-        offset, pages, totals = 0, 0, set()
+        offset, pages, totals, again = 0, 0, set(), False
         while True:
-            guard.visit(("walk", offset))
+            if not again:
+                guard.visit(("walk", offset))
             rows, total = fetch(offset)
             pages += 1
             totals.add(total)
+            if offset and rows and not again and all(key(r) in seen for r in rows):
+                again = True  # an earlier page in place of this one: ask once more
+                continue
+            again = False
             for row in rows:
                 if key(row) not in seen:
                     seen.add(key(row))

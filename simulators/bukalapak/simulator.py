@@ -147,6 +147,7 @@ from simulators.bukalapak.wire import (
 from simulators.kit.base import Simulator
 from simulators.kit.buyers import BuyerEvent, BuyerSettings
 from simulators.kit.clock import SimClock
+from simulators.kit.faults import PageFault
 from simulators.kit.fragments import FragmentCache
 from simulators.kit.ratelimit import RateLimiter
 from simulators.kit.routing import Router, SimRequest
@@ -224,7 +225,6 @@ class BukalapakSimulator(Simulator):
         self.bookings: dict[int, dict[str, Any]] = {}
         self._mismatch: list[_QueuedFault] = []
         self._race: list[_QueuedFault] = []
-        self._shift_pages = 0
         rng = self.rng
         self._seq = {
             "user": rng.randrange(10_000_000, 20_000_000),
@@ -554,9 +554,22 @@ class BukalapakSimulator(Simulator):
         store = self._store(token)
         offset, limit = paging(request)
         keywords = request.query.get("keywords", "")
+        fault = self.faults.page_fault("stores.products", first=offset == 0)
+        if fault is PageFault.SHIFT:  # listed meanwhile: newest first, it lands ahead
+            number = len(self.catalogue.products) + 1
+            self.add_product(
+                name=f"Produk IKM baru {number}",
+                sku_name=f"BARU-{number}",
+                price=10_000,
+                stock=1,
+                store_id=store.store_id,
+            )
+        served = max(0, offset - limit) if fault is PageFault.REPEAT else offset
         total, products = self.catalogue.store_page(
-            store.store_id, keywords, offset, limit
+            store.store_id, keywords, served, limit
         )
+        if fault is PageFault.EMPTY:
+            products = []
         return list_response(
             [self._product_fragment(p) for p in products],
             {"total": total, "offset": offset, "limit": limit},
@@ -722,12 +735,15 @@ class BukalapakSimulator(Simulator):
             return envelope(
                 200, [], meta={"total": 0, "offset": offset, "limit": limit}
             )
-        if self._shift_pages > 0 and offset > 0:
-            self._shift_pages -= 1
+        fault = self.faults.page_fault("transactions.list", first=offset == 0)
+        if fault is PageFault.SHIFT:  # a new transaction lands in the window
             self.desk.insert_shifting(store.store_id, start, end, states)
+        served = max(0, offset - limit) if fault is PageFault.REPEAT else offset
         total, page = self.desk.book.query(
-            store.store_id, start, end, states, offset, limit
+            store.store_id, start, end, states, served, limit
         )
+        if fault is PageFault.EMPTY:
+            page = []
         return list_response(
             [self._transaction_fragment(txn) for txn in page],
             {"total": total, "offset": offset, "limit": limit},
@@ -1022,9 +1038,11 @@ class BukalapakSimulator(Simulator):
 
     def shift_pages_next(self, n: int = 1) -> None:
         """Fault: the next ``n`` ``GET /transactions`` calls with ``offset`` > 0 first
-        insert a new transaction into the window, shifting the offset pages."""
-        with self.lock:
-            self._shift_pages += n
+        insert a new transaction into the window, shifting the offset pages (the
+        shared fault plan's ``shift_page_next`` for ``transactions.list``; its
+        ``repeat_page_next`` and ``empty_page_next`` work there and on
+        ``stores.products`` too)."""
+        self.faults.shift_page_next(n, endpoint="transactions.list")
 
     def race_next(self, n: int = 1, *, endpoint: str | None = None) -> None:
         """Fault: the transaction of the next ``n`` detail reads or status changes
@@ -1176,7 +1194,6 @@ class BukalapakSimulator(Simulator):
             "deadlines": [list(entry) for entry in self.desk.deadlines],
             "closed": self.closed,
             "mask_phones": self.mask_phones,
-            "shift_pages": self._shift_pages,
             "mismatch": [[f.endpoint, f.remaining, f.status] for f in self._mismatch],
             "race": [[f.endpoint, f.remaining, f.status] for f in self._race],
         }
@@ -1212,7 +1229,6 @@ class BukalapakSimulator(Simulator):
         heapq.heapify(self.desk.deadlines)
         self.closed = bool(state["closed"])
         self.mask_phones = bool(state["mask_phones"])
-        self._shift_pages = int(state["shift_pages"])
         self._mismatch = [_QueuedFault(e, r, s) for e, r, s in state["mismatch"]]
         self._race = [_QueuedFault(e, r, s) for e, r, s in state["race"]]
 

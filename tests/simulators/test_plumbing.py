@@ -14,7 +14,7 @@ import pytest
 from simulators.kit.base import Simulator
 from simulators.kit.buyers import BuyerEngine, BuyerEvent, BuyerSettings
 from simulators.kit.clock import SimClock
-from simulators.kit.faults import FaultKind
+from simulators.kit.faults import FaultKind, FaultPlan, PageFault
 from simulators.kit.fragments import FragmentCache, json_array
 from simulators.kit.ratelimit import RateLimiter
 from simulators.kit.routing import Router, SimRequest, json_response
@@ -210,6 +210,41 @@ def test_item_failures_are_asked_for_row_by_row(market: ToyMarket) -> None:
     market.faults.fail_items("stock.update", ["A", "C"], reason="locked")
     assert market.faults.item_failure("stock.update", "A") == "locked"
     assert market.faults.item_failure("stock.update", "B") is None
+
+
+def test_page_faults_wait_for_a_page_after_the_first() -> None:
+    plan = FaultPlan()
+    plan.repeat_page_next(endpoint="orders")
+    plan.empty_page_next(endpoint="orders")
+    assert plan.page_fault("items", first=False) is None  # another endpoint
+    assert plan.page_fault("orders", first=True) is PageFault.EMPTY  # any page
+    assert plan.page_fault("orders", first=True) is None  # a repeat waits
+    assert plan.page_fault("orders", first=False) is PageFault.REPEAT
+    assert plan.page_fault("orders", first=False) is None
+    assert plan.page_faults == [
+        ("orders", PageFault.EMPTY),
+        ("orders", PageFault.REPEAT),
+    ]
+    plan.shift_page_next(2)
+    plan.clear()
+    assert plan.page_fault("orders", first=False) is None
+    with pytest.raises(ValueError, match="0 or more"):
+        plan.shift_page_next(-1)
+
+
+def test_page_start_moves_offset_pages_as_planned() -> None:
+    plan = FaultPlan()
+    plan.repeat_page_next(endpoint="list")
+    assert plan.page_start("list", 0, 10) == 0  # the first page: no repeat yet
+    assert plan.page_start("list", 10, 10) == 0  # the page before, again
+    assert plan.page_start("list", 10, 10) == 10
+    plan.shift_page_next(endpoint="list")
+    assert plan.page_start("list", 20, 10) == 19  # a row landed ahead
+    assert plan.page_start("list", 30, 10) == 29  # for the rest of the walk
+    plan.empty_page_next(endpoint="list")
+    assert plan.page_start("list", 40, 10) is None
+    assert plan.page_start("list", 0, 10) == 0  # a new walk: no shift
+    assert plan.page_start("list", 10, 10) == 10
 
 
 def test_state_files_round_trip_and_refuse_another_marketplace(
