@@ -12,7 +12,6 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 from math import isfinite
 from typing import Any
-from urllib.parse import urlsplit
 
 from simulators.tokopedia.model import (
     BASIC_STATUS_ACTIVE,
@@ -184,7 +183,7 @@ def picture_items(pictures: list[str]) -> list[dict[str, Any]]:
     primary one (``status`` 2) [INF]; sizes are not measured (0)."""
     items: list[dict[str, Any]] = []
     for index, url in enumerate(pictures):
-        folder, _, name = urlsplit(url).path.lstrip("/").rpartition("/")
+        folder, _, name = _path(url).rpartition("/")
         items.append(
             {
                 "picID": index + 1,
@@ -199,6 +198,13 @@ def picture_items(pictures: list[str]) -> list[dict[str, Any]]:
             }
         )
     return items
+
+
+def _path(url: str) -> str:
+    """The path of ``url`` without its leading slash, query or fragment."""
+    rest = url.partition("://")[2] if "://" in url else url
+    path = rest.partition("/")[2] if "://" in url else rest.lstrip("/")
+    return path.partition("?")[0].partition("#")[0]
 
 
 def wholesale_tiers(product: Product) -> tuple[tuple[int, int], ...]:
