@@ -10,19 +10,20 @@ import pytest
 
 from connectors.bukalapak import connector as bukalapak_connector
 from core.domain.remote import OrderWindow
+from simulators.bukalapak import BukalapakSimulator
 from simulators.kit.faults import PageFault
 from tests.connectors.test_plumbing import FakeTime
-from tests.contract.harness_bukalapak import BukalapakHarness, build
+from tests.contract.harness import Harness, build
 
 
 @pytest.fixture
-def market(monkeypatch: pytest.MonkeyPatch) -> BukalapakHarness:
+def market(monkeypatch: pytest.MonkeyPatch) -> Harness:
     monkeypatch.setattr(bukalapak_connector, "PAGE_LIMIT", 4)
     monkeypatch.setattr(bukalapak_connector, "OVERLAP", 1)
-    return build(FakeTime())
+    return build("bukalapak", FakeTime())
 
 
-def plan(market: BukalapakHarness, fault: PageFault, endpoint: str) -> None:
+def plan(market: Harness, fault: PageFault, endpoint: str) -> None:
     faults = market.simulator.faults
     if fault is PageFault.REPEAT:
         faults.repeat_page_next(endpoint=endpoint)
@@ -32,11 +33,11 @@ def plan(market: BukalapakHarness, fault: PageFault, endpoint: str) -> None:
 
 @pytest.mark.parametrize("fault", [PageFault.REPEAT, PageFault.SHIFT])
 def test_listing_pages_lose_and_double_nothing(
-    market: BukalapakHarness, fault: PageFault
+    market: Harness, fault: PageFault
 ) -> None:
     skus = [f"PG-{n:02d}" for n in range(10)]
     for sku in skus:
-        market.simulator.add_product(
+        market.sim(BukalapakSimulator).add_product(
             name=f"Tenun {sku}", sku_name=sku, price=85_000, stock=5
         )
     plan(market, fault, "stores.products")
@@ -50,9 +51,9 @@ def test_listing_pages_lose_and_double_nothing(
 
 @pytest.mark.parametrize("fault", [PageFault.REPEAT, PageFault.SHIFT])
 def test_transaction_pages_lose_and_double_nothing(
-    market: BukalapakHarness, fault: PageFault
+    market: Harness, fault: PageFault
 ) -> None:
-    market.simulator.add_product(
+    market.sim(BukalapakSimulator).add_product(
         name="Tenun", sku_name="TENUN-PG", price=85_000, stock=50
     )
     start = market.clock.now()
