@@ -103,3 +103,32 @@ def test_wheel_lists_exactly_the_top_level_packages() -> None:
         tuple(project["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"])
         == PACKAGES
     )
+
+
+def _contract(name: str) -> dict[str, object]:
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())
+    contracts: list[dict[str, object]] = project["tool"]["importlinter"]["contracts"]
+    return next(c for c in contracts if c["name"] == name)
+
+
+def _marketplace_packages(room: str) -> list[str]:
+    """The packages of the installed marketplaces shipped in ``room``."""
+    return sorted(
+        f"{room}.{key}"
+        for key in connectors.available()
+        if (REPO / room / key / "__init__.py").exists()
+    )
+
+
+def test_the_import_contracts_list_every_installed_marketplace() -> None:
+    """The marketplaces the import contracts keep apart are the registry's."""
+    shipped = _marketplace_packages("connectors")
+    assert shipped == [f"connectors.{key}" for key in connectors.available()]
+    independent = _contract("marketplace packages are independent of each other")
+    assert sorted(independent["modules"]) == shipped  # type: ignore[call-overload]
+    through_registry = _contract(
+        "the front door and the scheduler reach connectors only through the registry"
+    )
+    assert sorted(through_registry["forbidden_modules"]) == shipped  # type: ignore[call-overload]
+    simulators_apart = _contract("simulators of different marketplaces are independent")
+    assert sorted(simulators_apart["modules"]) == _marketplace_packages("simulators")  # type: ignore[call-overload]
