@@ -86,6 +86,10 @@ def test_a_descriptor_that_contradicts_itself_is_refused_with_the_reason() -> No
         MarketplaceDescriptor(
             "Shopee!", "Shopee", shopee.connector, BaseModel, shopee.rate
         )
+    with pytest.raises(ValueError, match="at most 16"):
+        MarketplaceDescriptor(
+            "a_very_long_marketplace", "Long", shopee.connector, BaseModel, shopee.rate
+        )
     with pytest.raises(ValueError, match="per_second > 0"):
         RateDefault(0, 1)
 

@@ -36,7 +36,7 @@ class Marketplace(str):
         if not KEY_PATTERN.fullmatch(key):
             raise ValueError(
                 f"{key!r} is not a marketplace key: expected lower-case letters, "
-                "digits and '_', starting with a letter"
+                "digits and '_', starting with a letter (at most 16)"
             )
         # one object per key, as an enum member: ``is`` compares like ``==``
         return _INTERNED.setdefault(key, super().__new__(cls, key))

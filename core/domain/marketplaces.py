@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-#: A marketplace key: the entry-point name, a settings section and a database value.
-KEY_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,31}")
+#: A marketplace key: the entry-point name, a settings section and a database value
+#: (``channel_accounts.marketplace`` holds 16 characters).
+KEY_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,15}")
 
 
 class Capability(StrEnum):
@@ -69,7 +70,7 @@ class MarketplaceDescriptor:
         if not KEY_PATTERN.fullmatch(self.key):
             raise ValueError(
                 f"marketplace key {self.key!r}: expected lower-case letters, digits "
-                "and '_', starting with a letter (at most 32)"
+                "and '_', starting with a letter (at most 16)"
             )
         if getattr(self.connector, "key", None) != self.key:
             raise ValueError(
