@@ -38,6 +38,7 @@ from typing import Annotated, Any, Literal
 from cryptography.fernet import Fernet
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -350,6 +351,23 @@ class AccountSettings(_Section):
     #: This account's cycle interval (default: its marketplace's, then [scheduler]).
     cycle_seconds: int | None = Field(default=None, ge=1, le=7 * 24 * 3600)
     allocation: AllocationSettings = Field(default_factory=AllocationSettings)
+    #: The account whose shop this one serves from ``handover_at`` on (a Tokopedia
+    #: shop bound to TikTok Shop): that account publishes no more and follows only
+    #: the orders placed before; this one publishes and takes the orders after.
+    takes_over: str | None = Field(default=None, pattern=_SLUG)
+    handover_at: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _handover_complete(self) -> AccountSettings:
+        if (self.takes_over is None) != (self.handover_at is None):
+            raise ValueError(
+                "takes_over and handover_at: give both (the account taken over and "
+                "the moment, with its time zone, e.g. 2026-12-08T00:00:00+07:00) or "
+                "neither"
+            )
+        if self.takes_over == self.id:
+            raise ValueError(f"takes_over: {self.id!r} cannot take over itself")
+        return self
 
 
 class Settings(BaseSettings):
@@ -478,6 +496,7 @@ class Settings(BaseSettings):
                     f"{account.credentials!r} is configured; expected {variable} "
                     f"in the environment or a file in the secrets directory"
                 )
+        problems.extend(self._handover_problems())
         if self.environment != "development":
             for path, secret in self.secret_values():
                 if secret.strip().lower() in _PLACEHOLDER_SECRETS or re.fullmatch(
@@ -491,6 +510,37 @@ class Settings(BaseSettings):
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    def _handover_problems(self) -> list[str]:
+        """An account taken over must be configured, and taken over once only; an
+        account taking over is not itself taken over."""
+        problems: list[str] = []
+        ids = {a.id for a in self.accounts}
+        takers: dict[str, int] = {}
+        for index, account in enumerate(self.accounts):
+            taken = account.takes_over
+            if taken is None:
+                continue
+            if taken not in ids:
+                problems.append(
+                    f"accounts[{index}].takes_over: no account {taken!r} is "
+                    "configured; expected the id of the account whose shop this one "
+                    "serves now"
+                )
+            elif taken in takers:
+                problems.append(
+                    f"accounts[{index}].takes_over: {taken!r} is already taken over "
+                    f"by accounts[{takers[taken]}]"
+                )
+            takers.setdefault(taken, index)
+        for index, account in enumerate(self.accounts):
+            if account.takes_over is not None and account.id in takers:
+                problems.append(
+                    f"accounts[{index}].takes_over: {account.id!r} is itself taken "
+                    f"over by accounts[{takers[account.id]}]; expected one handover "
+                    "per shop"
+                )
+        return problems
 
     def secret_values(self) -> Iterator[tuple[str, str]]:
         """Yield ``(key, value)`` for every secret, for redaction and validation."""

@@ -20,6 +20,8 @@ updates and stock updates, with no I/O:
   without ``UPDATE_CONTENT`` a changed content is kept back (``plan.unsupported``);
   without ``UNLIST`` a listing no longer wanted is taken to zero stock instead of
   deactivated;
+* an account whose shop was handed over to another (``account.handover``) plans
+  nothing: the account taking over publishes;
 * stock updates that lower a listing's stock or take it to zero come first (they
   prevent overselling); one SKU has at most one update of each kind.
 
@@ -158,6 +160,8 @@ def plan_account(
     ``products`` (by SKU key) holds at least the products of the account's producers
     and those of its listings; ``levels`` and ``listings`` are by SKU key too.
     """
+    if account.handover is not None and not account.handover.publishes(account.id):
+        return AccountPlan(account)  # its shop is served by the account taking over
     edits = Capability.UPDATE_CONTENT in capabilities
     unlists = Capability.UNLIST in capabilities
     plan = AccountPlan(

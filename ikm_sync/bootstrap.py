@@ -10,8 +10,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -280,6 +280,22 @@ def account_from_settings(settings: AccountSettings) -> ChannelAccount:
         credentials_ref=settings.credentials,
         enabled=settings.enabled,
     )
+
+
+def accounts_from_settings(entries: Sequence[AccountSettings]) -> list[ChannelAccount]:
+    """The domain accounts the settings describe, with their shops' handovers on
+    both accounts of each (``takes_over``, ``handover_at``)."""
+    from core.domain.accounts import Handover
+
+    accounts = [account_from_settings(entry) for entry in entries]
+    handovers: dict[str, Handover] = {}
+    for entry in entries:
+        if entry.takes_over is not None and entry.handover_at is not None:
+            handover = Handover(
+                AccountId(entry.takes_over), AccountId(entry.id), entry.handover_at
+            )
+            handovers[entry.takes_over] = handovers[entry.id] = handover
+    return [replace(a, handover=handovers.get(a.id)) for a in accounts]
 
 
 #: Share of a documented rate and burst that is used: requests leave paced but arrive

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import MappingProxyType
 from typing import ClassVar
 
@@ -112,11 +113,46 @@ class AllocationPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class Handover:
+    """One shop moving from one marketplace API to another: a Tokopedia shop bound to
+    TikTok Shop is served through the TikTok Shop Partner API from then on, while its
+    older orders may still be visible through both.
+
+    From the handover on, ``successor`` alone publishes to the shop (its listings
+    are found by SKU before anything is created, so none is listed twice). Orders
+    are split by when they were placed: ``predecessor`` keeps following those placed
+    before ``at``, ``successor`` takes those placed from ``at`` on, so an order seen
+    through both APIs is counted once.
+    """
+
+    predecessor: AccountId
+    successor: AccountId
+    at: datetime
+
+    def __post_init__(self) -> None:
+        if self.predecessor == self.successor:
+            raise ValueError(f"account {self.successor!r} cannot take over itself")
+        if self.at.tzinfo is None:
+            raise ValueError("a handover time needs its time zone")
+
+    def publishes(self, account: AccountId) -> bool:
+        """Whether ``account`` publishes to the shop (the successor only)."""
+        return account == self.successor
+
+    def keeps(self, account: AccountId, placed_at: datetime) -> bool:
+        """Whether ``account`` follows an order placed at ``placed_at``."""
+        if account == self.successor:
+            return placed_at >= self.at
+        return placed_at < self.at
+
+
+@dataclass(frozen=True, slots=True)
 class ChannelAccount:
     """One shop on one marketplace, owned by one or more producers.
 
     ``credentials_ref`` names a credential set held outside the store; the store never
-    holds secrets.
+    holds secrets. ``handover`` is set on both accounts of a shop that moved from one
+    API to another (:class:`Handover`).
     """
 
     id: AccountId
@@ -126,8 +162,15 @@ class ChannelAccount:
     policy: AllocationPolicy = field(default_factory=AllocationPolicy)
     credentials_ref: str | None = None
     enabled: bool = True
+    #: The shop's move between two accounts, when this account is one of them.
+    handover: Handover | None = None
 
     def __post_init__(self) -> None:
+        if self.handover is not None and self.id not in (
+            self.handover.predecessor,
+            self.handover.successor,
+        ):
+            raise ValueError(f"account {self.id!r}: its handover names other accounts")
         # One canonical order, so two descriptions of the same shop compare equal.
         object.__setattr__(
             self, "producer_codes", tuple(sorted(set(self.producer_codes)))

@@ -77,7 +77,8 @@ def apply_accounts(
         if issues:
             raise InputRejectedError(issues)
         now = clock.now()
-        for account in accounts:
+        # an account taken over is stored before the one taking it over
+        for account in sorted(accounts, key=_taking_over):
             before = stored.pop(account.id, None)
             if before == account:
                 report.unchanged.append(account.id)
@@ -100,3 +101,8 @@ def apply_accounts(
         only_in_store=len(report.only_in_store),
     )
     return report
+
+
+def _taking_over(account: ChannelAccount) -> bool:
+    handover = account.handover
+    return handover is not None and handover.successor == account.id

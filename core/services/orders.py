@@ -108,7 +108,16 @@ class OrderIngester:
 
     def ingest(self, remote: Sequence[RemoteOrder]) -> None:
         """Upsert ``remote`` orders and record their stock effects, in one
-        transaction."""
+        transaction. Of a shop handed over between two accounts, each keeps only
+        the orders on its side of the handover (:class:`Handover`)."""
+        handover = self.account.handover
+        if handover is not None:
+            kept = [o for o in remote if handover.keeps(self.account.id, o.placed_at)]
+            if len(kept) != len(remote):
+                self.recorder.counts["orders_other_side_of_handover"] += len(
+                    remote
+                ) - len(kept)
+            remote = kept
         orders = _latest(remote)
         with self.uow_factory() as uow:
             stored = uow.orders.get_many(

@@ -16,6 +16,7 @@ from core.domain.accounts import (
     AllocationPolicy,
     AllocationRule,
     ChannelAccount,
+    Handover,
     Marketplace,
 )
 from core.domain.ids import AccountId, ProducerCode
@@ -108,9 +109,21 @@ class SqlAccountRepository:
             .order_by(col(ProducerRow.code))
         ):
             links[int(account_id)].append(ProducerCode(code))
-        rows = self._session.execute(
-            select(ChannelAccountRow).order_by(col(ChannelAccountRow.account_key))
-        ).scalars()
+        rows = list(
+            self._session.execute(
+                select(ChannelAccountRow).order_by(col(ChannelAccountRow.account_key))
+            ).scalars()
+        )
+        keys = {row.id: AccountId(row.account_key) for row in rows}
+        handovers: dict[AccountId, Handover] = {}
+        for row in rows:
+            if row.takes_over_id is not None and row.handover_at is not None:
+                handover = Handover(
+                    keys[row.takes_over_id], AccountId(row.account_key), row.handover_at
+                )
+                handovers[handover.predecessor] = handovers[handover.successor] = (
+                    handover
+                )
         return [
             ChannelAccount(
                 id=AccountId(row.account_key),
@@ -120,6 +133,7 @@ class SqlAccountRepository:
                 policy=policy_from_json(row.allocation),
                 credentials_ref=row.credentials_ref,
                 enabled=row.enabled,
+                handover=handovers.get(AccountId(row.account_key)),
             )
             for row in rows
         ]
@@ -160,6 +174,7 @@ class SqlAccountRepository:
         row.credentials_ref = account.credentials_ref
         row.enabled = account.enabled
         row.allocation = policy_to_json(account.policy)
+        row.takes_over_id, row.handover_at = self._handover(account)
         row.updated_at = at
         self._session.add(row)
         self._session.flush()
@@ -176,6 +191,28 @@ class SqlAccountRepository:
                 for c in account.producer_codes
             ],
         )
+
+    def _handover(self, account: ChannelAccount) -> tuple[int | None, datetime | None]:
+        """The row values of the account this one takes over, and from when (only
+        the successor's row holds them)."""
+        handover = account.handover
+        if handover is None or handover.successor != account.id:
+            return None, None
+        predecessor = (
+            self._session.execute(
+                select(col(ChannelAccountRow.id)).where(
+                    col(ChannelAccountRow.account_key) == handover.predecessor
+                )
+            )
+            .scalars()
+            .first()
+        )
+        if predecessor is None:
+            raise DomainError(
+                f"account {account.id!r} takes over {handover.predecessor!r}, "
+                "which is not stored yet: store that account first"
+            )
+        return int(predecessor), handover.at
 
     def listing_counts(self) -> Mapping[AccountId, Mapping[ListingState, int]]:
         counts: dict[AccountId, dict[ListingState, int]] = defaultdict(dict)

@@ -143,6 +143,11 @@ class ChannelAccountRow(SQLModel, table=True):
     allocation: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     created_at: datetime = Field(sa_type=UtcDateTime)
     updated_at: datetime = Field(sa_type=UtcDateTime)
+    #: The account whose shop this one serves from ``handover_at`` on.
+    takes_over_id: int | None = Field(
+        default=None, foreign_key="channel_accounts.id", unique=True
+    )
+    handover_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class ChannelAccountProducerRow(SQLModel, table=True):

@@ -22,7 +22,7 @@ from core.services.authorisation import check_authorisation
 from ikm_sync._actor import ActorOption, who_acts
 from ikm_sync._context import state
 from ikm_sync._output import console, emit_json, table
-from ikm_sync.bootstrap import Connections, account_from_settings
+from ikm_sync.bootstrap import Connections, accounts_from_settings
 from ikm_sync.commands.status import authorisation_text
 
 log = structlog.get_logger(__name__)
@@ -46,7 +46,7 @@ def apply_command(
     who_acts(app_state, actor, notice=not dry_run)
     loaded = app_state.settings()
     runtime = app_state.runtime()
-    accounts = [account_from_settings(a) for a in loaded.settings.accounts]
+    accounts = accounts_from_settings(loaded.settings.accounts)
     report = apply_accounts(
         runtime.uow(),
         accounts,
@@ -133,9 +133,7 @@ def check_command(
     who_acts(app_state, actor, notice=False)
     loaded = app_state.settings()
     runtime = app_state.runtime()
-    accounts = _selected(
-        [account_from_settings(a) for a in loaded.settings.accounts], account
-    )
+    accounts = _selected(accounts_from_settings(loaded.settings.accounts), account)
     warning = timedelta(days=loaded.settings.scheduler.authorisation_warning_days)
     tokens = runtime.token_store()
     connections = Connections(loaded, runtime)
@@ -244,9 +242,7 @@ def authorize_command(
     who_acts(app_state, actor)
     loaded = app_state.settings()
     runtime = app_state.runtime()
-    (chosen,) = _selected(
-        [account_from_settings(a) for a in loaded.settings.accounts], account
-    )
+    (chosen,) = _selected(accounts_from_settings(loaded.settings.accounts), account)
     connections = Connections(loaded, runtime)
     try:
         connector = connections.connector(chosen)
