@@ -18,6 +18,7 @@ from simulators.shopee.state import (
     LIVE_PUSH_STATUSES,
     LOST_PUSH_SECONDS,
     PARTNER_LEVEL_PUSHES,
+    PUBLIC_OR_SHOP,
     PUSH_SHOP_AUTH,
     REFRESH_TOKEN_SECONDS,
     ApiError,
@@ -111,7 +112,12 @@ class PartnerApi(SimCore):
                 "public",
                 self._confirm_lost,
             ),
-            ("POST", v2 + "media_space/upload_image", "public", self._upload_image),
+            (
+                "POST",
+                v2 + "media_space/upload_image",
+                PUBLIC_OR_SHOP,
+                self._upload_image,
+            ),
         ]
 
     # ------------------------------------------------------------------ codes

@@ -1,9 +1,17 @@
 """The Shopee simulator's product endpoints (§4 of the contract).
 
-``add_item``, ``update_item``, ``delete_item``, ``update_stock``, ``update_price``,
-``get_item_list``, ``get_item_base_info``, ``get_model_list``, ``search_item``,
-``get_item_limit``, ``init_tier_variation``, ``add_model``, the category and attribute
-fixtures (``get_category``, ``get_attributes``) and ``logistics/get_channel_list``.
+``add_item``, ``update_item``, ``delete_item``, ``unlist_item``, ``update_stock``,
+``update_price``, ``get_item_list``, ``get_item_base_info``, ``get_model_list``,
+``search_item``, ``get_item_limit``, ``init_tier_variation``, ``add_model``, the
+category, attribute and brand fixtures (``get_category``, ``get_attributes``,
+``get_attribute_tree``, ``get_brand_list``) and ``logistics/get_channel_list``.
+
+``unlist_item`` [INF where the reference is silent]: a missing, deleted or foreign
+item, a ``BANNED`` / ``REVIEWING`` one, or one with a model in a promotion (a stock
+or price lock set by :meth:`set_promotion`) fails in ``failure_list`` with the
+reference's description; when every entry fails the answer is
+``product.error_unlist_item_all_failed`` with both lists under ``response``, as
+``update_stock`` does; faults per entry are keyed ``"<item_id>"``.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ from simulators.shopee.state import (
     LOGISTICS,
     ApiError,
     ApiHandler,
+    Attribute,
     Category,
     Ctx,
     Item,
@@ -63,6 +72,16 @@ ITEM_OFFSET_CEILING = 10_000
 #: ``brand`` of an item that has none.
 DEFAULT_BRAND: dict[str, Any] = {"brand_id": 0, "original_brand_name": "NoBrand"}
 BATCH_LIMIT = 50
+#: ``get_attribute_tree`` takes at most 20 categories (§4.10b).
+MAX_TREE_CATEGORIES = 20
+#: The brand attribute of the category fixtures ("Merek"): ``get_brand_list``
+#: serves its values.
+BRAND_ATTRIBUTE = 100_010
+#: ``attribute_info`` codes of ``get_attribute_tree`` (the reference's
+#: enumerations): SINGLE_COMBO_BOX, VALIDATOR_STRING_TYPE, FORMAT_NORMAL.
+SINGLE_COMBO_BOX = 2
+STRING_VALIDATION = 2
+FORMAT_NORMAL = 1
 
 
 def shop_locations(shop: Shop) -> list[str]:
@@ -129,6 +148,34 @@ def image_url(image_id: str) -> str:
     return f"https://cf.shopee.co.id/file/{image_id}"
 
 
+def attribute_tree_entry(attribute: Attribute) -> dict[str, Any]:
+    """One ``attribute_tree`` entry of ``get_attribute_tree`` for a fixture: a
+    single-value combo box (a listed value or one of the seller's own, §4.1)."""
+    return {
+        "attribute_id": attribute.attribute_id,
+        "mandatory": attribute.mandatory,
+        "name": attribute.name,
+        "attribute_value_list": [
+            {
+                "value_id": value_id,
+                "name": name,
+                "value_unit": "",
+                "multi_lang": [{"language": "id", "value": name}],
+            }
+            for value_id, name in attribute.values
+        ],
+        "attribute_info": {
+            "input_type": SINGLE_COMBO_BOX,
+            "input_validation_type": STRING_VALIDATION,
+            "format_type": FORMAT_NORMAL,
+            "date_format_type": 0,
+            "attribute_unit_list": [],
+            "max_value_count": 1,
+        },
+        "multi_lang": [{"language": "id", "value": attribute.name}],
+    }
+
+
 def model_name(item: Item, model: Model) -> str:
     """A model's name: its tier options joined by commas."""
     names: list[str] = []
@@ -149,6 +196,7 @@ class ProductsApi(SimCore):
             ("POST", base + "add_item", "shop", self._add_item),
             ("POST", base + "update_item", "shop", self._update_item),
             ("POST", base + "delete_item", "shop", self._delete_item),
+            ("POST", base + "unlist_item", "shop", self._unlist_item),
             ("POST", base + "update_stock", "shop", self._update_stock),
             ("POST", base + "update_price", "shop", self._update_price),
             ("GET", base + "get_item_list", "shop", self._get_item_list),
@@ -158,6 +206,8 @@ class ProductsApi(SimCore):
             ("GET", base + "get_item_limit", "shop", self._get_item_limit),
             ("GET", base + "get_category", "shop", self._get_category),
             ("GET", base + "get_attributes", "shop", self._get_attributes),
+            ("GET", base + "get_attribute_tree", "shop", self._get_attribute_tree),
+            ("GET", base + "get_brand_list", "shop", self._get_brand_list),
             ("POST", base + "init_tier_variation", "shop", self._init_tier_variation),
             ("POST", base + "add_model", "shop", self._add_model),
             (
@@ -843,6 +893,65 @@ class ProductsApi(SimCore):
         self.set_item_status(item, "SELLER_DELETE")
         return {}
 
+    def _unlist_item(self, ctx: Ctx, req: SimRequest) -> dict[str, Any]:
+        """§4.10a: take items off sale (``unlist: true``) or back (``false``), 1-50
+        per call; per-item outcomes in ``success_list`` / ``failure_list``."""
+        data = self.body(ctx, req)
+        rows = data.get("item_list")
+        if rows is None:
+            raise ApiError(
+                self.err(ctx.module, "error_param"),
+                "invalid field ItemList: value must  Not Null",
+            )
+        if not isinstance(rows, list) or not 1 <= len(rows) <= BATCH_LIMIT:
+            raise self.param_error(
+                ctx, f"item_list length should be between 1 and {BATCH_LIMIT}."
+            )
+        parsed: list[tuple[int, bool]] = []
+        for entry in rows:
+            item_id = to_int(entry.get("item_id")) if isinstance(entry, dict) else None
+            unlist = entry.get("unlist") if isinstance(entry, dict) else None
+            if item_id is None or not isinstance(unlist, bool):
+                raise self.param_error(
+                    ctx, "each item_list entry needs item_id and a boolean unlist."
+                )
+            parsed.append((item_id, unlist))
+        shop_id = self.shop_of(ctx).shop_id
+        success: list[dict[str, Any]] = []
+        failure: list[dict[str, Any]] = []
+        for item_id, unlist in parsed:
+            item = self.items.get(item_id)
+            reason = self._unlist_failure(item, shop_id, item_id)
+            if reason:
+                failure.append({"item_id": item_id, "failed_reason": reason})
+                continue
+            assert item is not None  # noqa: S101 - no reason means an item
+            self.set_item_status(item, "UNLIST" if unlist else "NORMAL")
+            success.append({"item_id": item_id, "unlist": unlist})
+        if not success:
+            raise ApiError(
+                self.err(ctx.module, "error_unlist_item_all_failed"),
+                "Unlist item all failed.",
+                response={"failure_list": failure, "success_list": []},
+            )
+        return {"failure_list": failure, "success_list": success}
+
+    def _unlist_failure(self, item: Item | None, shop_id: int, item_id: int) -> str:
+        """Why one ``unlist_item`` entry fails ("" when it does not): the
+        reference's error descriptions, the promotion one as its sample words it."""
+        if item is None or item.item_status in DELETED:
+            return "Product not found"
+        if item.shop_id != shop_id:
+            return "Item not belong to shop."
+        planned = self.faults.item_failure("product.unlist_item", str(item_id))
+        if planned is not None:
+            return planned or "Unlist item failed. please try later."
+        if item.item_status in ("BANNED", "REVIEWING"):
+            return "Banned and Reviewing Products cannot be delisted"
+        if any(m.stock_locked or m.price_locked for m in item.models.values()):
+            return "Can't unlist item when item is under promotion"
+        return ""
+
     def _batch(
         self, ctx: Ctx, data: dict[str, Any], list_name: str
     ) -> tuple[Item, list[tuple[int, dict[str, Any]]]]:
@@ -1031,8 +1140,9 @@ class ProductsApi(SimCore):
     def _get_item_list(self, ctx: Ctx, req: SimRequest) -> httpx.Response:
         query = req.query
         shop = self.shop_of(ctx)
+        self.require_params(ctx, req, ("offset", "Offset"), ("page_size", "PageSize"))
         statuses = self._statuses(ctx, req, required=True)
-        offset = to_int(query.get("offset") or "0")
+        offset = to_int(query.get("offset"))
         if offset is None or offset < 0:
             raise self.param_error(ctx, "offset must be a non-negative integer.")
         size = self._page_size(ctx, query.get("page_size"), 10)
@@ -1232,6 +1342,91 @@ class ProductsApi(SimCore):
                 }
                 for a in category.attributes
             ]
+        }
+
+    def _get_attribute_tree(self, ctx: Ctx, req: SimRequest) -> dict[str, Any]:
+        """§4.10b: the attributes of up to 20 categories (``category_id_list``,
+        comma-joined or repeated; the reference's request sample names it
+        ``category_ids``), from the category fixtures."""
+        raw = req.query.get_list("category_id_list") or req.query.get_list(
+            "category_ids"
+        )
+        parts = [part for value in raw for part in value.split(",") if part.strip()]
+        if not parts:
+            raise ApiError(
+                self.err(ctx.module, "error_param"),
+                "invalid field CategoryIdList: value must  Not Null",
+            )
+        if len(parts) > MAX_TREE_CATEGORIES:
+            raise self.param_error(
+                ctx, f"category_id_list holds at most {MAX_TREE_CATEGORIES} ids."
+            )
+        found: list[Category] = []
+        for part in parts:
+            category_id = to_int(part)
+            category = CATEGORIES.get(category_id) if category_id is not None else None
+            if category is None:
+                raise ApiError(
+                    self.err(ctx.module, "error_invalid_category"),
+                    f"Invalid category ID {part.strip()}",
+                )
+            found.append(category)
+        return {
+            "list": [
+                {
+                    "category_id": category.category_id,
+                    "attribute_tree": [
+                        attribute_tree_entry(a) for a in category.attributes
+                    ],
+                }
+                for category in found
+            ]
+        }
+
+    def _get_brand_list(self, ctx: Ctx, req: SimRequest) -> dict[str, Any]:
+        """§4.10b: a leaf category's brands, the values of its brand attribute
+        (``Merek``) in the fixtures; no pending brands (``status=2``)."""
+        self.require_params(
+            ctx,
+            req,
+            ("offset", "Offset"),
+            ("page_size", "PageSize"),
+            ("category_id", "CategoryId"),
+            ("status", "Status"),
+        )
+        query = req.query
+        offset = to_int(query.get("offset"))
+        if offset is None or offset < 0:
+            raise self.param_error(ctx, "offset must be a non-negative integer.")
+        size = self._page_size(ctx, query.get("page_size"), 10)
+        status = to_int(query.get("status"))
+        if status not in (1, 2):
+            raise self.param_error(ctx, "status should be 1 (normal) or 2 (pending).")
+        category = self._category(ctx, query.get("category_id"))
+        brand = next(
+            (a for a in category.attributes if a.attribute_id == BRAND_ATTRIBUTE),
+            None,
+        )
+        brands = (
+            [(value_id, name) for value_id, name in brand.values if value_id]
+            if brand is not None and status == 1
+            else []
+        )
+        page = brands[offset : offset + size]
+        following = offset + len(page)
+        return {
+            "brand_list": [
+                {
+                    "brand_id": brand_id,
+                    "original_brand_name": name,
+                    "display_brand_name": name,
+                }
+                for brand_id, name in page
+            ],
+            "has_next_page": following < len(brands),
+            "next_offset": following,
+            "is_mandatory": brand.mandatory if brand is not None else False,
+            "input_type": "DROP_DOWN",
         }
 
     def _get_channel_list(self, _ctx: Ctx, _req: SimRequest) -> dict[str, Any]:

@@ -19,12 +19,18 @@ thin":
 * pushes are signed ``hex HMAC-SHA256(partner_key, url + "|" + body)``, the empty-body
   check of ``set_app_push_config`` over ``url + "|"``; code 8 carries
   ``data{item_id, model_id, update_time}`` only;
-* ``push/*`` (and ``media_space/upload_image``, a public API in the reference) are
-  signed with the public base string ``partner_id + api_path + timestamp``;
+* ``push/*`` are signed with the public base string ``partner_id + api_path +
+  timestamp``; ``media_space/upload_image``, a public API in the reference that
+  widely used clients sign as a shop API, accepts both (§4.11): a query with
+  ``access_token`` or ``shop_id`` is checked as a shop call, one without as a
+  public call;
 * ``get_item_limit`` serves the §11 placeholder limits (``self.item_limits``; tests may
   change them), dimension mandatory only where a category fixture says so; category
   fixtures declare mandatory attribute ids, a missing one is ``error_param``;
-* ``get_item_list``: ``offset + page_size > 10,000`` is "get items offset over limit";
+* ``get_item_list``: ``offset`` and ``page_size`` are required (§4.7; a missing one
+  is ``product.error_param`` "invalid field Offset: value must  Not Null", as the
+  reference's error samples word it); ``offset + page_size > 10,000`` is "get items
+  offset over limit";
 * order cursors are opaque strings;
 * ``update_stock``: entry count, "Repeat model_id.", ``error_item_not_found``,
   ``error_item_not_belong_shop``, ``error_holiday_mode_change_stock`` and "Lack of

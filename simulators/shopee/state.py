@@ -38,6 +38,9 @@ AUTHORISATION_SECONDS = 365 * 86400
 LOST_PUSH_SECONDS = 3 * 86400
 ORDER_WINDOW_SECONDS = 15 * 86400
 UTC8 = timezone(timedelta(hours=8))
+#: The signature kind of an API signed either way: with the public base string, or
+#: as a shop API with ``access_token`` and ``shop_id`` (§4.11).
+PUBLIC_OR_SHOP = "public|shop"
 #: Modules whose endpoint errors carry a module prefix (``product.error_param``).
 PREFIXED_MODULES = frozenset({"product", "order", "logistics"})
 
@@ -619,8 +622,15 @@ class SimCore(Simulator):
         return value
 
     def gate(self, req: SimRequest, kind: str) -> Ctx:
-        """Check the common parameters, the signature and the token (§2, §10.1)."""
+        """Check the common parameters, the signature and the token (§2, §10.1).
+
+        Kind :data:`PUBLIC_OR_SHOP` (``media_space/upload_image``, §4.11) is checked
+        as a shop call when the query carries ``access_token`` or ``shop_id``, and as
+        a public call otherwise."""
         query = req.query
+        if kind == PUBLIC_OR_SHOP:
+            shop_level = query.get("access_token") or query.get("shop_id")
+            kind = "shop" if shop_level else "public"
         partner_raw = self._require(
             query, "partner_id", "There is no partner_id in query."
         )
@@ -807,6 +817,20 @@ class SimCore(Simulator):
                 "Wrong parameters, detail: the body must be a JSON object.",
             )
         return data
+
+    def require_params(
+        self, ctx: Ctx, req: SimRequest, *names: tuple[str, str]
+    ) -> None:
+        """Refuse a call missing a required query parameter, as the reference's
+        error samples show it: ``product.error_param`` "invalid field Offset: value
+        must  Not Null" (``names``: the parameter and its name in that message;
+        the double space is Shopee's)."""
+        for name, shown in names:
+            if req.query.get(name, "") == "":
+                raise ApiError(
+                    self.err(ctx.module, "error_param"),
+                    f"invalid field {shown}: value must  Not Null",
+                )
 
     def param_error(self, ctx: Ctx, detail: str) -> ApiError:
         """``error_param`` "Wrong parameters, detail: …" (module-prefixed)."""

@@ -19,7 +19,7 @@ from tests.simulators.shopee._client import (
 from tests.simulators.shopee.conftest import client_for
 
 ITEM_LIST = "/api/v2/product/get_item_list"
-NORMAL: dict[str, Any] = {"item_status": "NORMAL", "page_size": 10}
+NORMAL: dict[str, Any] = {"item_status": "NORMAL", "offset": 0, "page_size": 10}
 
 
 def test_shop_call_signed_as_documented_is_accepted(shop: ShopSession) -> None:

@@ -13,7 +13,7 @@ from tests.simulators.shopee._client import PageClient, ShopSession
 from tests.simulators.shopee.conftest import client_for
 
 LIST = "/api/v2/product/get_item_list"
-NORMAL = {"item_status": "NORMAL", "page_size": 10}
+NORMAL = {"item_status": "NORMAL", "offset": 0, "page_size": 10}
 
 
 def limited(clock: SimClock, **options: Any) -> tuple[ShopeeSimulator, PageClient]:

@@ -574,7 +574,9 @@ def test_get_item_list_rules_and_paging(
     shop.post(UPDATE, {"item_id": ids[1], "item_status": "UNLIST"})
     assert error_name(shop.get(LIST, {"page_size": 10})) == "error_param"
     for size in (0, 101):
-        answer = shop.get(LIST, {"item_status": "NORMAL", "page_size": size})
+        answer = shop.get(
+            LIST, {"item_status": "NORMAL", "offset": 0, "page_size": size}
+        )
         assert error_name(answer) == "error_param"
     seen: list[int] = []
     offset = 0
@@ -594,7 +596,9 @@ def test_get_item_list_rules_and_paging(
             break
         offset = page["next_offset"]
     assert sorted(seen) == sorted(i for i in ids if i != ids[1])
-    unlisted = shop.get(LIST, {"item_status": "UNLIST", "page_size": 100}).json()
+    unlisted = shop.get(
+        LIST, {"item_status": "UNLIST", "offset": 0, "page_size": 100}
+    ).json()
     assert [row["item_id"] for row in unlisted["response"]["item"]] == [ids[1]]
 
 
@@ -627,7 +631,9 @@ def test_delete_hides_the_item(shop: ShopSession, sim: ShopeeSimulator) -> None:
     assert all(x["item_id"] != item_id for x in sim.inspect_listings())
     answer = shop.post(STOCK, {"item_id": item_id, "stock_list": [stock_row(0, 1)]})
     assert answer.json()["error"] == "product.error_item_not_found"
-    deleted = shop.get(LIST, {"item_status": "SELLER_DELETE", "page_size": 10}).json()
+    deleted = shop.get(
+        LIST, {"item_status": "SELLER_DELETE", "offset": 0, "page_size": 10}
+    ).json()
     assert [row["item_id"] for row in deleted["response"]["item"]] == [item_id]
 
 
@@ -728,11 +734,22 @@ def test_get_item_list_update_time_filter(
     shop.post(UPDATE, {"item_id": early, "item_name": "Kopi Arabika Flores Baru 250 g"})
     page = shop.get(
         LIST,
-        {"item_status": "NORMAL", "page_size": 10, "update_time_from": since + 1},
+        {
+            "item_status": "NORMAL",
+            "offset": 0,
+            "page_size": 10,
+            "update_time_from": since + 1,
+        },
     ).json()["response"]
     assert [row["item_id"] for row in page["item"]] == [early]
     assert page["total_count"] == 1
     upto = shop.get(
-        LIST, {"item_status": "NORMAL", "page_size": 10, "update_time_to": since}
+        LIST,
+        {
+            "item_status": "NORMAL",
+            "offset": 0,
+            "page_size": 10,
+            "update_time_to": since,
+        },
     ).json()["response"]
     assert [row["item_id"] for row in upto["item"]] == [late]

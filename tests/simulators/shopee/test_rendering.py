@@ -208,7 +208,9 @@ def test_pages_are_compact_json(
     for n in range(3):
         assert sim.create_order(ids[0], 0, 1, f"buyer-{n}") is not None
     for status in ("NORMAL", "NORMAL,UNLIST"):
-        page = compact(shop.get(ITEMS, {"item_status": status, "page_size": 1}))
+        page = compact(
+            shop.get(ITEMS, {"item_status": status, "offset": 0, "page_size": 1})
+        )
         assert page["response"]["item"][0] == {
             "item_id": ids[0],
             "item_status": "NORMAL",
