@@ -60,6 +60,8 @@ MAX_IMAGE_BYTES = 10 * 1024 * 1024
 ORDER_FIELDS = "item_list,total_amount,pay_time"
 #: ``update_stock`` answers this when every row failed, still listing each reason.
 ALL_ROWS_FAILED = frozenset({"error_busi_update_stock_failed"})
+#: ``unlist_item`` answers this when every item failed, still listing each reason.
+ALL_UNLISTS_FAILED = frozenset({"error_unlist_item_all_failed"})
 
 _JPEG, _PNG = b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n"
 
@@ -484,7 +486,7 @@ class ShopeeClient:
         )
 
     def update_item(self, body: schemas.UpdateItemRequest) -> None:
-        """``product/update_item``: content or listing status, never price/stock."""
+        """``product/update_item``: the listing's content, never price or stock."""
         op = "product.update_item"
         self._shop(
             op,
@@ -492,6 +494,36 @@ class ShopeeClient:
             API + "product/update_item",
             read=_ignore,
             json=body.model_dump(exclude_none=True),
+        )
+
+    def unlist_item(self, body: schemas.UnlistItemRequest) -> schemas.UnlistAnswer:
+        """``product/unlist_item``: take 1-50 items off sale or back on sale (§4.10a);
+        per-item outcomes, also when every item failed."""
+        op = "product.unlist_item"
+        where = self._ctx.where(op)
+
+        def read(response: httpx.Response) -> schemas.UnlistAnswer:
+            try:
+                envelope = schemas.Envelope.model_validate_json(response.content)
+                result = schemas.UnlistResult.model_validate(envelope.response or {})
+            except ValidationError as exc:
+                raise ContractError(
+                    f"the answer did not match the contract: {_problems(exc)}",
+                    **where,
+                ) from exc
+            return schemas.UnlistAnswer(
+                error=error_name(envelope.error) if envelope.error else "",
+                message=envelope.message,
+                result=result,
+            )
+
+        return self._shop(
+            op,
+            "POST",
+            API + "product/unlist_item",
+            read=read,
+            json=body.model_dump(),
+            passthrough=ALL_UNLISTS_FAILED,
         )
 
     def _batch(

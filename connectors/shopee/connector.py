@@ -33,10 +33,12 @@ Assumptions beyond the page:
   ended, and items are de-duplicated by id, so a shop of any size is listed; a single
   second holding more than 10,000 updates is a ContractError.
 * A CREATE bound to an existing listing that is unlisted (``UNLIST``) lists it again
-  (``update_item`` ``item_status=NORMAL``): binding means the listing is live.
+  (``unlist_item`` with ``unlist: false``): binding means the listing is live.
 * UPDATE sends name, description, SKU, category and attributes (from the settings),
   weight, dimensions, condition and, when the draft has images, the re-uploaded
-  images. DEACTIVATE sets ``item_status=UNLIST``.
+  images. DEACTIVATE is ``unlist_item`` with ``unlist: true`` (§4.10a: how a seller
+  takes an item off sale, not ``update_item``), one item per call; the item's
+  ``failure_list`` reason is its error.
 * Order windows are cut in whole seconds (``time_from`` = floor of ``since``,
   ``time_to`` = ceiling of ``until``), consecutive pieces sharing their boundary
   second; orders are de-duplicated by ``order_sn`` within one fetch. A listed order
@@ -53,6 +55,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import ClassVar, TypeVar
@@ -500,7 +503,9 @@ class ShopeeConnector:
         if found is not None:
             if found.raw_status == "UNLIST":
                 item_id = mapping.item_id_of(found.external_id, where)
-                self._client.update_item(mapping.to_listing_status(item_id, True))
+                self._set_listed(item_id, True)
+                # A repeat in this batch binds to the listing as it now stands.
+                existing[key] = replace(found, active=True, raw_status="NORMAL")
                 log.info("listing.relisted", sku=draft.sku, item_id=item_id, **where)
             log.info("listing.bound", sku=draft.sku, item_id=found.external_id, **where)
             return ChangeResult(
@@ -548,19 +553,42 @@ class ShopeeConnector:
             change.draft.sku, True, str(item_id), change.external_variant_id
         )
 
+    def _set_listed(self, item_id: int, listed: bool) -> None:
+        """Put one item on sale or take it off sale with ``unlist_item`` (§4.10a).
+
+        Raises:
+            ConnectorError: the item's ``failure_list`` reason (RejectedError for a
+                plain reason), the call's error, or ContractError when Shopee
+                reported no outcome for the item.
+        """
+        where = self._ctx.where("product.unlist_item")
+        answer = self._client.unlist_item(mapping.to_listing_status(item_id, listed))
+        failure = next(
+            (row for row in answer.result.failure_list if row.item_id == item_id),
+            None,
+        )
+        now = self._ctx.clock.now()
+        if failure is not None:
+            raise errors.row_error(failure.failed_reason, where, now=now)
+        if any(row.item_id == item_id for row in answer.result.success_list):
+            return
+        if answer.error:
+            raise errors.error_for(answer.error, answer.message, where, now=now)
+        raise ContractError(f"Shopee reported no outcome for item {item_id}", **where)
+
     def _reactivate(self, change: ListingChange) -> ChangeResult:
-        where = self._ctx.where("product.update_item")
+        where = self._ctx.where("product.unlist_item")
         item_id = mapping.item_id_of(change.external_id, where)
-        self._client.update_item(mapping.to_listing_status(item_id, True))
+        self._set_listed(item_id, True)
         log.info("listing.relisted", sku=change.draft.sku, item_id=item_id, **where)
         return ChangeResult(
             change.draft.sku, True, str(item_id), change.external_variant_id
         )
 
     def _deactivate(self, change: ListingChange) -> ChangeResult:
-        where = self._ctx.where("product.update_item")
+        where = self._ctx.where("product.unlist_item")
         item_id = mapping.item_id_of(change.external_id, where)
-        self._client.update_item(mapping.to_listing_status(item_id, False))
+        self._set_listed(item_id, False)
         log.info("listing.unlisted", sku=change.draft.sku, item_id=item_id, **where)
         return ChangeResult(
             change.draft.sku, True, str(item_id), change.external_variant_id

@@ -258,10 +258,11 @@ def to_update_item(
     )
 
 
-def to_listing_status(item_id: int, active: bool) -> schemas.UpdateItemRequest:
-    """The ``update_item`` body that lists (NORMAL) or unlists (UNLIST) an item."""
-    return schemas.UpdateItemRequest(
-        item_id=item_id, item_status="NORMAL" if active else "UNLIST"
+def to_listing_status(item_id: int, active: bool) -> schemas.UnlistItemRequest:
+    """The ``unlist_item`` body that puts an item back on sale (``active``) or
+    takes it off sale (§4.10a)."""
+    return schemas.UnlistItemRequest(
+        item_list=[schemas.UnlistRow(item_id=item_id, unlist=not active)]
     )
 
 

@@ -259,6 +259,53 @@ class BatchAnswer(WireResponse):
     result: BatchResult = Field(default_factory=BatchResult)
 
 
+class UnlistRow(WireRequest):
+    """One item of ``unlist_item``: off sale (``unlist``) or back on sale."""
+
+    item_id: int
+    unlist: bool
+
+
+class UnlistItemRequest(WireRequest):
+    """Body of ``product/unlist_item``: 1-50 items (§4.10a)."""
+
+    item_list: list[UnlistRow] = Field(min_length=1, max_length=50)
+
+
+class UnlistSuccess(WireResponse):
+    """One ``success_list`` entry of ``unlist_item``."""
+
+    item_id: int
+    unlist: bool
+
+
+class UnlistFailure(WireResponse):
+    """One ``failure_list`` entry of ``unlist_item``."""
+
+    item_id: int
+    failed_reason: str = ""
+
+
+class UnlistResult(WireResponse):
+    """``success_list`` / ``failure_list`` of ``unlist_item``."""
+
+    success_list: Annotated[list[UnlistSuccess], _NoneIsEmpty] = Field(
+        default_factory=list
+    )
+    failure_list: Annotated[list[UnlistFailure], _NoneIsEmpty] = Field(
+        default_factory=list
+    )
+
+
+class UnlistAnswer(WireResponse):
+    """An ``unlist_item`` answer with the envelope's error, for the all-failed
+    error that still carries each item's reason."""
+
+    error: str = ""
+    message: str = ""
+    result: UnlistResult = Field(default_factory=UnlistResult)
+
+
 class PriceInfo(WireResponse):
     """One ``price_info`` entry."""
 

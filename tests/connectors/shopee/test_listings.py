@@ -52,6 +52,7 @@ ITEM_LIST = API + "product/get_item_list"
 MODEL_LIST = API + "product/get_model_list"
 ADD_ITEM = API + "product/add_item"
 UPDATE_ITEM = API + "product/update_item"
+UNLIST_ITEM = API + "product/unlist_item"
 UPLOAD = API + "media_space/upload_image"
 UPDATE_STOCK = API + "product/update_stock"
 UPDATE_PRICE = API + "product/update_price"
@@ -149,12 +150,22 @@ def test_an_existing_sku_is_bound_not_created_and_an_unlisted_one_relisted() -> 
                 {"item_list": [item_info(555, "kopi-flr-001", status="UNLIST")]}
             )
         )
-        relist = router.post(UPDATE_ITEM).mock(return_value=ok({"item_id": 555}))
+        relist = router.post(UNLIST_ITEM).mock(
+            return_value=ok(
+                {
+                    "failure_list": [],
+                    "success_list": [{"item_id": 555, "unlist": False}],
+                }
+            )
+        )
         results = setup.connector.apply_listing_changes(
             create(draft("KOPI-FLR-001"), draft("KOPI-FLR-001"))
         )
     assert [(r.ok, r.external_id) for r in results] == [(True, "555"), (True, "555")]
-    assert body(relist.calls[0].request) == {"item_id": 555, "item_status": "NORMAL"}
+    assert len(relist.calls) == 1
+    assert body(relist.calls[0].request) == {
+        "item_list": [{"item_id": 555, "unlist": False}]
+    }
 
 
 def test_a_lost_add_item_answer_is_outcome_unknown_and_not_retried() -> None:
@@ -280,6 +291,11 @@ def test_update_sends_content_only_and_deactivate_unlists() -> None:
         base_url=BASE, assert_all_called=True, assert_all_mocked=True
     ) as router:
         route = router.post(UPDATE_ITEM).mock(return_value=ok({}))
+        unlisting = router.post(UNLIST_ITEM).mock(
+            return_value=ok(
+                {"failure_list": [], "success_list": [{"item_id": 42, "unlist": True}]}
+            )
+        )
         results = setup.connector.apply_listing_changes(
             [
                 ListingChange(ChangeKind.UPDATE, draft(image_urls=()), "41"),
@@ -288,7 +304,8 @@ def test_update_sends_content_only_and_deactivate_unlists() -> None:
             ]
         )
     assert [r.ok for r in results] == [True, True, False]
-    update, unlist = (body(call.request) for call in route.calls)
+    (update,) = (body(call.request) for call in route.calls)
+    (unlist,) = (body(call.request) for call in unlisting.calls)
     assert update == {
         "item_id": 41,
         "item_name": "Kopi Arabika Flores Bajawa 250 g",
@@ -308,7 +325,71 @@ def test_update_sends_content_only_and_deactivate_unlists() -> None:
         "condition": "NEW",
     }
     assert not {"original_price", "seller_stock"} & update.keys()
-    assert unlist == {"item_id": 42, "item_status": "UNLIST"}
+    assert unlist == {"item_list": [{"item_id": 42, "unlist": True}]}
+
+
+#: ``v2.product.unlist_item`` response_sample: one item refused, one relisted.
+UNLIST_SAMPLE: dict[str, Any] = {
+    "failure_list": [
+        {
+            "item_id": 2300069665,
+            "failed_reason": "Can't unlist item when item is under promotion",
+        }
+    ],
+    "success_list": [{"item_id": 2400143710, "unlist": False}],
+}
+
+
+def _deactivate(*answers: httpx.Response) -> list[Any]:
+    setup = rig()
+    with respx.mock(
+        base_url=BASE, assert_all_called=True, assert_all_mocked=True
+    ) as router:
+        router.post(UNLIST_ITEM).mock(side_effect=list(answers))
+        return setup.connector.apply_listing_changes(
+            [
+                ListingChange(ChangeKind.DEACTIVATE, draft("A"), "2300069665"),
+                ListingChange(ChangeKind.DEACTIVATE, draft("B"), "2400143710"),
+            ]
+        )
+
+
+def test_an_unlist_refused_for_one_item_fails_only_that_item() -> None:
+    """The reference's sample read as it stands: the item in ``failure_list`` fails
+    with its reason, the one in ``success_list`` succeeds."""
+    first, second = _deactivate(ok(UNLIST_SAMPLE), ok(UNLIST_SAMPLE))
+    assert not first.ok
+    assert isinstance(first.error, RejectedError)
+    assert "under promotion" in first.error.reason
+    assert first.error.operation == "product.unlist_item"
+    assert (second.ok, second.external_id) == (True, "2400143710")
+
+
+def test_an_unlist_that_all_failed_gives_each_item_its_reason() -> None:
+    all_failed = httpx.Response(
+        400,
+        json={
+            "error": "product.error_unlist_item_all_failed",
+            "message": "Unlist item all failed.",
+            "request_id": "r",
+            "response": {
+                "failure_list": [
+                    {
+                        "item_id": 2300069665,
+                        "failed_reason": "Banned and Reviewing Products cannot "
+                        "be delisted",
+                    }
+                ],
+                "success_list": [],
+            },
+        },
+    )
+    silent = ok({"failure_list": [], "success_list": []})
+    first, second = _deactivate(all_failed, silent)
+    assert isinstance(first.error, RejectedError)
+    assert "cannot be delisted" in first.error.reason
+    assert isinstance(second.error, ContractError)
+    assert "no outcome for item 2400143710" in second.error.reason
 
 
 # ---------------------------------------------------------------- find and list
@@ -436,7 +517,7 @@ def test_fetch_listings_pages_statuses_and_models() -> None:
     first, second = (params(call.request) for call in listing.calls)
     assert first["item_status"] == ["NORMAL", "UNLIST", "BANNED", "REVIEWING"]
     assert (first["offset"], first["page_size"]) == (["0"], ["100"])
-    assert second["offset"] == ["100"]
+    assert (second["offset"], second["page_size"]) == (["100"], ["100"])
     assert "update_time_from" not in first
     assert len(details.calls) == 3  # 50 + 50 + 2
     assert len(found) == 102
@@ -500,6 +581,11 @@ def test_a_shop_beyond_the_offset_ceiling_is_listed_in_update_time_halves() -> N
         (["0"], [str(middle)]),
         ([str(middle)], None),  # the newest half stays open ended
     ]
+    # §4.7: offset and page_size are required; every range's walk sends both.
+    assert [
+        (params(c.request)["offset"], params(c.request)["page_size"])
+        for c in route.calls
+    ] == [(["0"], ["100"])] * 3
     assert sorted(x.external_id for x in found) == ["1", "2", "3"]  # no duplicates
 
 
