@@ -271,9 +271,14 @@ class ShopeeConnector:
             guard.visit(offset)
             page = self._client.search_item(sku, offset, SEARCH_PAGE)
             yield from page.item_id_list
-            if not page.has_next_page:
-                return
             following = page.next_offset.strip()
+            # The reference's answer has no has_next_page: a further page is one
+            # that total_count promises and next_offset points to.
+            more = page.has_next_page or (
+                bool(following) and offset + len(page.item_id_list) < page.total_count
+            )
+            if not more:
+                return
             offset = (
                 int(following)
                 if following.isdigit() and int(following) > offset

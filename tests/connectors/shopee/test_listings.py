@@ -462,6 +462,37 @@ def test_search_results_are_paged() -> None:
     assert found["A-1"].external_id == "2"  # the active one is preferred
 
 
+def test_search_pages_as_the_reference_sample_answers() -> None:
+    """``v2.product.search_item``'s sample has no ``has_next_page``: a further page
+    is known from ``total_count`` and a non-empty ``next_offset`` (a string)."""
+    setup = rig()
+    with respx.mock(
+        base_url=BASE, assert_all_called=True, assert_all_mocked=True
+    ) as router:
+        search = router.get(SEARCH).mock(
+            side_effect=[
+                ok({"item_id_list": [653211], "next_offset": "1", "total_count": 2}),
+                ok({"item_id_list": [564331], "next_offset": "", "total_count": 2}),
+                ok({"item_id_list": [], "next_offset": "", "total_count": 0}),
+            ]
+        )
+        router.get(BASE_INFO).mock(
+            return_value=ok(
+                {
+                    "item_list": [
+                        item_info(653211, "A-1", status="BANNED"),
+                        item_info(564331, "A-1"),
+                    ]
+                }
+            )
+        )
+        found = setup.connector.find_listings(["A-1", "B-2"])
+    offsets = [params(c.request)["offset"] for c in search.calls]
+    assert offsets == [["0"], ["1"], ["0"]]  # two pages for A-1, one for B-2
+    assert found["A-1"].external_id == "564331"
+    assert "B-2" not in found
+
+
 def test_fetch_listings_pages_statuses_and_models() -> None:
     setup = rig()
     pages = [
