@@ -35,6 +35,7 @@ from simulators.shopee.state import (
     ORDER_WINDOW_SECONDS,
     PUSH_ORDER_STATUS,
     PUSH_TRACKING_NO,
+    TOP_LEVEL,
     TRANSITIONS,
     ApiError,
     ApiHandler,
@@ -52,6 +53,13 @@ from simulators.shopee.state import (
 
 WIB = timezone(timedelta(hours=7))
 PICKUP_ADDRESS_ID = 10_001
+#: ``get_tracking_number`` fields returned only when ``response_optional_fields``
+#: names them (the reference).
+TRACKING_OPTIONAL_FIELDS = (
+    "plp_number",
+    "first_mile_tracking_number",
+    "last_mile_tracking_number",
+)
 ORDER_SN_ALPHABET = string.ascii_uppercase + string.digits
 
 _LOGISTICS_STATUS = {
@@ -136,7 +144,8 @@ class OrdersApi(SimCore):
                 "shop",
                 self._get_shipping_parameter,
             ),
-            ("POST", logistics + "ship_order", "shop", self._ship_order),
+            # The reference's sample answers ship_order with no response object.
+            ("POST", logistics + "ship_order", "shop" + TOP_LEVEL, self._ship_order),
             (
                 "GET",
                 logistics + "get_tracking_number",
@@ -676,7 +685,7 @@ class OrdersApi(SimCore):
                     }
                 ]
             },
-            "dropoff": {"branch_list": []},
+            "dropoff": None,  # a pickup channel, as in the reference's sample
         }
 
     def _ship_order(self, ctx: Ctx, req: SimRequest) -> dict[str, Any]:
@@ -722,13 +731,14 @@ class OrdersApi(SimCore):
         if number and order.tracking_hidden_calls > 0:
             order.tracking_hidden_calls -= 1
             number = ""
-        return {
-            "tracking_number": number,
-            "plp_number": "",
-            "first_mile_tracking_number": "",
-            "last_mile_tracking_number": "",
-            "hint": "" if number else "The tracking number is not ready yet.",
-        }
+        answer: dict[str, Any] = {"tracking_number": number}
+        asked = req.query.get("response_optional_fields", "").split(",")
+        for name in TRACKING_OPTIONAL_FIELDS:
+            if name in asked:  # returned only when named, as in the reference
+                answer[name] = ""
+        if not number:
+            answer["hint"] = "The tracking number is not ready yet."
+        return answer
 
 
 class DetailView:

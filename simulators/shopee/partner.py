@@ -21,6 +21,7 @@ from simulators.shopee.state import (
     PUBLIC_OR_SHOP,
     PUSH_SHOP_AUTH,
     REFRESH_TOKEN_SECONDS,
+    TOP_LEVEL,
     ApiError,
     ApiHandler,
     AuthCode,
@@ -32,8 +33,6 @@ from simulators.shopee.state import (
     to_int,
 )
 
-#: Suffix of a route kind whose answer has top-level fields (no ``response``).
-TOP_LEVEL = "+top"
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_BLOCKED_SHOPS = 500
 LOST_PUSH_PAGE = 100
@@ -82,8 +81,9 @@ class PartnerApi(SimCore):
     def partner_routes(self) -> list[tuple[str, str, str, ApiHandler]]:
         """(method, path, signature kind, handler); kind ``token`` answers with
         top-level fields, and so does a kind ending in ``+top`` (signed as the
-        kind before it): the reference's samples of ``public/get_shops_by_partner``
-        and ``shop/get_shop_info`` carry no ``response`` object."""
+        kind before it): the reference's samples of ``public/get_shops_by_partner``,
+        ``shop/get_shop_info``, ``merchant/get_merchant_info`` and
+        ``merchant/get_shop_list_by_merchant`` carry no ``response`` object."""
         v2 = "/api/v2/"
         return [
             ("GET", v2 + "shop/auth_partner", "public", self._auth_partner),
@@ -96,11 +96,16 @@ class PartnerApi(SimCore):
                 self._get_shops_by_partner,
             ),
             ("GET", v2 + "shop/get_shop_info", "shop" + TOP_LEVEL, self._get_shop_info),
-            ("GET", v2 + "merchant/get_merchant_info", "merchant", self._merchant_info),
+            (
+                "GET",
+                v2 + "merchant/get_merchant_info",
+                "merchant" + TOP_LEVEL,
+                self._merchant_info,
+            ),
             (
                 "GET",
                 v2 + "merchant/get_shop_list_by_merchant",
-                "merchant",
+                "merchant" + TOP_LEVEL,
                 self._merchant_shops,
             ),
             ("POST", v2 + "push/set_app_push_config", "public", self._set_push_config),

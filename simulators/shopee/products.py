@@ -28,7 +28,6 @@ from simulators.kit.faults import PageFault
 from simulators.kit.routing import SimRequest
 from simulators.shopee.payload import (
     json_bool,
-    json_number,
     json_string,
     object_with_list,
 )
@@ -72,6 +71,12 @@ ITEM_OFFSET_CEILING = 10_000
 #: ``brand`` of an item that has none.
 DEFAULT_BRAND: dict[str, Any] = {"brand_id": 0, "original_brand_name": "NoBrand"}
 BATCH_LIMIT = 50
+#: ``dimension`` of a model whose item has none (the reference always shows one).
+DEFAULT_DIMENSION: dict[str, int] = {
+    "package_length": 0,
+    "package_width": 0,
+    "package_height": 0,
+}
 #: ``get_attribute_tree`` takes at most 20 categories (§4.10b).
 MAX_TREE_CATEGORIES = 20
 #: The brand attribute of the category fixtures ("Merek"): ``get_brand_list``
@@ -146,6 +151,25 @@ def price_info(price: int) -> dict[str, Any]:
 def image_url(image_id: str) -> str:
     """The URL the simulator gives an uploaded image."""
     return f"https://cf.shopee.co.id/file/{image_id}"
+
+
+def attribute_entry(
+    attribute: Attribute, values: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """An item's ``attribute_list`` entry as ``get_item_base_info`` shows it:
+    ``attribute_id``, ``original_attribute_name``, ``is_mandatory`` and the values."""
+    return {
+        "attribute_id": attribute.attribute_id,
+        "original_attribute_name": attribute.name,
+        "is_mandatory": attribute.mandatory,
+        "attribute_value_list": values,
+    }
+
+
+def weight_text(weight: float) -> str:
+    """A weight in kg as the reference's samples give it: a decimal string
+    (``"10.02"``, ``"1.1"``)."""
+    return repr(float(weight))
 
 
 def attribute_tree_entry(attribute: Attribute) -> dict[str, Any]:
@@ -470,7 +494,7 @@ class ProductsApi(SimCore):
                         "value_unit": str(value.get("value_unit", "")),
                     }
                 )
-            result.append({"attribute_id": attribute_id, "attribute_value_list": clean})
+            result.append(attribute_entry(known[attribute_id], clean))
         given = {entry["attribute_id"] for entry in result}
         for attribute in category.attributes:
             if attribute.mandatory and attribute.attribute_id not in given:
@@ -656,13 +680,13 @@ class ProductsApi(SimCore):
             f'"create_time":{item.create_time},"update_time":{item.update_time},'
             f'"attribute_list":{nested(item.attribute_list)},'
             f'"image":{{"image_id_list":[{image_ids}],"image_url_list":[{urls}]}},'
-            f'"weight":{json_number(item.weight)},'
+            f'"weight":{json_string(weight_text(item.weight))},'
             f'"dimension":{nested(item.dimension)},'
             f'"logistic_info":{nested(item.logistic_info)},'
             f'"pre_order":{nested(item.pre_order)},'
             f'"wholesales":{nested(item.wholesale)},'
             f'"condition":{json_string(item.condition)},'
-            f'"item_status":{json_string(item.item_status)},'
+            f'"item_status":{json_string(item.item_status)},"deboost":false,'
             f'"has_model":{json_bool(has_model)},"promotion_id":0,'
             f'"brand":{nested(item.brand or DEFAULT_BRAND)},'
             f'"item_dangerous":{item.item_dangerous},'
@@ -717,15 +741,21 @@ class ProductsApi(SimCore):
 
     def model_info(self, item: Item, model: Model) -> dict[str, Any]:
         """One entry of ``get_model_list``."""
+        promoted = model.stock_locked or model.price_locked
         return {
             "model_id": model.model_id,
-            "model_sku": model.model_sku,
-            "model_name": model_name(item, model),
-            "model_status": model.status,
             "tier_index": list(model.tier_index),
+            "promotion_id": 0,
+            "has_promotion": promoted,
+            "model_sku": model.model_sku,
+            "model_status": model.status,
             "price_info": [price_info(model.price)],
             "stock_info_v2": stock_info([model]),
             "pre_order": item.pre_order,
+            "gtin_code": item.gtin_code,
+            "weight": weight_text(item.weight),
+            "dimension": item.dimension or DEFAULT_DIMENSION,
+            "is_fulfillment_by_shopee": False,
         }
 
     # ------------------------------------------------------------------ create
@@ -1278,10 +1308,10 @@ class ProductsApi(SimCore):
         ]
         page = matched[offset : offset + size]
         more = offset + len(page) < len(matched)
+        # The reference's sample and fields: no has_next_page; next_offset a string.
         return {
             "item_id_list": page,
             "total_count": len(matched),
-            "has_next_page": more,
             "next_offset": str(offset + len(page)) if more else "",
         }
 
@@ -1438,7 +1468,23 @@ class ProductsApi(SimCore):
                     "enabled": True,
                     "cod_enabled": True,
                     "fee_type": "SIZE_INPUT",
+                    "size_list": [],
+                    "weight_limit": {"item_max_weight": 50, "item_min_weight": 0},
+                    "item_max_dimension": {
+                        "dimension_sum": 0,
+                        "height": 150,
+                        "length": 150,
+                        "unit": "cm",
+                        "width": 150,
+                    },
+                    "volume_limit": {"item_max_volume": 0, "item_min_volume": 0},
+                    "logistics_description": "",
+                    "force_enable": False,
                     "mask_channel_id": 0,
+                    "block_seller_cover_shipping_fee": False,
+                    "support_cross_border": False,
+                    "seller_logistic_has_configuration": None,
+                    "logistics_capability": {"seller_logistics": False},
                 }
                 for logistic_id, name in LOGISTICS.items()
             ]

@@ -103,16 +103,18 @@ from simulators.kit.fragments import FragmentCache
 from simulators.kit.ratelimit import RateLimiter
 from simulators.kit.routing import Router, SimRequest, json_response
 from simulators.shopee.orders import OrdersApi
-from simulators.shopee.partner import TOP_LEVEL, PartnerApi
+from simulators.shopee.partner import PartnerApi
 from simulators.shopee.payload import NestedJson
-from simulators.shopee.products import DEFAULT_LOCATION, ProductsApi
+from simulators.shopee.products import DEFAULT_LOCATION, ProductsApi, attribute_entry
 from simulators.shopee.state import (
     AUTHORISATION_SECONDS,
+    CATEGORIES,
     DEFAULT_ITEM_LIMITS,
     DELETED,
     LOGISTICS,
     PUSH_AUTH_EXPIRY,
     PUSH_SHOP_DEAUTH,
+    TOP_LEVEL,
     TRANSITIONS,
     UTC8,
     ApiError,
@@ -823,7 +825,7 @@ class SeededValues:
             for lid, lname in LOGISTICS.items()
         ]
         brand = {"value_id": 0, "original_value_name": "NoBrand", "value_unit": ""}
-        attributes = [{"attribute_id": 100_010, "attribute_value_list": [brand]}]
+        attributes = [attribute_entry(CATEGORIES[100_001].attributes[0], [brand])]
         pre_order = {"is_pre_order": False, "days_to_ship": 2}
         return cls(logistics, attributes, pre_order, [])
 

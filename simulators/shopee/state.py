@@ -38,6 +38,8 @@ AUTHORISATION_SECONDS = 365 * 86400
 LOST_PUSH_SECONDS = 3 * 86400
 ORDER_WINDOW_SECONDS = 15 * 86400
 UTC8 = timezone(timedelta(hours=8))
+#: Suffix of a route kind whose answer has top-level fields (no ``response``).
+TOP_LEVEL = "+top"
 #: The signature kind of an API signed either way: with the public base string, or
 #: as a shop API with ``access_token`` and ``shop_id`` (§4.11).
 PUBLIC_OR_SHOP = "public|shop"

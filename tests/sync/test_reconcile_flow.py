@@ -353,7 +353,7 @@ def test_a_deactivation_the_marketplace_refuses_leaves_the_run_partial(
     shopee = world.account(SHOPEE)
     bound = _external_id(world, SHOPEE, DUPLICATED)
     planted = _plant_duplicate(world, shopee, DUPLICATED)
-    world.sims[Marketplace.SHOPEE].faults.fail_next(50, endpoint="product.update_item")
+    world.sims[Marketplace.SHOPEE].faults.fail_next(50, endpoint="product.unlist_item")
 
     repaired = reconcile_account(
         world.uow,

@@ -419,14 +419,14 @@ def test_merchant_level_signature(sim: ShopeeSimulator, api: PageClient) -> None
         "GET", "/api/v2/merchant/get_merchant_info", merchant_id, tokens["access_token"]
     )
     assert info.json()["error"] == ""
-    assert info.json()["response"]["merchant_currency"] == "IDR"
+    assert info.json()["merchant_currency"] == "IDR"
     shops = api.merchant(
         "GET",
         "/api/v2/merchant/get_shop_list_by_merchant",
         merchant_id,
         tokens["access_token"],
         params={"page_no": 1, "page_size": 10},
-    ).json()["response"]
+    ).json()
     assert [s["shop_id"] for s in shops["shop_list"]] == [int(creds["other_shop_id"])]
     as_shop = api.shop(
         "GET",

@@ -687,9 +687,9 @@ def test_variant_rules(shop: ShopSession) -> None:
         },
     )
     assert error_name(again) == "error_param"
-    assert [(m["model_sku"], m["model_name"]) for m in shop.models(item_id)] == [
-        ("R", "Merah"),
-        ("B", "Biru"),
+    assert [(m["model_sku"], m["tier_index"]) for m in shop.models(item_id)] == [
+        ("R", [0]),
+        ("B", [1]),
     ]
 
 

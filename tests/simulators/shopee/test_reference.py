@@ -491,3 +491,336 @@ def test_upload_image_checks_the_shop_signature_it_is_given(
     assert error_name(api.http.post(UPLOAD, params={"partner_id": api.partner_id})) == (
         "error_param"
     )
+
+
+# ----------------------------------------------------------- reads (§4.8, §4.9, §4.10)
+
+#: ``v2.product.get_item_base_info`` response_sample, one item without models,
+#: cut to what an Indonesian local shop's item has: the sample's SIP prices,
+#: ``size_chart``, ``video_info``, ``complaint_policy`` (PL), ``tax_info``
+#: (BR/PL/IN), ``description_info`` (whitelisted) and the logistics'
+#: ``estimated_shipping_fee`` are left out; ``description_type``, ``gtin_code``
+#: and ``price_info`` (absent on items with models) are in its fields list.
+BASE_INFO_ITEM: dict[str, Any] = {
+    "item_id": 34002,
+    "category_id": 14646,
+    "item_name": "seller discount",
+    "description": "first product 001first product",
+    "description_type": "normal",
+    "item_sku": "-",
+    "create_time": 1600572637,
+    "update_time": 1600572640,
+    "attribute_list": [
+        {
+            "attribute_id": 4811,
+            "original_attribute_name": "Brand: L2 Default [14644]",
+            "is_mandatory": True,
+            "attribute_value_list": [
+                {"value_id": 0, "original_value_name": "Default", "value_unit": "g"}
+            ],
+        }
+    ],
+    "price_info": [
+        {"currency": "SGD", "original_price": 122.02, "current_price": 122.02}
+    ],
+    "image": {"image_url_list": ["-"], "image_id_list": ["-"]},
+    "weight": "10.02",
+    "dimension": {"package_length": 11, "package_width": 12, "package_height": 13},
+    "logistic_info": [
+        {
+            "logistic_id": 80012,
+            "logistic_name": "-",
+            "enabled": True,
+            "shipping_fee": 5.02,
+            "size_id": 0,
+            "is_free": True,
+        }
+    ],
+    "pre_order": {"is_pre_order": True, "days_to_ship": 3},
+    "wholesales": [],
+    "condition": "NEW/USED",
+    "item_status": "NORMAL",
+    "deboost": False,
+    "has_model": True,
+    "promotion_id": 13123,
+    "brand": {"brand_id": 123, "original_brand_name": "nike"},
+    "item_dangerous": 0,
+    "gtin_code": "",
+    "stock_info_v2": {
+        "summary_info": {"total_reserved_stock": 100, "total_available_stock": 100},
+        "seller_stock": [{"location_id": "-", "stock": 10}],
+        "shopee_stock": [],
+    },
+}
+
+#: ``v2.product.get_model_list`` response_sample's model (its SIP and local prices
+#: and ``if_saleable`` left out) with the fields the reference lists beside it:
+#: ``model_id``, ``tier_index``, ``promotion_id``, ``has_promotion``,
+#: ``is_fulfillment_by_shopee``. No ``model_name``.
+MODEL: dict[str, Any] = {
+    "model_id": 2000458802,
+    "tier_index": [0, 1],
+    "promotion_id": 0,
+    "has_promotion": True,
+    "price_info": [{"currency": "TWD", "current_price": 100, "original_price": 100}],
+    "model_sku": "blue bag",
+    "model_status": "MODEL_NORMAL",
+    "pre_order": {"is_pre_order": False, "days_to_ship": 3},
+    "stock_info_v2": {
+        "summary_info": {"total_reserved_stock": 0, "total_available_stock": 0},
+        "seller_stock": [{"location_id": "-", "stock": 0}],
+        "shopee_stock": [],
+    },
+    "gtin_code": "-",
+    "weight": "1.1",
+    "dimension": {"package_height": 11, "package_length": 11, "package_width": 11},
+    "is_fulfillment_by_shopee": False,
+}
+
+#: ``v2.product.search_item`` response_sample (no ``has_next_page``;
+#: ``next_offset`` a string).
+SEARCH_SAMPLE: dict[str, Any] = {
+    "item_id_list": [653211, 564331],
+    "next_offset": "xsszxjcdeahx",
+    "total_count": 100,
+}
+
+
+def test_get_item_base_info_answers_as_the_sample(shop: ShopSession) -> None:
+    item_id = shop.add_item(
+        dimension={"package_length": 18, "package_width": 10, "package_height": 6},
+        brand={"brand_id": 1_146_111, "original_brand_name": "Kopi Flores"},
+    )
+    info = shop.base_info(item_id)
+    assert_same_shape(info, BASE_INFO_ITEM, "item_list[0]")
+    assert info["weight"] == "0.3"
+    assert info["attribute_list"][0] == {
+        "attribute_id": 100_010,
+        "original_attribute_name": "Merek",
+        "is_mandatory": True,
+        "attribute_value_list": [
+            {"value_id": 0, "original_value_name": "Kopi Flores", "value_unit": ""}
+        ],
+    }
+
+
+def test_seeded_listings_read_as_the_sample(
+    shop: ShopSession, sim: ShopeeSimulator
+) -> None:
+    item_id = sim.seed_listing("SEED-1", "Kopi Robusta Temanggung 1 kg", 90_000, 4)
+    info = shop.base_info(item_id)
+    # A seeded listing has no dimension: the one field the sample shows that a
+    # listing created without one lacks.
+    assert info["dimension"] is None
+    assert_same_shape(
+        {**info, "dimension": BASE_INFO_ITEM["dimension"]},
+        BASE_INFO_ITEM,
+        "item_list[0]",
+    )
+    assert info["attribute_list"][0]["original_attribute_name"] == "Merek"
+
+
+def test_get_model_list_answers_as_the_sample(
+    shop: ShopSession, sim: ShopeeSimulator
+) -> None:
+    item_id = shop.add_variant_item(2)
+    first, second = shop.models(item_id)
+    sim.set_promotion(item_id, first["model_id"], stock_locked=False)
+    first, second = shop.models(item_id)
+    assert_same_shape(first, MODEL, "model[0]")
+    assert "model_name" not in first
+    assert (first["has_promotion"], second["has_promotion"]) == (True, False)
+    assert first["weight"] == "0.3"
+
+
+def test_search_item_answers_as_the_sample(shop: ShopSession) -> None:
+    ids = [shop.add_item(item_sku="TWIN") for _ in range(3)]
+    first = shop.get(
+        "/api/v2/product/search_item", {"item_sku": "TWIN", "offset": 0, "page_size": 2}
+    ).json()["response"]
+    assert_same_shape(first, SEARCH_SAMPLE)
+    assert (first["item_id_list"], first["total_count"], first["next_offset"]) == (
+        ids[:2],
+        3,
+        "2",
+    )
+    last = shop.get(
+        "/api/v2/product/search_item", {"item_sku": "TWIN", "offset": 2, "page_size": 2}
+    ).json()["response"]
+    assert (last["item_id_list"], last["next_offset"]) == (ids[2:], "")
+
+
+# ---------------------------------------------------------------- logistics (§5.5)
+
+#: ``v2.logistics.get_channel_list`` response_sample's first channel.
+CHANNEL: dict[str, Any] = {
+    "block_seller_cover_shipping_fee": False,
+    "cod_enabled": True,
+    "enabled": True,
+    "fee_type": "SIZE_INPUT",
+    "force_enable": False,
+    "item_max_dimension": {
+        "dimension_sum": 90,
+        "height": 30,
+        "length": 30,
+        "unit": "cm",
+        "width": 30,
+    },
+    "logistics_capability": {"seller_logistics": False},
+    "logistics_channel_id": 40029,
+    "logistics_channel_name": "Shopee Self Pick-up",
+    "logistics_description": "",
+    "mask_channel_id": 0,
+    "seller_logistic_has_configuration": None,
+    "size_list": [],
+    "support_cross_border": False,
+    "volume_limit": {"item_max_volume": 0, "item_min_volume": 0},
+    "weight_limit": {"item_max_weight": 5, "item_min_weight": 0},
+}
+
+
+def test_get_channel_list_answers_as_the_sample(shop: ShopSession) -> None:
+    answer = shop.get("/api/v2/logistics/get_channel_list").json()["response"]
+    assert_same_shape(answer, {"logistics_channel_list": [CHANNEL]})
+
+
+def _shipped_order(shop: ShopSession, sim: ShopeeSimulator) -> str:
+    shop.add_item()
+    listing, _ = sim.buyable_listings()[0]
+    order_sn = sim.place_order(listing, 1, "buyer-1")
+    assert order_sn is not None
+    sim.set_order_status(order_sn, "READY_TO_SHIP")
+    return order_sn
+
+
+def test_ship_order_answers_without_a_response_object(
+    shop: ShopSession, sim: ShopeeSimulator
+) -> None:
+    """The reference's sample: ``{"error", "message", "request_id"}`` only."""
+    order_sn = _shipped_order(shop, sim)
+    answer = shop.post(
+        "/api/v2/logistics/ship_order",
+        {"order_sn": order_sn, "non_integrated": {"tracking_number": "JX0001"}},
+    )
+    body = answer.json()
+    assert answer.status_code == 200
+    assert set(body) == {"error", "message", "request_id"}
+    assert body["error"] == ""
+    assert sim.orders[order_sn].status == "PROCESSED"
+
+
+def test_get_shipping_parameter_answers_as_the_sample(
+    shop: ShopSession, sim: ShopeeSimulator
+) -> None:
+    order_sn = _shipped_order(shop, sim)
+    answer = shop.get(
+        "/api/v2/logistics/get_shipping_parameter", {"order_sn": order_sn}
+    ).json()["response"]
+    assert answer["dropoff"] is None
+    assert answer["info_needed"]["pickup"] == ["address_id", "pickup_time_id"]
+    address = {
+        "address_id": 123,
+        "region": "SG",
+        "state": "",
+        "city": "",
+        "district": "",
+        "town": "",
+        "address": "",
+        "zipcode": "40009",
+        "address_flag": ["default_address", "pickup_address", "return_address"],
+        "time_slot_list": [],
+    }
+    assert_same_shape(answer["pickup"], {"address_list": [address]})
+    slot = answer["pickup"]["address_list"][0]["time_slot_list"][0]
+    assert_same_shape(slot, {"date": 1608103685, "time_text": "", "pickup_time_id": ""})
+
+
+def test_get_tracking_number_returns_optional_fields_only_when_asked(
+    shop: ShopSession, sim: ShopeeSimulator
+) -> None:
+    order_sn = _shipped_order(shop, sim)
+    shop.post(
+        "/api/v2/logistics/ship_order",
+        {"order_sn": order_sn, "non_integrated": {"tracking_number": "JX0001"}},
+    )
+    path = "/api/v2/logistics/get_tracking_number"
+    plain = shop.get(path, {"order_sn": order_sn}).json()["response"]
+    assert plain == {"tracking_number": "JX0001"}
+    asked = shop.get(
+        path,
+        {
+            "order_sn": order_sn,
+            "response_optional_fields": "first_mile_tracking_number",
+        },
+    ).json()["response"]
+    # The reference's sample answer to the same request.
+    assert_same_shape(
+        asked,
+        {
+            "tracking_number": "MY200448706479IT",
+            "first_mile_tracking_number": "CNF877146678717210312",
+        },
+    )
+    sim.lag_tracking_numbers(1)
+    lagging = _shipped_order(shop, sim)
+    shop.post(
+        "/api/v2/logistics/ship_order",
+        {"order_sn": lagging, "non_integrated": {"tracking_number": "JX0002"}},
+    )
+    empty = shop.get(path, {"order_sn": lagging}).json()["response"]
+    assert empty["tracking_number"] == ""
+    assert empty["hint"]
+
+
+# ---------------------------------------------------------------- merchant (§2.2)
+
+#: ``v2.merchant.get_merchant_info`` response_sample: top-level fields.
+MERCHANT_INFO_SAMPLE: dict[str, Any] = {
+    "merchant_name": "CNSC Company 7",
+    "is_cnsc": True,
+    "request_id": "4022b2fcf376045bba533b504e02476a",
+    "auth_time": 1650624369,
+    "expire_time": 1682179199,
+    "merchant_currency": "CNY",
+    "merchant_region": "CN",
+    "is_upgraded_cbsc": True,
+    "error": "",
+    "message": "",
+}
+
+#: ``v2.merchant.get_shop_list_by_merchant`` response_sample (with the
+#: ``sip_affi_shops`` its fields list): top-level fields.
+SHOP_LIST_SAMPLE: dict[str, Any] = {
+    "request_id": "nGwxMqhTRqgbpfmNlbvgcTZEenLPmyyo",
+    "is_cnsc": True,
+    "shop_list": [{"shop_id": 601306294, "sip_affi_shops": []}],
+    "more": False,
+    "error": "",
+    "message": "",
+}
+
+
+def test_merchant_calls_answer_with_top_level_fields(
+    sim: ShopeeSimulator, api: PageClient
+) -> None:
+    creds = sim.credentials()
+    main, merchant_id = int(creds["main_account_id"]), int(creds["merchant_id"])
+    code, _ = api.code_from_redirect(main_account_id=main)
+    token = api.get_token(code, main_account_id=main).json()["access_token"]
+    info = api.merchant("GET", "/api/v2/merchant/get_merchant_info", merchant_id, token)
+    assert_same_shape(info.json(), MERCHANT_INFO_SAMPLE, "body")
+    assert info.json()["merchant_name"] == "Koperasi IKM Nusantara"
+    shops = api.merchant(
+        "GET",
+        "/api/v2/merchant/get_shop_list_by_merchant",
+        merchant_id,
+        token,
+        params={"page_no": 1, "page_size": 100},
+    )
+    assert_same_shape(shops.json(), SHOP_LIST_SAMPLE, "body")
+    assert shops.json()["shop_list"][0]["shop_id"] == int(creds["other_shop_id"])
+    refused = api.merchant(
+        "GET", "/api/v2/merchant/get_merchant_info", merchant_id, "0" * 32
+    )
+    assert set(refused.json()) == {"error", "message", "request_id"}
+    assert refused.json()["error"] == "error_auth"
