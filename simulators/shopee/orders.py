@@ -31,6 +31,7 @@ from simulators.shopee.products import DEFAULT_LOCATION, image_url, model_name
 from simulators.shopee.state import (
     CANCEL_REASONS,
     HOLDING,
+    LOGISTICS,
     ORDER_STATUSES,
     ORDER_WINDOW_SECONDS,
     PUSH_ORDER_STATUS,
@@ -53,6 +54,8 @@ from simulators.shopee.state import (
 
 WIB = timezone(timedelta(hours=7))
 PICKUP_ADDRESS_ID = 10_001
+#: The logistics channel id of each carrier name (the reverse of ``LOGISTICS``).
+_CHANNEL_IDS = {name: channel for channel, name in LOGISTICS.items()}
 #: ``get_tracking_number`` fields returned only when ``response_optional_fields``
 #: names them (the reference).
 TRACKING_OPTIONAL_FIELDS = (
@@ -394,18 +397,25 @@ class OrdersApi(SimCore):
             rows = ",".join([self._line_json(order, line) for line in lines])
             parts += [',"item_list":[', rows, "]"]
         if "package_list" in optional:
+            grams = sum(line.weight * line.quantity for line in lines) * 1000
             package = {
                 "package_number": order.package_number,
+                "group_shipment_id": None,
                 "logistics_status": _LOGISTICS_STATUS.get(
                     order.status, "LOGISTICS_NOT_START"
                 ),
                 "shipping_carrier": order.shipping_carrier,
+                "logistics_channel_id": _CHANNEL_IDS.get(order.shipping_carrier, 0),
+                "parcel_chargeable_weight_gram": round(grams),
+                "allow_self_design_awb": False,
                 "item_list": [
                     {
                         "item_id": line.item_id,
                         "model_id": line.model_id,
                         "model_quantity": line.quantity,
                         "order_item_id": line.order_item_id,
+                        "promotion_group_id": 0,
+                        "product_location_id": DEFAULT_LOCATION,
                     }
                     for line in lines
                 ],

@@ -36,6 +36,7 @@ from simulators.shopee.state import (
     DELETED,
     ITEM_STATUSES,
     LOGISTICS,
+    TOP_LEVEL,
     ApiError,
     ApiHandler,
     Attribute,
@@ -219,7 +220,8 @@ class ProductsApi(SimCore):
         return [
             ("POST", base + "add_item", "shop", self._add_item),
             ("POST", base + "update_item", "shop", self._update_item),
-            ("POST", base + "delete_item", "shop", self._delete_item),
+            # The reference's sample answers delete_item with no response object.
+            ("POST", base + "delete_item", "shop" + TOP_LEVEL, self._delete_item),
             ("POST", base + "unlist_item", "shop", self._unlist_item),
             ("POST", base + "update_stock", "shop", self._update_stock),
             ("POST", base + "update_price", "shop", self._update_price),
@@ -921,7 +923,7 @@ class ProductsApi(SimCore):
         data = self.body(ctx, req)
         item = self.own_item(ctx, data.get("item_id"))
         self.set_item_status(item, "SELLER_DELETE")
-        return {}
+        return {"warning": ""}
 
     def _unlist_item(self, ctx: Ctx, req: SimRequest) -> dict[str, Any]:
         """§4.10a: take items off sale (``unlist: true``) or back (``false``), 1-50

@@ -824,3 +824,80 @@ def test_merchant_calls_answer_with_top_level_fields(
     )
     assert set(refused.json()) == {"error", "message", "request_id"}
     assert refused.json()["error"] == "error_auth"
+
+
+def test_delete_item_answers_without_a_response_object(shop: ShopSession) -> None:
+    """``v2.product.delete_item``'s sample: error, message, warning, request_id."""
+    item_id = shop.add_item()
+    answer = shop.post("/api/v2/product/delete_item", {"item_id": item_id})
+    assert set(answer.json()) == {"error", "message", "warning", "request_id"}
+    assert answer.json()["error"] == ""
+    again = shop.post("/api/v2/product/delete_item", {"item_id": item_id})
+    assert again.json()["error"] == "product.error_item_not_found"
+
+
+# ---------------------------------------------------------------- orders (§5.2)
+
+#: ``v2.order.get_order_detail`` response_sample's package (``sorting_group``, a
+#: field added in 2025 for sorting centres, left out).
+PACKAGE: dict[str, Any] = {
+    "group_shipment_id": None,
+    "item_list": [
+        {
+            "item_id": 23620853561,
+            "model_id": 221404189791,
+            "model_quantity": 1,
+            "order_item_id": 23620853561,
+            "product_location_id": "VN10XX2UZ",
+            "promotion_group_id": 0,
+        }
+    ],
+    "logistics_status": "LOGISTICS_DELIVERY_DONE",
+    "package_number": "OFG166300791210964",
+    "parcel_chargeable_weight_gram": 10,
+    "shipping_carrier": "5-Day Delivery (SPX)",
+    "logistics_channel_id": 18080,
+    "allow_self_design_awb": True,
+}
+
+#: The sample's ordered item, with ``active_qty`` / ``cancelled_qty`` (newer
+#: fields of its list, §5.2).
+ORDER_ITEM: dict[str, Any] = {
+    "add_on_deal": False,
+    "add_on_deal_id": 0,
+    "image_info": {"image_url": "https://cf.shopee.vn/file/vn-11134207_tn"},
+    "is_b2c_owned_item": False,
+    "is_prescription_item": False,
+    "item_id": 23620853561,
+    "item_name": "Kem",
+    "item_sku": "",
+    "main_item": False,
+    "model_discounted_price": 48000,
+    "model_id": 221404189791,
+    "model_name": "60g",
+    "model_original_price": 300000,
+    "model_quantity_purchased": 1,
+    "model_sku": "QAZ-SADOER-05",
+    "order_item_id": 23620853561,
+    "product_location_id": ["VN10XX2UZ"],
+    "promotion_group_id": 0,
+    "promotion_id": 779222207758537,
+    "promotion_type": "flash_sale",
+    "weight": 0.01,
+    "wholesale": False,
+    "active_qty": 1,
+    "cancelled_qty": 0,
+}
+
+
+def test_get_order_detail_package_and_items_as_the_sample(
+    shop: ShopSession, sim: ShopeeSimulator
+) -> None:
+    order_sn = _shipped_order(shop, sim)
+    detail = shop.order(order_sn, "item_list,package_list")
+    (package,) = detail["package_list"]
+    assert_same_shape(package, PACKAGE, "package_list[0]")
+    assert package["logistics_channel_id"] in {8_003, 8_005, 8_002}
+    assert package["parcel_chargeable_weight_gram"] == 300  # one 0.3 kg item
+    (line,) = detail["item_list"]
+    assert_same_shape(line, ORDER_ITEM, "item_list[0]")
