@@ -621,29 +621,35 @@ class ProductsApi(SimCore):
     # ------------------------------------------------------------------ output
 
     def item_echo(self, item: Item) -> dict[str, Any]:
-        """The item as ``add_item`` / ``update_item`` echo it."""
+        """The item as ``add_item`` / ``update_item`` echo it: the fields of the
+        reference's ``add_item`` sample (``images``, ``attributes`` of attribute
+        ids and values, ``price_info`` an object, weight a number)."""
         echo: dict[str, Any] = {
             "item_id": item.item_id,
             "item_status": item.item_status,
             "item_name": item.item_name,
             "description": item.description,
-            "item_sku": item.item_sku,
+            "description_type": "normal",
             "category_id": item.category_id,
             "weight": item.weight,
-            "image": {
+            "images": {
                 "image_id_list": list(item.image_ids),
                 "image_url_list": [image_url(i) for i in item.image_ids],
             },
             "dimension": item.dimension,
             "logistic_info": item.logistic_info,
-            "attribute_list": item.attribute_list,
+            "attributes": [
+                {
+                    "attribute_id": entry["attribute_id"],
+                    "attribute_value_list": entry["attribute_value_list"],
+                }
+                for entry in item.attribute_list
+            ],
             "pre_order": item.pre_order,
             "condition": item.condition,
-            "brand": item.brand,
+            "brand": item.brand or DEFAULT_BRAND,
             "wholesale": item.wholesale,
             "item_dangerous": item.item_dangerous,
-            "gtin_code": item.gtin_code,
-            "has_model": item.has_model,
         }
         if not item.has_model:
             model = item.models[0]
@@ -1579,7 +1585,7 @@ class ProductsApi(SimCore):
         return {
             "item_id": item.item_id,
             "tier_variation": tiers,
-            "model": [self._model_echo(model) for model in models],
+            "model": [self._model_echo(item, model) for model in models],
         }
 
     def _add_model(self, ctx: Ctx, req: SimRequest) -> dict[str, Any]:
@@ -1595,16 +1601,20 @@ class ProductsApi(SimCore):
             item.models[model.model_id] = model
         item.update_time = self.now()
         self.item_edited(item)
-        return {"model": [self._model_echo(model) for model in models]}
+        return {"model": [self._model_echo(item, model) for model in models]}
 
-    def _model_echo(self, model: Model) -> dict[str, Any]:
+    def _model_echo(self, item: Item, model: Model) -> dict[str, Any]:
+        """A model as ``init_tier_variation`` and ``add_model`` answer it (their
+        reference fields: the price under ``price_info``, weight a number)."""
         return {
-            "model_id": model.model_id,
             "tier_index": list(model.tier_index),
+            "model_id": model.model_id,
             "model_sku": model.model_sku,
-            "original_price": model.price,
+            "price_info": [{"original_price": model.price}],
             "seller_stock": [
                 {"location_id": location, "stock": units}
                 for location, units in sorted(model.stock.items())
             ],
+            "weight": item.weight,
+            "dimension": item.dimension or DEFAULT_DIMENSION,
         }

@@ -901,3 +901,106 @@ def test_get_order_detail_package_and_items_as_the_sample(
     assert package["parcel_chargeable_weight_gram"] == 300  # one 0.3 kg item
     (line,) = detail["item_list"]
     assert_same_shape(line, ORDER_ITEM, "item_list[0]")
+
+
+#: ``v2.product.add_model`` response_sample's model, with the ``model_id``,
+#: ``tier_index`` and ``dimension`` its fields list; ``init_tier_variation``
+#: lists the same model fields.
+ADDED_MODEL: dict[str, Any] = {
+    "tier_index": [0],
+    "model_id": 32341,
+    "model_sku": "sku",
+    "price_info": [{"original_price": 52.4}],
+    "seller_stock": [{"location_id": "-", "stock": 0}],
+    "weight": 1.1,
+    "dimension": {"package_height": 11, "package_length": 11, "package_width": 11},
+}
+
+
+def test_variation_calls_answer_models_as_the_sample(shop: ShopSession) -> None:
+    item_id = shop.add_item(item_sku="TENUN")
+    tiers = [
+        {"name": "Warna", "option_list": [{"option": "Merah"}, {"option": "Biru"}]}
+    ]
+    first = {
+        "tier_index": [0],
+        "original_price": 90_000,
+        "model_sku": "R",
+        "seller_stock": [{"stock": 2}],
+    }
+    init = shop.post(
+        "/api/v2/product/init_tier_variation",
+        {"item_id": item_id, "tier_variation": tiers, "model": [first]},
+    ).json()["response"]
+    (model,) = init["model"]
+    assert_same_shape(model, ADDED_MODEL, "model[0]")
+    assert model["price_info"] == [{"original_price": 90_000}]
+    added = shop.post(
+        "/api/v2/product/add_model",
+        {
+            "item_id": item_id,
+            "model_list": [{**first, "tier_index": [1], "model_sku": "B"}],
+        },
+    ).json()["response"]
+    assert_same_shape(added, {"model": [ADDED_MODEL]})
+    assert added["model"][0]["weight"] == 0.3
+
+
+#: ``v2.product.add_item`` response_sample (``video_info``, ``description_info``
+#: and ``complaint_policy`` left out: no video, no extended description, PL only).
+#: Its field list names the attributes ``attribute``; the sample, ``attributes``.
+ADDED_ITEM: dict[str, Any] = {
+    "description": "description",
+    "weight": 1,
+    "pre_order": {"days_to_ship": 1, "is_pre_order": True},
+    "item_name": "Hello Product",
+    "images": {"image_id_list": ["-"], "image_url_list": ["-"]},
+    "item_status": "NORMAL",
+    "price_info": {"current_price": 148.02, "original_price": 148.02},
+    "logistic_info": [
+        {
+            "size_id": 0,
+            "shipping_fee": 0.1,
+            "enabled": True,
+            "logistic_id": 88014,
+            "is_free": True,
+        }
+    ],
+    "item_id": 3000142341,
+    "attributes": [
+        {
+            "attribute_id": 4990,
+            "attribute_value_list": [
+                {
+                    "original_value_name": "Samsung ID",
+                    "value_id": 32142,
+                    "value_unit": "kg",
+                }
+            ],
+        }
+    ],
+    "category_id": 14695,
+    "dimension": {"package_width": 11, "package_length": 11, "package_height": 11},
+    "condition": "NEW",
+    "wholesale": [{"min_count": 1, "max_count": 100, "unit_price": 13.3}],
+    "brand": {"brand_id": 0, "original_brand_name": "nike"},
+    "item_dangerous": 0,
+    "description_type": "-",
+    "seller_stock": [{"location_id": "-", "stock": 0}],
+}
+
+
+def test_add_item_answers_as_the_sample(shop: ShopSession) -> None:
+    body = shop.item_body(
+        dimension={"package_length": 18, "package_width": 10, "package_height": 6},
+        wholesale=[{"min_count": 2, "max_count": 10, "unit_price": 80_000}],
+    )
+    answer = shop.post("/api/v2/product/add_item", body).json()
+    assert answer["error"] == ""
+    item = answer["response"]
+    # The item's logistics carry the channel's name too, as get_item_base_info
+    # shows them; the sample's entry has no name.
+    assert item["logistic_info"][0].pop("logistic_name") == "J&T Express"
+    assert_same_shape(item, ADDED_ITEM)
+    assert item["brand"] == {"brand_id": 0, "original_brand_name": "NoBrand"}
+    assert item["attributes"][0]["attribute_id"] == 100_010
