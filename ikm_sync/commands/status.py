@@ -85,13 +85,18 @@ def _days(days: int) -> str:
 
 
 def authorisation_text(payload: dict[str, Any]) -> str:
-    """The cell officers read: "expires in N days" (with "renew soon" inside the
-    warning window), "expired …", and any re-authorisation mark."""
+    """The cell officers read: "expires in N days"; inside the warning window
+    "expires on <date> (in N days): renew soon" (the UTC date); "expired …"; and
+    any re-authorisation mark."""
     match payload["state"]:
         case AuthorisationState.VALID:
             text = f"expires in {_days(payload['days_left'])}"
         case AuthorisationState.EXPIRES_SOON:
-            text = f"expires in {_days(payload['days_left'])}: renew soon"
+            ends = datetime.fromisoformat(payload["expires_at"]).astimezone(UTC)
+            text = (
+                f"expires on {ends.date().isoformat()} "
+                f"(in {_days(payload['days_left'])}): renew soon"
+            )
         case AuthorisationState.EXPIRED:
             text = f"expired {payload['expires_at']}"
         case _:

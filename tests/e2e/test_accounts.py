@@ -8,6 +8,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -169,10 +170,16 @@ def test_authorise_then_check_every_account(
     assert row["authorisation"]["state"] == "expires_soon"
     assert row["authorisation"]["days_left"] == 10
     assert "authorisation.expires_soon" in warned.stderr
+    ends_on = datetime.fromtimestamp(soon, UTC).date().isoformat()
+    checked = cli("accounts", "check", "--account", "shopee-ntt")
+    assert checked.exit_code == 0, checked.output
+    checked_text = " ".join(checked.stdout.split())
+    assert f"expires on {ends_on} (in 10 days): renew soon" in checked_text
     status = cli("status", "--json")
     shown = {a["id"]: a["authorisation"] for a in json.loads(status.stdout)["accounts"]}
     assert shown["shopee-ntt"]["state"] == "expires_soon"
-    assert "expires in 10 days: renew soon" in " ".join(cli("status").stdout.split())
+    shown_text = " ".join(cli("status").stdout.split())
+    assert f"expires on {ends_on} (in 10 days): renew soon" in shown_text
 
     # Once it has ended, Shopee refuses the shop: the account needs authorising.
     httpx.post(

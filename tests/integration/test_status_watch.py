@@ -249,7 +249,10 @@ def test_status_judges_each_accounts_authorisation_at_its_clock(
         "needs_reauthorisation": False,
         "reason": "",
     }
-    assert authorisation_text(by_id["shopee-ntt"]) == "expires in 14 days: renew soon"
+    ends_on = (now + timedelta(days=14)).astimezone(UTC).date().isoformat()
+    assert authorisation_text(by_id["shopee-ntt"]) == (
+        f"expires on {ends_on} (in 14 days): renew soon"
+    )
     assert authorisation_text(by_id["tokopedia-ntt"]) == "expires in 14 days"
     assert authorisation_text(by_id["bukalapak-ntt"]) == "end not known"
     later = status_payload(report, now + timedelta(days=14), timedelta(days=14))
@@ -258,7 +261,9 @@ def test_status_judges_each_accounts_authorisation_at_its_clock(
     assert authorisation_text(ended) == f"expired {ended['expires_at']}"
     last_day = status_payload(report, now + timedelta(days=13, hours=1))
     one = {a["id"]: a["authorisation"] for a in last_day["accounts"]}["shopee-ntt"]
-    assert authorisation_text(one) == "expires in less than a day: renew soon"
+    assert authorisation_text(one) == (
+        f"expires on {ends_on} (in less than a day): renew soon"
+    )
 
 
 @pytest.mark.e2e
@@ -295,7 +300,8 @@ def test_status_command_shows_authorisations(
     assert text.exit_code == 0, text.output
     flat = " ".join(text.stdout.split())
     assert "authorisation" in flat
-    assert "expires in 10 days: renew soon" in flat
+    ends_on = (now + timedelta(days=10, hours=1)).date().isoformat()
+    assert f"expires on {ends_on} (in 10 days): renew soon" in flat
     assert "expires in 200 days" in flat
     assert "needs re-authorisation (ended)" in flat
 
