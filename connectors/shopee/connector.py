@@ -36,9 +36,10 @@ Assumptions beyond the page:
   (``unlist_item`` with ``unlist: false``): binding means the listing is live.
 * UPDATE sends name, description, SKU, category and attributes (from the settings),
   weight, dimensions, condition and, when the draft has images, the re-uploaded
-  images. DEACTIVATE is ``unlist_item`` with ``unlist: true`` (§4.10a: how a seller
-  takes an item off sale, not ``update_item``), one item per call; the item's
-  ``failure_list`` reason is its error.
+  images. DEACTIVATE is ``unlist_item`` with ``unlist: true`` and REACTIVATE the
+  same with ``unlist: false`` (§4.10a: how a seller takes an item off sale and back,
+  not ``update_item``), one item per call; the item's ``failure_list`` reason is its
+  error.
 * Order windows are cut in whole seconds (``time_from`` = floor of ``since``,
   ``time_to`` = ceiling of ``until``), consecutive pieces sharing their boundary
   second; orders are de-duplicated by ``order_sn`` within one fetch. A listed order

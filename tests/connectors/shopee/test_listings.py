@@ -340,6 +340,25 @@ UNLIST_SAMPLE: dict[str, Any] = {
 }
 
 
+def test_reactivate_lists_the_item_again_with_unlist_item() -> None:
+    setup = rig()
+    with respx.mock(
+        base_url=BASE, assert_all_called=True, assert_all_mocked=True
+    ) as router:
+        relisting = router.post(UNLIST_ITEM).mock(
+            return_value=ok(
+                {"failure_list": [], "success_list": [{"item_id": 42, "unlist": False}]}
+            )
+        )
+        (result,) = setup.connector.apply_listing_changes(
+            [ListingChange(ChangeKind.REACTIVATE, draft(), "42")]
+        )
+    assert (result.ok, result.external_id) == (True, "42")
+    assert body(relisting.calls.last.request) == {
+        "item_list": [{"item_id": 42, "unlist": False}]
+    }
+
+
 def _deactivate(*answers: httpx.Response) -> list[Any]:
     setup = rig()
     with respx.mock(
