@@ -44,10 +44,10 @@ def descriptor(key: str) -> MarketplaceDescriptor:
         raise ConfigError(f"unknown marketplace {key!r}; expected one of: {known}")
     try:
         loaded = found.load()
-    except (ImportError, AttributeError) as exc:
+    except Exception as exc:
         raise ConfigError(
             f"marketplace {key!r}: its entry point ({found.value}) cannot be loaded: "
-            f"{exc}"
+            f"{type(exc).__name__}: {exc}"
         ) from exc
     if not isinstance(loaded, MarketplaceDescriptor) or loaded.key != key:
         raise ConfigError(

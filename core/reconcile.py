@@ -12,8 +12,8 @@ updates and stock updates, with no I/O:
 * a listing whose create outcome is unknown (``creating``) is resolved by a lookup by
   SKU before anything else: it is never created again blindly;
 * a live listing gets a content update, a price update and a stock update for exactly
-  what differs; a delisted one that is wanted again is reactivated (then updated if
-  its content changed);
+  what differs; a delisted one that is wanted again is reactivated, alone (a changed
+  content is sent by the next plan, once it is live);
 * a live listing whose product is no longer wanted (archived, draft, excluded by the
   policy, its producer gone from the account) is deactivated;
 * nothing is planned that the marketplace cannot do (its :class:`Capability` set):
@@ -194,11 +194,14 @@ def plan_account(
         variant = listing.external_variant_id
         changed = listing.last_content_hash != want.content_hash
         delisted = listing.state is ListingState.DELISTED
-        if delisted and unlists:  # listed again first: some refuse editing it off sale
+        if delisted and unlists:
+            # Listed again first, alone: some marketplaces refuse to edit a listing
+            # off sale, and one change per SKU keeps its recorded state true. A
+            # changed content is sent by the next plan, once the listing is live.
             plan.updates.append(
                 ListingChange(ChangeKind.REACTIVATE, draft, external_id, variant)
             )
-        if edits and (changed or (delisted and not unlists)):
+        elif edits and (changed or delisted):
             plan.updates.append(
                 ListingChange(ChangeKind.UPDATE, draft, external_id, variant)
             )

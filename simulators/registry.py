@@ -16,6 +16,18 @@ from simulators.kit.testkit import MarketplaceKit
 SIMULATOR_GROUP = "ikm_sync.simulators"
 
 
+def _load(found: EntryPoint, what: str) -> object:
+    """The object an entry point names; a plugin that cannot be loaded is a
+    configuration error naming it."""
+    try:
+        return found.load()
+    except Exception as exc:
+        raise ConfigError(
+            f"{what} {found.name!r}: its entry point ({found.value}) cannot be "
+            f"loaded: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
 @cache
 def _entry_points(group: str = SIMULATOR_GROUP) -> dict[str, EntryPoint]:
     """The group's entry points, read once per process."""
@@ -38,7 +50,7 @@ def load_simulator(key: str) -> type[Simulator]:
     if found is None:
         known = ", ".join(available_simulators()) or "none installed"
         raise ConfigError(f"unknown simulator {key!r}; expected one of: {known}")
-    loaded = found.load()
+    loaded = _load(found, "simulator")
     if not (isinstance(loaded, type) and issubclass(loaded, Simulator)) or (
         getattr(loaded, "key", None) != key
     ):
@@ -67,7 +79,7 @@ def load_testkit(key: str) -> MarketplaceKit:
     if found is None:
         known = ", ".join(available_testkits()) or "none installed"
         raise ConfigError(f"unknown test kit {key!r}; expected one of: {known}")
-    loaded = found.load()
+    loaded = _load(found, "test kit")
     if not isinstance(loaded, MarketplaceKit) or loaded.key != key:
         raise ConfigError(f"entry point {key!r} ({found.value}) is not a {key} kit")
     return loaded

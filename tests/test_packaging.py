@@ -136,3 +136,31 @@ def test_the_import_contracts_list_every_installed_marketplace() -> None:
     assert sorted(through_registry["forbidden_modules"]) == shipped  # type: ignore[call-overload]
     simulators_apart = _contract("simulators of different marketplaces are independent")
     assert sorted(simulators_apart["modules"]) == _marketplace_packages("simulators")  # type: ignore[call-overload]
+
+
+def test_a_plugin_that_cannot_be_loaded_is_a_config_error_naming_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from importlib.metadata import EntryPoint
+
+    import connectors.registry as market_registry
+    import simulators.registry as sim_registry
+
+    broken = {
+        "broken": EntryPoint("broken", "no_such_plugin_module:DESCRIPTOR", "x"),
+        "wrong": EntryPoint("wrong", "core.domain.marketplaces:RateDefault", "x"),
+    }
+    monkeypatch.setattr(market_registry, "_entry_points", lambda group="": broken)
+    monkeypatch.setattr(sim_registry, "_entry_points", lambda group="": broken)
+    market_registry.descriptor.cache_clear()
+    try:
+        with pytest.raises(ConfigError, match=r"'broken'.*no_such_plugin_module"):
+            connectors.descriptor("broken")
+        with pytest.raises(ConfigError, match="is not a marketplace descriptor"):
+            connectors.descriptor("wrong")
+        with pytest.raises(ConfigError, match=r"simulator 'broken'.*cannot be loaded"):
+            simulators.load_simulator("broken")
+        with pytest.raises(ConfigError, match=r"test kit 'broken'.*cannot be loaded"):
+            simulators.load_testkit("broken")
+    finally:
+        market_registry.descriptor.cache_clear()

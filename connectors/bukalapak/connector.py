@@ -31,9 +31,10 @@ record is thin"). Assumptions beyond the page, each the cautious reading:
 - A 403 on the check's store read means the authorisation does not reach the store:
   the account is marked for re-authorisation.
 
-``/transactions`` filters ``created_at`` only (§9), so ``orders_by_update_time`` is
-False: ``fetch_orders`` returns the orders *created* in the window, and state changes of
-older orders are seen through :meth:`BukalapakConnector.fetch_order`.
+``/transactions`` filters ``created_at`` only (§9), so the connector has no
+``Capability.ORDERS_BY_UPDATE_TIME``: ``fetch_orders`` returns the orders *created* in
+the window, and state changes of older orders are seen through
+:meth:`BukalapakConnector.fetch_order`.
 """
 
 from __future__ import annotations

@@ -32,9 +32,10 @@ Assumptions beyond the page [INF]:
   allows, at most :data:`THROTTLE_ROUNDS` times each; then their result is a
   ``RateLimitError``.
 - Orders: the list filters by creation time and lists orders that reached 220, so
-  ``limits.orders_by_update_time`` is False; status changes of older orders are seen
-  through :meth:`TokopediaConnector.fetch_order`. The list rows carry status, lines
-  (SKU, quantity, unit price) and creation time, so no per-order detail call is made;
+  the connector has no ``Capability.ORDERS_BY_UPDATE_TIME``; status changes of
+  older orders are seen through :meth:`TokopediaConnector.fetch_order`. The list
+  rows carry status, lines (SKU, quantity, unit price) and creation time, so no
+  per-order detail call is made;
   their ``updated_at`` is the creation time. Windows are 3 days less one minute, and
   each call's bounds are widened to whole seconds (``to_date`` rounded up), keeping
   ``to_date - from_date`` strictly below 259,200 s.
@@ -329,8 +330,8 @@ class TokopediaConnector:
     def apply_listing_changes(
         self, changes: Sequence[ListingChange]
     ) -> list[ChangeResult]:
-        """Creates (binding listings that exist already), content updates and
-        deactivations; one result per change, in order."""
+        """Creates (binding listings that exist already), reactivations, content
+        updates and deactivations; one result per change, in order."""
         results: list[ChangeResult | None] = [None] * len(changes)
         by_kind: dict[ChangeKind, list[int]] = defaultdict(list)
         for index, change in enumerate(changes):

@@ -109,8 +109,8 @@ class ChangeKind(StrEnum):
         "update"  # content (name, description, weight, images …), not price or stock
     )
     DEACTIVATE = "deactivate"
-    #: List a delisted listing again, its content as it is (for a marketplace that
-    #: can unlist but not edit content; elsewhere an UPDATE lists it again).
+    #: List a delisted listing again, its content as it is (where the marketplace
+    #: can unlist; elsewhere an UPDATE lists it again).
     REACTIVATE = "reactivate"
 
 

@@ -313,3 +313,36 @@ def test_a_product_archived_and_restored_is_unlisted_and_listed_again(
     for account in world.accounts:
         assert "KOPI-0003" in world.shown_stock(account)
     assert world.converged()
+
+
+@pytest.mark.parametrize(
+    ("account_id", "reactivation"),
+    [(SHOPEE, "product.unlist_item"), (TOKOPEDIA, "product_active")],
+)
+def test_a_failed_reactivation_is_retried_and_the_rename_follows_once_live(
+    world: World, account_id: str, reactivation: str
+) -> None:
+    """A listing is never recorded live while the marketplace keeps it off sale, and
+    a content change waiting behind the reactivation is not lost."""
+    account = next(a for a in world.accounts if a.id == account_id)
+    world.cycle()
+    change(world, "KOPI-0003", status=ProductStatus.ARCHIVED)
+    world.cycle()
+    change(world, "KOPI-0003", status=ProductStatus.ACTIVE, name="Kopi Bajawa Baru")
+    world.sims[account.marketplace].faults.fail_next(
+        5, endpoint=reactivation, status=500
+    )
+
+    world.cycle()  # the reactivation fails: still off sale, and so recorded
+    assert "KOPI-0003" not in world.shown_stock(account)
+    with world.uow() as uow:
+        stored = uow.listings.for_account(account.id)["KOPI-0003"]
+    assert stored.state is ListingState.DELISTED
+    assert stored.last_error
+
+    world.cycle()  # listed again
+    world.cycle()  # then renamed
+    shown = next(e for e in world.shown(account.marketplace) if e["sku"] == "KOPI-0003")
+    assert shown["name"] == "Kopi Bajawa Baru"
+    assert "KOPI-0003" in world.shown_stock(account)
+    assert world.converged()

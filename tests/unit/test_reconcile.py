@@ -265,13 +265,13 @@ def test_a_delisted_listing_wanted_again_is_reactivated() -> None:
     assert result.deactivations == []
 
 
-def test_a_delisted_listing_whose_content_changed_is_reactivated_then_updated() -> None:
+def test_a_delisted_listing_whose_content_changed_is_reactivated_first_alone() -> None:
+    """One change per SKU: the edit follows once the listing is live again."""
     renamed = replace(KOPI, name="Kopi Bajawa")
-    result = plan(renamed, listings=(listing(state=ListingState.DELISTED),))
-    assert [c.kind for c in result.updates] == [
-        ChangeKind.REACTIVATE,
-        ChangeKind.UPDATE,
-    ]
+    first = plan(renamed, listings=(listing(state=ListingState.DELISTED),))
+    assert [c.kind for c in first.updates] == [ChangeKind.REACTIVATE]
+    live_again = plan(renamed, listings=(listing(),))
+    assert [c.kind for c in live_again.updates] == [ChangeKind.UPDATE]
 
 
 #: A marketplace that can unlist but documents no content edit (Bukalapak).
@@ -300,8 +300,11 @@ def test_a_delisted_listing_is_reactivated_as_it_is_where_content_cannot_change(
     assert result.updates == [
         ListingChange(ChangeKind.REACTIVATE, shown(renamed, 7), "ext-1", "var-1")
     ]
-    assert result.unsupported == [(KOPI.sku, ChangeKind.UPDATE)]
     assert result.counts() == counts(update=1)
+    # once live, the edit it cannot make is kept back
+    live_again = plan(renamed, listings=(listing(),), capabilities=NO_EDITS)
+    assert live_again.unsupported == [(KOPI.sku, ChangeKind.UPDATE)]
+    assert live_again.empty
 
 
 def test_a_listing_no_longer_wanted_goes_to_zero_where_it_cannot_be_unlisted() -> None:
@@ -782,13 +785,10 @@ def test_repair_binds_an_inactive_kept_listing_as_delisted_to_list_it_again() ->
     found = drift(KOPI, listings=(failed,), shown=(remote("3", active=False),))
     (bound,) = repaired_listings(found, {KOPI.key: failed}, ACCOUNT_ID)
     assert bound == Listing(ACCOUNT_ID, KOPI.sku, ListingState.DELISTED, "3", "var-1")
-    # listed again, then sent the store's content (what it shows is not known)
+    # listed again first; the store's content follows once it is live
     relist = plan(KOPI, listings=(bound,))
-    assert [c.kind for c in relist.updates] == [
-        ChangeKind.REACTIVATE,
-        ChangeKind.UPDATE,
-    ]
-    assert relist.counts() == counts(update=2, price=1, stock=1)
+    assert [c.kind for c in relist.updates] == [ChangeKind.REACTIVATE]
+    assert relist.counts() == counts(update=1, price=1, stock=1)
 
 
 def test_only_a_duplicate_of_its_own_listing_is_deactivated() -> None:
