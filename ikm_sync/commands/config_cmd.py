@@ -77,6 +77,29 @@ def effective_settings(loaded: LoadedSettings) -> list[dict[str, Any]]:
     return rows
 
 
+def marketplace_option_problems(loaded: LoadedSettings) -> list[str]:
+    """Each enabled marketplace's ``options`` checked by its own settings model (its
+    descriptor's), one line per problem naming the key and where it came from."""
+    from pydantic import ValidationError
+
+    import connectors
+
+    problems: list[str] = []
+    for key, market in sorted(loaded.settings.marketplaces.items()):
+        if not market.enabled:
+            continue
+        model = connectors.descriptor(key).settings
+        try:
+            model.model_validate(dict(market.options))
+        except ValidationError as exc:
+            for error in exc.errors():
+                path = ("marketplaces", key, "options", *error["loc"])
+                given = error["type"] != "missing" and len(path) > 3
+                origin = loaded.origin(path[:4] if given else path[:3])
+                problems.append(f"{_dotted(path)} ({origin}): {error['msg']}")
+    return problems
+
+
 @app.command("check")
 def check(
     ctx: typer.Context,
@@ -90,6 +113,11 @@ def check(
     app_state = state(ctx)
     app_state.json_errors = as_json
     loaded = app_state.settings()
+    problems = marketplace_option_problems(loaded)
+    if problems:
+        from config import ConfigurationError
+
+        raise ConfigurationError(problems)
     rows = effective_settings(loaded)
     if as_json:
         emit_json(

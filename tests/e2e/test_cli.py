@@ -496,6 +496,24 @@ def test_a_bad_config_exits_3_naming_key_file_and_expectation(
     assert "'DEBUG', 'INFO', 'WARNING' or 'ERROR'" in result.stderr
 
 
+def test_config_check_checks_marketplace_options_with_their_own_model(
+    cli: Cli, tmp_path: Path
+) -> None:
+    config = tmp_path / "ikm-sync.toml"
+    config.write_text(
+        '[marketplaces.tokopedia]\nbase_url = "http://127.0.0.1:1"\n'
+        'options = { fs_idd = 65125, token_url = "http://127.0.0.1:1/token" }\n'
+        "[marketplaces.shopee]\nenabled = false\noptions = { nothing = 1 }\n"
+    )
+    result = cli("config", "check")
+    assert result.exit_code == 3, result.output
+    assert "marketplaces.tokopedia.options.fs_id" in result.stderr
+    assert "marketplaces.tokopedia.options.fs_idd" in result.stderr
+    assert "Extra inputs are not permitted" in result.stderr
+    assert config.name in result.stderr
+    assert "shopee" not in result.stderr  # disabled: not checked
+
+
 def test_version(cli: Cli) -> None:
     result = cli("--version")
     assert result.exit_code == 0
