@@ -219,14 +219,14 @@ def plan_account(
         listing = listings[key]
         if listing.state is not ListingState.LIVE or listing.external_id is None:
             continue
-        if not unlists:
+        if not unlists:  # taken to zero instead, and then left as it is
             if listing.last_stock != 0:
                 decreases.append(
                     StockUpdate(
                         listing.sku, listing.external_id, 0, listing.external_variant_id
                     )
                 )
-            plan.unsupported.append((listing.sku, ChangeKind.DEACTIVATE))
+                plan.unsupported.append((listing.sku, ChangeKind.DEACTIVATE))
             continue
         plan.deactivations.append(
             ListingChange(

@@ -317,6 +317,7 @@ def test_a_listing_no_longer_wanted_goes_to_zero_where_it_cannot_be_unlisted() -
         ARCHIVED, listings=(listing(stock=0),), capabilities=NO_EDITS_NO_UNLIST
     )
     assert at_zero.empty
+    assert at_zero.unsupported == []
 
 
 def test_a_refused_create_is_retried_with_the_new_content() -> None:
