@@ -144,9 +144,8 @@ class ChannelAccountRow(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UtcDateTime)
     updated_at: datetime = Field(sa_type=UtcDateTime)
     #: The account whose shop this one serves from ``handover_at`` on.
-    takes_over_id: int | None = Field(
-        default=None, foreign_key="channel_accounts.id", unique=True
-    )
+    #: (``channel_accounts.id``, checked by the store: SQLite cannot add the key.)
+    takes_over_id: int | None = Field(default=None, unique=True, index=True)
     handover_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 

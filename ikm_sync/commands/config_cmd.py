@@ -78,15 +78,18 @@ def effective_settings(loaded: LoadedSettings) -> list[dict[str, Any]]:
 
 
 def marketplace_option_problems(loaded: LoadedSettings) -> list[str]:
-    """Each enabled marketplace's ``options`` checked by its own settings model (its
-    descriptor's), one line per problem naming the key and where it came from."""
+    """The ``options`` of each enabled marketplace an enabled account is on, checked
+    by the marketplace's own settings model (its descriptor's), one line per problem
+    naming the key and where it came from."""
     from pydantic import ValidationError
 
     import connectors
 
+    settings = loaded.settings
+    used = {a.marketplace for a in settings.accounts if a.enabled}
     problems: list[str] = []
-    for key, market in sorted(loaded.settings.marketplaces.items()):
-        if not market.enabled:
+    for key, market in sorted(settings.marketplaces.items()):
+        if not market.enabled or key not in used:
             continue
         model = connectors.descriptor(key).settings
         try:

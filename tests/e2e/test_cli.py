@@ -504,6 +504,9 @@ def test_config_check_checks_marketplace_options_with_their_own_model(
         '[marketplaces.tokopedia]\nbase_url = "http://127.0.0.1:1"\n'
         'options = { fs_idd = 65125, token_url = "http://127.0.0.1:1/token" }\n'
         "[marketplaces.shopee]\nenabled = false\noptions = { nothing = 1 }\n"
+        "[marketplaces.bukalapak]\noptions = { nothing = 1 }\n"  # no account on it
+        '[[accounts]]\nid = "lapas"\nmarketplace = "tokopedia"\nshop_id = "1"\n'
+        'producers = ["WBP-KALBAR-001"]\n'
     )
     result = cli("config", "check")
     assert result.exit_code == 3, result.output
@@ -512,6 +515,7 @@ def test_config_check_checks_marketplace_options_with_their_own_model(
     assert "Extra inputs are not permitted" in result.stderr
     assert config.name in result.stderr
     assert "shopee" not in result.stderr  # disabled: not checked
+    assert "bukalapak" not in result.stderr  # no account on it: not checked
 
 
 def test_version(cli: Cli) -> None:

@@ -38,6 +38,8 @@ def test_secrets_stay_out_of_logs_errors_exports_and_the_store(
     config = tmp_path / "ikm-sync.toml"
     config.write_text(
         'secrets_dir = "secrets"\n[logging]\nlevel = "DEBUG"\nformat = "json"\n'
+        "[marketplaces.shopee.options]\npartner_id = 2001\n"
+        "[marketplaces.tokopedia.options]\nfs_id = 13004\n"
         '[[accounts]]\nid = "shopee-ntt"\nmarketplace = "shopee"\nshop_id = "220011"\n'
         'producers = ["IKM-NTT-001"]\ncredentials = "shopee_main"\n'
         '[[accounts]]\nid = "tokped-lapas"\nmarketplace = "tokopedia"\n'
@@ -385,7 +387,8 @@ def test_a_secret_put_in_a_wrong_typed_setting_is_not_echoed(cli: Cli) -> None:
 def test_config_check_masks_a_secret_pasted_under_another_setting(cli: Cli) -> None:
     (cli.workdir / "ikm-sync.toml").write_text(
         "[marketplaces.shopee.options]\npartner_id = 2001\n"
-        f'default_category = "{PARTNER_KEY}"\nlogistics = ["{PARTNER_KEY}"]\n'
+        f'location_id = "{PARTNER_KEY}"\n'
+        "logistics = [{ logistic_id = 8003 }]\n"
         '[[accounts]]\nid = "shopee-ntt"\nmarketplace = "shopee"\n'
         f'shop_id = "{PARTNER_KEY}"\nproducers = ["IKM-NTT-001"]\n'
         'credentials = "main"\n'
@@ -398,8 +401,7 @@ def test_config_check_masks_a_secret_pasted_under_another_setting(cli: Cli) -> N
         assert PARTNER_KEY not in run.stdout + run.stderr
     rows = {r["key"]: r["value"] for r in json.loads(as_json.stdout)["settings"]}
     assert rows["accounts[0].shop_id"] == "**********"
-    assert rows["marketplaces.shopee.options.default_category"] == "**********"
-    assert rows["marketplaces.shopee.options.logistics"] == ["**********"]
+    assert rows["marketplaces.shopee.options.location_id"] == "**********"
     assert rows["marketplaces.shopee.options.partner_id"] == 2001  # the rest as is
 
 

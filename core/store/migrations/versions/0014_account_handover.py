@@ -18,25 +18,26 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("channel_accounts") as batch:
-        batch.add_column(sa.Column("takes_over_id", sa.Integer(), nullable=True))
-        batch.add_column(
-            sa.Column("handover_at", sa.DateTime(timezone=True), nullable=True)
-        )
-        batch.create_foreign_key(
-            "fk_channel_accounts_takes_over_id",
-            "channel_accounts",
-            ["takes_over_id"],
-            ["id"],
-        )
-        batch.create_unique_constraint(
-            "uq_channel_accounts_takes_over_id", ["takes_over_id"]
-        )
+    # Plain ADD COLUMN, not a table rebuild: on SQLite a rebuild of channel_accounts
+    # is refused while rows of other tables point at it, and SQLite adds no foreign
+    # key to an existing table; the store checks the account taken over exists.
+    op.add_column(
+        "channel_accounts", sa.Column("takes_over_id", sa.Integer(), nullable=True)
+    )
+    op.add_column(
+        "channel_accounts",
+        sa.Column("handover_at", sa.DateTime(timezone=True), nullable=True),
+    )
+    op.create_index(
+        "ix_channel_accounts_takes_over_id",
+        "channel_accounts",
+        ["takes_over_id"],
+        unique=True,
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("channel_accounts") as batch:
-        batch.drop_constraint("uq_channel_accounts_takes_over_id", type_="unique")
-        batch.drop_constraint("fk_channel_accounts_takes_over_id", type_="foreignkey")
-        batch.drop_column("handover_at")
-        batch.drop_column("takes_over_id")
+    op.drop_index("ix_channel_accounts_takes_over_id", table_name="channel_accounts")
+    # plain DROP COLUMN (SQLite 3.35+), not a rebuild, for the reason above
+    op.drop_column("channel_accounts", "handover_at")
+    op.drop_column("channel_accounts", "takes_over_id")
