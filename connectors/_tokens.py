@@ -1,7 +1,10 @@
 """Keeping an account's access token valid, one refresh at a time.
 
-A :class:`TokenKeeper` reads the stored tokens, refreshes them shortly before they
-expire and once after the marketplace refused them, always under the token store's hold:
+A :class:`TokenKeeper` reads the stored tokens once and keeps them in memory while
+they stay usable; it reads the store again when they are about to expire, when the
+marketplace refused them (another process may have refreshed them meanwhile) and after
+any change it makes itself. It refreshes them shortly before they expire and once
+after the marketplace refused them, always under the token store's hold:
 a second caller waiting for the hold finds the new tokens already saved and uses them,
 so a single-use refresh token is never spent twice and a new pair is never lost. A
 refusal of the refresh itself marks the account as needing re-authorisation.
@@ -49,6 +52,16 @@ class TokenKeeper:
     ) -> None:
         self._store, self._account, self._refresh = store, account, refresh
         self._clock, self._where, self._margin = clock, where, margin
+        #: The tokens last read or saved, while usable; None: read the store.
+        self._kept: TokenSet | None = None
+
+    def _keep(self, tokens: TokenSet) -> TokenSet:
+        self._kept = (
+            tokens
+            if self._usable(tokens) and not tokens.needs_reauthorisation
+            else None
+        )
+        return tokens
 
     def _usable(self, tokens: TokenSet) -> bool:
         if tokens.access_token is None:
@@ -57,11 +70,16 @@ class TokenKeeper:
         return expires is None or expires - self._margin > self._clock.now()
 
     def current(self) -> TokenSet:
-        """Tokens whose access token is valid now, refreshed first if needed.
+        """Tokens whose access token is valid now, refreshed first if needed: the
+        ones kept in memory while they are usable, else the stored ones.
 
         Raises:
             AuthError: the account needs re-authorisation.
         """
+        kept = self._kept
+        if kept is not None and self._usable(kept):
+            return kept
+        self._kept = None
         tokens = self._store.load(self._account)
         if tokens.needs_reauthorisation:
             raise AuthError(
@@ -69,17 +87,24 @@ class TokenKeeper:
                 **self._where,
             )
         if self._usable(tokens):
-            return tokens
+            return self._keep(tokens)
         return self._refreshed(tokens.version)
 
+    def forget(self) -> None:
+        """Read the store at the next call (tokens were saved outside this keeper,
+        e.g. by a new authorisation)."""
+        self._kept = None
+
     def after_auth_error(self, used: TokenSet) -> TokenSet:
-        """The marketplace refused ``used``: refresh once (unless someone already
-        did) and return the tokens to retry with."""
+        """The marketplace refused ``used``: forget the kept tokens, refresh once
+        (unless someone already did) and return the tokens to retry with."""
+        self._kept = None
         return self._refreshed(used.version, force=True)
 
     def mark_unauthorised(self, reason: str) -> None:
         """The marketplace withdrew the account's authorisation: remember it, so no
         call is tried again until an officer authorises the shop anew."""
+        self._kept = None
         with self._store.refreshing(self._account) as held:
             held.save(replace(held.current, needs_reauthorisation=True, reason=reason))
         log.error("tokens.reauthorisation_needed", reason=reason, **self._where)
@@ -91,6 +116,7 @@ class TokenKeeper:
         obtained (for marketplaces whose tokens come from the app's credentials).
         Returns whether the account was marked.
         """
+        self._kept = None
         with self._store.refreshing(self._account) as held:
             try:
                 current = held.current
@@ -108,6 +134,9 @@ class TokenKeeper:
         return marked
 
     def _refreshed(self, seen_version: int, *, force: bool = False) -> TokenSet:
+        return self._keep(self._refreshing(seen_version, force=force))
+
+    def _refreshing(self, seen_version: int, *, force: bool) -> TokenSet:
         with self._store.refreshing(self._account) as held:
             current = held.current
             if current.version != seen_version and self._usable(current):

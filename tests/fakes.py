@@ -371,7 +371,7 @@ class _FakeHold:
 
     @property
     def current(self) -> TokenSet:
-        return self._store.load(self._account)
+        return self._store.tokens.get(self._account, TokenSet())
 
     def save(self, tokens: TokenSet) -> TokenSet:
         if self._store.refuse_saves > 0:

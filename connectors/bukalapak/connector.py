@@ -162,6 +162,7 @@ class BukalapakConnector:
             saved = held.save(
                 mapping.token_set(answer, self._ctx.clock.now(), TokenSet())
             )
+        self._keeper.forget()
         log.info("tokens.authorised", version=saved.version, **where)
 
     def _refresh(self, current: TokenSet) -> TokenSet:

@@ -132,6 +132,10 @@ class ShopeeClient:
         )
         self._quota_resets_at: datetime | None = None
 
+    def forget_tokens(self) -> None:
+        """Read the stored tokens again at the next call (new ones were saved)."""
+        self._keeper.forget()
+
     @property
     def shop_id(self) -> int:
         """The shop this client calls for."""

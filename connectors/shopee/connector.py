@@ -222,6 +222,7 @@ class ShopeeConnector:
         tokens = self._client.exchange_code(code)
         with self._ctx.tokens.refreshing(self._ctx.account.id) as held:
             saved = held.save(tokens)
+        self._client.forget_tokens()
         log.info(
             "tokens.authorised", version=saved.version, **self._ctx.where("authorize")
         )

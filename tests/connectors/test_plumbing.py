@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import timedelta
 
 import httpx
@@ -378,6 +379,83 @@ def test_a_valid_token_is_used_and_an_expiring_one_refreshed(clock: FakeClock) -
     used = tokens.current()
     assert tokens.after_auth_error(used).access_token == Secret("at-2")
     assert refreshed == ["rt-0", "rt-1"]
+
+
+class _CountingTokenStore(FakeTokenStore):
+    """A token store that counts the reads outside a hold."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loads = 0
+
+    def load(self, account: AccountId) -> TokenSet:
+        self.loads += 1
+        return super().load(account)
+
+
+def test_usable_tokens_are_kept_in_memory_until_refused_or_expiring(
+    clock: FakeClock,
+) -> None:
+    store = _CountingTokenStore()
+    refreshed: list[str] = []
+
+    def refresh(tokens: TokenSet) -> TokenSet:
+        assert tokens.refresh_token is not None
+        refreshed.append(tokens.refresh_token.reveal())
+        return TokenSet(
+            access_token=Secret(f"at-{len(refreshed)}"),
+            refresh_token=Secret(f"rt-{len(refreshed)}"),
+            access_expires_at=clock.now() + timedelta(hours=4),
+        )
+
+    store.tokens[ACCOUNT] = TokenSet(
+        access_token=Secret("at-0"),
+        refresh_token=Secret("rt-0"),
+        access_expires_at=clock.now() + timedelta(minutes=30),
+    )
+    tokens = keeper(store, clock, refresh)
+    first = tokens.current()
+    assert [tokens.current().access_token for _ in range(5)] == [Secret("at-0")] * 5
+    assert store.loads == 1  # read once, then kept
+    # Another process refreshed meanwhile: the store has the next pair, and
+    # Shopee refuses the kept token; the keeper takes the stored pair, no refresh.
+    with store.refreshing(ACCOUNT) as held:
+        held.save(
+            TokenSet(
+                access_token=Secret("at-other"),
+                refresh_token=Secret("rt-other"),
+                access_expires_at=clock.now() + timedelta(hours=4),
+            )
+        )
+    assert tokens.current().access_token == Secret("at-0")  # not refused yet
+    assert tokens.after_auth_error(first).access_token == Secret("at-other")
+    assert refreshed == []
+    assert tokens.current().access_token == Secret("at-other")
+    assert store.loads == 1
+    clock.advance(hours=3, minutes=56)  # within five minutes of its expiry
+    assert tokens.current().access_token == Secret("at-1")
+    assert refreshed == ["rt-other"]
+    assert store.loads == 2  # read again once the kept pair was expiring
+
+
+def test_a_forgotten_or_marked_pair_is_read_from_the_store_again(
+    clock: FakeClock,
+) -> None:
+    store = _CountingTokenStore()
+    store.tokens[ACCOUNT] = TokenSet(
+        access_token=Secret("at-0"),
+        refresh_token=Secret("rt-0"),
+        access_expires_at=clock.now() + timedelta(hours=4),
+    )
+    tokens = keeper(store, clock, lambda _tokens: TokenSet())
+    tokens.current()
+    store.tokens[ACCOUNT] = replace(store.tokens[ACCOUNT], access_token=Secret("at-9"))
+    tokens.forget()  # saved outside the keeper, e.g. a new authorisation
+    assert tokens.current().access_token == Secret("at-9")
+    tokens.mark_unauthorised("shop unlinked")
+    with pytest.raises(AuthError, match="needs re-authorisation"):
+        tokens.current()
+    assert store.loads == 3
 
 
 def test_a_refused_refresh_marks_the_account_for_reauthorisation(
