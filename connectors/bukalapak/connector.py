@@ -16,7 +16,9 @@ record is thin"). Assumptions beyond the page, each the cautious reading:
   ``GET /products/{id}/skus``.
 - ``GET /stores/me/products?keywords=<sku>`` finds a product by its seller SKU; the
   page names the parameter but not what it matches. Hits are kept only when a SKU's
-  ``sku_name`` has the same SKU key.
+  ``sku_name`` has the same SKU key. The look-up before creates reads the store's
+  pages without keywords instead when that takes fewer calls, by ``meta.total``
+  (:class:`connectors._lookup.ShopIndex`).
 - Transaction list rows are used as they are when they carry ``amount`` and ``items``;
   otherwise the detail (``GET /transactions/{id}``) is read. ``updated_at`` (or
   ``state_changed_at``) is read when present; page §5.2 lists neither.
@@ -49,7 +51,7 @@ from pydantic import BaseModel, ValidationError
 from structlog.contextvars import bound_contextvars
 
 from connectors._context import ConnectorContext
-from connectors._lookup import look_up_each
+from connectors._lookup import ShopIndex, look_up_each
 from connectors._pagination import PageGuard
 from connectors.bukalapak import mapping
 from connectors.bukalapak.client import PAGE_LIMIT, BukalapakClient
@@ -141,6 +143,10 @@ class BukalapakConnector:
             ) from None
         self._client = BukalapakClient(context, self._settings, self._refresh)
         self._keeper = self._client.keeper
+        #: Answers the look-ups before creates (a scan of the store when cheaper).
+        self._index = ShopIndex(
+            self._scan, self._find_key, context.clock, self._where("find_listings")
+        )
 
     # ------------------------------------------------------------------ tokens
 
@@ -261,15 +267,38 @@ class BukalapakConnector:
             operation="fetch_listings",
         )
         for product in pages:
-            skus = product.all_skus()
-            if not skus or not all(mapping.is_complete(s) for s in skus):
-                skus = self._client.product_skus(str(product.id))
-            for sku in skus:
-                listing = mapping.listing(product, sku)
-                if listing is not None:
-                    count += 1
-                    yield listing
+            for listing in self._product_listings(product):
+                count += 1
+                yield listing
         log.info("listings.fetched", count=count, **self._where("fetch_listings"))
+
+    def _product_listings(self, product: ProductDto) -> Iterator[RemoteListing]:
+        """The listings of one product of a page (its SKUs read when the page's
+        are incomplete)."""
+        skus = product.all_skus()
+        if not skus or not all(mapping.is_complete(s) for s in skus):
+            skus = self._client.product_skus(str(product.id))
+        for sku in skus:
+            listing = mapping.listing(product, sku)
+            if listing is not None:
+                yield listing
+
+    def _scan(self, budget: int) -> list[RemoteListing] | int:
+        """Every listing of the store, when its pages take at most ``budget``
+        requests (by the first page's ``meta.total``); else that many requests."""
+        first = self._client.store_products(0, PAGE_LIMIT)
+        total = first.meta.total
+        if total is None and len(first.data) >= PAGE_LIMIT:
+            return 2 * (budget + 1)  # size unknown: try again when twice as costly
+        if total is None or total <= len(first.data) < PAGE_LIMIT:
+            # the first page is the whole store
+            return [
+                x for product in first.data for x in self._product_listings(product)
+            ]
+        cost = -(-total // PAGE_LIMIT)
+        if cost > budget:
+            return cost
+        return list(self.fetch_listings())
 
     def _product_page(self, offset: int) -> tuple[list[ProductDto], int | None]:
         page = self._client.store_products(offset, PAGE_LIMIT)
@@ -288,10 +317,11 @@ class BukalapakConnector:
     def apply_listing_changes(
         self, changes: Sequence[ListingChange]
     ) -> list[ChangeResult]:
-        """Creates (after a lookup by SKU that binds existing listings; a SKU whose
-        lookup fails is not created and fails alone), then deactivations and
-        reactivations (the SKU's state); content updates are refused (no documented
-        v4 update call, so the planner plans none)."""
+        """Creates (after a look-up by SKU that binds existing listings — a scan of
+        the store where cheaper; a SKU whose look-up fails is not created and fails
+        alone), then deactivations and reactivations (the SKU's state); content
+        updates are refused (no documented v4 update call, so the planner plans
+        none)."""
         results: dict[int, ChangeResult] = {}
         with bound_contextvars(operation="apply_listing_changes"):
             creates = [
@@ -356,8 +386,8 @@ class BukalapakConnector:
                 planned.append((index, change, plan.request))
         if not planned:
             return results
-        existing, unknown = self._look_up_each(
-            [change.draft.sku for _, change, _ in planned]
+        existing, unknown = self._index.look_up(
+            _wanted([change.draft.sku for _, change, _ in planned])
         )
         for index, change, request in planned:
             key = sku_key(change.draft.sku)
@@ -392,6 +422,10 @@ class BukalapakConnector:
                     raw_status=mapping.ACTIVE,
                     external_variant_id=result.external_variant_id,
                 )
+        self._index.record(
+            [(change.draft, results[index]) for index, change, _ in planned],
+            raw_status=mapping.ACTIVE,
+        )
         return results
 
     def _create_one(

@@ -15,7 +15,10 @@ Assumptions beyond the page:
 * SKUs: ``search_item`` is asked for the SKU as given and for its SKU key (upper case,
   no white space); results are kept when their ``item_sku`` (or, for items with
   variants, ``model_sku``) has the wanted SKU key, preferring an active listing. A
-  listing whose SKU differs in another way of writing it is not found.
+  listing whose SKU differs in another way of writing it is not found. The look-up
+  before creates reads the whole shop instead (``get_item_list`` and
+  ``get_item_base_info``, :class:`connectors._lookup.ShopIndex`) when that takes
+  fewer calls than one search per SKU; ``search_item`` takes one ``item_sku``.
 * ``item_id_list`` of ``get_item_base_info`` is sent comma-joined, like
   ``order_sn_list`` (the page names the form only for the latter).
 * Stock: ``seller_stock`` includes the units Shopee holds for open orders and
@@ -66,6 +69,7 @@ import structlog
 from pydantic import BaseModel, ValidationError
 
 from connectors._context import ConnectorContext
+from connectors._lookup import ShopIndex
 from connectors._pagination import PageGuard
 from connectors.shopee import errors, mapping, schemas
 from connectors.shopee.client import IMAGES_PER_UPLOAD, ShopeeClient
@@ -199,6 +203,13 @@ class ShopeeConnector:
         )
         #: Shopee image ids of image URLs already uploaded by this connector.
         self._image_ids: dict[str, str] = {}
+        #: Answers the look-ups before creates (a scan of the shop when cheaper).
+        self._index = ShopIndex(
+            self._scan,
+            self._find_key,
+            context.clock,
+            context.where("find_listings"),
+        )
 
     # ------------------------------------------------------------------ auth
 
@@ -343,6 +354,33 @@ class ShopeeConnector:
             **self._ctx.where("find_listings"),
         )
         return found
+
+    def _find_key(self, key: str, sku: str) -> RemoteListing | None:
+        """One SKU's listing (``search_item`` for the SKU as given and its key,
+        then ``get_item_base_info``), the active one first; raises what fails."""
+        forms = [text for text in dict.fromkeys((sku.strip(), key)) if text]
+        ids = list(dict.fromkeys(self._search_all(forms)))
+        kept: RemoteListing | None = None
+        for listing in self._listing_list(ids):
+            if sku_key(listing.sku) == key and (
+                kept is None or (listing.active and not kept.active)
+            ):
+                kept = listing
+        return kept
+
+    def _scan(self, budget: int) -> list[RemoteListing] | int:
+        """Every listing of the shop, when reading them takes at most ``budget``
+        requests (``get_item_list`` pages and ``get_item_base_info`` chunks, by
+        the first page's ``total_count``); else that many requests."""
+        first = self._client.get_item_list(mapping.LISTED_STATUSES, 0, ITEM_PAGE)
+        total = first.total_count
+        cost = math.ceil(total / ITEM_PAGE) + math.ceil(total / BASE_INFO_BATCH)
+        if cost > budget:
+            return cost
+        if not first.has_next_page:  # the first page is the whole shop
+            ids = list(dict.fromkeys(row.item_id for row in first.item))
+            return self._listing_list(ids)
+        return list(self.fetch_listings())
 
     def _search_all(self, forms: Sequence[str]) -> list[int]:
         return [item_id for text in forms for item_id in self._search(text)]
@@ -604,8 +642,10 @@ class ShopeeConnector:
     def apply_listing_changes(
         self, changes: Sequence[ListingChange]
     ) -> list[ChangeResult]:
-        """Create (after a lookup by SKU that binds existing listings; a SKU whose
-        lookup fails is not created and fails alone), update content, or unlist; one
+        """Create (after a look-up by SKU that binds existing listings — a scan of
+        the shop where cheaper, see :class:`connectors._lookup.ShopIndex`; a SKU
+        whose look-up fails is not created and fails alone), update content, or
+        unlist; one
         result per change, in order. A create whose answer was lost carries
         ``OutcomeUnknownError`` and is never retried here.
 
@@ -613,11 +653,12 @@ class ShopeeConnector:
             AuthError: the shop's authorisation is refused (no result is partial).
         """
         where = self._ctx.where("apply_listing_changes")
-        creates = [c.draft.sku for c in changes if c.kind is ChangeKind.CREATE]
-        existing: dict[str, RemoteListing] = {}
-        unknown: dict[str, ConnectorError] = {}  # look-up failed: unsafe to create
-        if creates:
-            existing = self._find(creates, unknown)
+        wanted: dict[str, str] = {}
+        for change in changes:
+            if change.kind is ChangeKind.CREATE:
+                wanted.setdefault(sku_key(change.draft.sku), change.draft.sku)
+        # unknown: the look-up failed, so creating could duplicate
+        existing, unknown = self._index.look_up(wanted)
         results: list[ChangeResult] = []
         for change in changes:
             try:
@@ -657,6 +698,14 @@ class ShopeeConnector:
                     error=exc,
                 )
             results.append(result)
+        self._index.record(
+            [
+                (change.draft, result)
+                for change, result in zip(changes, results, strict=True)
+                if change.kind is ChangeKind.CREATE
+            ],
+            raw_status="NORMAL",
+        )
         return results
 
     # ------------------------------------------------------------------ stock, prices

@@ -18,7 +18,10 @@ Assumptions beyond the page [INF]:
   "unauthorized" fetches a token and retries the call once.
 - ``find_listings`` asks product info by ``sku=`` once per SKU, as given and, when it
   differs, in its SKU-key form (upper case, no spaces); a marketplace SKU differing
-  from both only in case is seen by ``fetch_listings``, not found here.
+  from both only in case is seen by ``fetch_listings``, not found here. The look-up
+  before creates reads the shop's product pages instead when that takes fewer calls
+  (:class:`connectors._lookup.ShopIndex`); the pages carry no total, so a walk that
+  reaches the calls it may take is left for one-SKU look-ups.
 - A create answer's ``success_rows_data`` may carry only ``product_id`` (§5.1): rows
   are matched to ``failed_rows_data`` by SKU, the others to the successes in order;
   when the counts disagree the SKUs are looked up instead.
@@ -58,7 +61,7 @@ from pydantic import BaseModel, ValidationError
 from structlog.contextvars import bound_contextvars
 
 from connectors._context import ConnectorContext, missing_credential
-from connectors._lookup import look_up_each
+from connectors._lookup import ShopIndex, look_up_each
 from connectors._pagination import PageGuard
 from connectors.tokopedia import mapping
 from connectors.tokopedia.client import (
@@ -227,6 +230,10 @@ class TokopediaConnector:
         self._ctx = context
         self._shop_id = int(account.shop_id.strip())
         self._client = TokopediaClient(context, self._settings)
+        #: Answers the look-ups before creates (a scan of the shop when cheaper).
+        self._index = ShopIndex(
+            self._scan, self._find_key, context.clock, context.where("find_listings")
+        )
 
     # ================================================================ authorisation
 
@@ -300,6 +307,12 @@ class TokopediaConnector:
     def fetch_listings(self) -> Iterator[RemoteListing]:
         """Every listing of the shop, page by page (100 a page), each once; a page
         that comes back holding an earlier page's items is asked for once more."""
+        for listings, _last in self._listing_pages():
+            yield from listings
+
+    def _listing_pages(self) -> Iterator[tuple[list[RemoteListing], bool]]:
+        """:meth:`fetch_listings` one request at a time: the listings each page
+        asked brought, and whether it was the last."""
         where = self._ctx.where("fetch_listings")
         pages, contents = PageGuard(where), PageGuard(where, again=True)
         seen: set[int] = set()
@@ -311,21 +324,35 @@ class TokopediaConnector:
             log.info("listings.page_fetched", page=page, items=len(items), **where)
             again = False
             if not items:
-                if page == 1 or after_empty:
+                last = page == 1 or after_empty
+                yield [], last
+                if last:
                     return
                 after_empty, page = True, page + 1
                 continue
             after_empty = False
             again = contents.visit(tuple(item.basic.product_id for item in items))
             if again:
+                yield [], False
                 continue
-            for item in items:
-                if item.basic.product_id not in seen:
-                    seen.add(item.basic.product_id)
-                    yield mapping.listing(item)
-            if len(items) < PRODUCT_PAGE_SIZE:
+            fresh = [item for item in items if item.basic.product_id not in seen]
+            seen.update(item.basic.product_id for item in fresh)
+            last = len(items) < PRODUCT_PAGE_SIZE
+            yield [mapping.listing(item) for item in fresh], last
+            if last:
                 return
             page += 1
+
+    def _scan(self, budget: int) -> list[RemoteListing] | int:
+        """Every listing of the shop, when its pages take at most ``budget``
+        requests; the page gives no total, so the walk stops at the budget and a
+        scan is then taken to cost twice the pages read."""
+        listings: list[RemoteListing] = []
+        for asked, (page, last) in enumerate(self._listing_pages(), start=1):
+            listings.extend(page)
+            if not last and asked >= budget:
+                return 2 * asked
+        return listings
 
     def apply_listing_changes(
         self, changes: Sequence[ListingChange]
@@ -406,6 +433,14 @@ class TokopediaConnector:
             shared = results[leader]
             if shared is not None:
                 results[index] = replace(shared, sku=changes[index].draft.sku)
+        self._index.record(
+            [
+                (changes[index].draft, result)
+                for index in indices
+                if (result := results[index]) is not None
+            ],
+            raw_status=str(min(mapping.LIVE_PRODUCT_STATUSES)),
+        )
 
     def _bind_existing(
         self,
@@ -418,7 +453,9 @@ class TokopediaConnector:
         whose look-up failed is not created either (it fails alone)."""
         if not rows:
             return
-        existing, unknown = self._look_up_each([row.sku for row in rows.values()])
+        existing, unknown = self._index.look_up(
+            _wanted([row.sku for row in rows.values()])
+        )
         for index in list(rows):
             lookup_error = unknown.get(sku_key(rows[index].sku))
             if lookup_error is not None:  # unknown whether it exists: do not create

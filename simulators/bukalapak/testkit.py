@@ -39,6 +39,7 @@ class BukalapakKit(MarketplaceKit):
     redirect_uri: ClassVar[str] = DEFAULT_REDIRECT_URI
     create_endpoint: ClassVar[str] = "products.create"
     lookup_endpoint: ClassVar[str] = "stores.products"
+    scan_endpoint: ClassVar[str | None] = "stores.products"
     stock_endpoint: ClassVar[str] = "skus.update"
     orders_endpoint: ClassVar[str] = "transactions.list"
     write_routes: ClassVar[frozenset[str]] = frozenset(

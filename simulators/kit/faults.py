@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -65,6 +66,8 @@ class RandomFaults:
     rate: float
     kinds: tuple[FaultKind, ...]
     endpoint: str | None = None
+    #: Endpoints these faults leave alone.
+    spared: frozenset[str] = frozenset()
 
 
 class FaultPlan:
@@ -143,12 +146,14 @@ class FaultPlan:
         kinds: tuple[FaultKind, ...] = (FaultKind.ERROR, FaultKind.TIMEOUT),
         *,
         endpoint: str | None = None,
+        sparing: Collection[str] = (),
     ) -> None:
-        """From now on each matching request fails with probability ``rate``."""
+        """From now on each matching request fails with probability ``rate``;
+        requests to the endpoints in ``sparing`` never do by these faults."""
         if not 0.0 <= rate <= 1.0:
             raise ValueError("rate must be within 0..1")
         with self._lock:
-            self._random.append(RandomFaults(rate, kinds, endpoint))
+            self._random.append(RandomFaults(rate, kinds, endpoint, frozenset(sparing)))
 
     def set_latency(
         self, seconds: float, *, jitter: float = 0.0, endpoint: str | None = None
@@ -253,7 +258,11 @@ class FaultPlan:
                         fault.kind, endpoint, 1, fault.status, fault.retry_after
                     )
             for spec in self._random:
-                if spec.endpoint in (None, endpoint) and self._rng.random() < spec.rate:
+                if (
+                    spec.endpoint in (None, endpoint)
+                    and endpoint not in spec.spared
+                    and self._rng.random() < spec.rate
+                ):
                     kind = self._rng.choice(spec.kinds)
                     self.injected.append((endpoint, kind))
                     return Fault(

@@ -51,6 +51,10 @@ class MarketplaceKit(ABC):
     lookup_endpoint: ClassVar[str]
     stock_endpoint: ClassVar[str]
     orders_endpoint: ClassVar[str]
+    #: The route of the listing page that a read of the whole shop starts with,
+    #: where the connector reads the shop before creates instead of looking each
+    #: SKU up (``None``: it looks each SKU up).
+    scan_endpoint: ClassVar[str | None] = None
     #: Simulator route names that change what the marketplace holds.
     write_routes: ClassVar[frozenset[str]]
     #: Where the shop's consent redirects (a simulator may insist on one).

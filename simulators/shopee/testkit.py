@@ -33,6 +33,7 @@ class ShopeeKit(MarketplaceKit):
     key: ClassVar[str] = "shopee"
     create_endpoint: ClassVar[str] = "product.add_item"
     lookup_endpoint: ClassVar[str] = "product.search_item"
+    scan_endpoint: ClassVar[str | None] = "product.get_item_list"
     stock_endpoint: ClassVar[str] = "product.update_stock"
     orders_endpoint: ClassVar[str] = "order.get_order_list"
     write_routes: ClassVar[frozenset[str]] = frozenset(

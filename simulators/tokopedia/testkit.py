@@ -34,6 +34,7 @@ class TokopediaKit(MarketplaceKit):
     key: ClassVar[str] = "tokopedia"
     create_endpoint: ClassVar[str] = "product_create"
     lookup_endpoint: ClassVar[str] = "product_info"
+    scan_endpoint: ClassVar[str | None] = "product_info"
     stock_endpoint: ClassVar[str] = "stock_update"
     orders_endpoint: ClassVar[str] = "order_list"
     write_routes: ClassVar[frozenset[str]] = frozenset(

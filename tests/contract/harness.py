@@ -78,6 +78,12 @@ class Harness:
         return self.kit.lookup_endpoint
 
     @property
+    def scan_endpoint(self) -> str | None:
+        """The first request of a read of the whole shop before creates, where the
+        connector makes one (``connectors._lookup.ShopIndex``)."""
+        return self.kit.scan_endpoint
+
+    @property
     def stock_endpoint(self) -> str:
         """The simulator's route of a stock push."""
         return self.kit.stock_endpoint

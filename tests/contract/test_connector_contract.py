@@ -185,32 +185,42 @@ def test_a_lost_create_answer_is_outcome_unknown_and_never_a_duplicate(
 def test_an_unreadable_look_up_before_a_create_is_asked_again(
     market: Harness, fault: str
 ) -> None:
+    # Before creating into a small shop, a connector that can read the whole shop
+    # does (else it looks the first SKU up): that request comes back unreadable once.
     planned = {
         "malformed": market.simulator.faults.malformed_next,
         "truncated": market.simulator.faults.truncated_next,
     }[fault]
-    planned(endpoint=market.lookup_endpoint)
+    first = market.scan_endpoint or market.lookup_endpoint
+    planned(endpoint=first)
     skus = ["KOPI-FLR-001", "TENUN-SKA-001", "MADU-SBW-001"]
     with capture_logs() as logs:
         ids = create(market, *skus)
-    assert (market.lookup_endpoint, fault) in [
+    assert (first, fault) in [
         (endpoint, kind.value) for endpoint, kind in market.simulator.faults.injected
     ]
     retries = [e for e in logs if e["event"] == "http.retrying"]
     assert [e["error"] for e in retries] == ["UnreadableAnswerError"]
+    scans = [e["listings"] for e in logs if e["event"] == "listings.scanned"]
+    assert scans == ([0] if market.scan_endpoint else [])
     listed = sorted(x["sku"] for x in market.simulator.inspect_listings())
     assert listed == sorted(skus)
     assert len(set(ids.values())) == 3
 
 
 def test_a_look_up_that_stays_unreadable_fails_only_its_item(market: Harness) -> None:
-    # Every attempt of the first SKU's look-up gets an answer that is not JSON.
-    market.simulator.faults.malformed_next(
-        RetryPolicy().attempts, endpoint=market.lookup_endpoint
-    )
+    # Every attempt of the scan, then of the first SKU's own look-up (the fallback
+    # when the scan fails), gets an answer that is not JSON.
+    attempts = RetryPolicy().attempts
+    if market.scan_endpoint:
+        market.simulator.faults.malformed_next(attempts, endpoint=market.scan_endpoint)
+    market.simulator.faults.malformed_next(attempts, endpoint=market.lookup_endpoint)
     skus = ["KOPI-FLR-001", "TENUN-SKA-001", "MADU-SBW-001"]
     changes = [ListingChange(ChangeKind.CREATE, market.draft(s)) for s in skus]
-    results = market.connector.apply_listing_changes(changes)
+    with capture_logs() as logs:
+        results = market.connector.apply_listing_changes(changes)
+    failed_scans = [e["error"] for e in logs if e["event"] == "listings.scan_failed"]
+    assert failed_scans == (["UnreadableAnswerError"] if market.scan_endpoint else [])
     assert [(r.sku, r.ok) for r in results] == [
         ("KOPI-FLR-001", False),
         ("TENUN-SKA-001", True),
@@ -223,6 +233,10 @@ def test_a_look_up_that_stays_unreadable_fails_only_its_item(market: Harness) ->
     assert listed == ["MADU-SBW-001", "TENUN-SKA-001"]  # never created blind
     (again,) = market.connector.apply_listing_changes(changes[:1])
     assert (again.ok, again.bound) == (True, False)
+    assert len(market.simulator.inspect_listings()) == 3
+    # Created in this connector's lifetime, each is bound when asked again.
+    repeated = market.connector.apply_listing_changes(changes)
+    assert [(r.ok, r.bound) for r in repeated] == [(True, True)] * 3
     assert len(market.simulator.inspect_listings()) == 3
 
 

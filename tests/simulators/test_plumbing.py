@@ -196,6 +196,14 @@ def test_random_faults_are_the_same_under_the_same_seed(clock: SimClock) -> None
     assert 5 < len(run(1)) < 30
 
 
+def test_random_faults_leave_the_spared_endpoints_alone(market: ToyMarket) -> None:
+    market.faults.random_faults(1.0, (FaultKind.ERROR,), sparing={"items.read"})
+    with client(market) as http:
+        assert http.get("/items/A").status_code != 503
+        assert http.post("/items", json={"sku": "A", "stock": 1}).status_code == 503
+    assert market.faults.injected == [("items.create", FaultKind.ERROR)]
+
+
 def test_latency_uses_the_injected_sleep(clock: SimClock) -> None:
     slept: list[float] = []
     market = ToyMarket(clock=clock, sleep=slept.append)

@@ -28,13 +28,23 @@ FAULTS = (
 )
 #: Batch endpoints whose rows can fail one by one, and how a row is named.
 
+#: The simulators' routes that spend a single-use refresh token (Shopee's, and
+#: Bukalapak's and those of the simulators built on it). A lost answer there spends
+#: the shop's authorisation (by design an officer must authorise it again, which no
+#: cycle does), so they get every fault but that one.
+SINGLE_USE_REFRESH = frozenset({"auth.access_token.get", "oauth.token"})
+
 
 def _hostile(world: World, rng: random.Random) -> None:
-    """This cycle's faults: random ones everywhere, sometimes a 429 burst, sometimes
-    single rows of a stock batch refused."""
+    """This cycle's faults: random ones everywhere (but a lost answer to a refresh
+    of a single-use token), sometimes a 429 burst, sometimes single rows of a stock
+    batch refused."""
+    recoverable = tuple(k for k in FAULTS if k is not FaultKind.LOST_RESPONSE)
     for marketplace, sim in world.sims.items():
         sim.faults.clear()
-        sim.faults.random_faults(0.10, FAULTS)
+        sim.faults.random_faults(0.10, FAULTS, sparing=SINGLE_USE_REFRESH)
+        for route in sorted(SINGLE_USE_REFRESH):
+            sim.faults.random_faults(0.10, recoverable, endpoint=route)
         if rng.random() < 0.3:
             sim.faults.rate_limit_next(rng.randint(3, 8), retry_after=2)
         if rng.random() < 0.3:

@@ -1,7 +1,8 @@
 """Publishing through answers that cannot be read: repeated push runs converge.
 
 Bukalapak answers 5% of requests with a body that is not JSON or is cut short (the
-simulator's seeded fault plan), look-ups and creates alike. A read is asked for again;
+simulator's seeded fault plan), look-ups and creates alike, and the first look-up
+before the creates and the first create surely. A read is asked for again;
 a create whose answer cannot be read is resolved by a look-up, never sent twice. A
 few push runs publish every product exactly once.
 """
@@ -43,6 +44,8 @@ def test_push_runs_publish_every_product_through_unreadable_answers(
     (account,) = world.accounts
     sim = world.sims[Marketplace.BUKALAPAK]
     sim.faults.random_faults(0.05, (FaultKind.MALFORMED, FaultKind.TRUNCATED))
+    sim.faults.malformed_next(endpoint="stores.products")
+    sim.faults.truncated_next(endpoint="products.create")
 
     runs, retried = 0, Counter[str]()
     with capture_logs() as logs:

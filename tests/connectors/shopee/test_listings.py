@@ -62,6 +62,20 @@ def not_found() -> httpx.Response:
     return ok({"item_id_list": [], "total_count": 0, "has_next_page": False})
 
 
+def empty_shop() -> httpx.Response:
+    """The first ``get_item_list`` page of a shop without listings."""
+    return ok({"item": [], "total_count": 0, "has_next_page": False})
+
+
+def large_shop() -> httpx.Response:
+    """The first ``get_item_list`` page of a shop too large to scan before a few
+    creates (each SKU is then searched)."""
+    rows = [{"item_id": n, "item_status": "NORMAL"} for n in range(1, 101)]
+    return ok(
+        {"item": rows, "total_count": 50_000, "has_next_page": True, "next_offset": 100}
+    )
+
+
 def uploaded(*image_ids: str) -> httpx.Response:
     return ok(
         {
@@ -92,7 +106,7 @@ def test_a_create_looks_up_uploads_images_and_adds_one_item() -> None:
     with respx.mock(
         base_url=BASE, assert_all_called=True, assert_all_mocked=True
     ) as router:
-        search = router.get(SEARCH).mock(return_value=not_found())
+        scan = router.get(ITEM_LIST).mock(return_value=empty_shop())
         images = router.get(host=IMAGE_HOST).mock(
             return_value=httpx.Response(200, content=JPEG)
         )
@@ -100,7 +114,14 @@ def test_a_create_looks_up_uploads_images_and_adds_one_item() -> None:
         add = router.post(ADD_ITEM).mock(return_value=ok({"item_id": 30_001}))
         (result,) = setup.connector.apply_listing_changes(create(two_images))
     assert (result.ok, result.external_id, result.error) == (True, "30001", None)
-    assert params(search.calls.last.request)["item_sku"] == ["KOPI-FLR-001"]
+    (asked,) = scan.calls  # one page: the whole shop, no SKU searched
+    assert params(asked.request)["item_status"] == [
+        "NORMAL",
+        "UNLIST",
+        "BANNED",
+        "REVIEWING",
+    ]
+    assert params(asked.request)["offset"] == ["0"]
     assert len(images.calls) == 2
     sent = upload.calls.last.request
     assert params(sent) == {
@@ -142,6 +163,7 @@ def test_an_existing_sku_is_bound_not_created_and_an_unlisted_one_relisted() -> 
     with respx.mock(
         base_url=BASE, assert_all_called=True, assert_all_mocked=True
     ) as router:
+        router.get(ITEM_LIST).mock(return_value=large_shop())
         router.get(SEARCH).mock(
             return_value=ok({"item_id_list": [555], "has_next_page": False})
         )
@@ -173,7 +195,7 @@ def test_a_lost_add_item_answer_is_outcome_unknown_and_not_retried() -> None:
     with respx.mock(
         base_url=BASE, assert_all_called=True, assert_all_mocked=True
     ) as router:
-        router.get(SEARCH).mock(return_value=not_found())
+        router.get(ITEM_LIST).mock(return_value=empty_shop())
         router.get(host=IMAGE_HOST).mock(return_value=httpx.Response(200, content=JPEG))
         router.post(UPLOAD).mock(return_value=uploaded("img-1"))
         add = router.post(ADD_ITEM).mock(side_effect=httpx.ReadTimeout("lost"))
@@ -189,7 +211,7 @@ def test_an_add_item_answer_without_an_item_id_is_outcome_unknown() -> None:
     with respx.mock(
         base_url=BASE, assert_all_called=True, assert_all_mocked=True
     ) as router:
-        router.get(SEARCH).mock(return_value=not_found())
+        router.get(ITEM_LIST).mock(return_value=empty_shop())
         router.get(host=IMAGE_HOST).mock(return_value=httpx.Response(200, content=JPEG))
         router.post(UPLOAD).mock(return_value=uploaded("img-1"))
         add = router.post(ADD_ITEM).mock(return_value=ok({"item_name": "x"}))
@@ -205,7 +227,7 @@ def test_an_image_that_cannot_be_fetched_fails_only_its_item() -> None:
     with respx.mock(
         base_url=BASE, assert_all_called=True, assert_all_mocked=True
     ) as router:
-        router.get(SEARCH).mock(return_value=not_found())
+        router.get(ITEM_LIST).mock(return_value=empty_shop())
         router.get(f"https://{IMAGE_HOST}/gone.jpg").mock(
             return_value=httpx.Response(404)
         )
@@ -230,7 +252,7 @@ def test_a_refused_image_is_that_items_rejection() -> None:
     with respx.mock(
         base_url=BASE, assert_all_called=True, assert_all_mocked=True
     ) as router:
-        router.get(SEARCH).mock(return_value=not_found())
+        router.get(ITEM_LIST).mock(return_value=empty_shop())
         router.get(host=IMAGE_HOST).mock(return_value=httpx.Response(200, content=JPEG))
         router.post(UPLOAD).mock(
             return_value=ok(
@@ -253,7 +275,7 @@ def test_a_draft_shopee_cannot_take_is_refused_before_calling() -> None:
     with respx.mock(
         base_url=BASE, assert_all_called=True, assert_all_mocked=True
     ) as router:
-        router.get(SEARCH).mock(return_value=not_found())
+        router.get(ITEM_LIST).mock(return_value=empty_shop())
         results = setup.connector.apply_listing_changes(
             create(unmapped, no_images, draft("X-3"))
         )
@@ -270,7 +292,7 @@ def test_a_validation_error_names_the_field() -> None:
     with respx.mock(
         base_url=BASE, assert_all_called=True, assert_all_mocked=True
     ) as router:
-        router.get(SEARCH).mock(return_value=not_found())
+        router.get(ITEM_LIST).mock(return_value=empty_shop())
         router.get(host=IMAGE_HOST).mock(return_value=httpx.Response(200, content=JPEG))
         router.post(UPLOAD).mock(return_value=uploaded("img-1"))
         router.post(ADD_ITEM).mock(
@@ -794,16 +816,18 @@ def test_an_impossible_stock_is_refused_before_calling(quantity: Any) -> None:
 
 def test_an_unreadable_base_info_chunk_fails_only_the_skus_it_concerns() -> None:
     """A SKU already listed is read back with ``get_item_base_info``; when that
-    answer stays unreadable, that SKU fails (it might exist) while a SKU whose search
-    found nothing is created."""
+    answer stays unreadable (in the scan of the shop, then in the SKU's own look-up),
+    that SKU fails (it might exist) while a SKU whose search found nothing is
+    created."""
     built = build("shopee", FakeTime())
     connector, sim = built.connector, built.sim(ShopeeSimulator)
     (first,) = connector.apply_listing_changes(
         [ListingChange(ChangeKind.CREATE, built.draft("KOPI-OLD-1"))]
     )
     assert first.ok, first.error
+    built.clock.advance(minutes=6)  # past the scan's age: the shop is read again
     sim.faults.truncated_next(
-        RetryPolicy().attempts, endpoint="product.get_item_base_info"
+        2 * RetryPolicy().attempts, endpoint="product.get_item_base_info"
     )
     results = connector.apply_listing_changes(
         [

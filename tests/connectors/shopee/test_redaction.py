@@ -51,8 +51,8 @@ def test_nothing_secret_is_logged_or_raised() -> None:
         shop = router.get("/api/v2/shop/get_shop_info").mock(
             side_effect=[fail("error_auth", "Invalid access_token.", 403), shop_info()]
         )
-        search = router.get("/api/v2/product/search_item").mock(
-            return_value=ok({"item_id_list": []})
+        scan = router.get("/api/v2/product/get_item_list").mock(
+            return_value=ok({"item": [], "total_count": 0})
         )
         router.get(host=IMAGE_HOST).mock(return_value=httpx.Response(200, content=JPEG))
         upload = router.post("/api/v2/media_space/upload_image").mock(
@@ -78,7 +78,7 @@ def test_nothing_secret_is_logged_or_raised() -> None:
             setup.connector.fetch_order("X")
         errors.append(raised.value)
     assert len(errors) == 3
-    routes = (refresh, shop, search, upload, add, reads.base_info, stock)
+    routes = (refresh, shop, scan, upload, add, reads.base_info, stock)
     requests = [call.request for route in routes for call in route.calls]
     signatures = {params(r)["sign"][0] for r in requests}
     urls = {str(r.url) for r in requests}

@@ -221,8 +221,8 @@ def test_create_results_are_matched_row_by_row(build: Build) -> None:
 def test_an_unaccounted_create_row_is_resolved_by_its_sku(build: Build) -> None:
     wire = build()
     info = wire.router.get(INFO)
-    # two lookups before the create, then the two unaccounted SKUs
-    info.side_effect = [ok([]), ok([]), ok([]), ok([product_item(21, "B")])]
+    # one page of the (empty) shop before the create, then the two unaccounted SKUs
+    info.side_effect = [ok([]), ok([]), ok([product_item(21, "B")])]
     wire.router.post(CREATE).mock(
         return_value=ok(rows_result([{"product_id": 21}], []))
     )
