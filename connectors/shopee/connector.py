@@ -539,6 +539,69 @@ class ShopeeConnector:
             log.info("images.uploaded", sku=draft.sku, count=len(chunk), **where)
         return [self._image_ids[url] for url in urls]
 
+    def _sends_images(
+        self,
+        change: ListingChange,
+        existing: Collection[str],
+        unknown: Collection[str],
+    ) -> bool:
+        """Whether applying ``change`` uploads its images: an update of a known
+        item, or a create neither bound nor in doubt that Shopee can take."""
+        if self._settings.category_for(change.draft.category) is None:
+            return False
+        match change.kind:
+            case ChangeKind.UPDATE:
+                return (change.external_id or "").strip().isdigit()
+            case ChangeKind.CREATE:
+                key = sku_key(change.draft.sku)
+                return (
+                    bool(self._settings.logistics)
+                    and key not in existing
+                    and key not in unknown
+                )
+            case ChangeKind.DEACTIVATE | ChangeKind.REACTIVATE:
+                return False
+
+    def _upload_ahead(self, drafts: Sequence[ListingDraft]) -> None:
+        """Upload the images of a batch's drafts together, up to
+        ``IMAGES_PER_UPLOAD`` a call across drafts, each URL once. Best effort: an
+        image that cannot be fetched or is refused, or a call that fails, is left
+        for :meth:`_upload` to try again for its draft and report there."""
+        where = self._ctx.where("media_space.upload_image")
+        urls = [
+            url
+            for url in dict.fromkeys(u for d in drafts for u in d.image_urls)
+            if url not in self._image_ids
+        ]
+        for chunk in _chunks(urls, IMAGES_PER_UPLOAD):
+            fetched: list[tuple[str, tuple[bytes, str]]] = []
+            for url in chunk:
+                try:
+                    fetched.append((url, self._client.fetch_image(url, 1)))
+                except RejectedError:
+                    continue  # reported for its draft by _upload
+            if not fetched:
+                continue
+            try:
+                results = self._client.upload_images([image for _, image in fetched])
+            except AuthError:
+                raise
+            except ConnectorError as exc:
+                log.warning(
+                    "images.upload_failed",
+                    count=len(fetched),
+                    error=type(exc).__name__,
+                    reason=exc.reason,
+                    **where,
+                )
+                return
+            if len(results) != len(fetched):
+                return  # _upload reports the contract error per draft
+            for (url, _), result in zip(fetched, results, strict=True):
+                if not result.error and result.image_info is not None:
+                    self._image_ids[url] = result.image_info.image_id
+            log.info("images.uploaded", count=len(fetched), **where)
+
     def _create(
         self, draft: ListingDraft, existing: dict[str, RemoteListing]
     ) -> ChangeResult:
@@ -659,6 +722,9 @@ class ShopeeConnector:
                 wanted.setdefault(sku_key(change.draft.sku), change.draft.sku)
         # unknown: the look-up failed, so creating could duplicate
         existing, unknown = self._index.look_up(wanted)
+        self._upload_ahead(
+            [c.draft for c in changes if self._sends_images(c, existing, unknown)]
+        )
         results: list[ChangeResult] = []
         for change in changes:
             try:

@@ -190,6 +190,42 @@ def test_an_existing_sku_is_bound_not_created_and_an_unlisted_one_relisted() -> 
     }
 
 
+def test_a_batchs_images_are_uploaded_together_each_url_once() -> None:
+    setup = rig()
+    shared = f"https://{IMAGE_HOST}/shared.jpg"
+    drafts = [
+        draft(f"KOPI-{n}", image_urls=(f"https://{IMAGE_HOST}/{n}.jpg", shared))
+        for n in range(1, 6)
+    ]  # six distinct images in all: one call (fewer than 9 a call, §4.11)
+    with respx.mock(
+        base_url=BASE, assert_all_called=True, assert_all_mocked=True
+    ) as router:
+        router.get(ITEM_LIST).mock(return_value=empty_shop())
+        fetched = router.get(host=IMAGE_HOST).mock(
+            return_value=httpx.Response(200, content=JPEG)
+        )
+        upload = router.post(UPLOAD).mock(
+            return_value=uploaded(*(f"img-{n}" for n in range(1, 7)))
+        )
+        add = router.post(ADD_ITEM).mock(
+            side_effect=[ok({"item_id": 100 + n}) for n in range(1, 6)]
+        )
+        results = setup.connector.apply_listing_changes(create(*drafts))
+    assert [r.ok for r in results] == [True] * 5
+    assert len(upload.calls) == 1
+    assert upload.calls.last.request.content.count(b'name="image"') == 6
+    assert len(fetched.calls) == 6
+    sent = [body(call.request)["image"]["image_id_list"] for call in add.calls]
+    # upload order: 1.jpg, shared.jpg, 2.jpg, 3.jpg, 4.jpg, 5.jpg
+    assert sent == [
+        ["img-1", "img-2"],
+        ["img-3", "img-2"],
+        ["img-4", "img-2"],
+        ["img-5", "img-2"],
+        ["img-6", "img-2"],
+    ]
+
+
 def test_a_lost_add_item_answer_is_outcome_unknown_and_not_retried() -> None:
     setup = rig()
     with respx.mock(
