@@ -873,10 +873,12 @@ def render_section(
         "account's order pull, then every account's push, `push_account`); listing "
         "operations/s are the creates of all three accounts over the wall seconds of "
         "the push phase; peak RSS is the process's high-water mark right after it. "
-        "Each create costs the connectors a lookup by SKU first (they bind instead "
-        "of creating twice), so per product Shopee answers 3 requests (search, image "
-        "upload, create), Bukalapak 2 and Tokopedia about 1 (lookup; creates in "
-        "bulk);",
+        "Before creating, the connectors look the SKUs up (they bind instead of "
+        "creating twice): here, the shops being small, by reading each shop once "
+        "and then from their own creates (`connectors._lookup.ShopIndex`), so per "
+        "product Shopee answers about 1.1 requests (the create; images uploaded up "
+        "to eight a call), Bukalapak 1 and Tokopedia 0.05 (creates in bulk, 20 a "
+        "call); the images' downloads are not counted;",
         "2. **no-op cycle**: `run_cycle` right after the publish converged (every "
         "marketplace shows exactly its allocation, each SKU listed once); write "
         "requests are those the simulators counted on routes that change something "
