@@ -18,6 +18,9 @@ idempotent ``GET`` or ``HEAD`` — whose answer cannot be read (not JSON, cut sh
 the documented shape: :class:`~core.errors.UnreadableAnswerError`) is sent again like a
 transient failure, within the same policy. Writes keep their rule: an unreadable answer
 to a create is outcome-unknown, to an idempotent write a ``ContractError`` not retried.
+A call that only reads though it is sent with another method (a search sent as
+``POST``) says so with ``reads_only``: it is then treated as a read throughout (no write
+guard, unreadable answers asked for again).
 """
 
 from __future__ import annotations
@@ -259,6 +262,7 @@ def send(
     budget_key: Hashable,
     cost: int = ...,
     idempotent: bool = ...,
+    reads_only: bool = ...,
     policy: RetryPolicy | None = ...,
     sleep: Callable[[float], None] = ...,
 ) -> httpx.Response: ...
@@ -276,6 +280,7 @@ def send(
     read: Callable[[httpx.Response], _T],
     cost: int = ...,
     idempotent: bool = ...,
+    reads_only: bool = ...,
     policy: RetryPolicy | None = ...,
     sleep: Callable[[float], None] = ...,
 ) -> _T: ...
@@ -292,6 +297,7 @@ def send(
     read: Callable[[httpx.Response], object] | None = None,
     cost: int = 1,
     idempotent: bool = True,
+    reads_only: bool = False,
     policy: RetryPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> object:
@@ -314,8 +320,8 @@ def send(
         nonlocal reads
         budget.acquire(budget_key, cost)
         request = build()
-        reads = idempotent and request.method in READ_METHODS
-        if request.method not in READ_METHODS:
+        reads = idempotent and (reads_only or request.method in READ_METHODS)
+        if not reads_only and request.method not in READ_METHODS:
             # the last point before a write leaves: after the rate budget's wait,
             # a job whose lease can no longer be known to hold sends nothing
             check_write()
