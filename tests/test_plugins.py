@@ -96,12 +96,12 @@ def test_the_plugins_are_listed_everywhere_marketplaces_are() -> None:
     lines = found.stdout.splitlines()
     assert lines[0] == "pasar Pasar (test plugin) pasar (8.0, 8)"
     assert lines[1] == "warung Warung (test plugin) warung (4.0, 4)"
-    every = "bukalapak pasar shopee tokopedia warung"
+    every = "bukalapak pasar shopee tiktok_shop tokopedia warung"
     assert lines[2:5] == [f"connectors {every}", f"simulators {every}", f"kits {every}"]
     # the shipped simulators keep their ports; the plugins take the next free ones
     assert lines[5] == (
         "ports {'bukalapak': 8703, 'pasar': 8710, 'shopee': 8701, "
-        "'tokopedia': 8702, 'warung': 8711}"
+        "'tiktok_shop': 8704, 'tokopedia': 8702, 'warung': 8711}"
     )
     assert lines[6] == "settings pasar"
 
