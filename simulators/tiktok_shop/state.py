@@ -93,7 +93,7 @@ class Store:
     def provision(self) -> None:
         """Draw the app's credentials and id ranges, then one seller with one shop."""
         self.app = App(
-            app_key=f"6{self.rng.getrandbits(48):012x}",
+            app_key=f"6{self.rng.getrandbits(64):016x}",
             app_secret=f"{self.rng.getrandbits(160):040x}",
             service_id=str(self.rng.randint(7_000_000_000, 7_999_999_999)),
             redirect_uri=DEFAULT_REDIRECT,

@@ -41,7 +41,12 @@ def test_defaults_alone_are_valid() -> None:
     loaded = load_settings(None, environ={})
     assert loaded.settings.database.url == "sqlite:///var/ikm-sync.db"
     assert loaded.origin(("database", "url")) == "built-in default"
-    assert set(loaded.settings.marketplaces) == {"shopee", "tokopedia", "bukalapak"}
+    assert set(loaded.settings.marketplaces) == {
+        "shopee",
+        "tokopedia",
+        "bukalapak",
+        "tiktok_shop",
+    }
 
 
 def test_file_then_environment_override_in_order(tmp_path: Path) -> None:
