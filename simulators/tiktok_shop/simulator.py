@@ -327,6 +327,7 @@ class TikTokShopSimulator(Simulator):
         )
         router.add("GET", "/_sim/auth_code", self._sim_auth_code, "_sim.auth_code")
         router.add("POST", "/_sim/shops", self._sim_shops, "_sim.shops")
+        router.add("POST", "/_sim/products", self._sim_products, "_sim.products")
 
     def _api(self, endpoint: str, *, shop_scoped: bool) -> Handler:
         def handle(req: SimRequest) -> httpx.Response:
@@ -538,6 +539,34 @@ class TikTokShopSimulator(Simulator):
             str(body.get("name") or ""), new_seller=bool(body.get("new_seller"))
         )
         return json_response(200, asdict(shop))
+
+    def _sim_products(self, request: SimRequest) -> httpx.Response:
+        """Live products of the main shop, as a shop bound from Tokopedia brings
+        them: ``{"products": [{"seller_sku", "price"?, "quantity"?}]}``; answers
+        their ids by SKU."""
+        body = request.json() if request.body else {}
+        rows = body.get("products") if isinstance(body, dict) else None
+        if not isinstance(rows, list) or not all(
+            isinstance(r, dict)
+            and isinstance(r.get("seller_sku"), str)
+            and r["seller_sku"]
+            for r in rows
+        ):
+            return json_response(
+                400,
+                {"error": 'expected {"products": [{"seller_sku": text, ...}]}'},
+            )
+        made: dict[str, str] = {}
+        for row in rows:
+            price, quantity = row.get("price", 10_000), row.get("quantity", 10)
+            if not (isinstance(price, int) and isinstance(quantity, int)):
+                return json_response(
+                    400, {"error": f"{row['seller_sku']}: price and quantity: integers"}
+                )
+            made[row["seller_sku"]] = self.seed_product(
+                row["seller_sku"], price=price, quantity=quantity
+            )
+        return json_response(200, {"products": made})
 
     # ================================================================ buyers
 

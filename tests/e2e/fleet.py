@@ -343,8 +343,8 @@ def build(
     environment = {k: v for k, v in os.environ.items() if not k.startswith("IKMSYNC_")}
     command = [IKM_SYNC, "simulate", "--json", "--duration", "1800"]
     command += ["--no-rate-limits", "--pictures-port", "0"]
-    for key in MARKETPLACES:
-        command += ["--port", f"{key}=0"]
+    for key in MARKETPLACES:  # only these, each on a free port
+        command += ["-m", key, "--port", f"{key}=0"]
     with (workdir / "simulate.log").open("w") as errors:
         simulator = subprocess.Popen(  # noqa: S603  (our own console script)
             command, stdout=subprocess.PIPE, stderr=errors, text=True, env=environment

@@ -120,8 +120,8 @@ def _site(tmp: Path, database_url: str) -> Iterator[Site]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("IKMSYNC_")}
     command = [IKM_SYNC, "simulate", "--json", "--duration", "900"]
     command += ["--no-rate-limits", "--latency-ms", "2", "--pictures-port", "0"]
-    for key in MARKETPLACES:
-        command += ["--port", f"{key}=0"]
+    for key in MARKETPLACES:  # only these, each on a free port
+        command += ["-m", key, "--port", f"{key}=0"]
     with (tmp / "simulate.log").open("w") as errors:
         process = subprocess.Popen(  # noqa: S603  (our own console script)
             command, stdout=subprocess.PIPE, stderr=errors, text=True, env=environment

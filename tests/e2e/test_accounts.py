@@ -38,8 +38,8 @@ def simulators(tmp_path: Path) -> Iterator[dict[str, dict[str, Any]]]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("IKMSYNC_")}
     command = [IKM_SYNC, "simulate", "--json", "--duration", "120"]
     command += ["--pictures-port", "0"]
-    for key in ("shopee", "tokopedia", "bukalapak"):
-        command += ["--port", f"{key}=0"]
+    for key in ("shopee", "tokopedia", "bukalapak"):  # only these, on free ports
+        command += ["-m", key, "--port", f"{key}=0"]
     with (tmp_path / "simulate.log").open("w") as errors:
         process = subprocess.Popen(  # noqa: S603  (our own console script)
             command, stdout=subprocess.PIPE, stderr=errors, text=True, env=environment

@@ -16,7 +16,7 @@ from simulators.tiktok_shop.model import (
     QUANTITY_OUT_OF_RANGE,
     SKU_NOT_LIVE,
 )
-from tests.simulators.tiktok_shop.conftest import Tts, error, new_product, ok
+from tests.simulators.tiktok_shop.conftest import API, Tts, error, new_product, ok
 
 
 def _two_skus(tts: Tts) -> tuple[str, list[str]]:
@@ -203,3 +203,23 @@ def test_stock_needs_a_live_sku_and_every_failure_shows_in_the_code(tts: Tts) ->
     assert answer.json()["code"] == SKU_NOT_LIVE  # every SKU failed
     assert _errors(answer) == [(SKU_NOT_LIVE, first), (SKU_NOT_LIVE, second)]
     assert {v["stock"] for v in _shown(tts).values()} == {10, 3}
+
+
+def test_a_bound_shops_products_are_seeded_live_and_bad_rows_change_nothing(
+    tts: Tts,
+) -> None:
+    bound = tts.http.post(
+        f"{API}/_sim/products",
+        json={"products": [{"seller_sku": "KOPI-1", "price": 85_000, "quantity": 4}]},
+    )
+    assert bound.status_code == 200, bound.text
+    made = bound.json()["products"]
+    shown = {x["sku"]: x for x in tts.sim.inspect_listings()}
+    assert set(shown) == {"KOPI-1"}
+    assert (shown["KOPI-1"]["price"], shown["KOPI-1"]["stock"]) == (85_000, 4)
+    assert str(shown["KOPI-1"]["product_id"]) == made["KOPI-1"]
+    for body in ({"products": [{"price": 1}]}, {"products": "KOPI-2"}, [1]):
+        refused = tts.http.post(f"{API}/_sim/products", json=body)
+        assert refused.status_code == 400
+        assert "seller_sku" in refused.json()["error"]
+    assert {x["sku"] for x in tts.sim.inspect_listings()} == {"KOPI-1"}
