@@ -78,6 +78,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+import connectors
 from bench._report import BENCHMARKS, ROOT, machine, markers, positive, write_section
 from bench._syncworld import (
     SyncWorld,
@@ -113,11 +114,8 @@ PROPAGATION_STOCK = 20
 #: Seed of the buyers' choices.
 SEED = 7
 MARKETS = (Marketplace.SHOPEE, Marketplace.TOKOPEDIA, Marketplace.BUKALAPAK)
-TITLES = {
-    Marketplace.SHOPEE: "Shopee",
-    Marketplace.TOKOPEDIA: "Tokopedia",
-    Marketplace.BUKALAPAK: "Bukalapak",
-}
+#: Each marketplace's display name, as its descriptor gives it.
+TITLES = {m: connectors.descriptor(m.value).display_name for m in MARKETS}
 
 #: The goals from the issue.
 GOAL_PUBLISH_OPS = 1_000
