@@ -13,7 +13,14 @@ from core.domain.remote import ChangeKind, ChangeResult, ListingChange
 from core.domain.sync import ListingState, RunOutcome
 from core.ports import MarketplaceConnector
 from core.services.publish import push_account
-from tests.sync.world import BUKALAPAK, SHOPEE, TOKOPEDIA, World, counts_of
+from tests.sync.world import (
+    BUKALAPAK,
+    SHOPEE,
+    TOKOPEDIA,
+    World,
+    counts_of,
+    default_accounts,
+)
 
 pytestmark = pytest.mark.db
 
@@ -183,34 +190,42 @@ class _CrashingAfterSend:
         raise KeyboardInterrupt
 
 
+@pytest.mark.parametrize("account_id", [a.id for a in default_accounts()])
 def test_a_crash_after_the_creates_were_sent_leaves_intents_that_bind(
-    world: World,
+    world: World, account_id: str
 ) -> None:
-    shopee = world.account(SHOPEE)
+    """On every marketplace: the creates reached it, the process died before their
+    answers were stored; the next push looks the SKUs up and binds them, creating
+    nothing twice."""
+    account = next(a for a in world.accounts if a.id == account_id)
+    planned = world.plan(account).counts()["create"]
     with pytest.raises(KeyboardInterrupt):
         push_account(
             world.uow,
-            _CrashingAfterSend(world.connector(shopee)),  # type: ignore[arg-type]
-            shopee,
+            _CrashingAfterSend(world.connector(account)),  # type: ignore[arg-type]
+            account,
             world.clock,
             trigger="manual:test",
         )
     with world.uow() as uow:
-        assert {x.state for x in uow.listings.for_account(SHOPEE).values()} == {
+        assert {x.state for x in uow.listings.for_account(account.id).values()} == {
             ListingState.CREATING
         }
-    assert world.plan(shopee).counts()["resolve"] == 6
+    assert world.plan(account).counts()["resolve"] == planned
+    create_route = world.markets.kits[account.marketplace.value].create_endpoint
+    creates_sent = world.sims[account.marketplace].requests[create_route]
 
     report = push_account(
-        world.uow, world.connector(shopee), shopee, world.clock, trigger="manual:test"
+        world.uow, world.connector(account), account, world.clock, trigger="manual:test"
     )
 
     assert report.outcome is RunOutcome.SUCCEEDED
-    assert report.counts["resolve"] == 6
+    assert report.counts["resolve"] == planned
     assert "create" not in report.counts
-    assert world.sims[Marketplace.SHOPEE].requests["product.add_item"] == 6
-    assert set(world.listed_count(shopee).values()) == {1}
-    assert world.converged([shopee])
+    assert world.sims[account.marketplace].requests[create_route] == creates_sent
+    assert set(world.listed_count(account).values()) == {1}
+    assert len(world.listed_count(account)) == planned
+    assert world.converged([account])
 
 
 def test_a_refused_create_fails_that_item_only_and_is_not_retried_unchanged(
