@@ -246,13 +246,17 @@ class TikTokShopConnector:
     def fetch_listings(self) -> Iterator[RemoteListing]:
         """Every listing of the shop, page by page (100 products a page)."""
         where = self._ctx.where("fetch_listings")
-        pages = PageGuard(where)
+        pages = PageGuard(where, again=True)  # a page sent again is asked once more
+        seen: set[str] = set()  # a shifted page shows a product again
         token = ""
         while True:
             pages.visit(token)
             page = self._client.search_products(PAGE_SIZE, token)
             log.info("listings.page_fetched", items=len(page.products), **where)
             for product in page.products:
+                if product.id in seen:
+                    continue
+                seen.add(product.id)
                 yield from mapping.listings(product)
             if not page.next_page_token:
                 return
@@ -595,19 +599,23 @@ class TikTokShopConnector:
         ``update_time_lt`` exclusive, whole seconds widened outwards), in pieces of
         at most 7 days, every page of each."""
         where = self._ctx.where("fetch_orders")
+        seen: set[str] = set()  # a shifted page shows an order again
         for piece in window.split(self.limits.order_window):
             since = int(piece.since.timestamp())
             until = int(piece.until.timestamp())
             if until < piece.until.timestamp():
                 until += 1
             filters = OrderSearchBody(update_time_ge=since, update_time_lt=until)
-            pages = PageGuard(where)
+            pages = PageGuard(where, again=True)  # a page sent again: asked once more
             token = ""
             while True:
                 pages.visit(token)
                 page = self._client.search_orders(PAGE_SIZE, token, filters)
                 log.info("orders.page_fetched", orders=len(page.orders), **where)
                 for record in page.orders:
+                    if record.id in seen:
+                        continue
+                    seen.add(record.id)
                     yield self._order(record, where)
                 if not page.next_page_token:
                     break

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from simulators.kit.faults import FaultPlan
+from simulators.kit.faults import FaultPlan, PageFault
 from simulators.kit.routing import BadRequestBodyError, SimRequest
 from simulators.tiktok_shop.model import (
     ACTIVATE,
@@ -311,12 +311,21 @@ class Endpoints:
             found = [p for p in found if int(p.product_id) > int(after[0])]
         page = found[:size]
         more = len(found) > size
+        token = make_page_token([page[-1].product_id], filters) if more else ""
+        fault = (
+            self.faults.page_fault(call.endpoint, first=after is None) if page else None
+        )
+        if fault is PageFault.EMPTY:  # nothing, and go on from where it should start
+            before = str(int(page[0].product_id) - 1)
+            page, token = [], make_page_token([before], filters)
+        elif fault is PageFault.REPEAT:  # the token just sent comes back
+            token = call.req.query.get("page_token", "")
+        elif fault is PageFault.SHIFT and len(page) > 1:  # the last row comes again
+            token = make_page_token([page[-2].product_id], filters)
         return {
             "products": [product_payload(p) for p in page],
             "total_count": total,
-            "next_page_token": (
-                make_page_token([page[-1].product_id], filters) if more else ""
-            ),
+            "next_page_token": token,
         }
 
     def _sku_rows(
@@ -473,12 +482,22 @@ class Endpoints:
             ]
         page = found[:size]
         more = len(found) > size
+        token = make_page_token(list(key(page[-1])), filters) if more else ""
+        fault = (
+            self.faults.page_fault(call.endpoint, first=after is None) if page else None
+        )
+        if fault is PageFault.EMPTY:  # nothing, and go on from where it should start
+            stamp, number = key(page[0])
+            number += -1 if order_dir == "ASC" else 1
+            page, token = [], make_page_token([stamp, number], filters)
+        elif fault is PageFault.REPEAT:  # the token just sent comes back
+            token = query.get("page_token", "")
+        elif fault is PageFault.SHIFT and len(page) > 1:  # the last row comes again
+            token = make_page_token(list(key(page[-2])), filters)
         return {
             "orders": [order_payload(o) for o in page],
             "total_count": total,
-            "next_page_token": (
-                make_page_token(list(key(page[-1])), filters) if more else ""
-            ),
+            "next_page_token": token,
         }
 
     def order_detail(self, call: Call) -> dict[str, Any]:
