@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -29,6 +29,9 @@ from simulators.kit.buyers import BuyerSettings
 from simulators.kit.clock import SimClock
 from simulators.kit.pictures import picture_response
 from simulators.kit.testkit import PICTURE_HOST, MarketplaceKit, ShopAccess
+
+if TYPE_CHECKING:
+    from connectors._http import RateBudget, RetryPolicy
 
 #: Secret names that a "wrong credentials" connector gets wrong (its app secret
 #: or key); ids stay right, so the shop and the app are still found.
@@ -139,8 +142,8 @@ class SimulatedMarkets:
         http: httpx.Client,
         tokens: TokenStore,
         wrong_secrets: bool = False,
-        policy: Any = None,
-        budget: Any = None,
+        policy: RetryPolicy | None = None,
+        budget: RateBudget | None = None,
     ) -> MarketplaceConnector:
         """A connector for ``account`` (on its marketplace's main shop), built as
         production builds one: the registry's class, the kit's settings.
