@@ -191,6 +191,9 @@ class BukalapakConnector:
             AuthError: no usable authorisation, or it does not reach the store.
             TransientError: Bukalapak could not be reached.
         """
+        # the store is read afresh: the account may have been marked for
+        # re-authorisation since (by a check, an officer or another process)
+        self._keeper.forget()
         where = self._ctx.where("check")
         with bound_contextvars(operation="check"):
             try:

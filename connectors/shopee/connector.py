@@ -246,6 +246,9 @@ class ShopeeConnector:
                 are refused.
             TransientError: Shopee could not be reached.
         """
+        # the store is read afresh: the account may have been marked for
+        # re-authorisation since (by a check, an officer or another process)
+        self._client.forget_tokens()
         info = self._client.get_shop_info()
         log.info(
             "shop.checked",

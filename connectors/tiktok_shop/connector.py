@@ -207,6 +207,9 @@ class TikTokShopConnector:
                 are wrong.
             TransientError: TikTok Shop could not be reached.
         """
+        # the store is read afresh: the account may have been marked for
+        # re-authorisation since (by a check, an officer or another process)
+        self._client.keeper.forget()
         with bound_contextvars(operation="check"):
             shops = self._client.authorised_shops().shops
             if not any(shop.id == self._ctx.account.shop_id.strip() for shop in shops):

@@ -257,6 +257,9 @@ class TokopediaConnector:
             AuthError: wrong client credentials, or the shop is not linked.
             TransientError: Tokopedia could not be reached.
         """
+        # the store is read afresh: the account may have been marked for
+        # re-authorisation since (by a check, an officer or another process)
+        self._client.keeper.forget()
         with bound_contextvars(operation="check"):
             self._client.product_page(1, 1, operation="check")
             log.info("account.checked", **self._ctx.where("check"))
