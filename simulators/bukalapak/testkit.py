@@ -27,11 +27,6 @@ from simulators.kit.testkit import MarketplaceKit, ShopAccess
 CATEGORY_ID = 1234
 
 
-def _simulator(sim: Simulator) -> BukalapakSimulator:
-    assert isinstance(sim, BukalapakSimulator)  # noqa: S101 - a kit serves its own
-    return sim
-
-
 class BukalapakKit(MarketplaceKit):
     """The ``bukalapak`` kit."""
 
@@ -84,7 +79,7 @@ class BukalapakKit(MarketplaceKit):
         return {str(o["id"]) for o in sim.inspect_orders()}
 
     def listing_handle(self, sim: Simulator, sku: str) -> str:
-        found = next(x for x in sim.inspect_listings() if x["sku"] == sku)
+        found = self.shown(sim, sku)
         return str(found["sku_id"])
 
     def draft(self, sku: str, *, stock: int = 5, price: int = 85_000) -> ListingDraft:
@@ -106,12 +101,12 @@ class BukalapakKit(MarketplaceKit):
 
     def expire_access_token(self, sim: Simulator) -> None:
         """Every live access token lapses now (the next call gets 401)."""
-        _simulator(sim).expire_access_tokens()
+        self.own(sim, BukalapakSimulator).expire_access_tokens()
 
     def revoke_authorisation(self, sim: Simulator) -> None:
         """The seller withdraws the app: the store's tokens stop working, and its
         refresh token is refused (``invalid_grant``)."""
-        _simulator(sim).revoke_seller()
+        self.own(sim, BukalapakSimulator).revoke_seller()
 
     def fail_stock_item(self, sim: Simulator, sku: str) -> None:
         """That SKU's stock PATCH calls are refused with a 422 from now on."""

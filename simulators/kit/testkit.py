@@ -17,12 +17,14 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from core.domain.remote import ListingDraft
 from simulators.kit.base import Simulator
 from simulators.kit.buyers import BuyerSettings
 from simulators.kit.clock import SimClock
+
+S = TypeVar("S", bound=Simulator)
 
 #: The host every kit's drafts take their pictures from; the wiring serves it.
 PICTURE_HOST = "img.ikm-sync.example"
@@ -105,6 +107,18 @@ class MarketplaceKit(ABC):
     @abstractmethod
     def seller_order_ids(self, sim: Simulator) -> set[str]:
         """Every order the seller can see now, by the id the connector reports."""
+
+    @staticmethod
+    def shown(sim: Simulator, sku: str) -> Mapping[str, Any]:
+        """The ``/_sim/listings`` entry of the listing with this SKU."""
+        return next(x for x in sim.inspect_listings() if x["sku"] == sku)
+
+    @staticmethod
+    def own(sim: Simulator, kind: type[S]) -> S:
+        """``sim`` as the kit's own simulator class (a kit serves its own only)."""
+        if not isinstance(sim, kind):
+            raise TypeError(f"expected a {kind.__name__}, got {type(sim).__name__}")
+        return sim
 
     @abstractmethod
     def listing_handle(self, sim: Simulator, sku: str) -> str:

@@ -22,11 +22,6 @@ from simulators.shopee.simulator import BASE_URL, ShopeeSimulator
 CATEGORY = "Makanan & Minuman > Kopi"
 
 
-def _simulator(sim: Simulator) -> ShopeeSimulator:
-    assert isinstance(sim, ShopeeSimulator)  # noqa: S101 - a kit serves its own
-    return sim
-
-
 class ShopeeKit(MarketplaceKit):
     """The ``shopee`` kit."""
 
@@ -57,7 +52,7 @@ class ShopeeKit(MarketplaceKit):
 
     def make_room(self, sim: Simulator, listings: int) -> None:
         """Shopee's default item count limit is 1,000 items per shop."""
-        limit = _simulator(sim).item_limits["item_count_limit"]
+        limit = self.own(sim, ShopeeSimulator).item_limits["item_count_limit"]
         limit["max_limit"] = max(listings, limit["max_limit"])
 
     def hosts(self, sim: Simulator) -> frozenset[str]:  # noqa: ARG002 - fixed hosts
@@ -94,7 +89,7 @@ class ShopeeKit(MarketplaceKit):
         return {str(o["order_sn"]) for o in sim.inspect_orders()}
 
     def listing_handle(self, sim: Simulator, sku: str) -> str:
-        found = next(x for x in sim.inspect_listings() if x["sku"] == sku)
+        found = self.shown(sim, sku)
         return f"{found['item_id']}:{found['model_id']}"
 
     def draft(self, sku: str, *, stock: int = 5, price: int = 85_000) -> ListingDraft:
@@ -118,11 +113,11 @@ class ShopeeKit(MarketplaceKit):
 
     def expire_access_token(self, sim: Simulator) -> None:
         """Every access token of the shop is refused from now on."""
-        _simulator(sim).revoke_access_tokens()
+        self.own(sim, ShopeeSimulator).revoke_access_tokens()
 
     def revoke_authorisation(self, sim: Simulator) -> None:
         """The seller deauthorises the app (``shop_no_linked`` from now on)."""
-        _simulator(sim).deauthorise_shop()
+        self.own(sim, ShopeeSimulator).deauthorise_shop()
 
     def fail_stock_item(self, sim: Simulator, sku: str) -> None:
         """``update_stock`` lists this SKU's model in ``failure_list``."""

@@ -24,11 +24,6 @@ KOPI_CATEGORY = "600001"  # "Kopi" in the simulator's category fixture
 TENUN_CATEGORY = "600010"  # "Kain Tenun"
 
 
-def _simulator(sim: Simulator) -> TikTokShopSimulator:
-    assert isinstance(sim, TikTokShopSimulator)  # noqa: S101 - a kit serves its own
-    return sim
-
-
 class TikTokShopKit(MarketplaceKit):
     """The ``tiktok_shop`` kit."""
 
@@ -86,7 +81,7 @@ class TikTokShopKit(MarketplaceKit):
         return {str(o["order_id"]) for o in sim.inspect_orders()}
 
     def listing_handle(self, sim: Simulator, sku: str) -> str:
-        found = next(x for x in sim.inspect_listings() if x["sku"] == sku)
+        found = self.shown(sim, sku)
         return f"{found['product_id']}:{found['sku_id']}"
 
     def draft(self, sku: str, *, stock: int = 5, price: int = 85_000) -> ListingDraft:
@@ -109,11 +104,11 @@ class TikTokShopKit(MarketplaceKit):
 
     def expire_access_token(self, sim: Simulator) -> None:
         """Every access token expires now (the refresh token stays valid)."""
-        _simulator(sim).expire_access_tokens()
+        self.own(sim, TikTokShopSimulator).expire_access_tokens()
 
     def revoke_authorisation(self, sim: Simulator) -> None:
         """The seller withdraws the app: its access and refresh tokens stop."""
-        _simulator(sim).revoke_authorisation()
+        self.own(sim, TikTokShopSimulator).revoke_authorisation()
 
     def fail_stock_item(self, sim: Simulator, sku: str) -> None:
         """Inventory updates list this SKU in ``data.errors``."""

@@ -23,11 +23,6 @@ KOPI_CATEGORY = 2310  # "Kopi", a leaf of the simulator's category fixture
 TENUN_CATEGORY = 1791  # "Kemeja Batik"
 
 
-def _simulator(sim: Simulator) -> TokopediaSimulator:
-    assert isinstance(sim, TokopediaSimulator)  # noqa: S101 - a kit serves its own
-    return sim
-
-
 class TokopediaKit(MarketplaceKit):
     """The ``tokopedia`` kit."""
 
@@ -88,7 +83,7 @@ class TokopediaKit(MarketplaceKit):
         }
 
     def listing_handle(self, sim: Simulator, sku: str) -> str:
-        found = next(x for x in sim.inspect_listings() if x["sku"] == sku)
+        found = self.shown(sim, sku)
         return str(found["product_id"])
 
     def draft(self, sku: str, *, stock: int = 5, price: int = 85_000) -> ListingDraft:
@@ -111,11 +106,13 @@ class TokopediaKit(MarketplaceKit):
 
     def expire_access_token(self, sim: Simulator) -> None:
         """Every current token of the app expires now."""
-        _simulator(sim).expire_tokens()
+        self.own(sim, TokopediaSimulator).expire_tokens()
 
     def revoke_authorisation(self, sim: Simulator) -> None:
         """Tokopedia unlinks the shop from the ``fs_id`` (403 ``RBAC_MDLW_001``)."""
-        _simulator(sim).link_shop(int(sim.credentials()["shop_id"]), None)
+        self.own(sim, TokopediaSimulator).link_shop(
+            int(sim.credentials()["shop_id"]), None
+        )
 
     def fail_stock_item(self, sim: Simulator, sku: str) -> None:
         """Stock rows of this SKU fail with ``Invalid SKU.``."""
