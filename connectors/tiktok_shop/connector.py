@@ -46,6 +46,7 @@ from structlog.contextvars import bound_contextvars
 from connectors._context import ConnectorContext, missing_credential
 from connectors._lookup import look_up_each
 from connectors._pagination import PageGuard
+from connectors._results import in_order
 from connectors.tiktok_shop import mapping
 from connectors.tiktok_shop.client import APP_KEY, APP_SECRET, TikTokShopClient
 from connectors.tiktok_shop.errors import item_error
@@ -78,7 +79,6 @@ from core.errors import (
     AuthError,
     ConfigError,
     ConnectorError,
-    ContractError,
     RejectedError,
     Where,
 )
@@ -288,17 +288,7 @@ class TikTokShopConnector:
             ]
             if deactivations:
                 self._set_active(changes, deactivations, results, active=False)
-        where = self._ctx.where("apply_listing_changes")
-        return [
-            result
-            if result is not None
-            else ChangeResult(
-                change.draft.sku,
-                False,
-                error=ContractError("no outcome was recorded for this change", **where),
-            )
-            for change, result in zip(changes, results, strict=True)
-        ]
+        return in_order(changes, results, self._ctx.where("apply_listing_changes"))
 
     def _create(
         self,

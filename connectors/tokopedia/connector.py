@@ -63,6 +63,7 @@ from structlog.contextvars import bound_contextvars
 from connectors._context import ConnectorContext, missing_credential
 from connectors._lookup import ShopIndex, look_up_each
 from connectors._pagination import PageGuard
+from connectors._results import in_order
 from connectors.tokopedia import mapping
 from connectors.tokopedia.client import (
     CLIENT_ID,
@@ -380,17 +381,7 @@ class TokopediaConnector:
                 self._set_active(
                     changes, by_kind[ChangeKind.DEACTIVATE], results, active=False
                 )
-        where = self._ctx.where("apply_listing_changes")
-        return [
-            result
-            if result is not None
-            else ChangeResult(
-                change.draft.sku,
-                False,
-                error=ContractError("no outcome was recorded for this change", **where),
-            )
-            for change, result in zip(changes, results, strict=True)
-        ]
+        return in_order(changes, results, self._ctx.where("apply_listing_changes"))
 
     # ---------------------------------------------------------------- create
 
