@@ -37,6 +37,7 @@ from pydantic import ValidationError
 
 from connectors._context import ConnectorContext
 from connectors._http import send
+from connectors._parsing import parse
 from connectors._tokens import TokenKeeper
 from connectors.tiktok_shop.errors import (
     CredentialsRefusedError,
@@ -61,7 +62,6 @@ from connectors.tiktok_shop.schemas import (
     ProductSearchData,
     ShopsData,
     TokenData,
-    parse,
 )
 from connectors.tiktok_shop.settings import TikTokShopSettings
 from core.domain.remote import Secret

@@ -30,6 +30,7 @@ import structlog
 
 from connectors._context import ConnectorContext
 from connectors._http import send
+from connectors._parsing import parse
 from connectors._tokens import TokenKeeper
 from connectors.tokopedia.errors import (
     ShopNotLinkedError,
@@ -52,7 +53,6 @@ from connectors.tokopedia.schemas import (
     RowUpdateResult,
     StockRow,
     TokenAnswer,
-    parse,
 )
 from connectors.tokopedia.settings import TokopediaSettings
 from core.domain.remote import Secret

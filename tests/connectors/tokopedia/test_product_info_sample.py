@@ -17,8 +17,9 @@ from typing import Any
 import httpx
 import pytest
 
+from connectors._parsing import parse
 from connectors.tokopedia import mapping
-from connectors.tokopedia.schemas import Envelope, ProductInfo, parse
+from connectors.tokopedia.schemas import Envelope, ProductInfo
 from core.domain.ids import Sku
 from core.errors import ContractError
 from tests.connectors.tokopedia.conftest import FS_ID, Build, ok
