@@ -3,7 +3,7 @@
 Response models ignore fields they do not name and are frozen; request models forbid
 extra fields. Every answer comes in the ``{code, message, request_id, data}``
 envelope (§4); ids are strings, money is a string with a ``currency`` (§6), times are
-Unix seconds. :func:`parse` turns a validation failure into
+Unix seconds. :func:`connectors._parsing.parse` turns a validation failure into
 :class:`~core.errors.ContractError` without echoing the answer's values.
 """
 

@@ -3,8 +3,9 @@
 Response models ignore fields they do not name and are frozen (additive API changes do
 not break parsing); request models forbid extra fields. Field names and their mixed
 casing (``productID``, ``Name``, ``LastUpdateUnix``) follow tokopedia.md; fields the
-page does not document are optional. :func:`parse` turns a validation failure into
-:class:`~core.errors.ContractError` without echoing the answer's values.
+page does not document are optional. :func:`connectors._parsing.parse` turns a
+validation failure into :class:`~core.errors.ContractError` without echoing the
+answer's values.
 """
 
 from __future__ import annotations
