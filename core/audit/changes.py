@@ -130,8 +130,9 @@ def policy_fields(policy: AllocationPolicy) -> Fields:
 
 def account_fields(account: ChannelAccount) -> Fields:
     """An account as ``accounts apply`` stores it: marketplace, shop, producers,
-    allocation policy, credential set's name and whether it is enabled."""
-    return {
+    allocation policy, credential set's name, whether it is enabled and, for a shop
+    handed over between two accounts, the handover."""
+    fields: Fields = {
         "marketplace": account.marketplace.value,
         "shop_id": account.shop_id,
         "producers": list(account.producer_codes),
@@ -139,11 +140,20 @@ def account_fields(account: ChannelAccount) -> Fields:
         "credentials_ref": account.credentials_ref,
         "enabled": account.enabled,
     }
+    if account.handover is not None:
+        fields["handover"] = {
+            "predecessor": account.handover.predecessor,
+            "successor": account.handover.successor,
+            "at": account.handover.at.isoformat(),
+        }
+    return fields
 
 
 def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
-    """The names whose values differ, in ``after``'s order."""
-    return [name for name, value in after.items() if before.get(name) != value]
+    """The names whose values differ (present on one side only included), in
+    ``after``'s order, then ``before``'s."""
+    names = [*after, *(n for n in before if n not in after)]
+    return [name for name in names if before.get(name) != after.get(name)]
 
 
 def account_event(
@@ -162,7 +172,7 @@ def account_event(
     changed = changed_fields(old, after)
     if not changed:
         return None
-    new_fields = {n: after[n] for n in changed}
+    new_fields = {n: after.get(n) for n in changed}
     if "producers" in changed:
         new_fields["producers_bound"] = sorted(
             set(account.producer_codes) - set(before.producer_codes)
@@ -173,7 +183,7 @@ def account_event(
     return AuditEvent(
         actions.ACCOUNT_APPLIED,
         subject,
-        before={n: old[n] for n in changed},
+        before={n: old.get(n) for n in changed},
         after=new_fields,
         account=account.id,
     )

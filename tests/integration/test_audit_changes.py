@@ -19,6 +19,7 @@ from core.domain.accounts import (
     AllocationPolicy,
     AllocationRule,
     ChannelAccount,
+    Handover,
     Marketplace,
 )
 from core.domain.ids import AccountId, ProducerCode
@@ -262,6 +263,40 @@ def test_accounts_apply_records_each_account_created_or_changed(
         "producers_bound": ["IKM-NTT-002"],
         "producers_unbound": ["IKM-NTT-001"],
     }
+
+
+def test_a_handover_is_recorded_on_both_accounts(
+    sql_uow: Callable[[], SqlUnitOfWork], engine: sa.Engine, clock: FakeClock
+) -> None:
+    """Which account publishes to a shop, and which orders each counts, is an
+    account change like any other: the successor's creation carries it, and the
+    account taken over records it as changed (nothing else of it changed)."""
+    run_import(sql_uow(), clock, PRODUCERS)
+    with acting("officer:budi"):
+        apply_accounts(sql_uow(), [ACCOUNT], clock=clock, source="ikm-sync.toml")
+    successor = replace(ACCOUNT, id=AccountId("tiktok-ntt"), shop_id="77")
+    handover = Handover(ACCOUNT.id, successor.id, clock.now())
+    taken_over, successor = (
+        replace(ACCOUNT, handover=handover),
+        replace(successor, handover=handover),
+    )
+    with acting("officer:budi"):
+        apply_accounts(
+            sql_uow(), [taken_over, successor], clock=clock, source="ikm-sync.toml"
+        )
+    _, changed, created = events(engine, "account.")
+    recorded = {
+        "predecessor": "shopee-ntt",
+        "successor": "tiktok-ntt",
+        "at": clock.now().isoformat(),
+    }
+    assert (changed["account"], changed["before"], changed["after"]) == (
+        "shopee-ntt",
+        {"handover": None},
+        {"handover": recorded},
+    )
+    assert created["account"] == "tiktok-ntt"
+    assert created["after"]["handover"] == recorded
 
 
 def test_a_rejected_accounts_apply_records_nothing(
