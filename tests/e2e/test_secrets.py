@@ -423,3 +423,22 @@ def test_a_malformed_json_variable_is_a_configuration_error_unechoed(
     assert "Traceback" not in shown
     for secret in (PARTNER_KEY, FILE_SECRET):
         assert secret not in shown
+
+
+def test_a_secret_pasted_into_a_bad_marketplace_option_is_never_echoed(
+    cli: Cli,
+) -> None:
+    """``config check`` names the option its marketplace refuses, not its value."""
+    (cli.workdir / "ikm-sync.toml").write_text(
+        f'[marketplaces.shopee.options]\npartner_id = "{PARTNER_KEY}"\n'
+        f'days_to_ship = "{PARTNER_KEY}"\n'
+        '[[accounts]]\nid = "shopee-ntt"\nmarketplace = "shopee"\n'
+        'shop_id = "1"\nproducers = ["IKM-NTT-001"]\n'
+    )
+    for arguments in (["config", "check"], ["config", "check", "--json"]):
+        refused = cli(*arguments)
+        assert refused.exit_code == 3, refused.output
+        shown = refused.stdout + refused.stderr
+        assert "marketplaces.shopee.options.partner_id" in shown
+        assert "marketplaces.shopee.options.days_to_ship" in shown
+        assert PARTNER_KEY not in shown
