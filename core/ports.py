@@ -35,6 +35,7 @@ from core.domain.remote import (
 from core.domain.runs import RunItem, SyncRun
 from core.domain.stock import Movement, NewMovement, RecordedMovement, StockLevel
 from core.domain.sync import ListingState, OrderStatus, RunOutcome, SyncKind
+from core.domain.users import Credentials, Scope, SignedIn, User
 
 
 class Clock(Protocol):
@@ -229,6 +230,90 @@ class AuditLog(Protocol):
         ...
 
 
+class UserRepository(Protocol):
+    """Console users, their scope and their signed-in sessions."""
+
+    def get(self, username: str) -> User | None:
+        """The user of this name, if any."""
+        ...
+
+    def get_all(self) -> list[User]:
+        """Every user, by name."""
+        ...
+
+    def count(self) -> int:
+        """How many users there are."""
+        ...
+
+    def credentials(self, username: str) -> Credentials | None:
+        """What a login checks, if the user exists."""
+        ...
+
+    def add(self, user: User, password_hash: str, at: datetime) -> None:
+        """Add a user; refuses a name taken."""
+        ...
+
+    def save(self, user: User, at: datetime) -> None:
+        """Overwrite an existing user's role, scope, name, language, disabled."""
+        ...
+
+    def set_password_hash(
+        self, username: str, password_hash: str, at: datetime
+    ) -> None:
+        """Replace the hash and clear the throttle."""
+        ...
+
+    def note_login(
+        self, username: str, *, failed_logins: int, locked_until: datetime | None
+    ) -> None:
+        """Store the throttle's state after a login attempt."""
+        ...
+
+    def producers_in(self, scope: Scope) -> dict[int, str]:
+        """Code by id of the producers ``scope`` admits."""
+        ...
+
+    def account_ids_within(
+        self, producer_ids: frozenset[int] | None
+    ) -> frozenset[int] | None:
+        """Row ids of accounts all of whose producers are in ``producer_ids``."""
+        ...
+
+    def open_session(
+        self,
+        user_id: int,
+        *,
+        token_hash: str,
+        csrf_token: str,
+        at: datetime,
+        expires_at: datetime,
+    ) -> None:
+        """Store a new signed-in session."""
+        ...
+
+    def signed_in(self, token_hash: str, at: datetime) -> SignedIn | None:
+        """The live session with this token hash, if any."""
+        ...
+
+    def touch_session(
+        self, token_hash: str, at: datetime, expires_at: datetime
+    ) -> None:
+        """Extend a live session."""
+        ...
+
+    def close_session(self, token_hash: str) -> None:
+        """End one session."""
+        ...
+
+    def close_sessions_of(self, username: str) -> int:
+        """End every session of a user; how many."""
+        ...
+
+    def close_expired_sessions(self, at: datetime) -> int:
+        """Forget sessions that have ended; how many."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository; anything not committed is rolled back."""
 
@@ -255,6 +340,11 @@ class UnitOfWork(Protocol):
     @property
     def audit(self) -> AuditLog:
         """Audit events of this transaction."""
+        ...
+
+    @property
+    def users(self) -> UserRepository:
+        """Console users in this transaction."""
         ...
 
     def __enter__(self) -> Self: ...

@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from config.settings import AllocationOverrideSettings, AllocationSettings
     from connectors._http import RateBudget
     from core.ports import Clock, Fence, MarketplaceConnector
+    from core.services.orders import PullOptions
+    from core.services.stopping import StopRequest
     from core.store.audit_read import SqlAuditReader, SqlRunArchive
     from core.store.crypto import TokenCipher
     from core.store.leases import SqlLeaseStore
@@ -44,6 +46,7 @@ if TYPE_CHECKING:
     from core.store.tokens import SqlTokenStore
     from core.store.uow import SqlUnitOfWork
     from core.store.watch import SqlAccountWatch
+    from scheduler.runner import AccountJobRunner
 
 log = structlog.get_logger(__name__)
 
@@ -395,3 +398,44 @@ class Connections:
     def close(self) -> None:
         """Close the shared HTTP client."""
         self._http.close()
+
+
+def pull_options(loaded: LoadedSettings) -> PullOptions:
+    """How far order pulls reach, from the ``[sync]`` settings."""
+    from core.services.orders import PullOptions
+
+    sync = loaded.settings.sync
+    return PullOptions(
+        overlap=timedelta(minutes=sync.order_overlap_minutes),
+        first_lookback=timedelta(hours=sync.first_pull_hours),
+        batch_size=sync.order_batch,
+        reread_limit=sync.reread_limit,
+    )
+
+
+def account_runner(
+    loaded: LoadedSettings,
+    runtime: Runtime,
+    connections: Connections,
+    stop: StopRequest | None = None,
+) -> AccountJobRunner:
+    """The account-job runner every entrance uses (command line, daemon, console):
+    leases and fenced units of work on the store, connectors from ``connections``,
+    pool size and lease length from the ``[sync]`` settings; ``stop`` stops its
+    jobs."""
+    from core.services.stopping import StopRequest
+    from scheduler.leases import LeaseTerms
+    from scheduler.runner import AccountJobRunner, RunnerOptions
+
+    sync = loaded.settings.sync
+    return AccountJobRunner(
+        runtime.lease_store(),
+        runtime.fenced_units,
+        connections.connector,
+        runtime.clock,
+        RunnerOptions(
+            workers=sync.workers,
+            lease=LeaseTerms(duration=timedelta(seconds=sync.lease_seconds)),
+            stop=stop or StopRequest(),
+        ),
+    )

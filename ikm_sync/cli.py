@@ -46,10 +46,12 @@ from ikm_sync.commands import (
     reconcile,
     run,
     runs,
+    serve,
     simulate,
     status,
     stock,
     sync,
+    users,
 )
 
 EXIT_REJECTED = 1
@@ -255,6 +257,7 @@ def _register() -> None:
     app.add_typer(sync.app, name="sync")
     app.add_typer(runs.app, name="runs")
     app.add_typer(orders.app, name="orders")
+    app.add_typer(users.app, name="users")
     from ikm_sync.commands import audit_chain  # noqa: F401  (adds audit's commands)
 
     audit_read.register(audit.app)
@@ -263,6 +266,7 @@ def _register() -> None:
     app.command("status")(status.status)
     app.command("run")(run.run)
     app.command("simulate")(simulate.simulate)
+    app.command("serve")(serve.serve)
     app.command("buyers")(simulate.buyers)
 
 

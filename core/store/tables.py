@@ -386,3 +386,37 @@ class AuditHeadRow(SQLModel, table=True):
     runs_through: int = Field(
         default=0, sa_type=sa.BigInteger, sa_column_kwargs={"server_default": "0"}
     )
+
+
+class UserRow(SQLModel, table=True):
+    """A console user: role, scope (see :class:`core.domain.users.Scope`), the
+    argon2 hash of the password (never the password), and login throttling."""
+
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True)
+    display_name: str = Field(default="", max_length=128)
+    role: str = Field(max_length=16)
+    scope: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    language: str = Field(default="id", max_length=8)
+    password_hash: str = Field(sa_type=sa.Text)
+    disabled: bool = False
+    failed_logins: int = 0
+    locked_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    updated_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class ConsoleSessionRow(SQLModel, table=True):
+    """A signed-in browser: the SHA-256 of its cookie's token (the token itself is
+    never stored), its CSRF token, and when it ends."""
+
+    __tablename__ = "console_sessions"
+
+    token_hash: str = Field(max_length=64, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    last_seen_at: datetime = Field(sa_type=UtcDateTime)
+    expires_at: datetime = Field(sa_type=UtcDateTime)

@@ -35,6 +35,7 @@ from core.store.orders import SqlOrderRepository
 from core.store.producers import SqlProducerRepository
 from core.store.products import SqlProductRepository
 from core.store.runs import SqlRunRepository
+from core.store.users import SqlUserRepository
 
 log = structlog.get_logger(__name__)
 
@@ -50,6 +51,7 @@ class SqlUnitOfWork:
     orders: SqlOrderRepository
     runs: SqlRunRepository
     audit: SqlAuditLog
+    users: SqlUserRepository
 
     def __init__(
         self,
@@ -75,6 +77,7 @@ class SqlUnitOfWork:
         self.orders = SqlOrderRepository(session)
         self.runs = SqlRunRepository(session)
         self.audit = SqlAuditLog(session)
+        self.users = SqlUserRepository(session)
         return self
 
     def __exit__(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import timedelta
 from typing import Annotated, Any
 
 import typer
@@ -28,8 +27,7 @@ from ikm_sync._output import console, emit_json, table
 from ikm_sync._signals import exit_if_stopped, stopping_on_signals
 from ikm_sync.bootstrap import Connections
 from scheduler.jobs import pull_job, push_job, run_cycle
-from scheduler.leases import LeaseTerms
-from scheduler.runner import AccountJobRunner, RunnerOptions
+from scheduler.runner import AccountJobRunner
 
 app = typer.Typer(
     help="Publish listings, push price and stock, pull orders.", no_args_is_help=True
@@ -67,34 +65,20 @@ def chosen_accounts(
 
 def pull_options(app_state: AppState) -> PullOptions:
     """How far order pulls reach, from the ``[sync]`` settings."""
-    sync = app_state.settings().settings.sync
-    return PullOptions(
-        overlap=timedelta(minutes=sync.order_overlap_minutes),
-        first_lookback=timedelta(hours=sync.first_pull_hours),
-        batch_size=sync.order_batch,
-        reread_limit=sync.reread_limit,
-    )
+    from ikm_sync.bootstrap import pull_options as from_settings
+
+    return from_settings(app_state.settings())
 
 
 def job_runner(
     app_state: AppState, connections: Connections, stop: StopRequest | None = None
 ) -> AccountJobRunner:
-    """The account-job runner of this command: leases and fenced units of work on
-    the store, connectors from ``connections``, pool size and lease length from the
-    ``[sync]`` settings; ``stop`` stops its jobs (see :mod:`ikm_sync._signals`)."""
-    sync = app_state.settings().settings.sync
-    runtime = app_state.runtime()
-    return AccountJobRunner(
-        runtime.lease_store(),
-        runtime.fenced_units,
-        connections.connector,
-        runtime.clock,
-        RunnerOptions(
-            workers=sync.workers,
-            lease=LeaseTerms(duration=timedelta(seconds=sync.lease_seconds)),
-            stop=stop or StopRequest(),
-        ),
-    )
+    """The account-job runner of this command (see
+    :func:`ikm_sync.bootstrap.account_runner`); ``stop`` stops its jobs (see
+    :mod:`ikm_sync._signals`)."""
+    from ikm_sync.bootstrap import account_runner
+
+    return account_runner(app_state.settings(), app_state.runtime(), connections, stop)
 
 
 # ---------------------------------------------------------------- plan
