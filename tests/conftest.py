@@ -50,6 +50,15 @@ class _SqliteBackend:
     def drop(self, url: str) -> None:
         """Files go with pytest's temporary directory."""
 
+    def clone(self, source_url: str, directory: Path) -> str:
+        """A new database holding a copy of ``source_url``'s (nobody may be
+        writing to it)."""
+        source = sa.make_url(source_url).database
+        assert source is not None
+        target = directory / f"ikm-sync-{uuid.uuid4().hex[:8]}.db"
+        shutil.copyfile(source, target)
+        return f"sqlite:///{target}"
+
 
 class _PostgresBackend:
     name = "postgresql"
@@ -82,6 +91,14 @@ class _PostgresBackend:
     def drop(self, url: str) -> None:
         name = sa.make_url(url).database
         self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def clone(self, source_url: str, directory: Path) -> str:
+        """A new database holding a copy of ``source_url``'s (it must have no
+        connections open)."""
+        source = sa.make_url(source_url).database
+        name = f"ikmsync_t_{uuid.uuid4().hex[:12]}"
+        self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
+        return self._admin_url.set(database=name).render_as_string(hide_password=False)
 
     def close(self) -> None:
         self._execute(f'DROP DATABASE IF EXISTS "{self._template}" WITH (FORCE)')
