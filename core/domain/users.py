@@ -153,7 +153,10 @@ class Visible:
 
     user: User
     producer_ids: frozenset[int] | None
-    producer_codes: frozenset[str] | None = None
+    producer_codes: frozenset[str] | None = frozenset()
+    #: Row ids of the accounts all of whose producers are in scope (``None``:
+    #: every account).
+    account_ids: frozenset[int] | None = frozenset()
 
     @property
     def everything(self) -> bool:

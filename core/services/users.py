@@ -345,5 +345,8 @@ def visible_to(uow: UnitOfWork, user: User) -> Visible:
     the producers the officer's scope admits (none when it admits none)."""
     if user.role is Role.OFFICER:
         found = uow.users.producers_in(user.scope)
-        return Visible(user, frozenset(found), frozenset(found.values()))
-    return Visible(user, None, None)
+        ids = frozenset(found)
+        return Visible(
+            user, ids, frozenset(found.values()), uow.users.account_ids_within(ids)
+        )
+    return Visible(user, None, None, None)

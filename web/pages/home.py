@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from core.domain.sync import ListingState
 from core.services.status import AccountStatus, catalogue_status
+from core.store.views.home import attention
 from web.render import render
 from web.security import CSRF, Viewer, viewer
 
@@ -49,10 +50,13 @@ def home(request: Request, who: Annotated[Viewer, Depends(viewer)]) -> Response:
         and s.schedule.backoff_until is not None
         and s.schedule.backoff_until > now
     ]
+    with console.runtime.session_factory() as session:
+        needs = attention(session, who.visible.account_ids)
     return render(
         request,
         "home.html",
         {
+            "needs": needs,
             "shops": shops,
             "reauth": reauth,
             "ending": ending,
