@@ -26,13 +26,13 @@ PLANTED = "<script>window.pwned=1</script>"
 
 
 def _account_id(session: sa.orm.Session, key: str) -> int:
-    return int(
-        session.execute(
-            sa.select(col(ChannelAccountRow.id)).where(
-                col(ChannelAccountRow.account_key) == key
-            )
-        ).scalar_one()
-    )
+    found = session.execute(
+        sa.select(col(ChannelAccountRow.id)).where(
+            col(ChannelAccountRow.account_key) == key
+        )
+    ).scalar_one()
+    assert found is not None
+    return found
 
 
 def _plant(world: ConsoleWorld) -> None:
