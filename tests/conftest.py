@@ -197,14 +197,18 @@ class Cli:
     workdir: Path
     env: dict[str, str]
 
-    def __call__(self, *args: str, env: dict[str, str] | None = None) -> Result:
+    def __call__(
+        self, *args: str, env: dict[str, str] | None = None, input: str | None = None
+    ) -> Result:
         runner = CliRunner()
         environment = {
             "IKMSYNC_DATABASE_URL": self.database_url,
             **self.env,
             **(env or {}),
         }
-        return runner.invoke(app, list(args), env=environment, catch_exceptions=False)
+        return runner.invoke(
+            app, list(args), env=environment, catch_exceptions=False, input=input
+        )
 
 
 @pytest.fixture

@@ -15,12 +15,16 @@ from fastapi.staticfiles import StaticFiles
 
 from core.domain.users import AccessDeniedError, NotVisibleError
 from web.console import Console
-from web.pages import auth, home
+from web.pages import auth, home, users
 from web.render import render
 from web.sealing import Sealer
 from web.security import CsrfError, Guard, LoginRequiredError, check_routes
 
-ROUTERS = (auth.router, home.router)
+ROUTERS = (
+    auth.router,
+    home.router,
+    users.router,
+)
 
 
 def create_app(console: Console, *, seal_every: float | None = 30.0) -> FastAPI:

@@ -18,6 +18,7 @@ from starlette.testclient import TestClient
 from typer.testing import CliRunner, Result
 
 from config import load_settings
+from core.audit.events import acting
 from core.domain.users import Role, Scope
 from core.services.users import add_user
 from ikm_sync.bootstrap import build_runtime
@@ -101,14 +102,15 @@ def seeded_database(
     assert applied.exit_code == 0, applied.output
     console = console_for(url)
     for name, role, scope in USERS:
-        add_user(
-            console.units,
-            console.clock,
-            username=name,
-            role=role,
-            password=PASSWORD,
-            scope=scope,
-        )
+        with acting("officer:test"):
+            add_user(
+                console.units,
+                console.clock,
+                username=name,
+                role=role,
+                password=PASSWORD,
+                scope=scope,
+            )
     console.close()
     yield url
     database_backend.drop(url)
