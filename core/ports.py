@@ -21,6 +21,14 @@ from core.domain.ids import AccountId, Sku
 from core.domain.listings import Listing
 from core.domain.marketplaces import Capability
 from core.domain.orders import CancelReason, Settlement, StoredOrder
+from core.domain.programme import (
+    Dimension,
+    FigureRow,
+    Figures,
+    ProductFigure,
+    Ranking,
+    Selection,
+)
 from core.domain.remote import (
     BatchLimits,
     ChangeResult,
@@ -671,6 +679,25 @@ class RunArchive(Protocol):
     ) -> Iterator[SyncRun]:
         """Every run started in ``period`` (of ``account``, of ``kind``), oldest
         first, each with its items and the values sent; streamed."""
+        ...
+
+
+class ProgrammeReader(Protocol):
+    """Programme figures read from the orders (rules: :mod:`core.domain.programme`).
+    Each method reads in one or two set-based queries, never one per order."""
+
+    def figures(
+        self, selection: Selection, by: Dimension
+    ) -> tuple[list[FigureRow], Figures, Figures]:
+        """The groups by ``by`` (ordered by value, ``None`` last), the total of
+        every counted line, and the part of it no product matched."""
+        ...
+
+    def top_products(
+        self, selection: Selection, ranking: Ranking, limit: int
+    ) -> list[ProductFigure]:
+        """At most ``limit`` products with counted lines, best first by
+        ``ranking``, then by the other measure, then by SKU."""
         ...
 
 
