@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from core.store.audit_read import SqlAuditReader, SqlRunArchive
     from core.store.crypto import TokenCipher
     from core.store.leases import SqlLeaseStore
+    from core.store.programme import SqlProgrammeReader
     from core.store.schedule import SqlScheduleStore
     from core.store.tokens import SqlTokenStore
     from core.store.uow import SqlUnitOfWork
@@ -161,6 +162,12 @@ class Runtime:
         from core.store.audit_read import SqlRunArchive
 
         return SqlRunArchive(self.session_factory)
+
+    def programme_reader(self) -> SqlProgrammeReader:
+        """Programme figures and top products (``report``)."""
+        from core.store.programme import SqlProgrammeReader
+
+        return SqlProgrammeReader(self.session_factory)
 
     def schedule_store(self) -> SqlScheduleStore:
         """Due times of the scheduler's jobs (shared by every daemon)."""

@@ -44,6 +44,7 @@ from ikm_sync.commands import (
     db,
     orders,
     reconcile,
+    report,
     run,
     runs,
     serve,
@@ -258,6 +259,7 @@ def _register() -> None:
     app.add_typer(runs.app, name="runs")
     app.add_typer(orders.app, name="orders")
     app.add_typer(users.app, name="users")
+    app.add_typer(report.app, name="report")
     from ikm_sync.commands import audit_chain  # noqa: F401  (adds audit's commands)
 
     audit_read.register(audit.app)
