@@ -52,6 +52,17 @@ def _order_time() -> Any:
 _RUPIAH = col(OrderLineRow.quantity) * col(OrderLineRow.unit_price)
 
 
+def _in_period(selection: Selection) -> Any:
+    """The order's time lies in the selection's period. Written on the columns
+    themselves rather than on their COALESCE, so the database's statistics of each
+    column estimate how many orders it keeps (and an index could serve it)."""
+    placed, seen = col(OrderRow.placed_at), col(OrderRow.first_seen_at)
+    return sa.or_(
+        sa.and_(placed >= selection.since, placed < selection.until),
+        sa.and_(placed.is_(None), seen >= selection.since, seen < selection.until),
+    )
+
+
 def _month(dialect: str) -> Any:
     """``YYYY-MM`` of an order's time in the reporting zone, on ``dialect``."""
     if dialect == "postgresql":
@@ -79,30 +90,35 @@ def _value(by: Dimension, dialect: str) -> Any:
             return col(ProducerRow.code)
 
 
-def _counted(selection: Selection, *columns: Any, matched: bool) -> sa.Select[Any]:
-    """The counted lines of ``selection`` with ``columns``; with ``matched``, only
-    lines with a product (inner joins), else every line (outer joins)."""
+def _counted(
+    selection: Selection, *columns: Any, matched: bool, marketplace: bool = False
+) -> sa.Select[Any]:
+    """The counted lines of ``selection`` with ``columns``.
+
+    With ``matched``, only lines with a product, joined to it and its producer;
+    without, every line, joined to neither (so the selection must not filter by
+    producer). With ``marketplace`` (or a marketplace filter), joined to the
+    account. Only the tables a query needs are joined.
+    """
     statement = (
         sa.select(*columns)
         .select_from(OrderLineRow)
         .join(OrderRow, col(OrderRow.id) == col(OrderLineRow.order_id))
-        .join(ChannelAccountRow, col(ChannelAccountRow.id) == col(OrderRow.account_id))
-        .join(
-            ProductRow,
-            col(ProductRow.id) == col(OrderLineRow.product_id),
-            isouter=not matched,
-        )
-        .join(
-            ProducerRow,
-            col(ProducerRow.id) == col(ProductRow.producer_id),
-            isouter=not matched,
-        )
         .where(
             col(OrderRow.status).in_(sorted(s.value for s in SALE_STATUSES)),
-            _order_time() >= selection.since,
-            _order_time() < selection.until,
+            _in_period(selection),
         )
     )
+    if marketplace or selection.marketplace is not None:
+        statement = statement.join(
+            ChannelAccountRow, col(ChannelAccountRow.id) == col(OrderRow.account_id)
+        )
+    if matched:
+        statement = statement.join(
+            ProductRow, col(ProductRow.id) == col(OrderLineRow.product_id)
+        ).join(ProducerRow, col(ProducerRow.id) == col(ProductRow.producer_id))
+    elif selection.producers_only:
+        raise ValueError("a selection by producer counts matched lines only")
     if selection.producer_ids is not None:
         statement = statement.where(
             col(ProductRow.producer_id).in_(sorted(selection.producer_ids))
@@ -145,6 +161,7 @@ class SqlProgrammeReader:
                 col(OrderLineRow.quantity).label("units"),
                 _RUPIAH.label("rupiah"),
                 matched=True,
+                marketplace=by is Dimension.MARKETPLACE,
             ).subquery("lines")
             groups = session.execute(
                 sa.select(
