@@ -3,13 +3,13 @@
 What counts and how is :mod:`core.domain.programme`'s: sales only (paid to
 completed), an order's time is when it was placed (else first seen), months are
 WIB. On the command line a time without an offset is WIB too, so ``--since
-2026-01-01 --until 2026-02-01`` is exactly January's bucket; ``--until`` is
-excluded. The command line reads every producer (no user scope).
-"""
+2026-01-01 --until 2026-01-31`` is exactly January's bucket. As everywhere on the
+command line, ``--until`` is excluded, but a bare date given to it covers that whole
+day. The command line reads every producer (no user scope)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,7 +28,8 @@ app = typer.Typer(
 TIME_HELP = "YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS], WIB unless an offset is given"
 Since = Annotated[str, typer.Option(help=f"Sales from this time on: {TIME_HELP}.")]
 Until = Annotated[
-    str, typer.Option(help=f"Sales before this time (excluded): {TIME_HELP}.")
+    str,
+    typer.Option(help=f"Sales before this time (a date: to its end): {TIME_HELP}."),
 ]
 Marketplace = Annotated[
     str | None, typer.Option(help="Only this marketplace (its key, e.g. shopee).")
@@ -44,8 +45,9 @@ XlsxFile = Annotated[
 Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
-def _instant(text: str, option: str) -> datetime:
-    """The instant ``text`` names; without an offset, in WIB.
+def _instant(text: str, option: str, *, end: bool = False) -> datetime:
+    """The instant ``text`` names; without an offset, in WIB. With ``end``, a bare
+    date is the start of the next day (the end of a period that holds that day).
 
     Raises:
         InputRejectedError: ``text`` is not a date or time, naming the option.
@@ -54,7 +56,8 @@ def _instant(text: str, option: str) -> datetime:
     instant: datetime | None = None
     try:
         if len(value) == 10:
-            instant = datetime.combine(date.fromisoformat(value), time(), REPORT_ZONE)
+            day = date.fromisoformat(value) + timedelta(days=1 if end else 0)
+            instant = datetime.combine(day, time(), REPORT_ZONE)
         elif len(value) >= 16:  # not "2026-01-01T10" and the like
             instant = datetime.fromisoformat(value.replace("z", "Z"))
     except ValueError:
@@ -125,7 +128,7 @@ def programme(
         app_state.runtime().programme_reader(),
         by=by,
         since=_instant(since, "--since"),
-        until=_instant(until, "--until"),
+        until=_instant(until, "--until", end=True),
         producer_ids=None,
         marketplace=marketplace,
         province=province,
@@ -158,7 +161,7 @@ def top(
     report = top_products(
         app_state.runtime().programme_reader(),
         since=_instant(since, "--since"),
-        until=_instant(until, "--until"),
+        until=_instant(until, "--until", end=True),
         producer_ids=None,
         ranking=by,
         limit=limit,

@@ -18,7 +18,8 @@ from tests.programmekit import HOSTILE, NTT, seed
 
 pytestmark = [pytest.mark.e2e, pytest.mark.db]
 
-PERIOD = ("--since", "2026-01-01", "--until", "2026-03-01")
+#: January and February (WIB): a date given to --until covers that day.
+PERIOD = ("--since", "2026-01-01", "--until", "2026-02-28")
 
 
 @pytest.fixture
@@ -45,7 +46,7 @@ def test_figures_by_month_as_json(world_cli: Cli) -> None:
 
 def test_a_bare_date_is_midnight_in_wib(world_cli: Cli) -> None:
     """O2 (31 January 18:00 UTC) is February's in WIB, so not January's."""
-    january = ("--since", "2026-01-01", "--until", "2026-02-01")
+    january = ("--since", "2026-01-01", "--until", "2026-01-31")
     result = world_cli("report", "programme", "--by", "month", *january, "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["rows"][0] == ["2026-01", 3, 6, 900_000]
@@ -95,7 +96,7 @@ def test_figures_by_producer_to_xlsx(world_cli: Cli, tmp_path: Path) -> None:
     ("period", "named"),
     [
         (("--since", "2026-02-01", "--until", "2026-01-01"), "until"),
-        (("--since", "2026-01-01", "--until", "2026-01-01"), "until"),
+        (("--since", "2026-01-02", "--until", "2026-01-01"), "until"),  # [2 Jan, 2 Jan)
         (("--since", "2026-13-01", "--until", "2026-02-01"), "--since"),
         (("--since", "2026-01-01", "--until", "soon"), "--until"),
     ],
