@@ -28,8 +28,9 @@ from __future__ import annotations
 import csv
 from collections.abc import Sequence
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
-from typing import IO, TextIO
+from typing import IO, TextIO, TypeVar
 
 from core.csvfile import neutralise, replacing
 from core.domain.catalogue import ProducerKind
@@ -54,6 +55,7 @@ UNMATCHED_LABEL = "(unmatched)"
 TOTAL_LABEL = "(total)"
 
 Report = ProgrammeFigures | TopProducts
+E = TypeVar("E", bound=StrEnum)
 Cell = str | int
 
 
@@ -73,9 +75,12 @@ def programme_figures(
     Raises:
         InputRejectedError: the request is malformed (see the module).
     """
-    selection = Selection(since, until, producer_ids, marketplace, province, kind)
-    rows, total, unmatched = reader.figures(selection, Dimension(by))
-    return ProgrammeFigures(by, selection, tuple(rows), total, unmatched)
+    dimension = _choice(Dimension, by, "by")
+    selection = Selection(
+        since, until, producer_ids, marketplace, province, _kind(kind)
+    )
+    rows, total, unmatched = reader.figures(selection, dimension)
+    return ProgrammeFigures(dimension, selection, tuple(rows), total, unmatched)
 
 
 def top_products(
@@ -104,9 +109,31 @@ def top_products(
                 )
             ]
         )
-    selection = Selection(since, until, producer_ids, marketplace, province, kind)
-    rows = reader.top_products(selection, Ranking(ranking), limit)
-    return TopProducts(ranking, selection, tuple(rows))
+    rank = _choice(Ranking, ranking, "ranking")
+    selection = Selection(
+        since, until, producer_ids, marketplace, province, _kind(kind)
+    )
+    rows = reader.top_products(selection, rank, limit)
+    return TopProducts(rank, selection, tuple(rows))
+
+
+def _choice(kind: type[E], value: E | str, field: str) -> E:
+    """``value`` as a member of ``kind`` (a form sends text).
+
+    Raises:
+        InputRejectedError: it is none of them, naming ``field`` and the choices.
+    """
+    try:
+        return kind(value)
+    except ValueError:
+        choices = ", ".join(member.value for member in kind)
+        raise InputRejectedError(
+            [InputIssue(SOURCE, None, field, str(value), f"one of {choices}")]
+        ) from None
+
+
+def _kind(value: ProducerKind | str | None) -> ProducerKind | None:
+    return None if value is None else _choice(ProducerKind, value, "kind")
 
 
 def _figure_cells(label: str | None, figures: Figures | FigureRow) -> list[Cell]:

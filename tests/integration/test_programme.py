@@ -109,10 +109,6 @@ def test_by_producer_names_each_producer(world: World) -> None:
     )
 
 
-def test_a_dimension_may_be_named_by_its_text(world: World) -> None:
-    assert figures(world, "province").rows == GROUPINGS[Dimension.PROVINCE]  # type: ignore[arg-type]
-
-
 def test_a_multi_producer_order_counts_once_per_group_and_once_in_total(
     world: World,
 ) -> None:
@@ -348,6 +344,52 @@ def test_a_limit_out_of_range_is_refused(limit: int) -> None:
     with pytest.raises(InputRejectedError, match="limit") as caught:
         top_products(Unread(), since=SINCE, until=UNTIL, producer_ids=None, limit=limit)
     assert caught.value.issues[0].expected == "a number from 1 to 1000"
+
+
+@pytest.mark.parametrize(
+    ("options", "field", "expected"),
+    [
+        ({"by": "regency"}, "by", "one of kind, institution, province"),
+        ({"by": "kind", "kind": "umkm"}, "kind", "one of ikm, wbp"),
+    ],
+)
+def test_an_unknown_choice_is_refused_naming_it(
+    options: dict[str, str], field: str, expected: str
+) -> None:
+    with pytest.raises(InputRejectedError) as caught:
+        programme_figures(
+            Unread(),
+            since=SINCE,
+            until=UNTIL,
+            producer_ids=None,
+            **options,  # type: ignore[arg-type]
+        )
+    (issue,) = caught.value.issues
+    assert (issue.column, issue.value) == (field, options[field])
+    assert issue.expected.startswith(expected)
+    with pytest.raises(InputRejectedError, match="ranking"):
+        top_products(
+            Unread(),
+            since=SINCE,
+            until=UNTIL,
+            producer_ids=None,
+            ranking="orders",  # type: ignore[arg-type]
+        )
+
+
+def test_choices_may_be_given_as_text(world: World) -> None:
+    """As a form sends them."""
+    result = programme_figures(
+        world.reader,
+        by="province",  # type: ignore[arg-type]
+        since=SINCE,
+        until=UNTIL,
+        producer_ids=None,
+        kind="ikm",  # type: ignore[arg-type]
+    )
+    assert result.by is Dimension.PROVINCE
+    assert result.selection.kind is ProducerKind.IKM
+    assert result.rows == rows((NTT, 2, 3, 150_000))
 
 
 def test_a_malformed_marketplace_is_refused() -> None:
