@@ -10,17 +10,23 @@ The public surface, which the console calls with the signed-in user's scope:
 - :func:`write_csv` / :func:`write_xlsx` — either result as a sheet with a header
   row; :func:`table` gives the same header and rows to show on a page.
 
-Both readers take ``producer_ids`` (``producers.id``): ``None`` is every producer,
-an empty set none; no line of a producer outside it is ever counted. A bad
-request (a naive time, ``since`` not before ``until``, a limit out of range, a
-malformed marketplace key) raises :class:`~core.errors.InputRejectedError` whose
-issues name the field, before anything is read.
+Both read through a :class:`~core.ports.ProgrammeReader` (services reach the
+database only through ports: ``core.store.programme.SqlProgrammeReader`` on a
+session factory, as ``Runtime.programme_reader()`` builds it). Both take
+``producer_ids`` (``producers.id``): ``None`` is every producer, an empty set none;
+no line of a producer outside it is ever counted, in any figure. ``by``,
+``ranking`` and ``kind`` may be given as their text (as a form sends them). A bad
+request (a naive time, ``since`` not before ``until``, an unknown choice, a limit
+out of range, a malformed marketplace key) raises
+:class:`~core.errors.InputRejectedError`, whose issues name the field, before
+anything is read.
 
 In a sheet, rupiah are whole numbers; a figures sheet ends with an
 ``(unmatched)`` row (only when some line matched no product) and a ``(total)``
 row, whose orders are distinct orders, so they need not be the sum of the rows'.
-Text cells are neutralised as :mod:`core.csvfile` describes, so a name that
-starts like a formula stays text.
+A CSV cell of text that starts like a formula gets the mark :mod:`core.csvfile`
+describes; an XLSX cell of text is stored as text, never as a formula. A workbook
+also has an ``about`` sheet naming the period (WIB), scope and filters.
 """
 
 from __future__ import annotations

@@ -2,18 +2,23 @@
 :mod:`core.domain.programme`).
 
 Every query starts from the counted lines: ``order_lines`` of orders with a sale
-status whose time (``placed_at``, else ``first_seen_at``) lies in the period,
-joined to their account (marketplace) and, through the product, to the producer.
-An inner select gives each line its group value; the outer select groups it, so
-each expression (the month's, with its bound parameters) is written once and both
-databases group by the same column. The month is computed by the database:
-``strftime`` on SQLite, ``to_char`` on PostgreSQL, both of the UTC time plus
-:data:`~core.domain.programme.REPORT_OFFSET`.
+status whose time (``placed_at``, else ``first_seen_at``) lies in the period, joined
+to their product and producer, and to their account (marketplace), when the query
+needs them. An inner select gives each line its group value; the outer select
+groups it, so each expression (the month's, with its bound parameters) is written
+once and both databases group by the same column. The month is computed by the
+database: ``strftime`` on SQLite, ``to_char`` on PostgreSQL, both of the UTC time
+plus :data:`~core.domain.programme.REPORT_OFFSET`.
 
-Figures come back in one query per call (a grouping, or the top products) plus
-one for the total; values are ordered in Python (few groups), so the order does
-not depend on the database's collation. A scope of producer ids is bound as one
-expanding ``IN`` list (SQLite takes up to 32,766 of them).
+Figures take two queries (the groups, the total with its unmatched part), top
+products one; groups are ordered in Python (few), so the order does not depend on
+the database's collation. A scope of producer ids is bound as one expanding ``IN``
+list (SQLite takes up to 32,766 of them).
+
+At 100,000 orders (200,000 lines, 1,000 producers) a year's figures take about a
+quarter of a second on either database, a month's about a tenth on PostgreSQL.
+SQLite, which keeps no statistics, reads a scope of hundreds of producers through
+the producers' index, two to four times slower than reading every line.
 """
 
 from __future__ import annotations
