@@ -39,7 +39,7 @@ from web.console import Console
 
 NAME = "console"
 GOAL_MS = 200.0
-PASSWORD = "bench-console-2026"
+PASSWORD = "bench-console-2026"  # noqa: S105  (a throwaway bench user)
 CACHE = ROOT / "var" / "bench-cache"
 
 
@@ -154,8 +154,10 @@ def measure(world: ConsoleWorld, requests: int) -> list[Timing]:
                     max(spent),
                 )
             )
-            print(f"{user:8} {path:45} {status} p50 {timings[-1].p50:7.1f} ms "
-                  f"p95 {timings[-1].p95:7.1f} ms")
+            print(
+                f"{user:8} {path:45} {status} p50 {timings[-1].p50:7.1f} ms "
+                f"p95 {timings[-1].p95:7.1f} ms"
+            )
     finally:
         for client in clients.values():
             client.close()
@@ -163,7 +165,9 @@ def measure(world: ConsoleWorld, requests: int) -> list[Timing]:
     return timings
 
 
-def report(world: ConsoleWorld, timings: list[Timing], requests: int, command: str) -> str:
+def report(
+    world: ConsoleWorld, timings: list[Timing], requests: int, command: str
+) -> str:
     """The BENCHMARKS.md section."""
     import fastapi
 

@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 
 from core.domain.users import AccessDeniedError, NotVisibleError
 from web.console import Console
-from web.pages import auth, home, users
+from web.pages import auth, home, reports, users
 from web.render import render
 from web.sealing import Sealer
 from web.security import CsrfError, Guard, LoginRequiredError, check_routes
@@ -23,6 +23,7 @@ from web.security import CsrfError, Guard, LoginRequiredError, check_routes
 ROUTERS = (
     auth.router,
     home.router,
+    reports.router,
     users.router,
 )
 
