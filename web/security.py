@@ -145,6 +145,43 @@ def viewer(request: Request) -> Viewer:
     return found
 
 
+def admin(request: Request) -> Viewer:
+    """Dependency: the signed-in user, who must be an admin (checked before the
+    form is read, so a refusal says nothing about the form).
+
+    Raises:
+        LoginRequiredError: nobody is signed in.
+        AccessDeniedError: the user is not an admin.
+    """
+    found = viewer(request)
+    found.visible.require_admin()
+    return found
+
+
+def changer(request: Request) -> Viewer:
+    """Dependency: the signed-in user, who may change things (not an auditor).
+
+    Raises:
+        LoginRequiredError: nobody is signed in.
+        AccessDeniedError: the user only reads.
+    """
+    found = viewer(request)
+    found.visible.require_change()
+    return found
+
+
+def auditing(request: Request) -> Viewer:
+    """Dependency: the signed-in user, who may read the audit (not an officer).
+
+    Raises:
+        LoginRequiredError: nobody is signed in.
+        AccessDeniedError: the user is an officer.
+    """
+    found = viewer(request)
+    found.visible.require_audit()
+    return found
+
+
 async def csrf_checked(request: Request) -> None:
     """Dependency of every changing route: the request carries the CSRF token of
     its session (form field ``csrf_token`` or header ``X-CSRF-Token``), or, with no

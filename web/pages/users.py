@@ -16,7 +16,7 @@ from core.errors import DomainError
 from core.services.users import add_user, reset_password, set_disabled, set_role
 from core.store.tables import ProducerRow
 from web.render import render
-from web.security import CSRF, Viewer, viewer
+from web.security import CSRF, Viewer, admin
 
 router = APIRouter(dependencies=CSRF)
 
@@ -89,16 +89,15 @@ def _page(
 
 
 @router.get("/users")
-def users_page(request: Request, who: Annotated[Viewer, Depends(viewer)]) -> Response:
+def users_page(request: Request, _admin: Annotated[Viewer, Depends(admin)]) -> Response:
     """Every user with role, scope and state."""
-    who.visible.require_admin()
     return _page(request, notice=request.query_params.get("done", "")[:200])
 
 
 @router.post("/users")
 def add(
     request: Request,
-    who: Annotated[Viewer, Depends(viewer)],
+    _admin: Annotated[Viewer, Depends(admin)],
     username: Annotated[str, Form(max_length=64)],
     role: Annotated[str, Form(max_length=16)],
     password: Annotated[str, Form(max_length=1024)],
@@ -108,7 +107,6 @@ def add(
     producers: Text = "",
 ) -> Response:
     """Add a user."""
-    who.visible.require_admin()
     console = request.app.state.console
     try:
         add_user(
@@ -137,14 +135,13 @@ def add(
 def change_role(
     request: Request,
     username: str,
-    who: Annotated[Viewer, Depends(viewer)],
+    _admin: Annotated[Viewer, Depends(admin)],
     role: Annotated[str, Form(max_length=16)],
     provinces: Text = "",
     institutions: Text = "",
     producers: Text = "",
 ) -> Response:
     """Give a user a role and scope (ends their sessions)."""
-    who.visible.require_admin()
     console = request.app.state.console
     try:
         set_role(
@@ -163,12 +160,11 @@ def change_role(
 def change_disabled(
     request: Request,
     username: str,
-    who: Annotated[Viewer, Depends(viewer)],
+    who: Annotated[Viewer, Depends(admin)],
     disabled: Annotated[str, Form(pattern="^(yes|no)$")],
 ) -> Response:
     """Disable (ending their sessions) or enable a user; an admin cannot disable
     themselves."""
-    who.visible.require_admin()
     if username == who.user.username and disabled == "yes":
         return _page(request, error="you cannot disable yourself", status_code=422)
     console = request.app.state.console
@@ -183,11 +179,10 @@ def change_disabled(
 def change_password(
     request: Request,
     username: str,
-    who: Annotated[Viewer, Depends(viewer)],
+    _admin: Annotated[Viewer, Depends(admin)],
     password: Annotated[str, Form(max_length=1024)],
 ) -> Response:
     """Set a new password (ends the user's sessions, clears a lock)."""
-    who.visible.require_admin()
     console = request.app.state.console
     try:
         reset_password(console.units, console.clock, username, password)
