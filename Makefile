@@ -37,10 +37,11 @@ pytest: install
 test: check pytest
 
 # The tests that use the database under test (marked `db`, see tests/conftest.py), again
-# against PostgreSQL (127.0.0.1:5432, database test, trust auth).
+# against PostgreSQL (127.0.0.1:5432, database test, trust auth). PYTEST_ARGS narrows
+# them (CI runs the fleet of daemons apart, on an otherwise idle machine).
 test-postgres: install
 	IKMSYNC_TEST_DATABASE_URL=$${IKMSYNC_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} \
-		$(BIN)/pytest -m "db and not live"
+		$(BIN)/pytest -m "db and not live" $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python -m bench.import_catalogue
