@@ -262,3 +262,28 @@ def test_the_cache_is_for_sqlite_files_only(tmp_path: Path) -> None:
             **TINY,
         )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_same_seed_builds_the_same_world(tmp_path: Path) -> None:
+    worlds, orders = [], []
+    for name in ("a", "b"):
+        url = f"sqlite:///{tmp_path / name}.db"
+        world = build_console_world(url, **TINY)
+        worlds.append(replace(world, database_url="", seconds={}))
+        engine = make_engine(url)
+        try:
+            with engine.connect() as connection:
+                orders.append(
+                    connection.execute(
+                        sa.text(
+                            "SELECT o.external_id, o.status, o.total_amount, "
+                            "l.external_sku, l.quantity FROM orders o "
+                            "JOIN order_lines l ON l.order_id = o.id ORDER BY l.id"
+                        )
+                    ).all()
+                )
+        finally:
+            engine.dispose()
+    assert worlds[0] == worlds[1]
+    assert orders[0] == orders[1]
+    assert len(orders[0]) >= 200
