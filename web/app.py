@@ -18,7 +18,13 @@ from web.console import Console
 from web.pages import auth, home, reports, users
 from web.render import render
 from web.sealing import Sealer
-from web.security import CsrfError, Guard, LoginRequiredError, check_routes
+from web.security import (
+    AddressThrottle,
+    CsrfError,
+    Guard,
+    LoginRequiredError,
+    check_routes,
+)
 
 ROUTERS = (
     auth.router,
@@ -50,6 +56,7 @@ def create_app(console: Console, *, seal_every: float | None = 30.0) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.console = console
+    app.state.throttle = AddressThrottle()
     check_routes(ROUTERS)
     for router in ROUTERS:
         app.include_router(router)

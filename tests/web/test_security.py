@@ -221,3 +221,27 @@ def test_the_language_is_kept_with_the_user(console_world: ConsoleWorld) -> None
     assert "Beranda" in client.get("/").text
     client.post("/language", data={"language": "en", "next": "/", "csrf_token": token})
     assert ">Home<" in client.get("/").text
+
+
+def test_many_failures_from_one_address_are_throttled(
+    console_world: ConsoleWorld,
+) -> None:
+    client = console_world.client
+    token = csrf_of(client.get("/login").text)
+    answers = [
+        client.post(
+            "/login",
+            data={
+                "username": f"guess{n}",
+                "password": "wrong-guess",
+                "csrf_token": token,
+            },
+        ).status_code
+        for n in range(20)
+    ]
+    assert answers == [401] * 20
+    right = client.post(
+        "/login", data={"username": "admin", "password": PASSWORD, "csrf_token": token}
+    )
+    assert right.status_code == 429
+    assert SESSION_COOKIE not in client.cookies

@@ -24,7 +24,6 @@ from web.security import (
 )
 
 router = APIRouter(dependencies=CSRF)
-THROTTLE = AddressThrottle()
 TOO_MANY = "Too many failed sign-ins from here; wait a few minutes."
 
 
@@ -90,7 +89,8 @@ async def login(
     """Check the password; on success open a session and go where asked."""
     console = request.app.state.console
     address = _address(request)
-    if THROTTLE.blocked(address):
+    throttle: AddressThrottle = request.app.state.throttle
+    if throttle.blocked(address):
         return _login_page(
             request,
             next_path=safe_next(next),
@@ -103,7 +103,7 @@ async def login(
             log_in, console.units, console.clock, username, password, address=address
         )
     except DomainError:
-        THROTTLE.failed(address)
+        throttle.failed(address)
         return _login_page(
             request,
             next_path=safe_next(next),
@@ -111,7 +111,7 @@ async def login(
             error=LOGIN_REFUSED,
             status=401,
         )
-    THROTTLE.forget(address)
+    throttle.forget(address)
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE, session.token, **cookie_options(request, console)
