@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from fastapi import APIRouter, Depends, Request
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
@@ -31,6 +32,8 @@ from core.audit.events import acting
 from core.domain.users import User, Visible
 from core.services.users import signed_in, visible_to
 from web.console import Console
+
+log = structlog.get_logger(__name__)
 
 SESSION_COOKIE = "ikm_session"
 LOGIN_CSRF_COOKIE = "ikm_login_csrf"
@@ -98,8 +101,12 @@ class Guard:
             await self._app(scope, receive, send)
             return
 
+        started = time.perf_counter()
+        answered: dict[str, int] = {}
+
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
+                answered["status"] = int(message["status"])
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
                 headers += [h for h in SECURITY_HEADERS if h[0] not in present]
@@ -111,11 +118,22 @@ class Guard:
         if token and not scope["path"].startswith("/static/"):
             found = await run_in_threadpool(self._resolve, token)
         scope.setdefault("state", {})["viewer"] = found
-        if found is None:
-            await self._app(scope, receive, with_headers)
-            return
-        with acting(found.user.actor):
-            await self._app(scope, receive, with_headers)
+        try:
+            if found is None:
+                await self._app(scope, receive, with_headers)
+            else:
+                with acting(found.user.actor):
+                    await self._app(scope, receive, with_headers)
+        finally:
+            # The path only: a query string may carry an authorisation code.
+            log.info(
+                "http.request",
+                method=scope["method"],
+                path=scope["path"],
+                status=answered.get("status", 500),
+                ms=round((time.perf_counter() - started) * 1000, 1),
+                user=found.user.username if found is not None else None,
+            )
 
     def _resolve(self, token: str) -> Viewer | None:
         console = self._console

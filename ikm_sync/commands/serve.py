@@ -41,6 +41,9 @@ def serve(
         host=host,
         port=port,
         log_config=None,
+        # The console logs each request itself (web.security.Guard), without the
+        # query string, which may carry an authorisation code.
+        access_log=False,
         proxy_headers=True,
         server_header=False,
         timeout_graceful_shutdown=10,

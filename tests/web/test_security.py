@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import structlog
 from fastapi import APIRouter
 
 from core.audit.query import EventFilter
@@ -245,3 +246,25 @@ def test_many_failures_from_one_address_are_throttled(
     )
     assert right.status_code == 429
     assert SESSION_COOKIE not in client.cookies
+
+
+def test_each_request_is_logged_by_path_without_its_query(
+    console_world: ConsoleWorld,
+) -> None:
+    client = console_world.client
+    sign_in(client, "officer.ntt")
+    with structlog.testing.capture_logs() as logs:
+        client.get("/?code=SECRET-AUTH-CODE&state=xyz")
+    requests = [e for e in logs if e["event"] == "http.request"]
+    assert requests == [
+        {
+            "event": "http.request",
+            "log_level": "info",
+            "method": "GET",
+            "path": "/",
+            "status": 200,
+            "ms": requests[0]["ms"],
+            "user": "officer.ntt",
+        }
+    ]
+    assert "SECRET-AUTH-CODE" not in repr(logs)
