@@ -161,6 +161,10 @@ class ListingRow(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("account_id", "product_id"),
         sa.UniqueConstraint("account_id", "external_id"),
+        # listings per account and state (status, console) read the index alone
+        sa.Index("ix_listings_account_id_state", "account_id", "state"),
+        # the console's newest failed listings
+        sa.Index("ix_listings_state_updated_at", "state", "updated_at"),
     )
 
     id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
@@ -183,6 +187,12 @@ class OrderRow(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("account_id", "external_id"),
         sa.Index("ix_orders_account_id_status", "account_id", "status"),
+        # a period's orders (programme reports, the console's order list), covering
+        # what the reports filter on, so that they read no order row
+        sa.Index("ix_orders_placed_at", "placed_at", "status", "first_seen_at"),
+        sa.Index("ix_orders_first_seen_at", "first_seen_at"),
+        # the oversold queue: oversold orders not yet settled
+        sa.Index("ix_orders_oversold_settlement", "oversold", "settlement"),
     )
 
     id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
@@ -213,7 +223,17 @@ class OrderRow(SQLModel, table=True):
 
 class OrderLineRow(SQLModel, table=True):
     __tablename__ = "order_lines"
-    __table_args__ = (sa.UniqueConstraint("order_id", "line_no"),)
+    __table_args__ = (
+        sa.UniqueConstraint("order_id", "line_no"),
+        # an order's lines with what the programme reports sum, read from the index
+        sa.Index(
+            "ix_order_lines_order_id_sums",
+            "order_id",
+            "product_id",
+            "quantity",
+            "unit_price",
+        ),
+    )
 
     id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
     order_id: int = Field(sa_type=BigId, foreign_key="orders.id")

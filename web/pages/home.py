@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from core.domain.sync import ListingState
-from core.services.status import AccountStatus, catalogue_status
+from core.services.status import AccountStatus
 from core.store.views.home import attention
+from web.console import Console
 from web.render import render
 from web.security import CSRF, Viewer, viewer
 
@@ -20,16 +21,39 @@ router = APIRouter(dependencies=CSRF)
 ENDS_SOON = timedelta(days=14)
 
 
+def _shops(console: Console, who: Viewer) -> list[AccountStatus]:
+    """A status row per account in scope: listings by state, the latest run, the
+    schedule and the authorisation (what ``status`` shows, without its totals)."""
+    watch = console.runtime.account_watch()
+    with console.units() as uow:
+        accounts = [
+            a
+            for a in uow.accounts.get_all()
+            if who.visible.sees_account(a.producer_codes)
+        ]
+        counts = uow.accounts.listing_counts()
+    runs = watch.last_runs()
+    schedules = watch.schedules() or {}
+    authorisations = watch.authorisations()
+    return [
+        AccountStatus(
+            account,
+            dict(counts.get(account.id, {})),
+            last_run=runs.get(account.id),
+            schedule=schedules.get(account.id),
+            authorisation=authorisations.get(account.id),
+        )
+        for account in accounts
+    ]
+
+
 @router.get("/")
 def home(request: Request, who: Annotated[Viewer, Depends(viewer)]) -> Response:
     """Shops needing re-authorisation or ending soon, accounts backing off, and a
     status row per shop."""
     console = request.app.state.console
-    status = catalogue_status(console.units(), console.runtime.account_watch())
     now = console.clock.now()
-    shops: list[AccountStatus] = [
-        s for s in status.accounts if who.visible.sees_account(s.account.producer_codes)
-    ]
+    shops = _shops(console, who)
     reauth = [
         s
         for s in shops

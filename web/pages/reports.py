@@ -52,12 +52,9 @@ def _day(text: str, field: str, *, end: bool) -> datetime:
 
 
 def _default_period(now: datetime) -> tuple[str, str]:
-    """This month and the two before it, in WIB."""
+    """This month so far, in WIB."""
     today = now.astimezone(REPORT_ZONE).date()
-    month = today.month - 2
-    year = today.year + (month - 1) // 12
-    start = date(year, (month - 1) % 12 + 1, 1)
-    return start.isoformat(), today.isoformat()
+    return today.replace(day=1).isoformat(), today.isoformat()
 
 
 def _bars(figures: ProgrammeFigures) -> list[Bar]:
@@ -115,7 +112,7 @@ def reports(
     kind: Field = "",
     ranking: Field = Ranking.UNITS.value,
 ) -> Response:
-    """Figures, a chart and top products for a period (default: three months)."""
+    """Figures, a chart and top products for a period (default: this month)."""
     if not since or not until:
         since, until = _default_period(request.app.state.console.clock.now())
     form = {

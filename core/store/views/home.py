@@ -100,7 +100,7 @@ def attention(
         select(func.count()).select_from(ListingRow).where(*failed_where)
     ).scalar_one()
     oversold_where = (
-        col(OrderRow.oversold).is_(True),
+        col(OrderRow.oversold) == sa.true(),
         col(OrderRow.settlement).is_(None),
         _within(OrderRow.account_id, account_ids),
     )
