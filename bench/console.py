@@ -20,10 +20,12 @@ import resource
 import statistics
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from starlette.testclient import TestClient
+warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+from starlette.testclient import TestClient  # noqa: E402
 
 from bench._consoleworld import ConsoleWorld, build_console_world
 from bench._report import BENCHMARKS, ROOT, machine, positive, write_section
