@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-
 from bench._consoleworld import ConsoleWorld, build_console_world
 from bench._report import BENCHMARKS, ROOT, machine, positive, write_section
 from config import load_settings
