@@ -63,6 +63,11 @@ RUN_ITEMS = "run.items"
 #: ``enabled`` (every field, ``before`` None, when created); ``after`` also
 #: ``producers_bound`` and ``producers_unbound`` when the producers changed.
 ACCOUNT_APPLIED = "account.applied"
+#: An account's allocation policy set in the console (``source`` ``console``), or
+#: a console edit ended by ``accounts apply`` because the settings' policy changed
+#: (``source`` ``settings``). Subject :func:`account`; ``before``/``after``:
+#: ``policy`` (as stored) and ``set_in_console`` (whether the console's edit holds).
+ACCOUNT_ALLOCATION = "account.allocation"
 #: A seller's authorisation saved (an authorisation, a token refresh, a mark
 #: cleared) / the account marked for re-authorisation (its reason the event's
 #: ``reason``). Subject :func:`account`; ``before``/``after``: ``version``,

@@ -187,3 +187,32 @@ def account_event(
         after=new_fields,
         account=account.id,
     )
+
+
+def allocation_event(
+    account: ChannelAccount, before: ChannelAccount, *, source: str
+) -> AuditEvent | None:
+    """``account.allocation``: the policy before → after and whether a console edit
+    holds it, set from ``source`` (``console`` or ``settings``); ``None`` when
+    neither changed."""
+    old: Fields = {
+        "policy": policy_fields(before.policy),
+        "set_in_console": before.policy_edit is not None,
+    }
+    new: Fields = {
+        "policy": policy_fields(account.policy),
+        "set_in_console": account.policy_edit is not None,
+        "source": source,
+    }
+    if (
+        old["policy"] == new["policy"]
+        and old["set_in_console"] == new["set_in_console"]
+    ):
+        return None
+    return AuditEvent(
+        actions.ACCOUNT_ALLOCATION,
+        actions.account(account.id),
+        before=old,
+        after=new,
+        account=account.id,
+    )

@@ -147,6 +147,21 @@ class Handover:
 
 
 @dataclass(frozen=True, slots=True)
+class PolicyEdit:
+    """An allocation policy set in the console: by whom, when, and the policy the
+    settings gave the account then.
+
+    ``accounts apply`` keeps the console's policy while the settings still give
+    ``settings_policy``; once the settings' policy changes, the settings win and the
+    edit ends (both recorded in the audit trail).
+    """
+
+    by: str
+    at: datetime
+    settings_policy: AllocationPolicy
+
+
+@dataclass(frozen=True, slots=True)
 class ChannelAccount:
     """One shop on one marketplace, owned by one or more producers.
 
@@ -164,6 +179,8 @@ class ChannelAccount:
     enabled: bool = True
     #: The shop's move between two accounts, when this account is one of them.
     handover: Handover | None = None
+    #: Set while the policy is one an officer set in the console.
+    policy_edit: PolicyEdit | None = None
 
     def __post_init__(self) -> None:
         if self.handover is not None and self.id not in (

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import structlog
 
-from core.audit.changes import account_event
-from core.domain.accounts import ChannelAccount
+from core.audit.changes import account_event, allocation_event
+from core.domain.accounts import AllocationPolicy, ChannelAccount, PolicyEdit
+from core.domain.ids import AccountId
+from core.domain.users import NotVisibleError, Visible
 from core.errors import InputIssue, InputRejectedError
 from core.ports import Clock, UnitOfWork
 
@@ -23,6 +25,9 @@ class AccountsReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     only_in_store: list[str] = field(default_factory=list)
+    #: Accounts whose policy set in the console was kept (the settings' policy has
+    #: not changed since).
+    console_policies: list[str] = field(default_factory=list)
     applied: bool = False
 
 
@@ -40,6 +45,11 @@ def apply_accounts(
 
     Accounts in the store but not in ``accounts`` are reported, never deleted: they may
     still have listings and orders.
+
+    An allocation policy set in the console (:class:`PolicyEdit`) is kept while the
+    settings still give the policy they gave when it was set: the console's edit
+    wins until the settings' policy changes, and then the settings win (recorded
+    as an ``account.allocation`` event from ``settings``).
 
     Raises:
         InputRejectedError: an account names a producer the store does not have.
@@ -78,8 +88,11 @@ def apply_accounts(
             raise InputRejectedError(issues)
         now = clock.now()
         # an account taken over is stored before the one taking it over
-        for account in sorted(accounts, key=_taking_over):
-            before = stored.pop(account.id, None)
+        for configured in sorted(accounts, key=_taking_over):
+            before = stored.pop(configured.id, None)
+            account = _with_console_policy(configured, before)
+            if account.policy_edit is not None:
+                report.console_policies.append(account.id)
             if before == account:
                 report.unchanged.append(account.id)
                 continue
@@ -89,6 +102,10 @@ def apply_accounts(
                 event = account_event(account, before)
                 if event is not None:
                     uow.audit.record(event)
+                if before is not None and before.policy_edit is not None:
+                    ended = allocation_event(account, before, source="settings")
+                    if ended is not None and account.policy_edit is None:
+                        uow.audit.record(ended)
         report.only_in_store = sorted(stored)
         if not dry_run:
             uow.commit()
@@ -101,6 +118,66 @@ def apply_accounts(
         only_in_store=len(report.only_in_store),
     )
     return report
+
+
+def _with_console_policy(
+    configured: ChannelAccount, stored: ChannelAccount | None
+) -> ChannelAccount:
+    """``configured`` with the stored console policy while the settings' policy is
+    the one they gave when the console's edit was made."""
+    if stored is None or stored.policy_edit is None:
+        return configured
+    if configured.policy != stored.policy_edit.settings_policy:
+        return configured
+    return replace(configured, policy=stored.policy, policy_edit=stored.policy_edit)
+
+
+def set_allocation(
+    uow: UnitOfWork,
+    account: AccountId,
+    policy: AllocationPolicy,
+    *,
+    clock: Clock,
+    actor: str,
+    visible: Visible | None = None,
+) -> bool:
+    """Set ``account``'s allocation policy from the console, recorded as an
+    ``account.allocation`` event (policy before → after, ``source`` ``console``);
+    ``accounts apply`` keeps it until the settings' policy changes. A policy equal
+    to the settings' ends the edit. Whether anything changed.
+
+    Raises:
+        NotVisibleError: the account is not stored, or ``visible`` does not see it.
+        AccessDeniedError: ``visible`` is a read-only user's.
+    """
+    if visible is not None:
+        visible.require_change()
+    with uow:
+        before = next((a for a in uow.accounts.get_all() if a.id == account), None)
+        if before is None or (
+            visible is not None and not visible.sees_account(before.producer_codes)
+        ):
+            raise NotVisibleError(f"account {account!r}")
+        settings_policy = (
+            before.policy
+            if before.policy_edit is None
+            else before.policy_edit.settings_policy
+        )
+        now = clock.now()
+        edit = (
+            None
+            if policy == settings_policy
+            else PolicyEdit(by=actor, at=now, settings_policy=settings_policy)
+        )
+        after = replace(before, policy=policy, policy_edit=edit)
+        event = allocation_event(after, before, source="console")
+        if event is None:
+            return False
+        uow.accounts.save(after, now)
+        uow.audit.record(event)
+        uow.commit()
+    log.info("account.allocation_set", account=account, actor=actor)
+    return True
 
 
 def _taking_over(account: ChannelAccount) -> bool:

@@ -9,7 +9,8 @@ an ended authorisation for re-authorisation, as the marketplace's refusal would.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import structlog
@@ -20,6 +21,13 @@ from core.domain.authorisation import (
     authorisation_status,
 )
 from core.domain.ids import AccountId
+from core.errors import (
+    AuthError,
+    ConfigError,
+    ConnectorError,
+    StoreError,
+    TransientError,
+)
 from core.ports import Clock, MarketplaceConnector, TokenStore
 
 log = structlog.get_logger(__name__)
@@ -73,3 +81,78 @@ def _mark_ended(tokens: TokenStore, account: AccountId, reason: str) -> None:
             return
         held.save(replace(current, needs_reauthorisation=True, reason=reason))
     log.error("authorisation.expired", account=account, reason=reason)
+
+
+#: What an account check found, in the words ``accounts check`` prints.
+OK = "ok"
+NEEDS_REAUTHORISATION = "needs re-authorisation"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountCheck:
+    """One account's check: ``ok``, ``needs re-authorisation``, ``credentials
+    refused``, ``unreachable`` or ``error``, why, and its authorisation's end."""
+
+    account: AccountId
+    result: str
+    reason: str
+    authorisation: AuthorisationStatus
+
+    @property
+    def ok(self) -> bool:
+        """Whether the account works."""
+        return self.result == OK
+
+
+def verdict(error: BaseException | None) -> tuple[str, str]:
+    """The result and reason for a check that raised ``error`` (``None``: ok)."""
+    match error:
+        case None:
+            return OK, ""
+        case AuthError(reauthorise=False):
+            return "credentials refused", error.reason  # fix the settings
+        case AuthError():
+            return NEEDS_REAUTHORISATION, error.reason
+        case TransientError():
+            return "unreachable", error.reason
+        case ConnectorError():
+            return "error", error.reason
+        case _:
+            return "error", str(error)
+
+
+def check_account(
+    connect: Callable[[], MarketplaceConnector],
+    tokens: TokenStore,
+    account: AccountId,
+    *,
+    clock: Clock,
+    warning: timedelta = DEFAULT_WARNING,
+) -> AccountCheck:
+    """Check one account as ``ikm-sync accounts check`` does: a connector from
+    ``connect`` (closed after), :func:`check_authorisation`, and the verdict; an
+    account needing re-authorisation is told the command that gives it. Never
+    raises for the account's own failure."""
+    error: BaseException | None = None
+    judged = AuthorisationStatus(None, AuthorisationState.UNKNOWN)
+    try:
+        connector = connect()
+        try:
+            judged = check_authorisation(
+                connector, tokens, account, clock=clock, warning=warning
+            )
+        finally:
+            connector.close()
+    except (ConnectorError, ConfigError, StoreError) as exc:
+        error = exc
+    except Exception as exc:
+        log.exception("account.check_failed", account=account)
+        error = exc
+    result, reason = verdict(error)
+    if error is None and judged.state is AuthorisationState.EXPIRED:
+        result = NEEDS_REAUTHORISATION
+        reason = "the shop's authorisation has ended"
+    if result == NEEDS_REAUTHORISATION:
+        reason += f"; run `ikm-sync accounts authorize {account}`"
+    log.info("account.checked", account=account, verdict=result)
+    return AccountCheck(account, result, reason, judged)

@@ -18,6 +18,7 @@ from core.domain.accounts import (
     ChannelAccount,
     Handover,
     Marketplace,
+    PolicyEdit,
 )
 from core.domain.ids import AccountId, ProducerCode
 from core.domain.sync import ListingState
@@ -56,6 +57,37 @@ def policy_from_json(document: Mapping[str, Any]) -> AllocationPolicy:
             {k: AllocationRule(**v) for k, v in document.get("overrides", {}).items()}
         ),
         excluded=frozenset(document.get("excluded", ())),
+    )
+
+
+#: Key of the allocation document that holds a console edit (see :class:`PolicyEdit`).
+CONSOLE_EDIT = "console_edit"
+
+
+def allocation_to_json(
+    policy: AllocationPolicy, edit: PolicyEdit | None
+) -> dict[str, Any]:
+    """The allocation document of an account row: its policy and, while the policy
+    is a console edit, who set it, when, and the settings' policy then."""
+    document = policy_to_json(policy)
+    if edit is not None:
+        document[CONSOLE_EDIT] = {
+            "by": edit.by,
+            "at": edit.at.isoformat(),
+            "settings_policy": policy_to_json(edit.settings_policy),
+        }
+    return document
+
+
+def edit_from_json(document: Mapping[str, Any]) -> PolicyEdit | None:
+    """The console edit an allocation document holds, if any."""
+    edit = document.get(CONSOLE_EDIT)
+    if not edit:
+        return None
+    return PolicyEdit(
+        by=str(edit["by"]),
+        at=datetime.fromisoformat(edit["at"]),
+        settings_policy=policy_from_json(edit["settings_policy"]),
     )
 
 
@@ -134,6 +166,7 @@ class SqlAccountRepository:
                 credentials_ref=row.credentials_ref,
                 enabled=row.enabled,
                 handover=handovers.get(AccountId(row.account_key)),
+                policy_edit=edit_from_json(row.allocation),
             )
             for row in rows
         ]
@@ -173,7 +206,7 @@ class SqlAccountRepository:
         row.shop_id = account.shop_id
         row.credentials_ref = account.credentials_ref
         row.enabled = account.enabled
-        row.allocation = policy_to_json(account.policy)
+        row.allocation = allocation_to_json(account.policy, account.policy_edit)
         row.takes_over_id, row.handover_at = self._handover(account)
         row.updated_at = at
         self._session.add(row)

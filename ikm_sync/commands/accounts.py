@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from typing import Annotated, Any
 
 import structlog
 import typer
 
 from core.domain.accounts import ChannelAccount
-from core.domain.authorisation import AuthorisationState, AuthorisationStatus
+from core.domain.authorisation import AuthorisationState
 from core.errors import (
-    AuthError,
     ConfigError,
-    ConnectorError,
-    StoreError,
-    TransientError,
 )
 from core.services.accounts import apply_accounts
-from core.services.authorisation import check_authorisation
+from core.services.authorisation import check_account, check_authorisation
 from ikm_sync._actor import ActorOption, who_acts
 from ikm_sync._context import state
 from ikm_sync._output import console, emit_json, table
@@ -40,7 +37,10 @@ def apply_command(
     actor: ActorOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Create or update the store's accounts from the settings' [[accounts]] entries."""
+    """Create or update the store's accounts from the settings' [[accounts]] entries.
+
+    An allocation policy an officer set in the console is kept until the settings'
+    [accounts.allocation] of that account changes; then the settings' wins."""
     app_state = state(ctx)
     app_state.json_errors = as_json
     who_acts(app_state, actor, notice=not dry_run)
@@ -60,6 +60,7 @@ def apply_command(
         "updated": report.updated,
         "unchanged": report.unchanged,
         "only_in_store": report.only_in_store,
+        "console_policies": report.console_policies,
     }
     if as_json:
         emit_json(payload)
@@ -73,6 +74,10 @@ def apply_command(
             ("only in store", report.only_in_store),
         )
         for account in ids
+    ]
+    rows += [
+        (account, "allocation policy set in the console kept")
+        for account in report.console_policies
     ]
     title = "Accounts (dry run, nothing written)" if dry_run else "Accounts"
     console().print(table(title, ("account", "result"), rows))
@@ -90,22 +95,6 @@ def _selected(
         known = ", ".join(a.id for a in settings_accounts) or "none"
         raise ConfigError(f"--account {wanted!r}: no such account; configured: {known}")
     return chosen
-
-
-def _verdict(error: BaseException | None) -> tuple[str, str]:
-    match error:
-        case None:
-            return "ok", ""
-        case AuthError(reauthorise=False):
-            return "credentials refused", error.reason  # fix the settings
-        case AuthError():
-            return "needs re-authorisation", error.reason
-        case TransientError():
-            return "unreachable", error.reason
-        case ConnectorError():
-            return "error", error.reason
-        case _:
-            return "error", str(error)
 
 
 @app.command("check")
@@ -140,32 +129,18 @@ def check_command(
     rows: list[dict[str, Any]] = []
     try:
         for item in accounts:
-            error: BaseException | None = None
-            judged = AuthorisationStatus(None, AuthorisationState.UNKNOWN)
-            try:
-                connector = connections.connector(item)
-                try:
-                    judged = check_authorisation(
-                        connector,
-                        tokens,
-                        item.id,
-                        clock=runtime.clock,
-                        warning=warning,
-                    )
-                finally:
-                    connector.close()
-            except (ConnectorError, ConfigError, StoreError) as exc:
-                error = exc
-            except Exception as exc:
-                log.exception("account.check_failed", account=item.id)
-                error = exc
-            verdict, reason = _verdict(error)
-            if error is None and judged.state is AuthorisationState.EXPIRED:
-                verdict = "needs re-authorisation"
-                reason = "the shop's authorisation has ended"
-            if verdict == "needs re-authorisation":
-                reason += f"; run `ikm-sync accounts authorize {item.id}`"
-            log.info("account.checked", account=item.id, verdict=verdict)
+            checked = check_account(
+                partial(connections.connector, item),
+                tokens,
+                item.id,
+                clock=runtime.clock,
+                warning=warning,
+            )
+            judged, verdict, reason = (
+                checked.authorisation,
+                checked.result,
+                checked.reason,
+            )
             rows.append(
                 {
                     "account": item.id,
