@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 
 from core.domain.users import AccessDeniedError, NotVisibleError
 from web.console import Console
-from web.pages import auth, home, reports, users
+from web.pages import auth, home, reports, shops, users
 from web.render import render
 from web.sealing import Sealer
 from web.security import (
@@ -30,6 +30,7 @@ ROUTERS = (
     auth.router,
     home.router,
     reports.router,
+    shops.router,
     users.router,
 )
 
