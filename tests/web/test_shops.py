@@ -111,7 +111,7 @@ def test_the_list_shows_each_officer_the_shops_all_of_whose_producers_are_theirs
     everything = admin.get("/shops").text
     for shop in (NTT_SHOP, LAPAS_SHOP, SHARED_SHOP):
         assert f'href="/shops/{shop}"' in everything
-    assert everything.count("no tokens stored") == 3  # nothing authorised yet
+    assert everything.count("belum ada token") == 3  # nothing authorised yet (id)
 
 
 def test_the_list_and_detail_show_the_authorisation_state_and_escape_its_reason(
@@ -135,7 +135,7 @@ def test_the_list_and_detail_show_the_authorisation_state_and_escape_its_reason(
     for path in ("/shops", f"/shops/{NTT_SHOP}"):
         page = client.get(path)
         assert page.status_code == 200
-        assert "Needs re-authorisation" in page.text or "otorisasi" in page.text
+        assert "Perlu otorisasi ulang" in page.text
         assert ESCAPED in page.text
         assert SCRIPT not in page.text
         assert "2027" in page.text  # when it expires
