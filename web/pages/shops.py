@@ -43,7 +43,7 @@ from core.store.views.shops import PAGE, ProductStockPage, product_stock
 from web.console import Console
 from web.policy_form import FieldError, PolicyForm
 from web.render import render
-from web.security import CSRF, Viewer, viewer
+from web.security import CSRF, Viewer, changer, viewer
 
 log = structlog.get_logger(__name__)
 router = APIRouter(dependencies=CSRF)
@@ -52,6 +52,8 @@ router = APIRouter(dependencies=CSRF)
 STATE_LIFETIME = timedelta(minutes=30)
 
 Who = Annotated[Viewer, Depends(viewer)]
+#: A user who may change things (auditors refused before the form is read).
+Changer = Annotated[Viewer, Depends(changer)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,7 +265,7 @@ def _whole(value: Any) -> int:
 @router.post("/shops/{account}/allocation")
 def save_allocation(
     request: Request,
-    who: Who,
+    who: Changer,
     account: str,
     values: Annotated[dict[str, Any], Depends(_form)],
 ) -> Response:
@@ -289,7 +291,7 @@ def save_allocation(
 
 
 @router.post("/shops/{account}/check")
-def check(request: Request, who: Who, account: str) -> Response:
+def check(request: Request, who: Changer, account: str) -> Response:
     """Check the account against its marketplace, as ``ikm-sync accounts check``
     does (what it records is recorded as done by the user), and show the result."""
     console = _console(request)
@@ -333,7 +335,7 @@ def _callback(request: Request, account: str) -> str:
 
 
 @router.post("/shops/{account}/authorise")
-def authorise(request: Request, who: Who, account: str) -> Response:
+def authorise(request: Request, who: Changer, account: str) -> Response:
     """Start the marketplace's approval: off to its consent link, with a state
     bound to this session (a marketplace that links shops outside its API: the
     link is proved and any re-authorisation mark cleared, as the CLI does)."""
@@ -379,7 +381,7 @@ def _failed(
 @router.get("/shops/{account}/authorised", name="shop_authorised")
 def authorised(
     request: Request,
-    who: Who,
+    who: Changer,
     account: str,
     code: str = "",
     state: str = "",
