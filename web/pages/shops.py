@@ -39,7 +39,12 @@ from core.services.authorisation import (
     check_account,
     check_authorisation,
 )
-from core.store.views.shops import PAGE, ProductStockPage, product_stock
+from core.store.views.shops import (
+    PAGE,
+    ProductStockPage,
+    listing_counts,
+    product_stock,
+)
 from web.console import Console
 from web.policy_form import FieldError, PolicyForm
 from web.render import render
@@ -103,8 +108,8 @@ def shops(request: Request, who: Who) -> Response:
     console = _console(request)
     accounts = _accounts_in_scope(console, who)
     watch = console.runtime.account_watch()
-    with console.units() as uow:
-        counts = uow.accounts.listing_counts()
+    with console.runtime.session_factory() as session:
+        counts = listing_counts(session, who.visible)
     return render(
         request,
         "shops/list.html",
@@ -157,8 +162,8 @@ def _detail(
 ) -> Response:
     console = _console(request)
     watch = console.runtime.account_watch()
-    with console.units() as uow:
-        counts = uow.accounts.listing_counts().get(account.id, {})
+    with console.runtime.session_factory() as session:
+        counts = listing_counts(session, who.visible, account.id).get(account.id, {})
     rows, page = _preview(console, who, account, policy or account.policy, offset)
     return render(
         request,

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from core.domain.catalogue import ProductStatus
+from core.domain.sync import ListingState
 from core.domain.users import NotVisibleError, Visible
 from core.store.tables import (
     ChannelAccountProducerRow,
@@ -49,6 +50,29 @@ def _within(column: Any, ids: frozenset[int] | None) -> Any:
     if ids is None:
         return sa.true()
     return col(column).in_(sorted(ids)) if ids else sa.false()
+
+
+def listing_counts(
+    session: Session, visible: Visible, account: str | None = None
+) -> dict[str, dict[ListingState, int]]:
+    """Listings by state of each account in scope (or of ``account`` alone), by
+    account key."""
+    where = [_within(ListingRow.account_id, visible.account_ids)]
+    if account is not None:
+        where.append(
+            col(ListingRow.account_id) == account_row_id(session, visible, account)
+        )
+    counts: dict[str, dict[ListingState, int]] = {}
+    for key, state, count in session.execute(
+        select(col(ChannelAccountRow.account_key), col(ListingRow.state), func.count())
+        .join(
+            ChannelAccountRow, col(ChannelAccountRow.id) == col(ListingRow.account_id)
+        )
+        .where(*where)
+        .group_by(col(ChannelAccountRow.account_key), col(ListingRow.state))
+    ):
+        counts.setdefault(str(key), {})[ListingState(state)] = int(count)
+    return counts
 
 
 def account_row_id(session: Session, visible: Visible, account: str) -> int:
