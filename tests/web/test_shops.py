@@ -339,8 +339,8 @@ def test_officer_typed_text_is_shown_escaped(console_world: ConsoleWorld) -> Non
     assert ESCAPED in answer.text
 
 
-def _apply(world: ConsoleWorld, config: Path) -> dict[str, Any]:
-    done = world.cli("--config", str(config), "accounts", "apply", "--json")
+def _apply(world: ConsoleWorld, config: Path, *extra: str) -> dict[str, Any]:
+    done = world.cli("--config", str(config), "accounts", "apply", "--json", *extra)
     assert done.exit_code == 0, done.output
     result: dict[str, Any] = json.loads(done.stdout)
     return result
@@ -375,6 +375,10 @@ def test_accounts_apply_keeps_the_console_policy_until_the_settings_change_it(
     assert "share_percent = 70" in text
     changed = folder / "ikm-sync.toml"
     changed.write_text(text)
+    planned = _apply(console_world, changed, "--dry-run")
+    assert planned["applied"] is False
+    assert NTT_SHOP in planned["updated"]
+    assert _stored(console_world, NTT_SHOP) == edited  # a dry run writes nothing
     applied = _apply(console_world, changed)
     assert applied["console_policies"] == []
     assert NTT_SHOP in applied["updated"]
@@ -481,6 +485,14 @@ def test_the_preview_shows_what_each_sku_would_show_and_saves_nothing(
     )
     assert wrong.status_code == 422
     assert "<strong>share_percent</strong>" in wrong.text
+    wrong_fragment = client.post(
+        f"/shops/{NTT_SHOP}/allocation/preview",
+        data=form | {"cap": "-3"},
+        headers={"HX-Request": "true"},
+    )
+    assert wrong_fragment.status_code == 200  # htmx swaps it in
+    assert "<strong>cap</strong>" in wrong_fragment.text
+    assert _rows(wrong_fragment.text) == {}
     assert _stored(console_world, NTT_SHOP) == before
     assert _events(console_world, "account.allocation") == []
 

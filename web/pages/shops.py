@@ -247,9 +247,9 @@ def preview(
                 "page_size": PAGE,
                 "previewing": True,
                 "errors": errors,
+                "fragment": True,
             },
-            status_code=200 if policy is not None else 422,
-        )
+        )  # 200 even with errors: htmx swaps only successful answers in
     return _detail(
         request,
         who,
