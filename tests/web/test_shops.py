@@ -501,11 +501,13 @@ def test_the_preview_shows_what_each_sku_would_show_and_saves_nothing(
 
 
 @pytest.fixture
-def shopee() -> Iterator[dict[str, Any]]:
-    """The Shopee simulator in a real ``ikm-sync simulate`` process."""
+def simulators() -> Iterator[dict[str, dict[str, Any]]]:
+    """The Shopee and Tokopedia simulators in a real ``ikm-sync simulate`` process."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("IKMSYNC_")}
     command = [IKM_SYNC, "simulate", "--json", "--duration", "120"]
-    command += ["--pictures-port", "0", "-m", "shopee", "--port", "shopee=0"]
+    command += ["--pictures-port", "0"]
+    for key in ("shopee", "tokopedia"):
+        command += ["-m", key, "--port", f"{key}=0"]
     process = subprocess.Popen(  # noqa: S603  (our own console script)
         command,
         stdout=subprocess.PIPE,
@@ -515,7 +517,7 @@ def shopee() -> Iterator[dict[str, Any]]:
     )
     try:
         announced = _read_announcement(process)
-        yield next(s for s in announced["simulators"] if s["marketplace"] == "shopee")
+        yield {s["marketplace"]: s for s in announced["simulators"]}
     finally:
         process.kill()
         process.wait(timeout=10)
@@ -524,24 +526,65 @@ def shopee() -> Iterator[dict[str, Any]]:
 
 
 @pytest.fixture
-def served(console_world: ConsoleWorld, shopee: dict[str, Any]) -> Iterator[Console]:
-    """A console on the test's database whose Shopee is the served simulator."""
-    credentials = shopee["credentials"]
+def shopee(simulators: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The served Shopee simulator's announcement."""
+    return simulators["shopee"]
+
+
+@pytest.fixture
+def served(
+    console_world: ConsoleWorld, simulators: dict[str, dict[str, Any]]
+) -> Iterator[Console]:
+    """A console on the test's database whose Shopee and Tokopedia are the served
+    simulators."""
+    shopee, tokopedia = simulators["shopee"], simulators["tokopedia"]
+    toko = tokopedia["credentials"]
     loaded = load_settings(
         CONFIG,
         environ={
             "IKMSYNC_DATABASE_URL": console_world.cli.database_url,
             "IKMSYNC_TOKEN_KEYS": TEST_TOKEN_KEY,
             "IKMSYNC_MARKETPLACES__SHOPEE__BASE_URL": shopee["url"],
-            "IKMSYNC_CREDENTIALS__SHOPEE_DEMO__PARTNER_KEY": credentials["partner_key"],
+            "IKMSYNC_CREDENTIALS__SHOPEE_DEMO__PARTNER_KEY": shopee["credentials"][
+                "partner_key"
+            ],
+            "IKMSYNC_MARKETPLACES__TOKOPEDIA__BASE_URL": tokopedia["url"],
+            "IKMSYNC_MARKETPLACES__TOKOPEDIA__OPTIONS__TOKEN_URL": (
+                f"{tokopedia['url']}/token"
+            ),
+            "IKMSYNC_CREDENTIALS__TOKOPEDIA_DEMO__CLIENT_ID": toko["client_id"],
+            "IKMSYNC_CREDENTIALS__TOKOPEDIA_DEMO__CLIENT_SECRET": toko["client_secret"],
         },
     )
-    assert str(credentials["shop_id"]) == "265220111"
+    assert str(shopee["credentials"]["shop_id"]) == "265220111"
+    assert loaded.settings.marketplaces["tokopedia"].options["fs_id"] == 65125
     console = Console(loaded, build_runtime(loaded))
     try:
         yield console
     finally:
         console.close()
+
+
+@pytest.mark.slow
+def test_a_shop_linked_outside_the_api_is_proved_and_checked(
+    console_world: ConsoleWorld, served: Console
+) -> None:
+    app = create_app(served, seal_every=None)
+    with TestClient(app) as client:
+        csrf = sign_in(client, "officer.lapas")
+        client.post("/language", data={"csrf_token": csrf, "language": "en"})
+        linked = client.post(
+            f"/shops/{LAPAS_SHOP}/authorise",
+            data={"csrf_token": csrf},
+            follow_redirects=False,
+        )
+        assert linked.status_code == 303
+        assert linked.headers["location"] == f"/shops/{LAPAS_SHOP}?done=linked"
+        page = client.get(linked.headers["location"])
+        assert "links shops outside its API" in page.text
+        checked = client.post(f"/shops/{LAPAS_SHOP}/check", data={"csrf_token": csrf})
+        assert checked.status_code == 200
+        assert 'class="badge good">ok<' in checked.text
 
 
 @pytest.mark.slow
