@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 
 from core.domain.users import AccessDeniedError, NotVisibleError
 from web.console import Console
-from web.pages import auth, home, reports, shops, users
+from web.pages import auth, catalogue, home, reports, shops, users
 from web.render import render
 from web.sealing import Sealer
 from web.security import (
@@ -28,6 +28,7 @@ from web.security import (
 
 ROUTERS = (
     auth.router,
+    catalogue.router,
     home.router,
     reports.router,
     shops.router,

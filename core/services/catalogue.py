@@ -49,6 +49,7 @@ def import_catalogue(
     dry_run: bool = False,
     on_progress: Callable[[int], None] | None = None,
     hold: int | None = None,
+    confirm: Callable[[ImportPlan], None] | None = None,
 ) -> ImportReport:
     """Validate every row, plan against the store and, unless ``dry_run``, apply the
     plan in one transaction.
@@ -58,7 +59,9 @@ def import_catalogue(
     transaction, committed only when no row of any chunk has an issue. Rows identical
     to the ones their products were last imported from are known unchanged without
     being parsed again. The report's plan holds at most ``hold`` planned products and
-    receipts (``None``: all); its counts cover every row.
+    receipts (``None``: all); its counts cover every row. ``confirm``, when given, is
+    shown the whole plan before anything is committed; raising refuses it (nothing
+    is written), so a caller can apply only the plan a person saw.
 
     Raises:
         InputRejectedError: any row is invalid, names an unknown producer or clashes
@@ -125,6 +128,8 @@ def import_catalogue(
                 rows=catalogue.rows_read,
             )
             raise InputRejectedError(plan.issues)
+        if confirm is not None and not dry_run:
+            confirm(plan)
         if dry_run or not plan.changes_anything:
             log.info("catalog.import_planned", dry_run=dry_run, **plan.summary())
             return ImportReport(plan=plan, applied=not dry_run)
