@@ -189,7 +189,7 @@ def test_a_product_page_traces_its_stock_to_its_movements(world: ConsoleWorld) -
             "initial stock from catalogue import",
         ],
     ]
-    assert "Not listed on any shop yet." in page.text
+    assert "Belum terdaftar di toko mana pun." in page.text  # Indonesian
 
 
 def test_a_product_page_shows_what_each_shop_was_last_told(
@@ -291,7 +291,7 @@ def test_a_stock_adjustment_moves_once_however_often_the_form_is_sent(
         ("-1000", "adjustment", "lost", 409, "expected the result to be 0 or more"),
         ("two", "adjustment", "lost", 422, "expected a whole number"),
         ("0", "adjustment", "lost", 409, "a change of 0 moves nothing"),
-        ("-1", "adjustment", "  ", 422, "Reason: expected a text"),
+        ("-1", "adjustment", "  ", 422, "Alasan: tuliskan mengapa stok berubah"),
         ("-1", "order_shipped", "x", 422, "Kind: got"),
         ("-1", "receipt", "x", 409, "a positive on-hand change"),
     ],
@@ -519,7 +519,7 @@ def test_a_file_too_large_or_none_is_refused_clearly(world: ConsoleWorld) -> Non
     assert "larger than 5 MB" in page
     status, page = _upload(client, token)
     assert status == 422
-    assert "Expected a producers or products file" in page
+    assert "Diharapkan berkas produsen atau produk" in page
 
 
 def test_a_planted_script_in_an_imported_name_is_shown_as_text(
