@@ -20,8 +20,8 @@ def out_of_scope(
 
     A producers row is admitted when its producer is in scope now (or is new) and
     its new fields keep it in scope; a products row when its producer is in scope
-    or is created in scope by the same import. Rows that do not validate are left
-    to the import's own checks.
+    or is created in scope by the same import. Rows that do not validate, and
+    products of producers nobody knows, are left to the import's own checks.
     """
     if visible.everything:
         return []
@@ -36,6 +36,7 @@ def out_of_scope(
 
     catalogue = validate_sheets(sheets, None, None, keep, 3_000)
     admitted: set[str] = set()
+    refused: set[str] = set()
     for record in catalogue.producers:
         producer = record.producer
         code = str(producer.code)
@@ -46,6 +47,7 @@ def out_of_scope(
         if now_ours and stays_ours:
             admitted.add(code)
             continue
+        refused.add(code)
         issues.append(
             InputIssue(
                 source=record.ref.source,
@@ -57,8 +59,10 @@ def out_of_scope(
             )
         )
     for code, source, row in products:
-        if code in admitted or visible.sees_producer_code(code) or code not in stored:
+        if code in admitted or visible.sees_producer_code(code):
             continue
+        if code not in stored and code not in refused:
+            continue  # an unknown producer: the import names it
         issues.append(
             InputIssue(
                 source=source,

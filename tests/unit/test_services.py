@@ -448,3 +448,39 @@ def test_a_sheet_read_only_once_is_held_whole_however_large(
     assert report.plan.summary()["products_created"] == 10
     assert [added for added, _ in small_chunks] == [3, 3, 3, 1]
     assert catalogue_status(uow_factory()).stock.on_hand == 20
+
+
+def test_a_refused_confirmation_writes_nothing(
+    uow_factory: Callable[[], Any], clock: FakeClock
+) -> None:
+    seen: list[dict[str, int]] = []
+
+    def refuse(plan: Any) -> None:
+        seen.append(plan.summary())
+        raise RuntimeError("not the plan a person saw")
+
+    with pytest.raises(RuntimeError, match="not the plan"):
+        import_catalogue(
+            uow_factory(),
+            [PRODUCERS, products(KOPI)],
+            actor="officer:ani",
+            clock=clock,
+            confirm=refuse,
+        )
+    assert seen[0]["products_created"] == 1
+    assert seen[0]["stock_receipts"] == 1
+    with pytest.raises(UnknownSkuError):
+        show_stock(uow_factory(), "KOPI-FLR-001")
+    with uow_factory() as uow:
+        assert uow.producers.get_all() == {}
+    confirmed: list[int] = []
+    run = import_catalogue(
+        uow_factory(),
+        [PRODUCERS, products(KOPI)],
+        actor="officer:ani",
+        clock=clock,
+        confirm=lambda plan: confirmed.append(len(plan.products)),
+    )
+    assert run.applied
+    assert confirmed == [1]
+    assert show_stock(uow_factory(), "KOPI-FLR-001").level.on_hand == 48
