@@ -24,6 +24,7 @@ KEEP_SECONDS = 3600.0
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
 _MANIFEST = "manifest.json"
+_CLAIMED = ".claimed"
 
 
 class UploadTooLargeError(Exception):
@@ -128,13 +129,32 @@ class UploadStore:
         (self._folder(upload.token) / _MANIFEST).write_text(json.dumps(manifest))
         return Upload(upload.token, upload.username, upload.files, preview)
 
-    def open(self, token: str, username: str) -> Upload:
-        """The sealed upload ``token`` of ``username``, its files unchanged.
+    def claim(self, token: str, username: str) -> Upload:
+        """Take the sealed upload ``token`` of ``username``, its files unchanged, so
+        that no other request can take it again (a second press of the button).
 
         Raises:
-            UploadGoneError: no such upload of this user, stale, or changed.
+            UploadGoneError: no such upload of this user, stale, taken, or changed.
         """
         folder = self._folder(token)
+        try:
+            manifest = json.loads((folder / _MANIFEST).read_text())
+        except (OSError, ValueError):
+            raise UploadGoneError(token) from None
+        if manifest.get("user") != username:
+            raise UploadGoneError(token)
+        claimed = folder.with_name(token + _CLAIMED)
+        try:
+            folder.rename(claimed)
+        except OSError:
+            raise UploadGoneError(token) from None
+        try:
+            return self._read(claimed, token, username)
+        except UploadGoneError:
+            shutil.rmtree(claimed, ignore_errors=True)  # never applicable again
+            raise
+
+    def _read(self, folder: Path, token: str, username: str) -> Upload:
         try:
             manifest = json.loads((folder / _MANIFEST).read_text())
         except (OSError, ValueError):
@@ -153,4 +173,6 @@ class UploadStore:
 
     def discard(self, token: str) -> None:
         """Remove the upload ``token`` (after it was applied or refused)."""
-        shutil.rmtree(self._folder(token), ignore_errors=True)
+        folder = self._folder(token)
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(folder.with_name(token + _CLAIMED), ignore_errors=True)

@@ -12,13 +12,16 @@ import pytest
 from openpyxl import Workbook
 from starlette.testclient import TestClient
 
+from core.audit.actions import PRODUCT_CREATED, PRODUCT_UPDATED
+from core.audit.actions import sku as sku_subject
+from core.audit.query import EventFilter
 from core.domain.ids import AccountId, Sku
 from core.domain.listings import Listing
 from core.domain.stock import StockLevel
 from core.domain.sync import ListingState
 from tests.web.conftest import DEMO, ConsoleWorld
 from tests.web.kit import csrf_of, sign_in
-from web.uploads import MAX_FILE_BYTES
+from web.uploads import MAX_FILE_BYTES, UploadStore
 
 pytestmark = pytest.mark.db
 
@@ -392,6 +395,17 @@ def test_a_bad_row_is_named_and_nothing_changes_then_the_fixed_file_imports(
         "KOPI-NEW-001": "Kopi Hijau",
     }
     assert _level(world, "KOPI-NEW-001").on_hand == 12
+    reader = world.console.runtime.audit_reader()
+    written = {
+        (e.action, e.subject, e.actor)
+        for e in reader.events(EventFilter(actor="console:officer.ntt"))
+    }
+    assert (PRODUCT_CREATED, sku_subject("KOPI-NEW-001"), "console:officer.ntt") in (
+        written
+    )
+    assert (PRODUCT_UPDATED, sku_subject("KOPI-FLR-001"), "console:officer.ntt") in (
+        written
+    )
     assert _apply(client, token, page) == 409  # applied once
 
 
@@ -539,3 +553,20 @@ def test_a_planted_script_in_an_imported_name_is_shown_as_text(
         shown = client.get(path).text
         assert planted not in shown
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in shown
+
+
+def test_an_import_is_applied_by_one_press_of_the_button_only(
+    world: ConsoleWorld,
+) -> None:
+    client = world.client
+    token = sign_in(client, "admin")
+    rows = PRODUCT_HEADER + "ONCE-1,IKM-NTT-001,Sekali,1000,10,active,5\n"
+    status, page = _upload(client, token, products=("p.csv", rows.encode()))
+    assert status == 200
+    store = UploadStore(world.app.state.catalogue_uploads)
+    found = _IMPORT_ACTION.search(page)
+    assert found is not None
+    upload = found.group(1).rsplit("/", 1)[1]
+    store.claim(upload, "admin")  # another request of the same user has it
+    assert _apply(client, token, page) == 409
+    assert _product_names(world, "ONCE-1") == {}

@@ -399,7 +399,7 @@ def import_apply(
     who.visible.require_change()
     store = _store(request)
     try:
-        upload = store.open(token, who.user.username)
+        upload = store.claim(token, who.user.username)
     except UploadGoneError:
         return _import_page(
             request,
