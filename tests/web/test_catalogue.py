@@ -28,7 +28,7 @@ pytestmark = pytest.mark.db
 PRODUCT_HEADER = "sku,producer_code,name,price,weight_grams,status,stock\n"
 _SKU_LINK = re.compile(r'href="/catalogue/products/([^"]+)"')
 _KEY = re.compile(r'name="key" value="([^"]+)"')
-_IMPORT_ACTION = re.compile(r'action="(/catalogue/import/[A-Za-z0-9_-]+)"')
+_IMPORT_TOKEN = re.compile(r'name="token" value="([A-Za-z0-9_-]+)"')
 
 
 @pytest.fixture
@@ -69,10 +69,12 @@ def _upload(
 
 
 def _apply(client: TestClient, token: str, preview: str) -> int:
-    found = _IMPORT_ACTION.search(preview)
+    found = _IMPORT_TOKEN.search(preview)
     assert found is not None, "the preview has no Import button"
     answer = client.post(
-        found.group(1), data={"csrf_token": token}, follow_redirects=False
+        "/catalogue/import/apply",
+        data={"csrf_token": token, "token": found.group(1)},
+        follow_redirects=False,
     )
     return int(answer.status_code)
 
@@ -378,7 +380,7 @@ def test_a_bad_row_is_named_and_nothing_changes_then_the_fixed_file_imports(
     cells = re.findall(r"<td[^>]*>(.*?)</td>", issue.group(1))
     assert cells[:4] == ["produk.csv", "3", "price", "sembilan ribu"]
     assert "whole rupiah" in cells[4]
-    assert _IMPORT_ACTION.search(page) is None
+    assert _IMPORT_TOKEN.search(page) is None
     assert _product_names(world, "KOPI-FLR-001", "KOPI-NEW-001") == {
         "KOPI-FLR-001": "Kopi Arabika Flores Bajawa Biji Sangrai 250 g"
     }
@@ -463,7 +465,7 @@ def test_an_officer_may_not_import_rows_of_producers_outside_their_scope(
     assert "outside" in issues[1]
     assert "produsen.csv" in issues[0]
     assert "IKM-NTT-002" in issues[0]
-    assert _IMPORT_ACTION.search(page) is None
+    assert _IMPORT_TOKEN.search(page) is None
     assert _product_names(world, "AKARJATI-PTK-001", "KOPI-FLR-001") == before
 
 
@@ -564,9 +566,8 @@ def test_an_import_is_applied_by_one_press_of_the_button_only(
     status, page = _upload(client, token, products=("p.csv", rows.encode()))
     assert status == 200
     store = UploadStore(world.app.state.catalogue_uploads)
-    found = _IMPORT_ACTION.search(page)
+    found = _IMPORT_TOKEN.search(page)
     assert found is not None
-    upload = found.group(1).rsplit("/", 1)[1]
-    store.claim(upload, "admin")  # another request of the same user has it
+    store.claim(found.group(1), "admin")  # another request of the same user has it
     assert _apply(client, token, page) == 409
     assert _product_names(world, "ONCE-1") == {}

@@ -37,7 +37,7 @@ from core.store.views.catalogue import (
     products_page,
 )
 from web.render import render
-from web.security import CSRF, Viewer, viewer
+from web.security import CSRF, Viewer, changer, viewer
 from web.uploads import (
     MAX_FILE_BYTES,
     Upload,
@@ -163,7 +163,7 @@ def product(
 @router.post("/catalogue/products/{sku}/stock")
 def adjust(
     request: Request,
-    who: Annotated[Viewer, Depends(viewer)],
+    who: Annotated[Viewer, Depends(changer)],
     sku: str,
     delta: Annotated[str, Form(max_length=20)] = "",
     reason: Annotated[str, Form(max_length=20)] = "",
@@ -172,7 +172,6 @@ def adjust(
 ) -> Response:
     """Record a manual stock movement once per form (its key), then show the
     product again."""
-    who.visible.require_change()
     detail = product_detail(_sessions(request), who.visible, sku)  # 404 out of scope
     form = {"delta": delta, "reason": reason, "note": note}
 
@@ -319,9 +318,10 @@ def _import_page(
 
 
 @router.get("/catalogue/import")
-def import_form(request: Request, who: Annotated[Viewer, Depends(viewer)]) -> Response:
+def import_form(
+    request: Request, _who: Annotated[Viewer, Depends(changer)]
+) -> Response:
     """The upload form."""
-    who.visible.require_change()
     return _import_page(request)
 
 
@@ -345,15 +345,15 @@ async def import_preview(
 ) -> Response:
     """Keep the uploaded files and show what importing them would change; nothing
     is written."""
-    form = await request.form()
+    form = await request.form()  # read already by the CSRF check: closed here
     try:
+        who.visible.require_change()
         return await _import_preview(request, who, form)
     finally:
         await form.close()
 
 
 async def _import_preview(request: Request, who: Viewer, form: FormData) -> Response:
-    who.visible.require_change()
     limit = MAX_FILE_BYTES // (1024 * 1024)
     try:
         files = await _uploaded(form)
@@ -391,12 +391,13 @@ async def _import_preview(request: Request, who: Viewer, form: FormData) -> Resp
     )
 
 
-@router.post("/catalogue/import/{token}")
+@router.post("/catalogue/import/apply")
 def import_apply(
-    request: Request, who: Annotated[Viewer, Depends(viewer)], token: str
+    request: Request,
+    who: Annotated[Viewer, Depends(changer)],
+    token: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Apply exactly the previewed import of the files kept under ``token``."""
-    who.visible.require_change()
     store = _store(request)
     try:
         upload = store.claim(token, who.user.username)
