@@ -80,7 +80,12 @@ class ProducerRow(SQLModel, table=True):
 
 class ProductRow(SQLModel, table=True):
     __tablename__ = "products"
-    __table_args__ = (sa.CheckConstraint("price > 0", name="price_positive"),)
+    __table_args__ = (
+        sa.CheckConstraint("price > 0", name="price_positive"),
+        # the console's product list: in scope, or of a status, in SKU order
+        sa.Index("ix_products_producer_id_sku_key", "producer_id", "sku_key"),
+        sa.Index("ix_products_status_sku_key", "status", "sku_key"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     sku: str = Field(max_length=64)

@@ -1,4 +1,4 @@
-"""Indexes the console's pages and the programme reports read by: listings per
+"""Indexes the console's pages and the programme reports read by: products in scope or of a status in SKU order, listings per
 account and state, the newest failed listings, orders of a period, and the oversold
 queue, each covering what it reads where that spares a table read.
 
@@ -17,6 +17,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 INDEXES = (
+    ("ix_products_producer_id_sku_key", "products", ["producer_id", "sku_key"]),
+    ("ix_products_status_sku_key", "products", ["status", "sku_key"]),
     ("ix_listings_account_id_state", "listings", ["account_id", "state"]),
     ("ix_listings_state_updated_at", "listings", ["state", "updated_at"]),
     ("ix_orders_placed_at", "orders", ["placed_at", "status", "first_seen_at"]),
