@@ -1,6 +1,7 @@
-"""Indexes the console's pages and the programme reports read by: products in scope or of a status in SKU order, listings per
-account and state, the newest failed listings, orders of a period, and the oversold
-queue, each covering what it reads where that spares a table read.
+"""Indexes the console's pages and the programme reports read by: products in scope
+or of a status in SKU order, listings per account and state, the newest failed
+listings, orders of a period, and the oversold queue, each covering what it reads
+where that spares a table read.
 
 Revision ID: 0016
 Revises: 0015
