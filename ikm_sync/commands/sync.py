@@ -14,12 +14,10 @@ from core.domain.accounts import ChannelAccount
 from core.domain.runs import SyncRun
 from core.domain.sync import RunOutcome, SyncKind
 from core.errors import ConfigError
-from core.reconcile import AccountPlan
 from core.services.orders import PullOptions
 from core.services.publish import Progress as ProgressCallback
-from core.services.publish import plan_push
 from core.services.report import account_reports
-from core.services.runs import RunReport, UnitOfWorkFactory
+from core.services.runs import RunReport
 from core.services.stopping import StopRequest
 from ikm_sync._actor import ActorOption, who_acts
 from ikm_sync._context import AppState, state
@@ -27,6 +25,7 @@ from ikm_sync._output import console, emit_json, table
 from ikm_sync._signals import exit_if_stopped, stopping_on_signals
 from ikm_sync.bootstrap import Connections
 from scheduler.jobs import pull_job, push_job, run_cycle
+from scheduler.plans import account_plan, plan_payload
 from scheduler.runner import AccountJobRunner
 
 app = typer.Typer(
@@ -82,47 +81,6 @@ def job_runner(
 
 
 # ---------------------------------------------------------------- plan
-
-
-def plan_payload(plan: AccountPlan) -> dict[str, Any]:
-    """One account's plan as plain data (the ``--json`` shape)."""
-    return {
-        "account": plan.account.id,
-        "marketplace": plan.account.marketplace.value,
-        "counts": plan.counts(),
-        "resolve": list(plan.resolve),
-        "create": [
-            {"sku": c.draft.sku, "price": c.draft.price, "stock": c.draft.stock}
-            for c in plan.creates
-        ],
-        "update": [
-            {"sku": c.draft.sku, "external_id": c.external_id, "kind": c.kind.value}
-            for c in plan.updates
-        ],
-        "deactivate": [
-            {"sku": c.draft.sku, "external_id": c.external_id}
-            for c in plan.deactivations
-        ],
-        "price": [
-            {"sku": u.sku, "external_id": u.external_id, "price": u.price}
-            for u in plan.prices
-        ],
-        "stock": [
-            {"sku": u.sku, "external_id": u.external_id, "quantity": u.quantity}
-            for u in plan.stock
-        ],
-        "unsupported": [
-            {"sku": sku, "change": kind.value} for sku, kind in plan.unsupported
-        ],
-    }
-
-
-def account_plan(factory: UnitOfWorkFactory, account: ChannelAccount) -> AccountPlan:
-    """``account``'s plan, within what its marketplace can do (its descriptor)."""
-    import connectors
-
-    capabilities = connectors.descriptor(account.marketplace.value).capabilities
-    return plan_push(factory, account, capabilities=capabilities)
 
 
 @app.command("plan")
