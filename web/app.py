@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 
 from core.domain.users import AccessDeniedError, NotVisibleError
 from web.console import Console
-from web.pages import auth, catalogue, home, reports, shops, users
+from web.pages import auth, catalogue, home, orders, reports, shops, sync, users
 from web.render import render
 from web.sealing import Sealer
 from web.security import (
@@ -30,8 +30,10 @@ ROUTERS = (
     auth.router,
     catalogue.router,
     home.router,
+    orders.router,
     reports.router,
     shops.router,
+    sync.router,
     users.router,
 )
 
