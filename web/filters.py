@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
+from core.domain.users import NotVisibleError
 from web.i18n import SHOWN_ZONE
 
 
@@ -64,3 +65,16 @@ def offset(value: str | None) -> int:
     if not cleaned.isdigit() or len(cleaned) > 9:
         raise FilterError("offset: expected a whole number from 0")
     return int(cleaned)
+
+
+def visible_choice(field: str, value: str | None, visible: Iterable[str]) -> str | None:
+    """``value`` when it is one of the ``visible`` names (``None`` when empty).
+
+    Raises:
+        NotVisibleError: it names something unknown or out of scope (answered
+            404, as a missing page: a scope's edges cannot be probed).
+    """
+    cleaned = text(value)
+    if cleaned is not None and cleaned not in set(visible):
+        raise NotVisibleError(f"{field} {cleaned!r}: not found")
+    return cleaned

@@ -62,13 +62,15 @@ def orders(request: Request, who: Annotated[Viewer, Depends(viewer)]) -> Respons
     }
     try:
         where = OrderFilter(
-            account=filters.choice("shop", query.get("shop"), accounts),
+            account=filters.visible_choice("shop", query.get("shop"), accounts),
             status=filters.choice(
                 "status", query.get("status"), [s.value for s in OrderStatus]
             ),
             since=filters.day("from", query.get("from")),
             until=filters.day("to", query.get("to"), end=True),
-            producer=filters.choice("producer", query.get("producer"), producers),
+            producer=filters.visible_choice(
+                "producer", query.get("producer"), producers
+            ),
         )
         offset = filters.offset(query.get("offset"))
     except filters.FilterError as exc:

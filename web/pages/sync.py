@@ -86,7 +86,7 @@ def _runs_filter(request: Request, who: Viewer) -> tuple[RunFilter, int]:
     query = request.query_params
     accounts = [a.id for a in visible_accounts(_console(request), who)]
     where = RunFilter(
-        account=filters.choice("shop", query.get("shop"), accounts),
+        account=filters.visible_choice("shop", query.get("shop"), accounts),
         kind=filters.choice("kind", query.get("kind"), [k.value for k in SyncKind]),
         outcome=filters.choice(
             "outcome", query.get("outcome"), [o.value for o in RunOutcome]
