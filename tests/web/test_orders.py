@@ -24,6 +24,8 @@ NTT_SHOP = AccountId("shopee-ntt-flores")
 LAPAS_SHOP = AccountId("tokopedia-karya-lapas")
 EVERYONE_SHOP = AccountId("bukalapak-esmart-ikm")
 SCRIPT = "<script>alert(1)</script>"
+#: The multiplication sign between a line's SKU and quantity.
+TIMES = "\u00d7"
 
 
 def _account(world: ConsoleWorld, key: AccountId) -> ChannelAccount:
@@ -63,7 +65,7 @@ def ingest(world: ConsoleWorld, key: AccountId, *orders: RemoteOrder) -> None:
 
 
 def stored(world: ConsoleWorld, key: AccountId, external_id: str) -> StoredOrder:
-    with world.console.units() as uow:
+    with world.console.runtime.uow() as uow:
         return uow.orders.get_many(key, [external_id])[external_id]
 
 
@@ -106,11 +108,16 @@ def test_orders_list_filters_by_shop_status_date_and_producer(
     sign_in(client, "admin")
     everything = client.get("/orders")
     assert everything.status_code == 200
+    # latest placed first; LAPAS-C and NTT-B placed together: the later stored first
     assert _shown(everything.text) == [
-        "ALL-OVER", "NTT-OVER", "LAPAS-C", "NTT-B", "NTT-A"
-    ]  # fmt: skip (placed the same day: the later stored first)
-    assert "Rp 600.000" in everything.text  # NTT-OVER: 60 × 10.000
-    assert "KOPI-FLR-001 × 60" in everything.text
+        "ALL-OVER",
+        "NTT-OVER",
+        "LAPAS-C",
+        "NTT-B",
+        "NTT-A",
+    ]
+    assert "Rp 600.000" in everything.text  # NTT-OVER: 60 units at 10.000
+    assert f"KOPI-FLR-001 {TIMES} 60" in everything.text
     by_shop = client.get("/orders", params={"shop": NTT_SHOP})
     assert _shown(by_shop.text) == ["NTT-OVER", "NTT-B", "NTT-A"]
     shipped = client.get("/orders", params={"status": "shipped"})
