@@ -85,13 +85,15 @@ def test_the_plan_details_list_every_change_with_sku_and_value(
     page = client.get(f"/sync/{LAPAS_SHOP}")
     assert page.status_code == 200
     rows = re.findall(
-        r"<tr><td>(\w+)</td><td>([^<]+)</td><td>([^<]*)</td></tr>", page.text
+        r'<tr data-change="(\w+)"><td>[^<]*</td><td>([^<]+)</td><td>([^<]*)</td></tr>',
+        page.text,
     )
     shown = sorted((kind, sku) for kind, sku, _ in rows)
     wanted = sorted(
         [("resolve", sku) for sku in expected["resolve"]]
         + [(kind, item["sku"]) for kind in CHANGES[1:] for item in expected[kind]]
     )
+    assert wanted
     assert shown == wanted
     creates = {sku: value for kind, sku, value in rows if kind == "create"}
     for item in expected["create"]:
@@ -149,6 +151,8 @@ def test_sync_now_while_the_daemon_holds_the_shop_says_it_is_busy(
     page = client.get(f"/sync/jobs/{key}")
     assert 'data-state="busy"' in page.text
     assert "hx-trigger" not in page.text  # finished: the page stops looking
+    part = client.get(f"/sync/jobs/{key}", headers={"HX-Request": "true"})
+    assert part.text.lstrip().startswith('<section id="job"')  # htmx swaps it in
     assert run_ids(console_world) == []
     # another officer's scope does not reach the job's page
     other = console_world.browser()
@@ -324,3 +328,76 @@ def test_sync_now_creates_the_listings_as_the_officer(
     assert cli_plan(console_world, LAPAS_SHOP)["counts"]["create"] == 0
     mine = client.get("/sync/runs", params={"trigger": "console:officer.lapas"})
     assert all(f'href="/sync/runs/{r.id}"' in mine.text for r in runs)
+
+
+def _sync_now(client: TestClient, app: Any, token: str, account: str) -> list[Any]:
+    answer = client.post(
+        f"/sync/{account}/now", data={"csrf_token": token}, follow_redirects=False
+    )
+    assert answer.status_code == 303, answer.text
+    job = app.state.sync_jobs.get(
+        answer.headers["location"].removeprefix("/sync/jobs/")
+    )
+    assert job is not None
+    assert job.wait(SYNC_TIMEOUT), "the sync did not finish"
+    assert not job.error, job.error
+    return list(job.reports)
+
+
+@pytest.mark.slow
+def test_an_oversold_order_is_cancelled_on_the_marketplace_from_the_console(
+    console_world: ConsoleWorld, served_console: tuple[TestClient, str, Any]
+) -> None:
+    client, url, app = served_console
+    token = sign_in(client, "officer.lapas")
+    _sync_now(client, app, token, LAPAS_SHOP)  # the listings are created
+    placed = httpx.post(f"{url}/_sim/buyers", json={"orders": 1}, timeout=30)
+    assert placed.status_code == 200, placed.text
+    (order_id,) = [str(i) for i in placed.json()["placed"]]
+    shown = httpx.get(f"{url}/_sim/orders", timeout=30).json()["orders"]
+    (order,) = [o for o in shown if str(o["order_id"]) == order_id]
+    (line,) = order["lines"]
+    sku = str(line["sku"])
+    # the store has none of it left: the order reserves beyond what is on hand
+    result = console_world.cli("stock", "show", sku, "--json")
+    assert result.exit_code == 0, result.output
+    on_hand = int(json.loads(result.output)["on_hand"])
+    removed = console_world.cli(
+        "stock",
+        "adjust",
+        sku,
+        str(-on_hand),
+        "--reason",
+        "count",
+        "--actor",
+        "officer:test",
+    )
+    assert removed.exit_code == 0, removed.output
+    _sync_now(client, app, token, LAPAS_SHOP)  # the order is pulled, oversold
+    queue = client.get("/orders/oversold")
+    assert f'data-order="{order_id}"' in queue.text
+    assert 'action="/orders/oversold/cancel"' in queue.text
+    answer = client.post(
+        "/orders/oversold/cancel",
+        data={
+            "csrf_token": token,
+            "account": LAPAS_SHOP,
+            "order": order_id,
+            "reason": "out_of_stock",
+            "note": "none left",
+        },
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+    with console_world.console.runtime.uow() as uow:
+        stored = uow.orders.get_many(LAPAS_SHOP, [order_id])[order_id]
+    assert stored.settlement is not None
+    assert stored.settlement.kind.value == "cancelled"
+    assert stored.settlement.actor == "console:officer.lapas"
+    assert stored.status.value == "cancelled"
+    again = client.post(
+        "/orders/oversold/cancel",
+        data={"csrf_token": token, "account": LAPAS_SHOP, "order": order_id},
+    )
+    assert again.status_code == 409
+    assert "already settled" in again.text
