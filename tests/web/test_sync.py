@@ -7,6 +7,7 @@ import json
 import os
 import re
 import subprocess
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -29,7 +30,7 @@ from tests.web.kit import sign_in
 from web.app import create_app
 from web.console import Console
 from web.i18n import SHOWN_ZONE
-from web.sync_jobs import SyncJobs
+from web.sync_jobs import SyncJob, SyncJobs
 
 pytestmark = pytest.mark.db
 
@@ -401,3 +402,35 @@ def test_an_oversold_order_is_cancelled_on_the_marketplace_from_the_console(
     )
     assert again.status_code == 409
     assert "already settled" in again.text
+
+
+def test_a_running_sync_is_polled_and_not_started_twice(
+    console_world: ConsoleWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release = threading.Event()
+
+    def held_run(_jobs: SyncJobs, job: SyncJob) -> None:  # the cycle, held open
+        release.wait(SYNC_TIMEOUT)
+        job.done.set()
+
+    monkeypatch.setattr(SyncJobs, "_run", held_run)
+    client = console_world.client
+    token = sign_in(client, "officer.lapas")
+    first = client.post(
+        f"/sync/{LAPAS_SHOP}/now", data={"csrf_token": token}, follow_redirects=False
+    )
+    second = client.post(
+        f"/sync/{LAPAS_SHOP}/now", data={"csrf_token": token}, follow_redirects=False
+    )
+    assert first.headers["location"] == second.headers["location"]
+    running = client.get(first.headers["location"])
+    assert 'data-state="running"' in running.text
+    assert 'hx-trigger="every 2s"' in running.text
+    release.set()
+    job = console_world.app.state.sync_jobs.get(
+        first.headers["location"].removeprefix("/sync/jobs/")
+    )
+    assert job.wait(SYNC_TIMEOUT)
+    done = client.get(first.headers["location"])
+    assert 'data-state="running"' not in done.text
+    assert "hx-trigger" not in done.text
