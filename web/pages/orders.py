@@ -137,8 +137,16 @@ def oversold(request: Request, who: Annotated[Viewer, Depends(viewer)]) -> Respo
     return _queue(request, who)
 
 
-def _refused(exc: SettlementRefusedError) -> int:
-    return 409 if "already settled" in str(exc) or "meanwhile" in str(exc) else 400
+def _refused(request: Request, who: Viewer, order: OrderView) -> int:
+    """409 when the order is settled now (before or meanwhile), else 400 (the
+    input was refused)."""
+    now = order_of(
+        _console(request).runtime.session_factory,
+        who.visible,
+        order.account,
+        order.external_id,
+    )
+    return 409 if now.settlement is not None else 400
 
 
 @router.post("/orders/oversold/settle")
@@ -166,7 +174,11 @@ def settle(
         )
     except SettlementRefusedError as exc:
         return _queue(
-            request, who, error=str(exc), status_code=_refused(exc), form=form
+            request,
+            who,
+            error=str(exc),
+            status_code=_refused(request, who, found),
+            form=form,
         )
     return RedirectResponse(
         f"/orders/oversold?done={found.external_id}", status_code=303
@@ -214,7 +226,11 @@ def cancel(
         )
     except SettlementRefusedError as exc:
         return _queue(
-            request, who, error=str(exc), status_code=_refused(exc), form=form
+            request,
+            who,
+            error=str(exc),
+            status_code=_refused(request, who, found),
+            form=form,
         )
     except AccountBusyError as exc:
         return _queue(request, who, error=str(exc), status_code=409, form=form)
