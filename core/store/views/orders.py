@@ -204,7 +204,7 @@ def orders_page(
             .where(col(ProductRow.producer_id) == producer)
         )
     statement = statement.order_by(
-        col(OrderRow.placed_at).desc().nulls_last(), col(OrderRow.id).desc()
+        col(OrderRow.placed_at).desc(), col(OrderRow.id).desc()
     )
     return _page(sessions, statement, offset, limit)
 
