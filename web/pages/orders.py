@@ -33,7 +33,7 @@ from web import filters
 from web.console import Console
 from web.pages.sync import visible_account, visible_accounts
 from web.render import render
-from web.security import CSRF, Viewer, viewer
+from web.security import CSRF, Viewer, changer, viewer
 
 router = APIRouter(dependencies=CSRF)
 
@@ -152,7 +152,7 @@ def _refused(request: Request, who: Viewer, order: OrderView) -> int:
 @router.post("/orders/oversold/settle")
 def settle(
     request: Request,
-    who: Annotated[Viewer, Depends(viewer)],
+    who: Annotated[Viewer, Depends(changer)],
     account: Annotated[str, Form(max_length=64)],
     order: Annotated[str, Form(max_length=64)],
     note: Annotated[str, Form(max_length=4 * NOTE_MAX)] = "",
@@ -188,7 +188,7 @@ def settle(
 @router.post("/orders/oversold/cancel")
 def cancel(
     request: Request,
-    who: Annotated[Viewer, Depends(viewer)],
+    who: Annotated[Viewer, Depends(changer)],
     account: Annotated[str, Form(max_length=64)],
     order: Annotated[str, Form(max_length=64)],
     reason: Annotated[str, Form(max_length=32)] = CancelReason.OUT_OF_STOCK.value,

@@ -18,7 +18,7 @@ from scheduler.plans import account_plan, plan_payload
 from web import filters
 from web.console import Console
 from web.render import render
-from web.security import CSRF, Viewer, viewer
+from web.security import CSRF, Viewer, changer, viewer
 from web.sync_jobs import SyncJob, SyncJobs
 
 router = APIRouter(dependencies=CSRF)
@@ -148,13 +148,13 @@ def _job(request: Request, who: Viewer, key: str) -> SyncJob:
     return job
 
 
-@router.get("/sync/jobs/{key}")
+@router.get("/sync/jobs/{id}")
 def job_page(
-    request: Request, key: str, who: Annotated[Viewer, Depends(viewer)]
+    request: Request, id: str, who: Annotated[Viewer, Depends(viewer)]
 ) -> Response:
     """A "sync now": running (the page looks again every 2 s), busy, or finished
     with its runs."""
-    job = _job(request, who, key)
+    job = _job(request, who, id)
     partial = request.headers.get("hx-request") == "true"
     return render(
         request,
@@ -199,7 +199,7 @@ def _value(item: dict[str, Any]) -> str:
 
 @router.post("/sync/{account}/now")
 def sync_now(
-    request: Request, account: str, who: Annotated[Viewer, Depends(viewer)]
+    request: Request, account: str, who: Annotated[Viewer, Depends(changer)]
 ) -> Response:
     """Start the shop's cycle (orders, then push) in the background, as the signed-in
     user; the page that follows shows it."""
