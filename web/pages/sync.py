@@ -68,17 +68,39 @@ def visible_account(console: Console, who: Viewer, key: str) -> ChannelAccount:
 
 @router.get("/sync")
 def plans(request: Request, who: Annotated[Viewer, Depends(viewer)]) -> Response:
-    """Per shop in scope, how many changes a push would send and how many are kept
-    back (the marketplace cannot make them); nothing is sent."""
-    console = _console(request)
-    rows = []
-    for account in visible_accounts(console, who):
-        plan = account_plan(console.runtime.uow_factory(), account)
-        rows.append((account, plan.counts(), len(plan.unsupported)))
+    """The shops in scope; each row's plan counts load on their own
+    (:func:`plan_counts`: a plan reads the shop's catalogue, and a page of many
+    shops must not wait for all of them)."""
     return render(
         request,
         "sync/plans.html",
-        {"rows": rows, "changes": CHANGES, "may_change": who.visible.may_change},
+        {
+            "accounts": visible_accounts(_console(request), who),
+            "changes": CHANGES,
+            "may_change": who.visible.may_change,
+        },
+    )
+
+
+@router.get("/sync/{account}/counts")
+def plan_counts(
+    request: Request, account: str, who: Annotated[Viewer, Depends(viewer)]
+) -> Response:
+    """One shop's row of the plan: how many changes a push would send and how many
+    are kept back (the marketplace cannot make them); nothing is sent."""
+    console = _console(request)
+    chosen = visible_account(console, who, account)
+    plan = account_plan(console.runtime.uow_factory(), chosen)
+    return render(
+        request,
+        "sync/plan_row.html",
+        {
+            "account": chosen,
+            "counts": plan.counts(),
+            "kept": len(plan.unsupported),
+            "changes": CHANGES,
+            "may_change": who.visible.may_change,
+        },
     )
 
 
