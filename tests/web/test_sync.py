@@ -99,6 +99,10 @@ def test_the_plan_details_list_every_change_with_sku_and_value(
     )
     assert wanted
     assert shown == wanted
+    assert 'href="/sync/tokopedia-karya-lapas?offset=' not in page.text  # one page
+    bad = client.get(f"/sync/{LAPAS_SHOP}", params={"offset": "-1"})
+    assert bad.status_code == 400
+    assert "offset: expected a whole number from 0" in bad.text
     creates = {sku: value for kind, sku, value in rows if kind == "create"}
     for item in expected["create"]:
         assert creates[item["sku"]] == f"price {item['price']}, stock {item['stock']}"

@@ -25,6 +25,8 @@ router = APIRouter(dependencies=CSRF)
 
 #: The plan's change kinds, in the order the pages show them.
 CHANGES = ("resolve", "create", "update", "deactivate", "price", "stock")
+#: Changes of a plan on a page.
+CHANGES_PAGE = 200
 #: Seconds between two looks of the page following a running sync.
 POLL_SECONDS = 2
 
@@ -189,9 +191,19 @@ def job_page(
 def plan_details(
     request: Request, account: str, who: Annotated[Viewer, Depends(viewer)]
 ) -> Response:
-    """Every change a push would send to the shop, with its SKU and value."""
+    """Every change a push would send to the shop, with its SKU and value (200
+    a page)."""
     console = _console(request)
     chosen = visible_account(console, who, account)
+    try:
+        offset = filters.offset(request.query_params.get("offset"))
+    except filters.FilterError as exc:
+        return render(
+            request,
+            "error.html",
+            {"heading": "Not allowed", "message": str(exc)},
+            status_code=400,
+        )
     payload = plan_payload(account_plan(console.runtime.uow_factory(), chosen))
     changes: list[tuple[str, str, str]] = [
         ("resolve", sku, "") for sku in payload["resolve"]
@@ -205,7 +217,10 @@ def plan_details(
         {
             "account": chosen,
             "counts": payload["counts"],
-            "changes": changes,
+            "changes": changes[offset : offset + CHANGES_PAGE],
+            "offset": offset,
+            "more": len(changes) > offset + CHANGES_PAGE,
+            "page_size": CHANGES_PAGE,
             "kept": kept,
             "names": CHANGES,
             "may_change": who.visible.may_change,
