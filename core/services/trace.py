@@ -16,12 +16,14 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from core.audit import actions
 from core.audit.query import StoredEvent
 from core.domain.stock import Movement, StockLevel
 from core.errors import UnknownSkuError
 from core.ports import AuditReader
+from core.services.audit_read import UNSEALED
 
 #: ``<marketplace> order <id>``, the reference of an order's movements.
 _ORDER_REFERENCE = re.compile(r"^(?P<marketplace>\S+) order (?P<order>.+)$")
@@ -151,3 +153,63 @@ def trace_stock(
         steps=tuple(steps),
         orphan_events=orphans,
     )
+
+
+def _step_record(step: TraceStep) -> dict[str, Any]:
+    movement, level, event = step.movement, step.level, step.event
+    return {
+        "movement": movement.id,
+        "at": movement.at.isoformat(),
+        "reason": movement.reason.value,
+        "on_hand_delta": movement.on_hand_delta,
+        "reserved_delta": movement.reserved_delta,
+        "on_hand": level.on_hand,
+        "reserved": level.reserved,
+        "available": level.available,
+        "cause": step.cause,
+        "order": step.order,
+        "marketplace": step.marketplace,
+        "account": step.account,
+        "run": step.run_id,
+        "actor": movement.actor,
+        "note": movement.note,
+        "reference": movement.reference,
+        "key": movement.idempotency_key,
+        "event": None
+        if event is None
+        else {
+            "seq": UNSEALED if event.seq is None else event.seq,
+            "at": event.at.isoformat(),
+            "actor": event.actor,
+            "reason": event.reason,
+        },
+    }
+
+
+def trace_record(trace: StockTrace) -> dict[str, Any]:
+    """``trace`` as a JSON object (``audit trace --json`` and the console's)."""
+    return {
+        "sku": trace.sku,
+        "name": trace.name,
+        "at": None if trace.at is None else trace.at.isoformat(),
+        "on_hand": trace.level.on_hand,
+        "reserved": trace.level.reserved,
+        "available": trace.level.available,
+        "movements": [_step_record(step) for step in trace.steps],
+        "findings": trace_findings(trace),
+    }
+
+
+def trace_findings(trace: StockTrace) -> list[str]:
+    """The trace's findings in words: movements no event records, events whose
+    movement is missing."""
+    found = [
+        f"movement {step.movement.id} ({step.movement.idempotency_key}): no audit "
+        "event records it"
+        for step in trace.unrecorded
+    ]
+    found += [
+        f"event {e.id} (stock.moved, key {event_key(e)!r}): no movement has its key"
+        for e in trace.orphan_events
+    ]
+    return found

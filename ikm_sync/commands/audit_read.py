@@ -23,7 +23,12 @@ from core.services.audit_read import (
     event_record,
     event_row,
 )
-from core.services.trace import StockTrace, TraceStep, event_key, trace_stock
+from core.services.trace import (
+    StockTrace,
+    trace_findings,
+    trace_record,
+    trace_stock,
+)
 from ikm_sync._context import state
 from ikm_sync._export import (
     ExportFormat,
@@ -178,66 +183,9 @@ def trace_command(
             raise typer.BadParameter(str(exc), param_hint="'--at'") from None
     trace = trace_stock(app_state.runtime().audit_reader(), sku, when)
     if as_json:
-        emit_json(_trace_payload(trace))
+        emit_json(trace_record(trace))
         return
     _print_trace(trace)
-
-
-def _step_payload(step: TraceStep) -> dict[str, Any]:
-    movement, level, event = step.movement, step.level, step.event
-    return {
-        "movement": movement.id,
-        "at": movement.at.isoformat(),
-        "reason": movement.reason.value,
-        "on_hand_delta": movement.on_hand_delta,
-        "reserved_delta": movement.reserved_delta,
-        "on_hand": level.on_hand,
-        "reserved": level.reserved,
-        "available": level.available,
-        "cause": step.cause,
-        "order": step.order,
-        "marketplace": step.marketplace,
-        "account": step.account,
-        "run": step.run_id,
-        "actor": movement.actor,
-        "note": movement.note,
-        "reference": movement.reference,
-        "key": movement.idempotency_key,
-        "event": None
-        if event is None
-        else {
-            "seq": UNSEALED if event.seq is None else event.seq,
-            "at": event.at.isoformat(),
-            "actor": event.actor,
-            "reason": event.reason,
-        },
-    }
-
-
-def _trace_payload(trace: StockTrace) -> dict[str, Any]:
-    return {
-        "sku": trace.sku,
-        "name": trace.name,
-        "at": None if trace.at is None else trace.at.isoformat(),
-        "on_hand": trace.level.on_hand,
-        "reserved": trace.level.reserved,
-        "available": trace.level.available,
-        "movements": [_step_payload(step) for step in trace.steps],
-        "findings": _findings(trace),
-    }
-
-
-def _findings(trace: StockTrace) -> list[str]:
-    found = [
-        f"movement {step.movement.id} ({step.movement.idempotency_key}): no audit "
-        "event records it"
-        for step in trace.unrecorded
-    ]
-    found += [
-        f"event {e.id} (stock.moved, key {event_key(e)!r}): no movement has its key"
-        for e in trace.orphan_events
-    ]
-    return found
 
 
 def _print_trace(trace: StockTrace) -> None:
@@ -271,7 +219,7 @@ def _print_trace(trace: StockTrace) -> None:
             ],
         )
     )
-    findings = _findings(trace)
+    findings = trace_findings(trace)
     if findings:
         out.print(f"[bold red]{len(findings)} finding(s):[/bold red]")
         for line in findings:
