@@ -92,6 +92,11 @@ LISTING_REPAIRED = "listing.repaired"
 #: ``after`` as for ``order.changed`` (``settlement`` None → its kind); actor the
 #: officer, ``reason`` the note.
 ORDER_SETTLED = "order.settled"
+#: An export of the trail taken from the console. Subject :func:`export`;
+#: ``after``: ``format``, ``filters`` (what was asked, as given), ``rows``
+#: (written) and ``complete`` (False when the download stopped part way). Actor:
+#: the user who took it.
+AUDIT_EXPORTED = "audit.exported"
 
 
 def sku(value: str) -> str:
@@ -122,3 +127,8 @@ def run(run_id: int) -> str:
 def account(key: str) -> str:
     """The subject of a channel account: ``account:<key>``."""
     return f"account:{key}"
+
+
+def export(what: str) -> str:
+    """The subject of an export: ``export:<events|runs>``."""
+    return f"export:{what}"

@@ -10,14 +10,16 @@ grow with the number of rows. ``seq`` is the event's place in the chain, or
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from core.audit import actions
+from core.audit.events import AuditEvent
 from core.audit.query import EventFilter, Period, StoredEvent
 from core.domain.ids import AccountId
 from core.domain.runs import RunItem, SyncRun
 from core.domain.sync import SyncKind
-from core.ports import AuditReader, RunArchive
+from core.ports import AuditReader, RunArchive, UnitOfWork
 
 UNSEALED = "unsealed"
 
@@ -180,3 +182,32 @@ def run_record(run: SyncRun) -> dict[str, Any]:
         "error": run.error or None,
         "items": [_item_record(item) for item in run.items],
     }
+
+
+def record_export(
+    units: Callable[[], UnitOfWork],
+    *,
+    actor: str,
+    what: str,
+    fmt: str,
+    filters: Mapping[str, str],
+    rows: int,
+    complete: bool,
+) -> None:
+    """Record that ``actor`` took an export of ``what`` (``events`` or ``runs``)
+    with ``filters``: ``rows`` written, ``complete`` unless it stopped part way."""
+    with units() as uow:
+        uow.audit.record(
+            AuditEvent(
+                actions.AUDIT_EXPORTED,
+                actions.export(what),
+                after={
+                    "format": fmt,
+                    "filters": dict(filters),
+                    "rows": rows,
+                    "complete": complete,
+                },
+                actor=actor,
+            )
+        )
+        uow.commit()
