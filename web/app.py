@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 
 from core.domain.users import AccessDeniedError, NotVisibleError
 from web.console import Console
-from web.pages import auth, catalogue, home, orders, reports, shops, sync, users
+from web.pages import audit, auth, catalogue, home, orders, reports, shops, sync, users
 from web.render import render
 from web.sealing import Sealer
 from web.security import (
@@ -27,6 +27,7 @@ from web.security import (
 )
 
 ROUTERS = (
+    audit.router,
     auth.router,
     catalogue.router,
     home.router,
