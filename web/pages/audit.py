@@ -1,6 +1,7 @@
 """Audit: the event log (filtered, paged by keyset), verification of the chain,
 the trace of a SKU, and streamed exports of events and runs. For auditors and
-admins only: every route calls ``require_audit()`` first (officers: 403).
+admins only: every route depends on ``auditing`` (officers: 403, before anything
+is read).
 
 The log, trace and exports read through the same services and store queries as
 ``ikm-sync audit log``, ``audit trace`` and ``runs export``, so a download is the
@@ -48,7 +49,7 @@ from core.store.views.audit import Cursor, event_page
 from web.console import Console
 from web.exports import Counted, csv_chunks, json_line_chunks
 from web.render import render
-from web.security import CSRF, Viewer, viewer
+from web.security import CSRF, Viewer, auditing
 from web.verifying import Verifier
 
 router = APIRouter(dependencies=CSRF)
@@ -161,10 +162,9 @@ def _link(path: str, params: Mapping[str, str]) -> str:
 
 @router.get("/audit")
 def audit_log_page(
-    request: Request, who: Annotated[Viewer, Depends(viewer)]
+    request: Request, _auditor: Annotated[Viewer, Depends(auditing)]
 ) -> Response:
     """The events the filters select, newest first, :data:`PAGE` at a time."""
-    who.visible.require_audit()
     console: Console = request.app.state.console
     given = _given(request, EVENT_FILTERS)
     context: dict[str, Any] = {
@@ -217,9 +217,10 @@ def verifier(request: Request) -> Verifier:
 
 
 @router.get("/audit/verify")
-def verify_page(request: Request, who: Annotated[Viewer, Depends(viewer)]) -> Response:
+def verify_page(
+    request: Request, _auditor: Annotated[Viewer, Depends(auditing)]
+) -> Response:
     """The last verification's outcome, and a button to verify now."""
-    who.visible.require_audit()
     found = verifier(request)
     return render(
         request,
@@ -229,17 +230,17 @@ def verify_page(request: Request, who: Annotated[Viewer, Depends(viewer)]) -> Re
 
 
 @router.post("/audit/verify")
-def verify_now(request: Request, who: Annotated[Viewer, Depends(viewer)]) -> Response:
+def verify_now(request: Request, who: Annotated[Viewer, Depends(auditing)]) -> Response:
     """Start verifying in the background (once at a time), then show the page."""
-    who.visible.require_audit()
     verifier(request).start(who.user.username)
     return RedirectResponse("/audit/verify", status_code=303)
 
 
 @router.get("/audit/trace")
-def trace_page(request: Request, who: Annotated[Viewer, Depends(viewer)]) -> Response:
+def trace_page(
+    request: Request, _auditor: Annotated[Viewer, Depends(auditing)]
+) -> Response:
     """Why a SKU's stock is what it is; ``format=json``: ``audit trace --json``."""
-    who.visible.require_audit()
     console: Console = request.app.state.console
     sku = request.query_params.get("sku", "").strip()
     at_text = request.query_params.get("at", "").strip()
@@ -279,10 +280,9 @@ def _filename(what: str, given: Mapping[str, str], fmt: str) -> str:
 
 
 @router.get("/audit/export")
-def export(request: Request, who: Annotated[Viewer, Depends(viewer)]) -> Response:
+def export(request: Request, who: Annotated[Viewer, Depends(auditing)]) -> Response:
     """Events (``what=events``, the log's filters) or runs (``what=runs``: period,
     account, kind) as CSV or JSON Lines, streamed; recorded when it ends."""
-    who.visible.require_audit()
     console: Console = request.app.state.console
     what = request.query_params.get("what", "events")
     fmt = request.query_params.get("format", "csv")
