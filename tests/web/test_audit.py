@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from starlette.testclient import TestClient
 from core.audit.query import EventFilter, Period, StoredEvent, parse_instant
 from tests.web.conftest import ConsoleWorld
 from tests.web.kit import sign_in
+from web import verifying
+from web.console import Console
 from web.exports import CHUNK_ROWS, Counted, csv_chunks
 from web.pages.audit import recorded_export
 from web.verifying import Verifier
@@ -451,3 +454,36 @@ def test_an_export_stopped_part_way_is_recorded_as_incomplete(
     assert recorded["actor"] == "console:auditor"
     assert recorded["complete"] is False
     assert recorded["rows"] == CHUNK_ROWS
+
+
+def test_one_verification_at_a_time_and_the_page_says_it_runs(
+    console_world: ConsoleWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = console_world
+    release = threading.Event()
+    calls: list[str] = []
+    real = verifying.verify
+
+    def held(console: Console, by: str) -> verifying.VerifyReport:
+        calls.append(by)
+        release.wait()
+        return real(console, by)
+
+    monkeypatch.setattr(verifying, "verify", held)
+    token = sign_in(world.client, "auditor")
+    other = world.browser()
+    other_token = sign_in(other, "admin")
+    try:
+        world.client.post("/audit/verify", data={"csrf_token": token})
+        other.post("/audit/verify", data={"csrf_token": other_token})
+        running = other.get("/audit/verify").text
+        assert "Sedang memverifikasi, dimulai oleh auditor" in running
+        assert 'hx-get="/audit/verify"' in running
+        assert '<button type="submit" disabled>' in running
+    finally:
+        release.set()
+    _verifier(world).join()
+    assert calls == ["auditor"]  # the admin's request started no second run
+    done = other.get("/audit/verify").text
+    assert 'class="notice verify-ok"' in done
+    assert "hx-get" not in done
