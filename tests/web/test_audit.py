@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from starlette.testclient import TestClient
 
 from core.audit.query import EventFilter, Period, StoredEvent, parse_instant
+from core.store.views.audit import Cursor, page_statement
 from tests.web.conftest import ConsoleWorld
 from tests.web.kit import sign_in
 from web import verifying
@@ -487,3 +488,33 @@ def test_one_verification_at_a_time_and_the_page_says_it_runs(
     done = other.get("/audit/verify").text
     assert 'class="notice verify-ok"' in done
     assert "hx-get" not in done
+
+
+def test_a_page_of_the_log_is_served_by_the_filters_index(
+    console_world: ConsoleWorld,
+) -> None:
+    """PostgreSQL answers each filter's page, past a cursor, from its index (with
+    sequential scans priced out, as on a table of millions)."""
+    engine = console_world.console.runtime.engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("query plans are PostgreSQL's")
+    cursor = Cursor(parse_instant("2026-12-01T08:00"), 1000)
+    expected = {
+        "none": (EventFilter(), "ix_audit_events_at"),
+        "actor": (EventFilter(actor="officer:ani"), "ix_audit_events_actor_at"),
+        "subject": (EventFilter(subject="sku:KOPI-1"), "ix_audit_events_subject_at"),
+        "account": (EventFilter(account="shopee-main"), "ix_audit_events_account_at"),
+        "kind": (EventFilter(kind="stock.moved"), "ix_audit_events_action_at"),
+    }
+    with engine.connect() as connection:
+        connection.execute(sa.text("SET enable_seqscan = off"))
+        for name, (selection, index) in expected.items():
+            for older in (True, False):
+                compiled = page_statement(selection, cursor, older=older).compile(
+                    dialect=engine.dialect, compile_kwargs={"literal_binds": True}
+                )
+                plan = "\n".join(
+                    row[0] for row in connection.execute(sa.text(f"EXPLAIN {compiled}"))
+                )
+                assert index in plan, f"{name}: {plan}"
+                assert "Seq Scan" not in plan, f"{name}: {plan}"
