@@ -458,6 +458,37 @@ TAMPERS: dict[str, Callable[[World], tuple[list[str], str, str]]] = {
         ),
         "status",
     ),
+    "order deleted": lambda w: (
+        [
+            "DELETE FROM order_lines WHERE order_id = (SELECT MAX(id) FROM orders)",
+            "DELETE FROM orders WHERE id = (SELECT MAX(id) FROM orders)",
+        ],
+        "order:{}:{}".format(
+            *_first(
+                w,
+                "SELECT a.marketplace, o.external_id FROM orders o JOIN "
+                "channel_accounts a ON a.id = o.account_id ORDER BY o.id DESC",
+            )
+        ),
+        "the order its events record is missing",
+    ),
+    "order inserted": lambda w: (
+        [
+            "INSERT INTO orders (account_id, external_id, status, raw_status, "
+            "total_amount, currency, oversold, stock_state, first_seen_at, "
+            "updated_at) SELECT id, 'ghost-1', 'paid', 'PAID', 5000, 'IDR', "
+            "false, 'none', '2026-01-01 00:00:00', '2026-01-01 00:00:00' "
+            f"FROM channel_accounts WHERE account_key = '{SHOPEE}'"
+        ],
+        "order:{}:ghost-1".format(
+            _first(
+                w,
+                "SELECT marketplace FROM channel_accounts "
+                f"WHERE account_key = '{SHOPEE}'",
+            )[0]
+        ),
+        "no order event describes this order",
+    ),
 }
 
 
