@@ -310,14 +310,26 @@ def _orders(session: Session, limit: int, through: int) -> list[Finding]:
             expected["oversold"] = bool(expected["oversold"])
         stored["oversold"] = bool(stored["oversold"])
         found.append(Finding(row.seq, row.subject, _differences(expected, stored)))
-    # an event whose order is gone: the subjects no order has, as a set
-    # difference (sorted or hashed by the database; an outer join here is not
-    # indexed by SQLite, which then scans the orders once per event), then their
-    # events by subject
-    gone = select(events.c.subject).except_(select(orders.c.subject))
+    # an event whose order is gone: events' and orders' subjects together, grouped
+    # in one pass (sorted or hashed), kept where no order holds the subject (an
+    # outer join or NOT EXISTS against the orders is not indexed by SQLite, which
+    # then scans every order once per event)
+    keyed = sa.union_all(
+        select(
+            events.c.subject.label("subject"),
+            events.c.seq.label("seq"),
+            sa.literal(0, sa.Integer).label("held"),
+        ),
+        select(
+            orders.c.subject,
+            sa.cast(sa.null(), sa.BigInteger),
+            sa.literal(1, sa.Integer),
+        ),
+    ).subquery("keyed")
     for seq, subject in session.execute(
-        select(events.c.seq, events.c.subject)
-        .where(events.c.subject.in_(gone))
+        select(sa.func.max(keyed.c.seq), keyed.c.subject)
+        .group_by(keyed.c.subject)
+        .having(sa.func.max(keyed.c.held) == 0)
         .limit(limit)
     ):
         found.append(Finding(seq, subject, "the order its events record is missing"))
