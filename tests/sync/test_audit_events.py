@@ -478,15 +478,9 @@ TAMPERS: dict[str, Callable[[World], tuple[list[str], str, str]]] = {
             "total_amount, currency, oversold, stock_state, first_seen_at, "
             "updated_at) SELECT id, 'ghost-1', 'paid', 'PAID', 5000, 'IDR', "
             "false, 'none', '2026-01-01 00:00:00', '2026-01-01 00:00:00' "
-            f"FROM channel_accounts WHERE account_key = '{SHOPEE}'"
+            "FROM channel_accounts WHERE account_key = 'shopee-ntt'"
         ],
-        "order:{}:ghost-1".format(
-            _first(
-                w,
-                "SELECT marketplace FROM channel_accounts "
-                f"WHERE account_key = '{SHOPEE}'",
-            )[0]
-        ),
+        "order:shopee:ghost-1",
         "no order event describes this order",
     ),
 }
