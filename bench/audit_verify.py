@@ -2,6 +2,7 @@
 
     python -m bench.audit_verify                         # 1,000,000 events, 3 runs
     python -m bench.audit_verify --events 20000 --runs 1 --no-postgres   # smoke run
+    python -m bench.audit_verify --orders 100000        # with 100,000 order rows
 
 For each backend: a freshly migrated database is filled with a realistic mix of
 events (stock movements, listing pushes, order changes, product edits, runs; about
@@ -14,6 +15,12 @@ chain, then the record checks, which here report the events' missing records) ru
 runs. Size: the database's bytes for ``audit_events`` with its indexes (SQLite: the
 file after a WAL checkpoint, less the file before filling; PostgreSQL:
 ``pg_total_relation_size``) divided by the events.
+
+With ``--orders N``, N order rows of one Tokopedia shop are stored too, the first
+of them the orders the ``order.changed`` events name (the rest named by none), so
+the orders' record check joins a store's worth of orders with their events both
+ways (its findings, too, are expected: the events carry only status and stock
+state).
 """
 
 from __future__ import annotations
@@ -36,12 +43,14 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlmodel import Session
 
 from bench._report import BENCHMARKS, machine, positive, write_section
 from core.audit.chain import GENESIS, Link, next_hash
 from core.store._sql import bulk_insert
 from core.store.audit_chain import EVENTS, HEAD, seal
 from core.store.db import make_engine, make_session_factory, upgrade
+from core.store.tables import ChannelAccountRow, OrderRow, table_of
 
 NAME = "audit_verify"
 #: Findings of the record checks (not of the chain), expected here.
@@ -49,6 +58,8 @@ RECORD_SUBJECTS = ("movement:", "order:", "run:")
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 CHUNK = 20_000
 START = datetime(2026, 1, 1, tzinfo=UTC)
+#: Order events name ``order:tokopedia:{ORDER_BASE + n}`` (see ``_event``).
+ORDER_BASE = 2_412_000_000
 GOAL_SECONDS = 30.0
 
 
@@ -106,7 +117,7 @@ def _event(n: int) -> dict[str, Any]:
         return {
             **common,
             "action": "order.changed",
-            "subject": f"order:tokopedia:{2_412_000_000 + n}",
+            "subject": f"order:tokopedia:{ORDER_BASE + n}",
             "run_id": None,
             "before": _json({"status": "paid", "stock_state": "reserved"}),
             "after": _json({"status": "cancelled", "stock_state": "released"}),
@@ -166,7 +177,44 @@ class Backend:
     verified: bool = False
 
 
-def fill(backend: Backend, events: int, sealer_events: int) -> None:
+def _orders(session: Session, total: int) -> None:
+    """``total`` orders of one Tokopedia shop: those the ``order.changed`` events
+    name first (event ``n`` for ``n % 10 == 8``), then orders no event names."""
+    accounts = table_of(ChannelAccountRow)
+    account = session.execute(
+        sa.insert(accounts)
+        .values(
+            account_key="tokopedia-ikm-1",
+            marketplace="tokopedia",
+            shop_id="1",
+            allocation={},
+            created_at=START,
+            updated_at=START,
+        )
+        .returning(accounts.c.id)
+    ).scalar_one()
+    orders = table_of(OrderRow)
+    for first in range(0, total, CHUNK):
+        session.execute(
+            sa.insert(orders),
+            [
+                {
+                    "account_id": account,
+                    "external_id": str(ORDER_BASE + 10 * k + 8),
+                    "status": "cancelled",
+                    "raw_status": "CANCELLED",
+                    "total_amount": 150_000,
+                    "oversold": False,
+                    "stock_state": "released",
+                    "first_seen_at": START,
+                    "updated_at": START,
+                }
+                for k in range(first, min(total, first + CHUNK))
+            ],
+        )
+
+
+def fill(backend: Backend, events: int, sealer_events: int, orders: int = 0) -> None:
     engine = make_engine(backend.url)
     try:
         upgrade(engine)
@@ -201,6 +249,10 @@ def fill(backend: Backend, events: int, sealer_events: int) -> None:
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
                 c.exec_driver_sql("VACUUM ANALYZE audit_events")
         backend.bytes_per_event = (_size(engine, backend) - before) / events
+        if orders:
+            with sessions() as session:
+                _orders(session, orders)
+                session.commit()
     finally:
         engine.dispose()
 
@@ -266,7 +318,9 @@ def verify_runs(backend: Backend, runs: int, workdir: Path) -> None:
     backend.rss_mb = peak / 1024
 
 
-def section(backends: Sequence[Backend], events: int, runs: int, command: str) -> str:
+def section(
+    backends: Sequence[Backend], events: int, runs: int, command: str, orders: int = 0
+) -> str:
     software = {f"{b.name}": b.version for b in backends}
     info = machine(software)
     lines = [
@@ -280,7 +334,14 @@ def section(backends: Sequence[Backend], events: int, runs: int, command: str) -
         "text) in a freshly migrated database; `ikm-sync audit verify --json` walks "
         "and checks every link, then runs the record checks (the synthetic events "
         "have no records behind them, so each check reads every event of its kind "
-        "and reports them; those findings are expected). Seconds are wall time of "
+        "and reports them; those findings are expected)"
+        + (
+            f", against {orders:,} order rows (the first of them the orders the "
+            "order events name, the others named by none). "
+            if orders
+            else ". "
+        )
+        + "Seconds are wall time of "
         f"the command as its own process, start-up included; {runs} run(s). "
         "Bytes per event: the table with "
         "all its indexes (primary key, unique seq, the six reading indexes, the "
@@ -307,6 +368,14 @@ def _verdict(median: float) -> str:
     return "met" if median <= GOAL_SECONDS else "**not met**"
 
 
+def _count(value: str) -> int:
+    """An argparse type: a whole number, 0 or more."""
+    number = int(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError("expected a whole number, 0 or more")
+    return number
+
+
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.audit_verify")
     parser.add_argument("--events", type=positive, default=1_000_000)
@@ -316,6 +385,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         type=positive,
         default=50_000,
         help="events chained by the sealer itself (its rate is reported)",
+    )
+    parser.add_argument(
+        "--orders",
+        type=_count,
+        default=0,
+        help="order rows stored too (those the order events name first)",
     )
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
@@ -344,7 +419,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         try:
             for backend in backends:
-                fill(backend, options.events, sealer_events)
+                fill(backend, options.events, sealer_events, options.orders)
                 sys.stderr.write(
                     f"{backend.name}: filled in {backend.fill_seconds:.0f} s, sealer "
                     f"{backend.sealer_rate:,.0f} events/s, "
@@ -362,7 +437,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         )
                 admin.dispose()
     command = " ".join(["python -m bench.audit_verify", *given])
-    text = section(backends, options.events, options.runs, command)
+    text = section(backends, options.events, options.runs, command, options.orders)
     write_section(options.output, NAME, text)
     sys.stdout.write(text)
     return 0
