@@ -74,7 +74,7 @@ def pages(world: ConsoleWorld) -> list[tuple[str, str]]:
         ("officer", "/sync"),
         ("officer", f"/sync/{world.account}"),
         ("admin", "/sync/runs"),
-        ("officer", f"/sync/runs/{world.run_id}"),
+        ("admin", f"/sync/runs/{world.run_id}"),
         ("officer", "/orders"),
         ("admin", "/orders"),
         ("admin", "/orders?status=paid"),
@@ -86,6 +86,8 @@ def pages(world: ConsoleWorld) -> list[tuple[str, str]]:
         ("auditor", "/audit/verify"),
         ("officer", "/reports"),
         ("admin", "/reports?by=month"),
+        ("officer", "/reports?by=month&since=2026-06-01&until=2026-11-30"),
+        ("admin", "/reports?by=month&since=2025-12-01&until=2026-11-30"),
         ("admin", "/users"),
     ]
 
