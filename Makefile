@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 DEMO_DIR := var/demo
 DEMO := $(BIN)/ikm-sync --config demo/ikm-sync.toml
 
-.PHONY: install demo test check pytest test-postgres bench clean lock
+.PHONY: install demo test check pytest browser test-postgres bench clean lock
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -n "$(PYTHON)" || { echo "ikm-sync needs Python 3.11 or newer on PATH"; exit 1; }
@@ -32,16 +32,33 @@ check: install
 	$(BIN)/lint-imports
 
 pytest: install
-	$(BIN)/pytest -m "not live" --cov --cov-report=term-missing:skip-covered
+	$(BIN)/pytest -m "not live and not browser" --cov --cov-report=term-missing:skip-covered
 
-test: check pytest
+# The console in a real browser (Debian's Chromium driven by Playwright; see
+# tests/browser/conftest.py); said plainly, not failed, when no Chromium is found.
+# The JUnit report (var/browser-junit.xml) lets CI check that they ran.
+browser: install
+	@rm -f var/browser-junit.xml
+	@chromium="$${IKMSYNC_CHROMIUM:-$$(command -v /usr/bin/chromium chromium 2>/dev/null | head -n1)}"; \
+	if [ -z "$$chromium" ] || [ ! -x "$$chromium" ]; then \
+	  echo "browser tests: skipped, no Chromium found (apt-get install chromium)"; \
+	else \
+	  started=$$SECONDS; mkdir -p var; \
+	  IKMSYNC_CHROMIUM="$$chromium" $(BIN)/pytest tests/browser -m "browser and not live" \
+	    --junitxml=var/browser-junit.xml || exit $$?; \
+	  echo "browser tests: ran with $$chromium in $$((SECONDS - started)) s;" \
+	    "screenshots in var/screenshots/"; \
+	fi
+
+test: check pytest browser
 
 # The tests that use the database under test (marked `db`, see tests/conftest.py), again
 # against PostgreSQL (127.0.0.1:5432, database test, trust auth). PYTEST_ARGS narrows
-# them (CI runs the fleet of daemons apart, on an otherwise idle machine).
+# them (CI runs the fleet of daemons apart, on an otherwise idle machine). The browser
+# tests are left to `make browser` (with IKMSYNC_TEST_DATABASE_URL set, on PostgreSQL).
 test-postgres: install
 	IKMSYNC_TEST_DATABASE_URL=$${IKMSYNC_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} \
-		$(BIN)/pytest -m "db and not live" $(PYTEST_ARGS)
+		$(BIN)/pytest -m "db and not live and not browser" $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python -m bench.import_catalogue
