@@ -25,6 +25,11 @@ install: $(STAMP)
 demo: install
 	BIN=$(BIN) DEMO_DIR=$(DEMO_DIR) bash demo/run.sh
 
+# The simulators, the daemon and the console on what `make demo` left (port 8000, or
+# CONSOLE_PORT); in the foreground, Ctrl-C stops all three.
+console: install
+	BIN=$(BIN) DEMO_DIR=$(DEMO_DIR) bash demo/console.sh
+
 check: install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole story against the built-in simulators; `make demo` runs it.
 # Needs nothing but the project's virtual environment (BIN) and free ports 8700-8704.
+# The simulators keep their state in $DEMO_DIR/simulators.json, for `make console`.
 set -euo pipefail
 
 BIN=${BIN:-.venv/bin}
@@ -21,7 +22,7 @@ ikm stock adjust KOPI-FLR-001 -2 --actor officer:demo \
   --reason "two jars opened for a tasting at Plasa Pameran Industri"
 
 step "2. The marketplaces: Shopee, Tokopedia, Bukalapak and TikTok Shop simulators (log: $DEMO_DIR/simulate.log)"
-"$BIN/ikm-sync" simulate --duration 1800 >"$DEMO_DIR/simulate.out" 2>"$DEMO_DIR/simulate.log" &
+"$BIN/ikm-sync" simulate --duration 1800 --state "$DEMO_DIR/simulators.json" >"$DEMO_DIR/simulate.out" 2>"$DEMO_DIR/simulate.log" &
 SIMULATORS=$!
 trap 'kill "$SIMULATORS" 2>/dev/null || true; wait "$SIMULATORS" 2>/dev/null || true' EXIT
 "$BIN/python" - <<'PY'
@@ -103,3 +104,23 @@ bound accounts authorize tiktok-karya-lapas --follow \
 bound sync plan
 bound sync cycle
 bound sync report
+
+step "11. The console's users (role and scope), all with the demo password"
+DEMO_PASSWORD=${DEMO_PASSWORD:-ikm-sync-demo}
+user() { printf '%s\n' "$DEMO_PASSWORD" | bound users add "$@" --password-stdin; }
+user admin --role admin --name "Admin Dinas" --language en
+user auditor --role auditor --name "Auditor Inspektorat"
+user officer.ntt --role officer --name "Petugas NTT" --province "Nusa Tenggara Timur"
+user officer.lapas --role officer --name "Petugas Lapas" \
+  --institution "Lapas Kelas IIA Pontianak" --institution "Lapas Kelas I Cipinang" \
+  --institution "Lapas Perempuan Kelas IIA Tangerang"
+bound users list
+cat <<EOF
+
+The console on this demo's data: make console   (simulators, daemon and console; Ctrl-C stops all)
+then open http://127.0.0.1:8000/ and sign in with password "$DEMO_PASSWORD" as
+  admin          everything, and the users
+  auditor        everything, read-only: audit log, traces and exports
+  officer.ntt    the NTT producers (shop shopee-ntt-flores)
+  officer.lapas  the three Lapas workshops (tokopedia-karya-lapas, tiktok-karya-lapas)
+EOF
