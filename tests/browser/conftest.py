@@ -76,10 +76,12 @@ class Served:
     env: dict[str, str]
     process: subprocess.Popen[bytes]
 
+    config: Path = CONFIG
+
     def cli(self, *args: str, stdin: str | None = None) -> str:
-        """Run ``ikm-sync --config <demo> *args`` on the console's database."""
+        """Run ``ikm-sync --config <settings> *args`` on the console's database."""
         done = subprocess.run(  # noqa: S603  (our own console script)
-            [IKM_SYNC, "--config", str(CONFIG), *args],
+            [IKM_SYNC, "--config", str(self.config), *args],
             input=stdin,
             capture_output=True,
             text=True,
@@ -108,15 +110,29 @@ def _wait_until_ready(process: subprocess.Popen[bytes], url: str, log: Path) -> 
     raise AssertionError(f"the console did not answer in {READY_WITHIN} s: {log}")
 
 
-def serve(database_url: str, workdir: Path) -> Iterator[Served]:
-    """``ikm-sync serve`` on ``database_url`` until the generator is closed."""
+def console_environment(database_url: str) -> dict[str, str]:
+    """This environment without its ``IKMSYNC_`` settings, on ``database_url``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("IKMSYNC_")}
-    env |= {"IKMSYNC_DATABASE_URL": database_url, "IKMSYNC_TOKEN_KEYS": TEST_TOKEN_KEY}
+    return env | {
+        "IKMSYNC_DATABASE_URL": database_url,
+        "IKMSYNC_TOKEN_KEYS": TEST_TOKEN_KEY,
+    }
+
+
+def serve(
+    database_url: str,
+    workdir: Path,
+    config: Path = CONFIG,
+    env: dict[str, str] | None = None,
+) -> Iterator[Served]:
+    """``ikm-sync serve`` with ``config`` on ``database_url`` until the generator is
+    closed; ``env`` instead of :func:`console_environment`."""
+    env = env or console_environment(database_url)
     port = free_port()
     log = workdir / "console.log"
     with log.open("wb") as output:
         process = subprocess.Popen(  # noqa: S603  (our own console script)
-            [IKM_SYNC, "--config", str(CONFIG), "serve", "--port", str(port)],
+            [IKM_SYNC, "--config", str(config), "serve", "--port", str(port)],
             stdout=output,
             stderr=subprocess.STDOUT,
             env=env,
@@ -125,7 +141,7 @@ def serve(database_url: str, workdir: Path) -> Iterator[Served]:
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_ready(process, url, log)
-        yield Served(url, database_url, workdir, env, process)
+        yield Served(url, database_url, workdir, env, process, config)
     finally:
         process.terminate()
         try:
