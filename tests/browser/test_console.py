@@ -163,3 +163,42 @@ def test_a_planted_script_in_a_sign_in_name_shows_as_text_and_runs_nothing(
     expect(page.locator("#username")).to_have_value(f'">{PWNED}')
     assert page.locator("main script").count() == 0
     assert pwned(page) is None
+
+
+@pytest.mark.parametrize(
+    ("who", "path"),
+    [
+        ("admin", "/"),
+        ("admin", "/reports"),
+        ("admin", "/users"),
+        ("officer.lapas", "/reports"),
+    ],
+)
+def test_every_page_fits_375_pixels_and_has_labelled_inputs(
+    browser: Browser, console: Served, who: str, path: str
+) -> None:
+    context = browser.new_context(viewport={"width": 375, "height": 740})
+    try:
+        page = context.new_page()
+        sign_in(page, console.url, who)
+        answer = page.goto(f"{console.url}{path}")
+        assert answer is not None
+        assert answer.status == 200
+        name = path.strip("/") or "home"
+        screenshot(page, f"{name}-375-{who}")
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= 375, f"{path} is {width} px wide at 375 px"
+        unlabelled = page.evaluate(
+            """() => [...document.querySelectorAll(
+                 'input:not([type=hidden]), select, textarea')]
+               .filter(e => !(e.id && document.querySelector(`label[for="${e.id}"]`)))
+               .map(e => e.name || e.outerHTML.slice(0, 60))"""
+        )
+        assert unlabelled == []
+        outside = page.evaluate(
+            "() => [...document.querySelectorAll('table')]"
+            ".filter(t => !t.parentElement.classList.contains('table-wrap')).length"
+        )
+        assert outside == 0
+    finally:
+        context.close()

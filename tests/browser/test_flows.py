@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import Served, chromium, screenshot, serve, sign_in
+from tests.browser.conftest import Served, screenshot, serve, sign_in
 from tests.e2e.sites import Site, _site
 from tests.e2e.test_simulate import IKM_SYNC
 from tests.web.conftest import LAPAS, NTT
@@ -26,7 +26,8 @@ from tests.web.kit import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.db, pytest.mark.e2e]
 
-__all__ = ["chromium"]
+#: Script that would mark the page as taken over, were it ever run.
+PLANTED = "<script>window.__pwned = 1</script>"
 
 #: The Lapas officer's scope, as ``users add`` options.
 INSTITUTIONS = tuple(x for name in LAPAS for x in ("--institution", name))
@@ -178,11 +179,15 @@ def test_the_admin_adds_an_officer_who_then_signs_in_to_their_scope_only(
     screenshot(page, "flows-users-refused")
 
     page.fill("#new-username", "petugas.baru")
+    page.fill("#new-display", PLANTED)  # an officer-sourced text, shown as text
     page.select_option("#new-role", "officer")
     page.fill("#new-prov", NTT)
     page.fill("#new-pw", PASSWORD)
     page.click("form[action='/users'] button[type=submit]")
     expect(page.locator("table tbody")).to_contain_text("petugas.baru")
+    expect(page.locator("table tbody")).to_contain_text(PLANTED)
+    assert page.locator("main script").count() == 0
+    assert page.evaluate("() => window.__pwned") is None
     screenshot(page, "flows-users")
 
     newcomer = browser.new_context()
