@@ -49,9 +49,15 @@ READY_WITHIN = 60.0
 SCREENSHOTS = Path(os.environ.get("IKMSYNC_SCREENSHOTS") or REPO / "var/screenshots")
 
 
+#: ``IKMSYNC_CHROMIUM``, read once and taken out of the environment: the settings
+#: loader refuses ``IKMSYNC_`` variables it does not know, and commands run in-process
+#: by the tests read this environment.
+NAMED_CHROMIUM = os.environ.pop("IKMSYNC_CHROMIUM", "")
+
+
 def find_chromium() -> str | None:
     """The Chromium to drive: ``IKMSYNC_CHROMIUM``, Debian's, or one on ``PATH``."""
-    named = os.environ.get("IKMSYNC_CHROMIUM")
+    named = NAMED_CHROMIUM
     if named:
         return named if Path(named).is_file() else None
     if Path("/usr/bin/chromium").is_file():
