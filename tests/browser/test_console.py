@@ -171,6 +171,17 @@ def test_a_planted_script_in_a_sign_in_name_shows_as_text_and_runs_nothing(
         ("admin", "/"),
         ("admin", "/reports"),
         ("admin", "/users"),
+        ("admin", "/catalogue"),
+        ("admin", "/catalogue/import"),
+        ("admin", "/shops"),
+        ("officer.ntt", "/shops/shopee-ntt-flores"),
+        ("admin", "/sync"),
+        ("officer.ntt", "/sync/shopee-ntt-flores"),
+        ("admin", "/orders"),
+        ("admin", "/orders/oversold"),
+        ("auditor", "/audit"),
+        ("auditor", "/audit/verify"),
+        ("auditor", "/audit/trace?sku=KOPI-FLR-001"),
         ("officer.lapas", "/reports"),
     ],
 )
@@ -184,7 +195,7 @@ def test_every_page_fits_375_pixels_and_has_labelled_inputs(
         answer = page.goto(f"{console.url}{path}")
         assert answer is not None
         assert answer.status == 200
-        name = path.strip("/") or "home"
+        name = path.split("?")[0].strip("/").replace("/", "-") or "home"
         screenshot(page, f"{name}-375-{who}")
         width = page.evaluate("() => document.documentElement.scrollWidth")
         assert width <= 375, f"{path} is {width} px wide at 375 px"
