@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from core.domain.users import Role, Scope
+from core.domain.users import Role, Scope, User
 from core.errors import DomainError
 from core.services.users import add_user, reset_password, set_disabled, set_role
 from ikm_sync._actor import ActorOption, who_acts
@@ -55,6 +55,10 @@ def _scope(
     )
 
 
+def _scope_text(user: User) -> str:
+    return user.scope.describe() if user.role is Role.OFFICER else "everything"
+
+
 def _password(from_stdin: bool) -> str:
     if from_stdin:
         line = sys.stdin.readline().rstrip("\r\n")
@@ -93,7 +97,7 @@ def add(
         language=language,
     )
     console().print(
-        f"added {user.username} ({user.role.value}; scope: {user.scope.describe()})"
+        f"added {user.username} ({user.role.value}; sees: {_scope_text(user)})"
     )
 
 
@@ -118,9 +122,7 @@ def set_role_command(
         role,
         _scope(province, institution, producer),
     )
-    console().print(
-        f"{user.username}: {user.role.value}; scope: {user.scope.describe()}"
-    )
+    console().print(f"{user.username}: {user.role.value}; sees: {_scope_text(user)}")
 
 
 @app.command("disable")
@@ -193,7 +195,7 @@ def list_users(
                 (
                     u.username,
                     u.role.value,
-                    u.scope.describe(),
+                    _scope_text(u),
                     "yes" if u.disabled else "",
                 )
                 for u in users
