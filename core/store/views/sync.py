@@ -4,7 +4,6 @@ no account for those who see everything)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,6 +14,7 @@ from sqlmodel import Session, col
 
 from core.domain.runs import RunItem
 from core.domain.users import NotVisibleError, Visible
+from core.store.runs import _ITEM_COLUMNS, _item
 from core.store.tables import ChannelAccountRow, SyncRunItemRow, SyncRunRow
 from core.store.views.scope import account_visible
 
@@ -155,15 +155,6 @@ def run_detail(
     Raises:
         NotVisibleError: no such run, or not one ``visible`` sees.
     """
-    item_columns = (
-        col(SyncRunItemRow.subject),
-        col(SyncRunItemRow.operation),
-        col(SyncRunItemRow.ok),
-        col(SyncRunItemRow.at),
-        col(SyncRunItemRow.error_code),
-        col(SyncRunItemRow.error_message),
-        col(SyncRunItemRow.sent),
-    )
     with sessions() as session:
         row = session.execute(
             _select(visible).where(col(SyncRunRow.id) == run_id)
@@ -175,22 +166,11 @@ def run_detail(
             sa.select(sa.func.count()).select_from(SyncRunItemRow).where(of_run)
         ).scalar_one()
         found = session.execute(
-            sa.select(*item_columns)
+            sa.select(*_ITEM_COLUMNS)
             .where(of_run)
             .order_by(col(SyncRunItemRow.id))
             .offset(offset)
             .limit(limit + 1)
         ).all()
-    items = [
-        RunItem(
-            subject=subject,
-            operation=operation,
-            ok=bool(ok),
-            at=at,
-            error_code=code,
-            error_message=message,
-            sent=None if sent is None else json.loads(sent),
-        )
-        for subject, operation, ok, at, code, message, sent in found[:limit]
-    ]
+    items = [_item(row) for row in found[:limit]]
     return RunDetail(_line(row), items, int(count), offset, len(found) > limit)
