@@ -266,10 +266,16 @@ def _sheets(upload: Upload) -> tuple[list[Sheet], list[InputIssue]]:
 def _scope_issues(request: Request, who: Viewer, upload: Upload) -> list[InputIssue]:
     if who.visible.everything:
         return []
-    with request.app.state.console.units() as uow:
-        stored = uow.producers.get_all()
     sheets, issues = _sheets(upload)  # read afresh: a workbook's rows read once
-    return issues or out_of_scope(sheets, who.visible, stored)
+    if issues:
+        return issues
+    with request.app.state.console.units() as uow:
+
+        def owners(keys: list[str]) -> dict[str, str]:
+            found = uow.products.get_many(keys)
+            return {key: str(p.producer_code) for key, p in found.items()}
+
+        return out_of_scope(sheets, who.visible, uow.producers.get_all(), owners=owners)
 
 
 def _preview(request: Request, who: Viewer, upload: Upload) -> Preview:
