@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from core.domain.ids import AccountId, Sku
+from core.domain.listings import Listing
+from core.domain.sync import ListingState
 from tests.web.conftest import ConsoleWorld
 from tests.web.kit import sign_in
 
@@ -51,3 +54,43 @@ def test_an_officer_may_not_move_a_product_out_of_scope_into_their_scope(
     with world.console.units() as uow:
         after = uow.products.get_many(["KOPI-FLR-001"])["KOPI-FLR-001"]
     assert after == before
+
+
+def test_a_product_page_shows_no_listing_of_a_shop_out_of_scope(
+    world: ConsoleWorld,
+) -> None:
+    now = world.console.clock.now()
+    with world.console.runtime.uow() as uow:
+        for account, external in (
+            ("shopee-ntt-flores", "9001"),
+            ("bukalapak-esmart-ikm", "7007"),
+        ):
+            uow.listings.save_many(
+                AccountId(account),
+                [
+                    Listing(
+                        account=AccountId(account),
+                        sku=Sku("KOPI-FLR-001"),
+                        state=ListingState.FAILED,
+                        external_id=external,
+                        last_price=85_000,
+                        last_stock=41,
+                        last_error=f"refused on {account}",
+                    )
+                ],
+                now,
+            )
+        uow.commit()
+    sign_in(world.client, "officer.ntt")
+    page = world.client.get("/catalogue/products/KOPI-FLR-001")
+    assert page.status_code == 200
+    assert "<td>shopee-ntt-flores</td>" in page.text
+    assert "bukalapak-esmart-ikm" not in page.text
+    assert "7007" not in page.text
+    assert "refused on bukalapak" not in page.text
+
+    admin = world.browser()
+    sign_in(admin, "admin")
+    seen = admin.get("/catalogue/products/KOPI-FLR-001").text
+    assert "<td>bukalapak-esmart-ikm</td>" in seen
+    assert "<td>shopee-ntt-flores</td>" in seen

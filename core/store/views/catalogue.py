@@ -22,6 +22,7 @@ from core.store.tables import (
     ProductRow,
     StockMovementRow,
 )
+from core.store.views.scope import account_visible
 
 #: Rows per page of every list.
 PAGE_SIZE = 50
@@ -417,7 +418,10 @@ def product_detail(sessions: Sessions, visible: Visible, sku: str) -> ProductDet
                     ChannelAccountRow,
                     col(ChannelAccountRow.id) == col(ListingRow.account_id),
                 )
-                .where(col(ListingRow.product_id) == product_id)
+                .where(
+                    col(ListingRow.product_id) == product_id,
+                    account_visible(col(ListingRow.account_id), visible),
+                )
                 .order_by(col(ChannelAccountRow.account_key))
             )
         ]
