@@ -12,7 +12,7 @@ from core.domain.ids import AccountId, Sku
 from core.domain.listings import Listing
 from core.domain.sync import ListingState
 from tests.web.conftest import ConsoleWorld
-from tests.web.kit import sign_in
+from tests.web.kit import csrf_of, sign_in
 
 pytestmark = pytest.mark.db
 
@@ -94,3 +94,56 @@ def test_a_product_page_shows_no_listing_of_a_shop_out_of_scope(
     seen = admin.get("/catalogue/products/KOPI-FLR-001").text
     assert "<td>bukalapak-esmart-ikm</td>" in seen
     assert "<td>shopee-ntt-flores</td>" in seen
+
+
+def test_a_product_whose_sku_has_a_slash_has_a_page_and_takes_adjustments(
+    world: ConsoleWorld,
+) -> None:
+    admin = world.browser()
+    admin_token = sign_in(admin, "admin")
+    rows = PRODUCT_HEADER + "TENUN/IKAT-01,IKM-NTT-002,Tenun Ikat,250000,400,active,5\n"
+    preview = admin.post(
+        "/catalogue/import",
+        data={"csrf_token": admin_token},
+        files={"products": ("produk.csv", rows.encode())},
+    )
+    assert preview.status_code == 200, preview.text
+    found = _IMPORT_TOKEN.search(preview.text)
+    assert found is not None
+    applied = admin.post(
+        "/catalogue/import/apply",
+        data={"csrf_token": admin_token, "token": found.group(1)},
+        follow_redirects=False,
+    )
+    assert applied.status_code == 303
+
+    client = world.client
+    sign_in(client, "officer.ntt")
+    listed = client.get("/catalogue?q=TENUN").text
+    link = re.search(r'href="(/catalogue/products/TENUN(?:/|%2F)IKAT-01)"', listed)
+    assert link is not None
+    page = client.get(link.group(1).replace("&amp;", "&"))
+    assert page.status_code == 200
+    assert "Tenun Ikat" in page.text
+    action = re.search(r'action="(/catalogue/products/[^"]+/stock)"', page.text)
+    key = re.search(r'name="key" value="([^"]+)"', page.text)
+    assert action is not None
+    assert key is not None
+    answer = client.post(
+        action.group(1),
+        data={
+            "csrf_token": csrf_of(page.text),
+            "delta": "-2",
+            "reason": "adjustment",
+            "note": "two frayed",
+            "key": key.group(1),
+        },
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303
+    with world.console.units() as uow:
+        assert uow.stock.level("TENUN/IKAT-01").on_hand == 3
+
+    lapas = world.browser()
+    sign_in(lapas, "officer.lapas")
+    assert lapas.get(link.group(1)).status_code == 404

@@ -151,7 +151,7 @@ def _product_page(
     )
 
 
-@router.get("/catalogue/products/{sku}")
+@router.get("/catalogue/products/{sku:path}")
 def product(
     request: Request, who: Annotated[Viewer, Depends(viewer)], sku: str
 ) -> Response:
@@ -160,7 +160,7 @@ def product(
     return _product_page(request, who, sku)
 
 
-@router.post("/catalogue/products/{sku}/stock")
+@router.post("/catalogue/products/{sku:path}/stock")
 def adjust(
     request: Request,
     who: Annotated[Viewer, Depends(changer)],
