@@ -335,6 +335,18 @@ class AddressThrottle:
         with self._lock:
             return len(self._recent(address, time.monotonic())) >= self._most
 
+    def admit(self, address: str) -> bool:
+        """Whether a sign-in from this address may be tried now; if so, it counts
+        as failed until :meth:`forget` clears it (so attempts sent at once cannot
+        all pass before the first of them has failed)."""
+        with self._lock:
+            now = time.monotonic()
+            recent = self._recent(address, now)
+            if len(recent) >= self._most:
+                return False
+            recent.append(now)
+            return True
+
     def failed(self, address: str) -> None:
         """Count a failed sign-in from this address."""
         with self._lock:

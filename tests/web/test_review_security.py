@@ -3,13 +3,17 @@ before anyone is signed in or any form is parsed."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
 
 from core.audit.query import EventFilter
+from core.errors import DomainError
+from core.services.users import LOGIN_REFUSED
 from tests.web.conftest import ConsoleWorld
-from web.security import MAX_BODY_BYTES
+from tests.web.kit import csrf_of
+from web.security import MAX_BODY_BYTES, AddressThrottle
 
 pytestmark = pytest.mark.db
 
@@ -75,3 +79,52 @@ def test_a_body_within_the_bound_is_read_as_before(
     )
     assert answer.status_code == 403  # read, then refused for want of a CSRF token
     assert len(pulled) == 2
+
+
+def test_sign_ins_in_flight_count_against_the_address_throttle(
+    console_world: ConsoleWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Guesses sent at once may not all pass the throttle before the first of
+    them has failed: each attempt counts as it starts."""
+    world = console_world
+    world.app.state.throttle = AddressThrottle(most=2)
+    state = threading.Condition()
+    entered: list[str] = []
+    refused: list[int] = []
+    release = threading.Event()
+
+    def slow_refusal(*args: object, **kwargs: object) -> None:
+        with state:
+            entered.append(str(args[2]))
+            state.notify_all()
+        release.wait(30)
+        raise DomainError(LOGIN_REFUSED)
+
+    monkeypatch.setattr("web.pages.auth.log_in", slow_refusal)
+    browsers = [world.browser() for _ in range(4)]
+    tokens = [csrf_of(b.get("/login").text) for b in browsers]
+
+    def guess(n: int) -> None:
+        answer = browsers[n].post(
+            "/login",
+            data={
+                "username": "admin",
+                "password": f"guess{n}",
+                "csrf_token": tokens[n],
+            },
+        )
+        if answer.status_code == 429:
+            with state:
+                refused.append(n)
+                state.notify_all()
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    with state:
+        assert state.wait_for(lambda: len(entered) + len(refused) == 4, timeout=30)
+    release.set()
+    for thread in threads:
+        thread.join(30)
+    assert len(entered) == 2
+    assert len(refused) == 2

@@ -90,7 +90,7 @@ async def login(
     console = request.app.state.console
     address = _address(request)
     throttle: AddressThrottle = request.app.state.throttle
-    if throttle.blocked(address):
+    if not throttle.admit(address):  # counted as failed unless it succeeds
         return _login_page(
             request,
             next_path=safe_next(next),
@@ -103,7 +103,6 @@ async def login(
             log_in, console.units, console.clock, username, password, address=address
         )
     except DomainError:
-        throttle.failed(address)
         return _login_page(
             request,
             next_path=safe_next(next),
