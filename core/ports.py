@@ -277,6 +277,14 @@ class UserRepository(Protocol):
         """Store the throttle's state after a login attempt."""
         ...
 
+    def note_failed_login(
+        self, username: str, *, lock_after: int, lock_until: datetime
+    ) -> tuple[int, datetime | None]:
+        """Count one more failed login (in the database, so failures at once all
+        count), locking the user until ``lock_until`` at ``lock_after`` failures;
+        the count and lock now."""
+        ...
+
     def producers_in(self, scope: Scope) -> dict[int, str]:
         """Code by id of the producers ``scope`` admits."""
         ...

@@ -267,11 +267,11 @@ def log_in(
             )
             after: dict[str, JsonValue] = {"why": why, "address": address}
             if found is not None and not locked and not found.user.disabled:
-                failures = found.failed_logins + 1
-                lock = now + LOCK_FOR if failures >= LOCK_AFTER else None
-                uow.users.note_login(name, failed_logins=failures, locked_until=lock)
+                failures, lock = uow.users.note_failed_login(
+                    name, lock_after=LOCK_AFTER, lock_until=now + LOCK_FOR
+                )
                 after["failures"] = failures
-                if lock is not None:
+                if lock is not None and failures >= LOCK_AFTER:
                     after["locked_until"] = lock.isoformat()
             uow.audit.record(
                 AuditEvent(

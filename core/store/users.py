@@ -125,6 +125,24 @@ class SqlUserRepository:
             .values(failed_logins=failed_logins, locked_until=locked_until)
         )
 
+    def note_failed_login(
+        self, username: str, *, lock_after: int, lock_until: datetime
+    ) -> tuple[int, datetime | None]:
+        failures = col(UserRow.failed_logins) + 1
+        found = self._session.execute(
+            update(UserRow)
+            .where(col(UserRow.username) == username)
+            .values(
+                failed_logins=failures,
+                locked_until=sa.case(
+                    (failures >= lock_after, lock_until),
+                    else_=col(UserRow.locked_until),
+                ),
+            )
+            .returning(col(UserRow.failed_logins), col(UserRow.locked_until))
+        ).one()
+        return int(found[0]), found[1]
+
     def _row(self, username: str) -> UserRow | None:
         return self._session.execute(
             select(UserRow).where(col(UserRow.username) == username)

@@ -10,9 +10,9 @@ import pytest
 
 from core.audit.query import EventFilter
 from core.errors import DomainError
-from core.services.users import LOGIN_REFUSED
+from core.services.users import LOCK_AFTER, LOGIN_REFUSED, log_in
 from tests.web.conftest import ConsoleWorld
-from tests.web.kit import csrf_of
+from tests.web.kit import PASSWORD, csrf_of
 from web.security import MAX_BODY_BYTES, AddressThrottle
 
 pytestmark = pytest.mark.db
@@ -128,3 +128,39 @@ def test_sign_ins_in_flight_count_against_the_address_throttle(
         thread.join(30)
     assert len(entered) == 2
     assert len(refused) == 2
+
+
+def test_wrong_passwords_sent_at_once_each_count_towards_the_lock(
+    console_world: ConsoleWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every attempt reads the user's count of failures before any of them writes
+    it: each failure still counts, and the user ends locked."""
+    world = console_world
+    if world.console.runtime.session_factory.kw["bind"].dialect.name == "sqlite":
+        pytest.skip("SQLite runs one writing unit of work at a time")
+    attempts = LOCK_AFTER + 1
+    all_read = threading.Barrier(attempts)
+
+    def verify_after_all_read(stored: str, password: str) -> bool:
+        all_read.wait(30)
+        return False
+
+    monkeypatch.setattr("core.services.users._verify", verify_after_all_read)
+
+    def attempt(n: int) -> None:
+        with pytest.raises(DomainError):
+            log_in(world.console.units, world.console.clock, "officer.ntt", f"x{n}")
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(attempts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    with world.console.units() as uow:
+        found = uow.users.credentials("officer.ntt")
+    assert found is not None
+    assert found.failed_logins == attempts
+    assert found.locked_until is not None
+    monkeypatch.undo()
+    with pytest.raises(DomainError):
+        log_in(world.console.units, world.console.clock, "officer.ntt", PASSWORD)
