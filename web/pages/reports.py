@@ -176,7 +176,7 @@ def export(
             media_type="text/plain",
         )
     chosen: Report = figures if report == "figures" else top
-    name = f"ikm-sync-{report}-{since}-{until}"
+    name = f"ikm-sync-{report}-{since.strip()}-{until.strip()}"  # dates, checked
     if format == "csv":
         text = io.StringIO()
         write_csv(chosen, text)
