@@ -9,16 +9,20 @@ changed since the upload are refused alike.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 import secrets
 import shutil
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 #: Largest file accepted, in bytes.
 MAX_FILE_BYTES = 5 * 1024 * 1024
+#: Largest a workbook (a zip) may unpack to: it is read whole into memory.
+MAX_UNPACKED_BYTES = 20 * MAX_FILE_BYTES
 #: Uploads older than this (seconds) are removed and can no longer be confirmed.
 KEEP_SECONDS = 3600.0
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
@@ -29,6 +33,29 @@ _CLAIMED = ".claimed"
 
 class UploadTooLargeError(Exception):
     """A file is larger than :data:`MAX_FILE_BYTES`."""
+
+
+class UploadUnpacksTooLargeError(UploadTooLargeError):
+    """A workbook would unpack to more than :data:`MAX_UNPACKED_BYTES`."""
+
+
+def check_unpacked(name: str, content: bytes) -> None:
+    """Refuse a workbook (XLSX, a zip) whose parts unpack to more than
+    :data:`MAX_UNPACKED_BYTES`, before anything reads it; anything that is not a
+    zip is left to the reader.
+
+    Raises:
+        UploadUnpacksTooLargeError: naming the file.
+    """
+    if not zipfile.is_zipfile(io.BytesIO(content)):
+        return
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile:
+        return
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise UploadUnpacksTooLargeError(safe_name(name))
 
 
 class UploadGoneError(Exception):

@@ -3,16 +3,20 @@ change a product whose stored producer is outside their scope."""
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from pathlib import Path
 
 import pytest
+from openpyxl import Workbook
 
 from core.domain.ids import AccountId, Sku
 from core.domain.listings import Listing
 from core.domain.sync import ListingState
 from tests.web.conftest import ConsoleWorld
 from tests.web.kit import csrf_of, sign_in
+from web.uploads import MAX_FILE_BYTES, MAX_UNPACKED_BYTES
 
 pytestmark = pytest.mark.db
 
@@ -147,3 +151,55 @@ def test_a_product_whose_sku_has_a_slash_has_a_page_and_takes_adjustments(
     lapas = world.browser()
     sign_in(lapas, "officer.lapas")
     assert lapas.get(link.group(1)).status_code == 404
+
+
+def _workbook_unpacking_to(size: int) -> bytes:
+    """A valid products workbook with a further part of ``size`` zero bytes (a few
+    hundred KB packed)."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "products"
+    sheet.append(["sku", "producer_code", "name", "price", "weight_grams"])
+    sheet.append(["BOM-1", "IKM-NTT-001", "Bom", 1000, 10])
+    packed = io.BytesIO()
+    book.save(packed)
+    zeros = bytes(1 << 20)
+    with (
+        zipfile.ZipFile(packed, "a", zipfile.ZIP_DEFLATED) as archive,
+        archive.open("xl/padding.bin", "w") as part,
+    ):
+        for _ in range(size >> 20):
+            part.write(zeros)
+    return packed.getvalue()
+
+
+def test_a_workbook_that_unpacks_too_large_is_refused_before_it_is_read(
+    world: ConsoleWorld,
+) -> None:
+    client = world.client
+    token = sign_in(client, "officer.ntt")
+    content = _workbook_unpacking_to(MAX_UNPACKED_BYTES + (1 << 20))
+    assert len(content) < MAX_FILE_BYTES
+    answer = client.post(
+        "/catalogue/import",
+        data={"csrf_token": token},
+        files={"products": ("bom.xlsx", content)},
+    )
+    assert answer.status_code == 413
+    assert "bom.xlsx" in answer.text
+    assert "unpacks to more than" in answer.text
+    assert _IMPORT_TOKEN.search(answer.text) is None
+    uploads = world.app.state.catalogue_uploads
+    assert not uploads.exists() or not any(uploads.iterdir())
+    with world.console.units() as uow:
+        assert uow.products.get_many(["BOM-1"]) == {}
+
+    small = _workbook_unpacking_to(1 << 20)
+    answer = client.post(
+        "/catalogue/import",
+        data={"csrf_token": token},
+        files={"products": ("small.xlsx", small)},
+    )
+    assert answer.status_code == 200
+    assert _IMPORT_TOKEN.search(answer.text) is not None

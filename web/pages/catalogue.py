@@ -40,10 +40,13 @@ from web.render import render
 from web.security import CSRF, Viewer, changer, viewer
 from web.uploads import (
     MAX_FILE_BYTES,
+    MAX_UNPACKED_BYTES,
     Upload,
     UploadGoneError,
     UploadStore,
     UploadTooLargeError,
+    UploadUnpacksTooLargeError,
+    check_unpacked,
 )
 
 router = APIRouter(dependencies=CSRF)
@@ -340,6 +343,7 @@ async def _uploaded(form: FormData) -> list[tuple[str, str, bytes]]:
         content = await item.read(MAX_FILE_BYTES + 1)
         if len(content) > MAX_FILE_BYTES:
             raise UploadTooLargeError(item.filename)
+        check_unpacked(item.filename, content)
         if content:
             files.append((name, item.filename, content))
     return files
@@ -363,6 +367,15 @@ async def _import_preview(request: Request, who: Viewer, form: FormData) -> Resp
     limit = MAX_FILE_BYTES // (1024 * 1024)
     try:
         files = await _uploaded(form)
+    except UploadUnpacksTooLargeError as exc:
+        unpacked = MAX_UNPACKED_BYTES // (1024 * 1024)
+        return _import_page(
+            request,
+            error=f"{exc}: the workbook unpacks to more than {unpacked} MB; expected "
+            "a workbook of the catalogue's sheets only (save it again, or import "
+            "the sheets as CSV files)",
+            status_code=413,
+        )
     except UploadTooLargeError as exc:
         return _import_page(
             request,
