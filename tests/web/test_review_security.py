@@ -6,7 +6,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 
+import anyio
 import pytest
+from starlette.types import Message, Scope
 
 from core.audit.query import EventFilter
 from core.errors import DomainError
@@ -164,3 +166,47 @@ def test_wrong_passwords_sent_at_once_each_count_towards_the_lock(
     monkeypatch.undo()
     with pytest.raises(DomainError):
         log_in(world.console.units, world.console.clock, "officer.ntt", PASSWORD)
+
+
+def test_the_server_stops_reading_a_body_once_it_is_too_large(
+    console_world: ConsoleWorld,
+) -> None:
+    """Straight through ASGI: the chunks asked for stop at the bound."""
+    chunk = b"x" * (1 << 20)
+    offered = MAX_BODY_BYTES // len(chunk) + 20
+    pulled = 0
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        nonlocal pulled
+        pulled += 1
+        if pulled == 1:
+            head = (
+                f"--{_BOUNDARY}\r\nContent-Disposition: form-data; "
+                'name="products"; filename="big.csv"\r\n\r\n'
+            ).encode()
+            return {"type": "http.request", "body": head, "more_body": True}
+        return {"type": "http.request", "body": chunk, "more_body": pulled < offered}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope: Scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/catalogue/import",
+        "raw_path": b"/catalogue/import",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"content-type", f"multipart/form-data; boundary={_BOUNDARY}".encode())
+        ],
+        "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
+    }
+    anyio.run(console_world.app, scope, receive, send)
+    assert sent[0]["status"] == 413
+    assert pulled <= MAX_BODY_BYTES // len(chunk) + 2
