@@ -17,7 +17,15 @@ from core.domain.marketplaces import MarketplaceDescriptor, RateDefault
 from core.errors import ConfigError
 
 REPO = Path(__file__).resolve().parent.parent
-PACKAGES = ("ikm_sync", "scheduler", "connectors", "simulators", "core", "config")
+PACKAGES = (
+    "ikm_sync",
+    "scheduler",
+    "connectors",
+    "simulators",
+    "core",
+    "config",
+    "web",
+)
 
 
 def _marketplace_folders(room: str, module: str) -> set[str]:

@@ -237,7 +237,7 @@ def test_sigterm_stops_a_reconcile_while_it_reads_the_shops(
 @pytest.mark.parametrize(
     ("command", "step", "sent"),
     [
-        (("sync", "push"), "sync.plan_push", signal.SIGINT),  # the plans are made
+        (("sync", "push"), "sync.account_plan", signal.SIGINT),  # the plans are made
         (("sync", "cycle"), "sync.chosen_accounts", signal.SIGINT),
         (("sync", "orders"), "sync.chosen_accounts", signal.SIGINT),
         (("reconcile",), "reconcile.chosen_accounts", signal.SIGINT),
