@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from core.domain.users import AccessDeniedError, NotVisibleError
+from scheduler.webhooks import WebhookWorker
 from web.console import Console
 from web.pages import audit, auth, catalogue, home, orders, reports, shops, sync, users
 from web.render import render
@@ -25,6 +26,7 @@ from web.security import (
     LoginRequiredError,
     check_routes,
 )
+from web.webhooks import create_webhooks_app
 
 ROUTERS = (
     audit.router,
@@ -39,18 +41,29 @@ ROUTERS = (
 )
 
 
-def create_app(console: Console, *, seal_every: float | None = 30.0) -> FastAPI:
-    """The console for ``console``'s store; ``seal_every`` seconds a background
+def create_app(
+    console: Console,
+    *,
+    seal_every: float | None = 30.0,
+    webhooks: WebhookWorker | None = None,
+) -> FastAPI:
+    """The console for ``console``'s store, with the webhook receivers mounted at
+    ``/webhooks`` (:mod:`web.webhooks`); ``seal_every`` seconds a background
     sealer chains the audit events the console wrote (``None``: never, for tests
-    that seal themselves)."""
+    that seal themselves); ``webhooks``, when given, processes the stored
+    deliveries in the background while the application runs."""
     sealer = Sealer(console, seal_every)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         sealer.start()
+        if webhooks is not None:
+            webhooks.start()
         try:
             yield
         finally:
+            if webhooks is not None:
+                webhooks.stop()
             sealer.stop()
 
     app = FastAPI(
@@ -65,6 +78,8 @@ def create_app(console: Console, *, seal_every: float | None = 30.0) -> FastAPI:
     check_routes(ROUTERS)
     for router in ROUTERS:
         app.include_router(router)
+    # Not browser forms: signed by the marketplace, no session or CSRF token.
+    app.mount("/webhooks", create_webhooks_app(console, worker=webhooks))
     app.mount(
         "/static",
         StaticFiles(directory=Path(__file__).parent / "static"),

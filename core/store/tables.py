@@ -445,3 +445,29 @@ class ConsoleSessionRow(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UtcDateTime)
     last_seen_at: datetime = Field(sa_type=UtcDateTime)
     expires_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class WebhookDeliveryRow(SQLModel, table=True):
+    """One verified webhook delivery as it arrived (the raw body, bounded), stored
+    before it is acknowledged; unique per marketplace and delivery key, so a
+    duplicate is recognised. Processed later: ``processed_at`` and ``outcome``."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        sa.UniqueConstraint("marketplace", "delivery_key"),
+        sa.Index("ix_webhook_deliveries_pending", "processed_at", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    marketplace: str = Field(max_length=16)
+    #: The delivery's own id where it has one, else the SHA-256 of the raw body.
+    delivery_key: str = Field(max_length=128)
+    #: The account whose shop the delivery names (``None``: none configured).
+    account_key: str | None = Field(default=None, max_length=64)
+    shop_id: str | None = Field(default=None, max_length=64)
+    kind: str = Field(max_length=32)
+    body: bytes = Field(sa_type=sa.LargeBinary)
+    received_at: datetime = Field(sa_type=UtcDateTime)
+    verified: bool = True
+    processed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    outcome: str | None = Field(default=None, max_length=64)

@@ -78,6 +78,24 @@ LEASE_TAKEOVERS = Counter(
     "Account leases taken over from a holder whose process was gone.",
     registry=REGISTRY,
 )
+WEBHOOK_DELIVERIES = Counter(
+    "ikm_sync_webhook_deliveries",
+    "Webhook deliveries by marketplace and result: received (every request), "
+    "verified (signature good), refused (bad signature, oversized, bad body), "
+    "duplicate (stored before).",
+    ("marketplace", "result"),
+    registry=REGISTRY,
+)
+WEBHOOK_LAG = Histogram(
+    "ikm_sync_webhook_lag_seconds",
+    "Seconds from a webhook delivery's arrival to its processing, by marketplace.",
+    ("marketplace",),
+    buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600),
+    registry=REGISTRY,
+)
+
+#: The results :func:`record_webhook` counts.
+WEBHOOK_RESULTS = ("received", "verified", "refused", "duplicate")
 
 #: The scheduling states :func:`set_accounts` reports.
 ACCOUNT_STATES = ("due", "overdue", "backing_off")
@@ -95,6 +113,18 @@ def record_run(kind: SyncKind, report: RunReport, seconds: float) -> None:
     """Count a finished run and its duration."""
     RUNS.labels(kind.value, report.outcome.value).inc()
     RUN_SECONDS.labels(kind.value).observe(max(seconds, 0.0))
+
+
+def record_webhook(marketplace: str, result: str) -> None:
+    """Count a webhook delivery's ``result`` (one of :data:`WEBHOOK_RESULTS`)."""
+    if result not in WEBHOOK_RESULTS:
+        raise ValueError(f"webhook result: expected one of {WEBHOOK_RESULTS}")
+    WEBHOOK_DELIVERIES.labels(marketplace, result).inc()
+
+
+def record_webhook_lag(marketplace: str, seconds: float) -> None:
+    """The time from a delivery's arrival to its processing."""
+    WEBHOOK_LAG.labels(marketplace).observe(max(seconds, 0.0))
 
 
 def record_takeover() -> None:
