@@ -106,13 +106,20 @@ async def _bounded_body(request: Request) -> bytes | None:
 
 
 def webhook_worker(console: Console, every: float = 1.0) -> WebhookWorker:
-    """The background worker processing ``console``'s stored deliveries through
-    its account-job runner (started by the application's lifespan)."""
+    """The background worker processing ``console``'s stored deliveries (started by
+    the application's lifespan), woken by each stored delivery and every ``every``
+    seconds."""
+    return WebhookWorker(webhook_processor(console).process_once, every)
+
+
+def webhook_processor(console: Console) -> WebhookProcessor:
+    """What processes ``console``'s stored deliveries through its account-job
+    runner, for its configured accounts."""
     from ikm_sync.bootstrap import accounts_from_settings, pull_options
 
     loaded = console.loaded
     accounts = {a.id: a for a in accounts_from_settings(loaded.settings.accounts)}
-    processor = WebhookProcessor(
+    return WebhookProcessor(
         store=SqlWebhookStore(console.runtime.session_factory),
         runner=console.runner(),
         accounts=accounts,
@@ -120,7 +127,6 @@ def webhook_worker(console: Console, every: float = 1.0) -> WebhookWorker:
         clock=console.clock,
         pull=pull_options(loaded),
     )
-    return WebhookWorker(processor.process_once, every)
 
 
 def create_webhooks_app(
@@ -207,4 +213,21 @@ def create_webhooks_app(
         )
         return _answer(200, "stored")
 
+    return app
+
+
+def webhooks_only_app(
+    console: Console, *, worker: WebhookWorker | None = None
+) -> FastAPI:
+    """The receivers alone, at ``/webhooks`` as in the console (``ikm-sync serve
+    --webhooks-only``); ``worker`` runs while the application runs."""
+    receivers = create_webhooks_app(console, worker=worker)
+    app = FastAPI(
+        title="ikm-sync webhooks",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=receivers.router.lifespan_context,
+    )
+    app.mount("/webhooks", receivers)
     return app

@@ -23,19 +23,41 @@ def serve(
             "X-Forwarded-Proto).",
         ),
     ] = False,
+    webhooks_only: Annotated[
+        bool,
+        typer.Option(
+            "--webhooks-only",
+            help="Serve only the webhook receivers (POST /webhooks/<marketplace>), "
+            "for exposure to the internet while the console stays internal.",
+        ),
+    ] = False,
+    process_webhooks: Annotated[
+        bool,
+        typer.Option(
+            "--process-webhooks/--no-process-webhooks",
+            help="Process stored webhook deliveries in this process (order pulls "
+            "through the account-job runner).",
+        ),
+    ] = True,
 ) -> None:
-    """Serve the console until stopped (Ctrl-C or SIGTERM)."""
+    """Serve the console, with the webhook receivers at /webhooks, until stopped
+    (Ctrl-C or SIGTERM); or only the receivers (--webhooks-only)."""
     import uvicorn
 
     from web.app import create_app
     from web.console import Console
+    from web.webhooks import webhook_worker, webhooks_only_app
 
     app_state = state(ctx)
     loaded = app_state.settings()
     runtime = app_state.runtime()
     app_state.seal_on_close = False  # the console's own sealer seals as it goes
     console = Console(loaded, runtime, secure_cookies=secure_cookies)
-    app = create_app(console)
+    worker = webhook_worker(console) if process_webhooks else None
+    if webhooks_only:
+        app = webhooks_only_app(console, worker=worker)
+    else:
+        app = create_app(console, webhooks=worker)
     config = uvicorn.Config(
         app,
         host=host,

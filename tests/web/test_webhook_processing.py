@@ -1,0 +1,275 @@
+"""Processing stored deliveries: coalesced per account into one order pull through
+the account-job runner (against a served simulator), a deauthorisation marks the
+account at once, a reserved stock change pushes, nothing is processed twice."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import col
+from starlette.testclient import TestClient
+
+from config import load_settings
+from core.domain.ids import AccountId
+from core.store.tables import OrderRow
+from ikm_sync.bootstrap import build_runtime
+from scheduler.ops import metrics
+from scheduler.webhooks import WebhookProcessor, WebhookWorker
+from tests.e2e.test_simulate import IKM_SYNC, _read_announcement
+from tests.fakes import TEST_TOKEN_KEY
+from tests.web.conftest import CONFIG, DEMO, ConsoleWorld
+from tests.web.test_webhooks import (
+    SHOPEE_ORDER,
+    TOKOPEDIA_STATUS,
+    _rows,
+    _shopee,
+    _tokopedia,
+)
+from web.app import create_app
+from web.console import Console
+from web.webhooks import webhook_processor, webhooks_only_app
+
+pytestmark = pytest.mark.db
+
+NTT_SHOP = "shopee-ntt-flores"
+LAPAS_SHOP = "tokopedia-karya-lapas"
+
+
+def _runs(kind: str) -> float:
+    total = 0.0
+    for outcome in ("succeeded", "partial", "failed", "skipped", "cancelled"):
+        value = metrics.REGISTRY.get_sample_value(
+            "ikm_sync_runs_total", {"kind": kind, "outcome": outcome}
+        )
+        total += value or 0.0
+    return total
+
+
+def _lags() -> float:
+    total = 0.0
+    for marketplace in ("shopee", "tokopedia"):
+        value = metrics.REGISTRY.get_sample_value(
+            "ikm_sync_webhook_lag_seconds_count", {"marketplace": marketplace}
+        )
+        total += value or 0.0
+    return total
+
+
+def _orders(world: ConsoleWorld) -> list[tuple[str, str]]:
+    with world.console.runtime.session_factory() as session:
+        rows = session.execute(
+            sa.select(col(OrderRow.external_id), col(OrderRow.status))
+        ).all()
+    return sorted((str(r[0]), str(r[1])) for r in rows)
+
+
+def _processor(console: Console) -> WebhookProcessor:
+    return webhook_processor(console)
+
+
+@pytest.fixture
+def served_tokopedia(console_world: ConsoleWorld, tmp_path: Path) -> Iterator[Console]:
+    """A console on the test's store whose Tokopedia is a served simulator."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("IKMSYNC_")}
+    command = [IKM_SYNC, "simulate", "--json", "--duration", "600"]
+    command += ["--no-rate-limits", "--latency-ms", "2", "--pictures-port", "0"]
+    command += ["-m", "tokopedia", "--port", "tokopedia=0"]
+    with (tmp_path / "simulate.log").open("w") as errors:
+        process = subprocess.Popen(  # noqa: S603  (our own console script)
+            command, stdout=subprocess.PIPE, stderr=errors, text=True, env=environment
+        )
+    console: Console | None = None
+    try:
+        announced = _read_announcement(process)
+        (url,) = [s["url"] for s in announced["simulators"]]
+        settings = CONFIG.read_text(encoding="utf-8")
+        settings = settings.replace("http://127.0.0.1:8702", url)
+        settings = settings.replace('"secrets"', json.dumps(str(DEMO / "secrets")))
+        config = tmp_path / "ikm-sync.toml"
+        config.write_text(settings, encoding="utf-8")
+        loaded = load_settings(
+            config,
+            environ={
+                "IKMSYNC_DATABASE_URL": console_world.cli.database_url,
+                "IKMSYNC_TOKEN_KEYS": TEST_TOKEN_KEY,
+            },
+        )
+        console = Console(loaded, build_runtime(loaded))
+        yield console
+    finally:
+        if console is not None:
+            console.close()
+        process.kill()
+        process.wait(timeout=10)
+        assert process.stdout is not None
+        process.stdout.close()
+
+
+@pytest.mark.slow
+def test_deliveries_coalesce_into_one_pull_of_the_account(
+    console_world: ConsoleWorld, served_tokopedia: Console
+) -> None:
+    app = create_app(served_tokopedia, seal_every=None)
+    with TestClient(app) as client:
+        for status in (400, 220, 500, 220):  # an older status after a newer, a repeat
+            body, signature = _tokopedia(
+                console_world, {**TOKOPEDIA_STATUS, "order_status": status}
+            )
+            client.post(
+                "/webhooks/tokopedia",
+                content=body,
+                headers={"Authorization-Hmac": signature},
+            )
+        stranger = {**TOKOPEDIA_STATUS, "shop_id": 1}
+        body, signature = _tokopedia(console_world, stranger)
+        client.post(
+            "/webhooks/tokopedia",
+            content=body,
+            headers={"Authorization-Hmac": signature},
+        )
+    assert len(_rows(console_world)) == 4  # the repeated 220 was a duplicate
+
+    pulls, lags = _runs("orders"), _lags()
+    done = _processor(served_tokopedia).process_once()
+    assert done == {"pulled:succeeded": 3, "unknown_shop": 1}
+    assert _runs("orders") == pulls + 1  # one pull for three deliveries
+    assert _lags() == lags + 4
+    rows = _rows(console_world)
+    assert all(r.processed_at is not None for r in rows)
+    assert sorted(str(r.outcome) for r in rows) == [
+        "pulled:succeeded",
+        "pulled:succeeded",
+        "pulled:succeeded",
+        "unknown_shop",
+    ]
+    with console_world.console.runtime.uow() as uow:
+        runs = uow.runs.recent(10, account=AccountId(LAPAS_SHOP))
+    assert {r.trigger for r in runs} <= {"webhook:tokopedia"}
+    # nothing is processed twice
+    assert _processor(served_tokopedia).process_once() == {}
+    assert _runs("orders") == pulls + 1
+
+
+def test_a_deauthorisation_marks_the_account_at_once(
+    console_world: ConsoleWorld,
+) -> None:
+    console = console_world.console
+    tokens = console.runtime.token_store()
+    assert not tokens.load(AccountId(NTT_SHOP)).needs_reauthorisation
+    for message in (
+        {"shop_id": 265220111, "code": 2, "timestamp": 1, "data": {}},
+        {"shop_id": 265220111, "code": 10, "timestamp": 2, "data": {}},
+    ):
+        body, signature = _shopee(console_world, message)
+        answer = console_world.client.post(
+            "/webhooks/shopee", content=body, headers={"Authorization": signature}
+        )
+        assert answer.status_code == 200
+    pulls, pushes = _runs("orders"), _runs("publish")
+    done = _processor(console).process_once()
+    assert done == {"reauthorisation_marked": 1, "ignored": 1}
+    marked = tokens.load(AccountId(NTT_SHOP))
+    assert marked.needs_reauthorisation
+    assert "deauthorisation" in marked.reason
+    # no read, no push: the body alone changes nothing else
+    assert (_runs("orders"), _runs("publish")) == (pulls, pushes)
+
+
+def test_a_reserved_stock_change_pushes_the_account_only(
+    console_world: ConsoleWorld,
+) -> None:
+    message = {
+        "shop_id": 265220111,
+        "code": 8,
+        "timestamp": 3,
+        "data": {"item_id": 1, "model_id": 2, "update_time": 3},
+    }
+    body, signature = _shopee(console_world, message)
+    console_world.client.post(
+        "/webhooks/shopee", content=body, headers={"Authorization": signature}
+    )
+    pulls, pushes = _runs("orders"), _runs("publish")
+    done = _processor(console_world.console).process_once()
+    (outcome,) = done
+    assert outcome.startswith("pushed:")
+    assert done[outcome] == 1
+    assert _runs("publish") == pushes + 1
+    assert _runs("orders") == pulls
+
+
+def test_an_order_push_is_processed_through_a_pull_not_from_its_body(
+    console_world: ConsoleWorld,
+) -> None:
+    """The body's status is never written: the order pull (here refused: the demo
+    Shopee account has no authorisation) is the only thing that happens."""
+    body, signature = _shopee(console_world, SHOPEE_ORDER)
+    console_world.client.post(
+        "/webhooks/shopee", content=body, headers={"Authorization": signature}
+    )
+    before = _orders(console_world)
+    pulls = _runs("orders")
+    done = _processor(console_world.console).process_once()
+    (outcome,) = done
+    assert outcome.startswith("pulled:")
+    assert _runs("orders") == pulls + 1
+    assert _orders(console_world) == before
+
+
+def test_the_worker_processes_when_woken() -> None:
+    processed = threading.Event()
+    rounds: list[int] = []
+
+    def process() -> dict[str, int]:
+        rounds.append(1)
+        if len(rounds) == 1:
+            processed.set()
+            return {"pulled:succeeded": 1}
+        return {}
+
+    worker = WebhookWorker(process, every=3600.0)
+    worker.start()
+    try:
+        worker.wake()
+        assert processed.wait(timeout=30), "the worker did not process when woken"
+    finally:
+        worker.stop()
+    assert len(rounds) >= 2  # it drained: processed until a batch came back empty
+
+
+def test_the_receivers_served_alone_store_and_process(
+    console_world: ConsoleWorld,
+) -> None:
+    """``serve --webhooks-only``: no console pages, the receivers at /webhooks, the
+    worker running with the application (woken by the delivery)."""
+    processed = threading.Event()
+    processor = webhook_processor(console_world.console)
+
+    def process() -> dict[str, int]:
+        done = processor.process_once()
+        if done:
+            processed.set()
+        return done
+
+    worker = WebhookWorker(process, every=3600.0)
+    app = webhooks_only_app(console_world.console, worker=worker)
+    message = {"shop_id": 265220111, "code": 2, "timestamp": 9, "data": {}}
+    body, signature = _shopee(console_world, message)
+    with TestClient(app) as client:
+        assert client.get("/").status_code == 404
+        assert client.get("/login").status_code == 404
+        answer = client.post(
+            "/webhooks/shopee", content=body, headers={"Authorization": signature}
+        )
+        assert answer.json() == {"result": "stored"}
+        assert processed.wait(timeout=60), "the worker did not process the delivery"
+    (row,) = _rows(console_world)
+    assert row.outcome == "reauthorisation_marked"
+    tokens = console_world.console.runtime.token_store()
+    assert tokens.load(AccountId(NTT_SHOP)).needs_reauthorisation
