@@ -99,8 +99,14 @@ class WebhookProcessor:
 
         for key, actions in wanted.items():
             if Action.REAUTHORISE in actions:
-                self._mark_reauthorisation(key, marketplace)
-                outcomes["reauthorisation_marked"] += actions.pop(Action.REAUTHORISE)
+                ids = actions.pop(Action.REAUTHORISE)
+                try:
+                    self._mark_reauthorisation(key, marketplace)
+                except Exception as exc:  # one account never holds up the others
+                    log.exception("webhooks.reauthorisation_failed", account=key)
+                    outcomes[f"failed:{type(exc).__name__}"] += ids
+                else:
+                    outcomes["reauthorisation_marked"] += ids
 
         pulls = [self.accounts[k] for k, a in wanted.items() if Action.PULL in a]
         reports = self.runner.run(SyncKind.ORDERS, pulls, pull_job(trigger, self.pull))

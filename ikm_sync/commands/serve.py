@@ -39,6 +39,15 @@ def serve(
             "through the account-job runner).",
         ),
     ] = True,
+    ops_port: Annotated[
+        int | None,
+        typer.Option(
+            "--ops-port",
+            help="Also serve /healthz, /readyz and /metrics (the webhook deliveries "
+            "and their lag among them) on this port of [scheduler] ops_host "
+            "(default: none; 0: any free one).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the console, with the webhook receivers at /webhooks, until stopped
     (Ctrl-C or SIGTERM); or only the receivers (--webhooks-only)."""
@@ -71,7 +80,18 @@ def serve(
         timeout_graceful_shutdown=10,
     )
     server = uvicorn.Server(config)
+    ops = None
+    if ops_port is not None:
+        from scheduler.ops.server import serve_ops
+
+        ops = serve_ops(
+            loaded.settings.scheduler.ops_host,
+            ops_port,
+            {"database": runtime.schema_problem},
+        )
     try:
         server.run()
     finally:
+        if ops is not None:
+            ops.stop()
         console.close()

@@ -9,6 +9,7 @@ import os
 import subprocess
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -271,5 +272,33 @@ def test_the_receivers_served_alone_store_and_process(
         assert processed.wait(timeout=60), "the worker did not process the delivery"
     (row,) = _rows(console_world)
     assert row.outcome == "reauthorisation_marked"
+    tokens = console_world.console.runtime.token_store()
+    assert tokens.load(AccountId(NTT_SHOP)).needs_reauthorisation
+
+
+def test_one_account_failing_does_not_hold_up_the_others(
+    console_world: ConsoleWorld,
+) -> None:
+    """An account configured but not in the store: its deauthorisation cannot be
+    marked (outcome ``failed:…``, not retried forever); the others are processed."""
+    processor = webhook_processor(console_world.console)
+    ghost = replace(processor.accounts[AccountId(NTT_SHOP)], id=AccountId("ghost"))
+    processor.accounts = {**processor.accounts, ghost.id: ghost}
+    received = console_world.console.clock.now()
+    for key, account in (("a", "ghost"), ("b", NTT_SHOP)):
+        processor.store.record(
+            marketplace="shopee",
+            delivery_key=key,
+            account_key=account,
+            shop_id="1",
+            kind="shop_deauthorisation",
+            body=b"{}",
+            received_at=received,
+        )
+    assert processor.process_once() == {
+        "failed:StoreError": 1,
+        "reauthorisation_marked": 1,
+    }
+    assert processor.process_once() == {}
     tokens = console_world.console.runtime.token_store()
     assert tokens.load(AccountId(NTT_SHOP)).needs_reauthorisation
