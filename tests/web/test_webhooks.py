@@ -11,12 +11,14 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from starlette.testclient import TestClient
 from structlog.testing import capture_logs
 
 from core.domain.webhooks import MAX_BODY, Action, WebhookBodyError, parse
 from core.store.tables import WebhookDeliveryRow
 from scheduler.ops import metrics
 from tests.web.conftest import ConsoleWorld
+from web.webhooks import webhooks_only_app
 
 pytestmark = pytest.mark.db
 
@@ -323,3 +325,55 @@ def test_parse_tiktok_deduplicates_on_the_notification_id() -> None:
 def test_parse_names_what_is_wrong(marketplace: str, body: bytes, named: str) -> None:
     with pytest.raises(WebhookBodyError, match=named):
         parse(marketplace, body)
+
+
+# ---------------------------------------------------------------- the simulator's own
+
+
+# The simulator passes its delivery timeout, which the test client only warns about.
+@pytest.mark.filterwarnings("ignore:You should not use the 'timeout' argument")
+def test_the_shopee_simulators_pushes_with_their_faults(
+    console_world: ConsoleWorld,
+) -> None:
+    """The Shopee simulator signs and sends its pushes to the receivers, with a
+    dropped, a duplicated, a badly signed and two reordered ones: every well-signed
+    delivery stored once, the badly signed one refused (401, not stored)."""
+    from simulators.shopee.simulator import ShopeeSimulator
+
+    key = _secret(console_world, "shopee_demo", "partner_key")
+    with TestClient(webhooks_only_app(console_world.console)) as receiver:
+        simulator = ShopeeSimulator(seed=0, webhook_client=receiver, sleep=_no_wait)
+        assert simulator.partner_key == key, "the demo's key is the seed-0 simulator's"
+        simulator.push_url, simulator.push_codes = SHOPEE_URL, {2, 3, 8}
+
+        def push(n: int) -> None:
+            data = {"ordersn": f"O{n}", "status": "READY_TO_SHIP", "update_time": n}
+            simulator.push(SHOPEE_SHOP, 3, data)
+
+        duplicates, refused = _count("shopee", "duplicate"), _count("shopee", "refused")
+        push(1)
+        simulator.webhooks.drop_next()
+        push(2)
+        simulator.webhooks.duplicate_next()
+        push(3)
+        simulator.webhooks.bad_signature_next()
+        push(4)
+        simulator.webhooks.hold_next(2)
+        push(5)
+        push(6)
+        simulator.webhooks.release_held(reverse=True)
+        push(7)
+    stored = [json.loads(r.body)["data"]["ordersn"] for r in _rows(console_world)]
+    assert stored == ["O1", "O3", "O6", "O5", "O7"]
+    assert _count("shopee", "duplicate") == duplicates + 1
+    assert _count("shopee", "refused") > refused
+    statuses = {
+        json.loads(d.body)["data"]["ordersn"]: d.status for d in simulator.webhooks.log
+    }
+    assert statuses["O4"] == 401
+    assert statuses["O2"] is None  # dropped: never sent, kept as a lost push
+    assert {statuses[o] for o in ("O1", "O3", "O5", "O6", "O7")} == {200}
+
+
+def _no_wait(_seconds: float) -> None:
+    """The simulator's retry delays, not waited out in tests."""
