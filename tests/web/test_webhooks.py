@@ -377,3 +377,43 @@ def test_the_shopee_simulators_pushes_with_their_faults(
 
 def _no_wait(_seconds: float) -> None:
     """The simulator's retry delays, not waited out in tests."""
+
+
+@pytest.mark.filterwarnings("ignore:You should not use the 'timeout' argument")
+def test_the_tokopedia_simulators_webhooks_with_their_faults(
+    console_world: ConsoleWorld,
+) -> None:
+    """Buyers' orders at the Tokopedia simulator send order notifications and
+    statuses, signed with the secret registered with it (the client secret): each
+    stored once for the account, the badly signed one refused."""
+    from simulators.tokopedia.simulator import TokopediaSimulator
+
+    secret = _secret(console_world, "tokopedia_demo", "client_secret")
+    with TestClient(webhooks_only_app(console_world.console)) as receiver:
+        simulator = TokopediaSimulator(
+            seed=0, webhook_client=receiver, sleep=_no_wait, rate_limits=False
+        )
+        fs_id = int(simulator.credentials()["fs_id"])
+        assert simulator.credentials()["shop_id"] == str(TOKOPEDIA_SHOP)
+        simulator.store.registrations[fs_id] = {
+            "fs_id": fs_id,
+            "order_notification_url": TOKOPEDIA_URL,
+            "order_status_url": TOKOPEDIA_URL,
+            "webhook_secret": secret,
+        }
+        simulator.seed_product(sku="KOPI-WH-001", stock=10)
+        simulator.webhooks.duplicate_next()
+        simulator.webhooks.bad_signature_next()
+        simulator.buyers.rush(3)
+        simulator.tick()
+    sent = simulator.webhooks.log
+    assert len(sent) >= 2
+    refused = [d for d in sent if d.status == 401]
+    assert len(refused) == 1
+    accepted = {d.body for d in sent if d.status == 200}
+    rows = _rows(console_world)
+    assert {r.body for r in rows} == accepted  # each once, the duplicate included
+    assert len(rows) == len(accepted) == len(sent) - 1
+    assert {r.account_key for r in rows} == {"tokopedia-karya-lapas"}
+    assert {r.kind for r in rows} <= {"order_notification", "order_status"}
+    assert "order_notification" in {r.kind for r in rows}
