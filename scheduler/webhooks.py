@@ -45,6 +45,10 @@ log = structlog.get_logger(__name__)
 UNKNOWN_SHOP = "unknown_shop"
 IGNORED = "ignored"
 DISABLED = "account_disabled"
+#: Not marked: tried again with the next batch (the account was held elsewhere).
+RETRY = "retry"
+#: Runs that did not happen, so their deliveries wait for the next batch.
+NOT_RUN = frozenset({RunOutcome.SKIPPED, RunOutcome.INTERRUPTED})
 
 
 @dataclass
@@ -60,21 +64,28 @@ class WebhookProcessor:
     batch: int = 500
 
     def process_once(self) -> dict[str, int]:
-        """One batch; deliveries processed per outcome (empty: nothing pending)."""
+        """One batch; deliveries processed per outcome (empty: nothing processed).
+        Deliveries whose account was held by another process (or whose run was
+        stopped) stay pending for the next batch."""
         pending = self.store.pending(self.batch)
         by_market: dict[str, list[StoredDelivery]] = defaultdict(list)
         for delivery in pending:
             by_market[delivery.marketplace].append(delivery)
         done: dict[str, int] = defaultdict(int)
+        marked: set[int] = set()
         for marketplace, deliveries in by_market.items():
             for outcome, ids in self._process(marketplace, deliveries).items():
-                marked = self.store.mark_processed(ids, outcome, self.clock.now())
-                done[outcome] += marked
+                if outcome == RETRY:
+                    continue
+                done[outcome] += self.store.mark_processed(
+                    ids, outcome, self.clock.now()
+                )
+                marked.update(ids)
         now = self.clock.now()
         for delivery in pending:
-            record_webhook_lag(
-                delivery.marketplace, (now - delivery.received_at).total_seconds()
-            )
+            if delivery.id in marked:
+                seconds = (now - delivery.received_at).total_seconds()
+                record_webhook_lag(delivery.marketplace, seconds)
         return dict(done)
 
     def _process(
@@ -113,8 +124,10 @@ class WebhookProcessor:
         took_in = False
         for account, report in zip(pulls, reports, strict=True):
             ids = wanted[account.id].pop(Action.PULL)
-            outcome = f"pulled:{report.outcome.value}"
-            outcomes[outcome] += ids
+            if report.outcome in NOT_RUN:
+                outcomes[RETRY] += ids
+                continue
+            outcomes[f"pulled:{report.outcome.value}"] += ids
             took_in |= report.run_id != 0 and report.outcome is not RunOutcome.FAILED
 
         to_push: dict[AccountId, ChannelAccount] = {}
@@ -133,6 +146,9 @@ class WebhookProcessor:
             ids = actions.pop(Action.PUSH, [])
             if ids:
                 pushed = push_reports.get(key)
+                if pushed is not None and pushed.outcome in NOT_RUN:
+                    outcomes[RETRY] += ids
+                    continue
                 state = "failed" if pushed is None else pushed.outcome.value
                 outcomes[f"pushed:{state}"] += ids
         log.info(

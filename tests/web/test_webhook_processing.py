@@ -10,6 +10,7 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from config import load_settings
 from core.domain.ids import AccountId
 from core.store.tables import OrderRow
 from ikm_sync.bootstrap import build_runtime
+from scheduler.leases import lease_holder
 from scheduler.ops import metrics
 from scheduler.webhooks import WebhookProcessor, WebhookWorker
 from tests.e2e.test_simulate import IKM_SYNC, _read_announcement
@@ -302,3 +304,35 @@ def test_one_account_failing_does_not_hold_up_the_others(
     assert processor.process_once() == {}
     tokens = console_world.console.runtime.token_store()
     assert tokens.load(AccountId(NTT_SHOP)).needs_reauthorisation
+
+
+def test_an_account_held_elsewhere_keeps_its_deliveries_pending(
+    console_world: ConsoleWorld,
+) -> None:
+    """While another process holds the account (e.g. the daemon's cycle), its
+    deliveries wait for the next batch instead of being marked done unread."""
+    message = {
+        "shop_id": 265220111,
+        "code": 8,
+        "timestamp": 4,
+        "data": {"item_id": 1, "model_id": 2, "update_time": 4},
+    }
+    body, signature = _shopee(console_world, message)
+    console_world.client.post(
+        "/webhooks/shopee", content=body, headers={"Authorization": signature}
+    )
+    leases = console_world.console.runtime.lease_store()
+    fence = leases.acquire(
+        AccountId(NTT_SHOP), f"{lease_holder()}:elsewhere", timedelta(minutes=5)
+    )
+    assert fence is not None
+    processor = webhook_processor(console_world.console)
+    lags = _lags()
+    assert processor.process_once() == {}
+    (row,) = _rows(console_world)
+    assert row.processed_at is None
+    assert _lags() == lags  # nothing processed, no lag recorded
+    leases.release(fence)
+    (outcome,) = processor.process_once()
+    assert outcome.startswith("pushed:")
+    assert _lags() == lags + 1
