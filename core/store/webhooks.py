@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
-from core.store.tables import WebhookDeliveryRow
+from core.store._sql import insert_ignoring_conflicts
+from core.store.tables import WebhookDeliveryRow, table_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,32 +46,24 @@ class SqlWebhookStore:
     ) -> bool:
         """Store one verified delivery; ``False`` when it was stored before (a
         duplicate, recognised by its key)."""
-        row = WebhookDeliveryRow(
-            marketplace=marketplace,
-            delivery_key=delivery_key,
-            account_key=account_key,
-            shop_id=shop_id,
-            kind=kind,
-            body=body,
-            received_at=received_at,
-            verified=True,
-        )
+        values = {
+            "marketplace": marketplace,
+            "delivery_key": delivery_key,
+            "account_key": account_key,
+            "shop_id": shop_id,
+            "kind": kind,
+            "body": body,
+            "received_at": received_at,
+            "verified": True,
+        }
         with self._session_factory() as session:
-            session.add(row)
-            try:
-                session.commit()
-            except IntegrityError:
-                session.rollback()
-                found = session.exec(
-                    select(WebhookDeliveryRow.id).where(
-                        WebhookDeliveryRow.marketplace == marketplace,
-                        WebhookDeliveryRow.delivery_key == delivery_key,
-                    )
-                ).first()
-                if found is None:
-                    raise
-                return False
-        return True
+            # one statement: a duplicate is recognised without an error round trip
+            statement = insert_ignoring_conflicts(
+                session, table_of(WebhookDeliveryRow), ["marketplace", "delivery_key"]
+            ).returning(table_of(WebhookDeliveryRow).c.id)
+            stored = session.execute(statement.values(**values)).first()
+            session.commit()
+        return stored is not None
 
     def pending(self, limit: int = 500) -> list[StoredDelivery]:
         """Unprocessed deliveries, oldest first."""
