@@ -9,10 +9,11 @@ import os
 import subprocess
 import threading
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from sqlmodel import col
@@ -20,7 +21,7 @@ from starlette.testclient import TestClient
 
 from config import load_settings
 from core.domain.ids import AccountId
-from core.store.tables import OrderRow
+from core.store.tables import OrderRow, StockMovementRow
 from ikm_sync.bootstrap import build_runtime
 from scheduler.leases import lease_holder
 from scheduler.ops import metrics
@@ -43,6 +44,8 @@ pytestmark = pytest.mark.db
 
 NTT_SHOP = "shopee-ntt-flores"
 LAPAS_SHOP = "tokopedia-karya-lapas"
+#: Where the marketplaces not served in a test point: nothing listens there.
+CLOSED = "http://127.0.0.1:9"
 
 
 def _runs(kind: str) -> float:
@@ -77,9 +80,19 @@ def _processor(console: Console) -> WebhookProcessor:
     return webhook_processor(console)
 
 
+@dataclass
+class Served:
+    """A console whose Tokopedia is a served simulator, its settings file and URL."""
+
+    console: Console
+    config: Path
+    url: str
+
+
 @pytest.fixture
-def served_tokopedia(console_world: ConsoleWorld, tmp_path: Path) -> Iterator[Console]:
-    """A console on the test's store whose Tokopedia is a served simulator."""
+def served_tokopedia(console_world: ConsoleWorld, tmp_path: Path) -> Iterator[Served]:
+    """A console on the test's store whose Tokopedia is a served simulator (the
+    other marketplaces on a closed port: nothing else is written to)."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("IKMSYNC_")}
     command = [IKM_SYNC, "simulate", "--json", "--duration", "600"]
     command += ["--no-rate-limits", "--latency-ms", "2", "--pictures-port", "0"]
@@ -94,6 +107,8 @@ def served_tokopedia(console_world: ConsoleWorld, tmp_path: Path) -> Iterator[Co
         (url,) = [s["url"] for s in announced["simulators"]]
         settings = CONFIG.read_text(encoding="utf-8")
         settings = settings.replace("http://127.0.0.1:8702", url)
+        for port in ("8701", "8703"):
+            settings = settings.replace(f"http://127.0.0.1:{port}", CLOSED)
         settings = settings.replace('"secrets"', json.dumps(str(DEMO / "secrets")))
         config = tmp_path / "ikm-sync.toml"
         config.write_text(settings, encoding="utf-8")
@@ -105,7 +120,7 @@ def served_tokopedia(console_world: ConsoleWorld, tmp_path: Path) -> Iterator[Co
             },
         )
         console = Console(loaded, build_runtime(loaded))
-        yield console
+        yield Served(console, config, url)
     finally:
         if console is not None:
             console.close()
@@ -117,9 +132,9 @@ def served_tokopedia(console_world: ConsoleWorld, tmp_path: Path) -> Iterator[Co
 
 @pytest.mark.slow
 def test_deliveries_coalesce_into_one_pull_of_the_account(
-    console_world: ConsoleWorld, served_tokopedia: Console
+    console_world: ConsoleWorld, served_tokopedia: Served
 ) -> None:
-    app = create_app(served_tokopedia, seal_every=None)
+    app = create_app(served_tokopedia.console, seal_every=None)
     with TestClient(app) as client:
         for status in (400, 220, 500, 220):  # an older status after a newer, a repeat
             body, signature = _tokopedia(
@@ -140,7 +155,7 @@ def test_deliveries_coalesce_into_one_pull_of_the_account(
     assert len(_rows(console_world)) == 4  # the repeated 220 was a duplicate
 
     pulls, lags = _runs("orders"), _lags()
-    done = _processor(served_tokopedia).process_once()
+    done = _processor(served_tokopedia.console).process_once()
     assert done == {"pulled:succeeded": 3, "unknown_shop": 1}
     assert _runs("orders") == pulls + 1  # one pull for three deliveries
     assert _lags() == lags + 4
@@ -156,7 +171,7 @@ def test_deliveries_coalesce_into_one_pull_of_the_account(
         runs = uow.runs.recent(10, account=AccountId(LAPAS_SHOP))
     assert {r.trigger for r in runs} <= {"webhook:tokopedia"}
     # nothing is processed twice
-    assert _processor(served_tokopedia).process_once() == {}
+    assert _processor(served_tokopedia.console).process_once() == {}
     assert _runs("orders") == pulls + 1
 
 
@@ -336,3 +351,75 @@ def test_an_account_held_elsewhere_keeps_its_deliveries_pending(
     (outcome,) = processor.process_once()
     assert outcome.startswith("pushed:")
     assert _lags() == lags + 1
+
+
+def _movements(world: ConsoleWorld) -> list[tuple[str, int, int]]:
+    with world.console.runtime.session_factory() as session:
+        rows = session.execute(
+            sa.select(
+                col(StockMovementRow.idempotency_key),
+                col(StockMovementRow.on_hand_delta),
+                col(StockMovementRow.reserved_delta),
+            ).where(col(StockMovementRow.reason).like("order%"))
+        ).all()
+    return sorted((str(r[0]), int(r[1]), int(r[2])) for r in rows)
+
+
+@pytest.mark.slow
+def test_a_webhook_brings_a_buyers_order_in_once(
+    console_world: ConsoleWorld, served_tokopedia: Served
+) -> None:
+    """Listings at the served Tokopedia, buyers order, a signed delivery names one
+    of the orders: the pull it triggers stores every new order once and reserves
+    their stock once; further deliveries (another status, a replay) read again and
+    change nothing."""
+    published = console_world.cli(
+        "--config", str(served_tokopedia.config), "sync", "push",
+        "--account", LAPAS_SHOP, "--actor", "officer:test",
+    )  # fmt: skip
+    assert published.exit_code == 0, published.output
+    answer = httpx.post(
+        f"{served_tokopedia.url}/_sim/buyers", json={"orders": 2}, timeout=30
+    )
+    assert answer.status_code == 200, answer.text
+    placed = {str(i) for i in answer.json()["placed"]}
+    assert len(placed) == 2
+    first = sorted(placed)[0]
+    processor = _processor(served_tokopedia.console)
+    orders_before = _orders(console_world)
+
+    app = create_app(served_tokopedia.console, seal_every=None)
+    with TestClient(app) as client:
+        message = {**TOKOPEDIA_STATUS, "order_id": int(first), "order_status": 220}
+        body, signature = _tokopedia(console_world, message)
+        stored = client.post(
+            "/webhooks/tokopedia",
+            content=body,
+            headers={"Authorization-Hmac": signature},
+        )
+        assert stored.json() == {"result": "stored"}
+        done = processor.process_once()
+        assert done == {"pulled:succeeded": 1}
+        taken = {o for o, _ in _orders(console_world)} - {o for o, _ in orders_before}
+        assert placed <= taken
+        movements = _movements(console_world)
+        assert movements, "the orders reserved their stock"
+        assert len({k for k, _, _ in movements}) == len(movements)
+
+        for again in (400, 220):  # a newer status, then the first one replayed
+            message = {
+                **TOKOPEDIA_STATUS,
+                "order_id": int(first),
+                "order_status": again,
+            }
+            body, signature = _tokopedia(console_world, message)
+            client.post(
+                "/webhooks/tokopedia",
+                content=body,
+                headers={"Authorization-Hmac": signature},
+            )
+        assert processor.process_once() == {"pulled:succeeded": 1}
+    assert _movements(console_world) == movements
+    assert {o for o, _ in _orders(console_world)} - {
+        o for o, _ in orders_before
+    } == taken
