@@ -14,7 +14,15 @@ import sqlalchemy as sa
 from starlette.testclient import TestClient
 from structlog.testing import capture_logs
 
-from core.domain.webhooks import MAX_BODY, Action, WebhookBodyError, parse
+from core.domain.webhooks import (
+    MAX_BODY,
+    Action,
+    Keys,
+    WebhookBodyError,
+    distinct_keys,
+    parse,
+    signature_valid,
+)
 from core.store.tables import WebhookDeliveryRow
 from scheduler.ops import metrics
 from tests.web.conftest import ConsoleWorld
@@ -417,3 +425,36 @@ def test_the_tokopedia_simulators_webhooks_with_their_faults(
     assert {r.account_key for r in rows} == {"tokopedia-karya-lapas"}
     assert {r.kind for r in rows} <= {"order_notification", "order_status"}
     assert "order_notification" in {r.kind for r in rows}
+
+
+def test_signatures_of_each_page() -> None:
+    """shopee.md §6.4, tokopedia.md §7.2, tiktok-shop.md §8; every key of the
+    marketplace is tried (one credential set's key matches)."""
+    body = b'{"type":1,"tts_notification_id":"1","shop_id":"7","data":{}}'
+    url = "https://ikm.example/webhooks/shopee"
+
+    def mac(key: str, message: bytes) -> str:
+        return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
+
+    keys = distinct_keys([("other-secret", "other-app"), ("s3cret", "app-1")])
+    cases = {
+        "shopee": ("authorization", mac("s3cret", url.encode() + b"|" + body)),
+        "tokopedia": ("authorization-hmac", mac("s3cret", body)),
+        "tiktok_shop": ("authorization", mac("s3cret", b"app-1" + body)),
+    }
+    for marketplace, (header, good) in cases.items():
+        assert signature_valid(marketplace, keys, {header: good}, body, url)
+        assert signature_valid(marketplace, keys, {header: good.upper()}, body, url)
+        assert not signature_valid(marketplace, keys, {header: good}, body + b" ", url)
+        assert not signature_valid(marketplace, keys, {}, body, url)
+        assert not signature_valid(marketplace, Keys(()), {header: good}, body, url)
+    # Shopee signs the callback URL too: another URL is another signature
+    shopee_good = cases["shopee"][1]
+    assert not signature_valid(
+        "shopee", keys, {"authorization": shopee_good}, body, url + "x"
+    )
+    # TikTok Shop: the app key is part of the message
+    tiktok = mac("s3cret", b"other-app" + body)
+    assert not signature_valid(
+        "tiktok_shop", keys, {"authorization": tiktok}, body, url
+    )
