@@ -126,7 +126,10 @@ def _counted(
         raise ValueError("a selection by producer counts matched lines only")
     if selection.producer_ids is not None:
         statement = statement.where(
-            col(ProductRow.producer_id).in_(sorted(selection.producer_ids))
+            # "+ 0" keeps SQLite from reading by the producers' index (every order
+            # of those producers, whatever the period) instead of by the period's
+            # orders: a month in scope took 250 ms that way, 4 ms this way
+            (col(ProductRow.producer_id) + 0).in_(sorted(selection.producer_ids))
         )
     if selection.marketplace is not None:
         statement = statement.where(
