@@ -75,7 +75,7 @@ def home(request: Request, who: Annotated[Viewer, Depends(viewer)]) -> Response:
         and s.schedule.backoff_until > now
     ]
     with console.runtime.session_factory() as session:
-        needs = attention(session, who.visible.account_ids)
+        needs = attention(session, who.visible)
     return render(
         request,
         "home.html",

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from core.domain.users import Visible
 from core.store.tables import (
     ChannelAccountRow,
     ListingRow,
@@ -18,6 +18,7 @@ from core.store.tables import (
     ProductRow,
     SyncRunRow,
 )
+from core.store.views.scope import account_visible
 
 #: Findings of a reconciliation that mean the marketplace and the store differ.
 DRIFT_KINDS = ("drift", "orphan", "missing", "duplicate", "no_sku")
@@ -65,20 +66,11 @@ class Attention:
     drift: list[Drift]
 
 
-def _within(column: Any, ids: frozenset[int] | None) -> Any:
-    if ids is None:
-        return sa.true()
-    return col(column).in_(sorted(ids)) if ids else sa.false()
-
-
-def attention(
-    session: Session, account_ids: frozenset[int] | None, *, first: int = 20
-) -> Attention:
-    """The lists of :class:`Attention` for the accounts ``account_ids`` (``None``:
-    every account)."""
+def attention(session: Session, visible: Visible, *, first: int = 20) -> Attention:
+    """The lists of :class:`Attention` for the accounts ``visible`` sees."""
     failed_where = (
         col(ListingRow.state) == "failed",
-        _within(ListingRow.account_id, account_ids),
+        account_visible(col(ListingRow.account_id), visible),
     )
     failed_rows = session.execute(
         select(
@@ -102,7 +94,7 @@ def attention(
     oversold_where = (
         col(OrderRow.oversold) == sa.true(),
         col(OrderRow.settlement).is_(None),
-        _within(OrderRow.account_id, account_ids),
+        account_visible(col(OrderRow.account_id), visible),
     )
     oversold_rows = session.execute(
         select(
@@ -124,7 +116,7 @@ def attention(
         .where(
             col(SyncRunRow.kind) == "reconcile",
             col(SyncRunRow.finished_at).is_not(None),
-            _within(SyncRunRow.account_id, account_ids),
+            account_visible(col(SyncRunRow.account_id), visible),
         )
         .group_by(col(SyncRunRow.account_id))
     )
